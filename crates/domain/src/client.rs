@@ -1,0 +1,223 @@
+use crate::{ClientId, ClientUuid, DomainError, RealmId, ScopeSet, UnixTime};
+use std::fmt;
+use url::Url;
+
+/// Grant types a client may be allowed. `password` and `implicit` are deliberately
+/// absent (RFC 9700 §2.4 / §2.1.2): they parse as unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    AuthorizationCode,
+    ClientCredentials,
+    RefreshToken,
+    TokenExchange,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::ClientCredentials,
+        GrantType::RefreshToken,
+        GrantType::TokenExchange,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+        }
+    }
+
+    /// `None` for anything we do not know; the token endpoint answers `unsupported_grant_type`.
+    pub fn from_param(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::from_param(s).ok_or_else(|| {
+            DomainError::new(
+                "grant_type",
+                "use authorization_code, client_credentials, refresh_token or urn:ietf:params:oauth:grant-type:token-exchange",
+            )
+        })
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a client's access tokens are self-contained JWTs (RFC 9068) or opaque handles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccessTokenFormat {
+    #[default]
+    Jwt,
+    Opaque,
+}
+
+impl AccessTokenFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenFormat::Jwt => "jwt",
+            AccessTokenFormat::Opaque => "opaque",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "jwt" => Ok(Self::Jwt),
+            "opaque" => Ok(Self::Opaque),
+            _ => Err(DomainError::new("access_token_format", "use jwt or opaque")),
+        }
+    }
+}
+
+/// A registered redirect URI. Matching is exact string comparison (RFC 9700 §2.1),
+/// so the original text is kept as sent, never normalized.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    /// Absolute URI without fragment; `http` only for loopback hosts (RFC 9700 §2.6, RFC 8252 §7.3).
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let err = |why: &str| DomainError::new("redirect_uri", why.to_owned());
+        if s.len() > 2048 {
+            return Err(err("longer than 2048 characters"));
+        }
+        let url = Url::parse(s).map_err(|e| err(&e.to_string()))?;
+        if url.fragment().is_some() {
+            return Err(err("must not contain a fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err("must not contain user information"));
+        }
+        match url.scheme() {
+            "https" => {}
+            "http" if Self::is_loopback(&url) => {}
+            "http" => return Err(err("http is only allowed for loopback addresses")),
+            // Private-use schemes of native apps (RFC 8252 §7.1) carry a dot.
+            other if other.contains('.') => {}
+            _ => {
+                return Err(err(
+                    "use https, loopback http or a reverse-domain private scheme",
+                ));
+            }
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    fn is_loopback(url: &Url) -> bool {
+        match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A registered client as the protocol engine sees it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: ClientUuid,
+    pub realm_id: RealmId,
+    pub client_id: ClientId,
+    pub name: String,
+    pub enabled: bool,
+    /// SHA-256 of the server-generated secret; `None` for public clients.
+    pub secret_hash: Option<Vec<u8>>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub scopes: ScopeSet,
+    /// Roles carried by this client's own (service) tokens, e.g. `admin` in realm `master`.
+    pub roles: Vec<String>,
+    pub access_token_format: AccessTokenFormat,
+    pub created_at: UnixTime,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+    pub fn allows_grant(&self, g: GrantType) -> bool {
+        self.grant_types.contains(&g)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("realm_id", &self.realm_id)
+            .field("client_id", &self.client_id)
+            .field("public", &self.is_public())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an administrator supplies to create or replace a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewClient {
+    pub client_id: ClientId,
+    pub name: String,
+    pub enabled: bool,
+    pub public: bool,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub scopes: ScopeSet,
+    pub roles: Vec<String>,
+    pub access_token_format: AccessTokenFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_accepts_https_loopback_http_and_private_schemes() {
+        for ok in [
+            "https://app.example/cb",
+            "http://127.0.0.1:9999/cb",
+            "http://[::1]/cb",
+            "http://localhost:3000/cb",
+            "com.example.app:/cb",
+        ] {
+            assert!(RedirectUri::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn redirect_uri_rejects_plain_http_fragments_userinfo_and_relative() {
+        for bad in [
+            "http://example.com/cb",
+            "https://app.example/cb#x",
+            "https://user@app.example/cb",
+            "/cb",
+            "javascript:alert(1)",
+        ] {
+            assert!(RedirectUri::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn redirect_uri_keeps_the_original_text_for_exact_matching() {
+        let u = RedirectUri::parse("https://App.example/cb").unwrap();
+        assert_eq!(u.as_str(), "https://App.example/cb");
+    }
+
+    #[test]
+    fn password_and_implicit_are_not_grant_types() {
+        assert_eq!(GrantType::from_param("password"), None);
+        assert_eq!(GrantType::from_param("implicit"), None);
+        assert_eq!(
+            GrantType::from_param("client_credentials"),
+            Some(GrantType::ClientCredentials)
+        );
+    }
+}

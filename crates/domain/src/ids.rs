@@ -1,0 +1,114 @@
+use crate::DomainError;
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! uuid_id {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new_v7() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// Primary key of a realm. Every repository call below the realm takes one.
+    RealmId
+);
+uuid_id!(
+    /// Server-assigned identifier of a client row (what the admin API addresses).
+    ClientUuid
+);
+
+/// `[A-Za-z0-9_-]{1,64}`: realm names appear in URL paths and issuers.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RealmName(String);
+
+impl RealmName {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let ok = !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(DomainError::new(
+                "realm",
+                "use 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RealmName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The OAuth `client_id`: 1..=128 visible ASCII characters (RFC 6749 A.1 allows VSCHAR;
+/// we leave out space so ids survive logs and CLI arguments unquoted).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| (0x21..=0x7e).contains(&b));
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(DomainError::new(
+                "client_id",
+                "use 1 to 128 visible ASCII characters",
+            ))
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realm_name_rejects_path_characters_and_empty() {
+        assert!(RealmName::parse("demo").is_ok());
+        assert!(RealmName::parse("my_realm-2").is_ok());
+        for bad in ["", "a/b", "a b", "..", "é", &"x".repeat(65)] {
+            assert!(RealmName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn client_id_rejects_space_and_control_characters() {
+        assert!(ClientId::parse("demo-service").is_ok());
+        assert!(ClientId::parse("urn:x:y").is_ok());
+        for bad in ["", "a b", "a\nb", "\u{7f}", &"x".repeat(129)] {
+            assert!(ClientId::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Access tokens: RFC 9068 JWTs (nothing stored) or opaque handles (stored hashed), and
+//! their resolution for introspection, revocation and resource servers such as the admin API.
+
+use crate::crypto::{random_id, random_token, sha256};
+use crate::jws::{self, looks_like_jws};
+use crate::{OAuthError, Provider, RealmCtx};
+use serde::{Deserialize, Serialize};
+use tessera_domain::{AccessTokenFormat, Client, OpaqueToken, ScopeSet, UnixTime};
+
+pub const TYP: &str = "at+jwt";
+
+/// `aud` is a string when single and an array otherwise (RFC 7519 §4.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn from_vec(mut v: Vec<String>) -> Self {
+        if v.len() == 1 {
+            Self::One(v.remove(0))
+        } else {
+            Self::Many(v)
+        }
+    }
+    pub fn contains(&self, aud: &str) -> bool {
+        match self {
+            Self::One(a) => a == aud,
+            Self::Many(v) => v.iter().any(|a| a == aud),
+        }
+    }
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            Self::One(a) => vec![a.clone()],
+            Self::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// RFC 9068 §2.2 claims, plus the roles of the subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Audience,
+    pub client_id: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+/// What a grant decided to issue.
+pub struct TokenGrant<'a> {
+    pub client: &'a Client,
+    pub subject: String,
+    pub scope: ScopeSet,
+    pub audience: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub scope: ScopeSet,
+}
+
+impl Provider {
+    /// Mints an access token in the client's format. A JWT costs one signature and no write.
+    pub async fn issue_access_token(
+        &self,
+        ctx: &RealmCtx,
+        g: TokenGrant<'_>,
+    ) -> Result<IssuedToken, OAuthError> {
+        let now = self.clock().now();
+        let lifetime = ctx.realm.access_token_lifetime_secs;
+        let exp = now.plus_secs(lifetime);
+        let jti = random_id();
+        let access_token = match g.client.access_token_format {
+            AccessTokenFormat::Jwt => {
+                let key = ctx.keys.signer(ctx.realm.access_token_alg).ok_or_else(|| {
+                    OAuthError::ServerError(format!(
+                        "realm {} has no active {} key",
+                        ctx.realm.name, ctx.realm.access_token_alg
+                    ))
+                })?;
+                let claims = AccessClaims {
+                    iss: ctx.issuer.clone(),
+                    sub: g.subject,
+                    aud: Audience::from_vec(g.audience),
+                    client_id: g.client.client_id.to_string(),
+                    iat: now.0,
+                    exp: exp.0,
+                    jti,
+                    scope: (!g.scope.is_empty()).then(|| g.scope.to_string()),
+                    roles: g.roles,
+                };
+                jws::sign(key, TYP, &claims)
+            }
+            AccessTokenFormat::Opaque => {
+                let token = random_token();
+                self.store()
+                    .insert_opaque_token(&OpaqueToken {
+                        realm_id: ctx.realm.id,
+                        token_hash: sha256(token.as_bytes()),
+                        jti,
+                        client: g.client.id,
+                        client_id: g.client.client_id.clone(),
+                        subject: g.subject,
+                        scope: g.scope.clone(),
+                        audience: g.audience,
+                        roles: g.roles,
+                        issued_at: now,
+                        expires_at: exp,
+                    })
+                    .await?;
+                token
+            }
+        };
+        Ok(IssuedToken {
+            access_token,
+            expires_in: lifetime,
+            scope: g.scope,
+        })
+    }
+
+    /// Resolves an access token of this realm to its claims: signature (by this realm's
+    /// keys only), `typ`, `iss`, `exp`, revocation and the issuing client still being
+    /// enabled. `None` for anything else: foreign, expired, revoked, malformed.
+    pub async fn resolve_access_token(
+        &self,
+        ctx: &RealmCtx,
+        token: &str,
+    ) -> Result<Option<AccessClaims>, OAuthError> {
+        let now = self.clock().now();
+        let claims = if looks_like_jws(token) {
+            let Ok(c) = jws::verify::<AccessClaims>(&ctx.keys, TYP, token) else {
+                return Ok(None);
+            };
+            if c.iss != ctx.issuer
+                || c.exp <= now.0
+                || self.store().is_jti_revoked(ctx.realm.id, &c.jti).await?
+            {
+                return Ok(None);
+            }
+            c
+        } else {
+            if token.len() > 512 {
+                return Ok(None);
+            }
+            let Some(t) = self
+                .store()
+                .find_opaque_token(ctx.realm.id, &sha256(token.as_bytes()))
+                .await?
+            else {
+                return Ok(None);
+            };
+            if t.expires_at <= now {
+                return Ok(None);
+            }
+            AccessClaims {
+                iss: ctx.issuer.clone(),
+                sub: t.subject,
+                aud: Audience::from_vec(t.audience),
+                client_id: t.client_id.to_string(),
+                iat: t.issued_at.0,
+                exp: t.expires_at.0,
+                jti: t.jti,
+                scope: (!t.scope.is_empty()).then(|| t.scope.to_string()),
+                roles: t.roles,
+            }
+        };
+        if !self.client_is_active(ctx, &claims.client_id).await? {
+            return Ok(None);
+        }
+        Ok(Some(claims))
+    }
+
+    async fn client_is_active(&self, ctx: &RealmCtx, client_id: &str) -> Result<bool, OAuthError> {
+        let Ok(id) = tessera_domain::ClientId::parse(client_id) else {
+            return Ok(false);
+        };
+        Ok(self.client(ctx, &id).await?.is_some_and(|c| c.enabled))
+    }
+
+    /// Marks a JWT's `jti` revoked until its expiry, or deletes an opaque token.
+    pub(crate) async fn revoke_access_token(
+        &self,
+        ctx: &RealmCtx,
+        token: &str,
+        claims: &AccessClaims,
+    ) -> Result<(), OAuthError> {
+        if looks_like_jws(token) {
+            self.store()
+                .revoke_jti(ctx.realm.id, &claims.jti, UnixTime(claims.exp))
+                .await?;
+        } else {
+            self.store()
+                .delete_opaque_token(ctx.realm.id, &sha256(token.as_bytes()))
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Client authentication at the token, introspection and revocation endpoints:
+//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1), never both at once.
+
+use crate::crypto::{ct_eq, sha256};
+use crate::params::Params;
+use crate::{OAuthError, Provider, RealmCtx};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::percent_decode_str;
+use std::sync::Arc;
+use tessera_domain::{Client, ClientId};
+
+/// Credentials from an `Authorization: Basic` header: each half form-urlencoded (§2.3.1).
+#[derive(Clone)]
+pub struct BasicCredentials {
+    pub client_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCredentials")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad_client() -> OAuthError {
+    OAuthError::InvalidClient("client authentication failed".into())
+}
+
+/// Parses an `Authorization` header value. A malformed Basic header is a failed
+/// authentication (401), not a missing one.
+pub fn parse_basic(header: &str) -> Result<BasicCredentials, OAuthError> {
+    let b64 = header
+        .get(..6)
+        .filter(|s| s.eq_ignore_ascii_case("basic "))
+        .map(|_| header[6..].trim())
+        .ok_or_else(|| OAuthError::invalid_request("unsupported authorization scheme"))?;
+    let raw = STANDARD.decode(b64).map_err(|_| bad_client())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad_client())?;
+    let (id, secret) = raw.split_once(':').ok_or_else(bad_client)?;
+    let dec = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_decode_str(&s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| bad_client())
+    };
+    Ok(BasicCredentials {
+        client_id: dec(id)?,
+        secret: dec(secret)?,
+    })
+}
+
+/// Which clients an endpoint accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Accept {
+    /// Only clients that proved a secret (introspection).
+    Confidential,
+    /// Public clients too, identified by `client_id` alone (token, revocation).
+    Any,
+}
+
+impl Provider {
+    pub async fn authenticate_client(
+        &self,
+        ctx: &RealmCtx,
+        basic: Option<BasicCredentials>,
+        params: &Params,
+        accept: Accept,
+    ) -> Result<Arc<Client>, OAuthError> {
+        let body_id = params.get("client_id");
+        let body_secret = params.get("client_secret");
+        let (id, secret) = match basic {
+            Some(b) => {
+                if body_secret.is_some() {
+                    return Err(OAuthError::invalid_request(
+                        "use one client authentication method, not Basic and client_secret together",
+                    ));
+                }
+                if body_id.is_some_and(|id| id != b.client_id) {
+                    return Err(OAuthError::invalid_request(
+                        "client_id does not match the Authorization header",
+                    ));
+                }
+                (b.client_id, Some(b.secret))
+            }
+            None => match body_id {
+                Some(id) => (id.to_owned(), body_secret.map(str::to_owned)),
+                None => {
+                    return Err(OAuthError::InvalidClient(
+                        "client authentication required".into(),
+                    ));
+                }
+            },
+        };
+        let client = match ClientId::parse(&id) {
+            Ok(cid) => self.client(ctx, &cid).await?,
+            Err(_) => None,
+        };
+        let Some(client) = client.filter(|c| c.enabled) else {
+            // Same work as a real comparison, so unknown ids do not answer faster.
+            let _ = ct_eq(
+                &sha256(secret.as_deref().unwrap_or_default().as_bytes()),
+                &[0; 32],
+            );
+            return Err(bad_client());
+        };
+        match (&client.secret_hash, secret) {
+            (Some(hash), Some(secret)) if ct_eq(hash, &sha256(secret.as_bytes())) => Ok(client),
+            (None, None) if accept == Accept::Any => Ok(client),
+            _ => Err(bad_client()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_halves_are_form_urldecoded() {
+        let h = format!("Basic {}", STANDARD.encode("my%3Aclient:p%40ss+word"));
+        let c = parse_basic(&h).unwrap();
+        assert_eq!(c.client_id, "my:client");
+        assert_eq!(c.secret, "p@ss word");
+        assert!(parse_basic(&format!("basic {}", STANDARD.encode("a:b"))).is_ok());
+    }
+
+    #[test]
+    fn malformed_basic_headers_fail_authentication() {
+        assert_eq!(
+            parse_basic("Basic !!!").unwrap_err().code(),
+            "invalid_client"
+        );
+        assert_eq!(
+            parse_basic(&format!("Basic {}", STANDARD.encode("nocolon")))
+                .unwrap_err()
+                .code(),
+            "invalid_client"
+        );
+        assert_eq!(
+            parse_basic(&format!("Basic {}", STANDARD.encode([0xff, b':', 0xfe])))
+                .unwrap_err()
+                .code(),
+            "invalid_client"
+        );
+        assert_eq!(
+            parse_basic("Bearer abc").unwrap_err().code(),
+            "invalid_request"
+        );
+        assert_eq!(parse_basic("Bas").unwrap_err().code(), "invalid_request");
+    }
+}

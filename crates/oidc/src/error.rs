@@ -1,0 +1,149 @@
+//! The protocol error: RFC 6749 §5.2 / RFC 8693 §2.2.2 / RFC 6750 §3.1 codes. Only the
+//! description goes on the wire; server-side causes are logged, never returned.
+
+use std::borrow::Cow;
+use tessera_storage::StoreError;
+
+pub type Desc = Cow<'static, str>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("invalid_request: {0}")]
+    InvalidRequest(Desc),
+    #[error("invalid_client: {0}")]
+    InvalidClient(Desc),
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(Desc),
+    #[error("unauthorized_client: {0}")]
+    UnauthorizedClient(Desc),
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(Desc),
+    #[error("invalid_scope: {0}")]
+    InvalidScope(Desc),
+    #[error("invalid_target: {0}")]
+    InvalidTarget(Desc),
+    #[error("access_denied: {0}")]
+    AccessDenied(Desc),
+    /// RFC 6750: a bearer token that is missing, expired, revoked or foreign.
+    #[error("invalid_token: {0}")]
+    InvalidToken(Desc),
+    /// RFC 6750: the token is valid but lacks a required scope or role.
+    #[error("insufficient_scope: {0}")]
+    InsufficientScope(Desc),
+    /// The realm or addressed object does not exist (HTTP 404).
+    #[error("not_found: {0}")]
+    NotFound(Desc),
+    /// The object already exists (HTTP 409, admin API).
+    #[error("conflict: {0}")]
+    Conflict(Desc),
+    #[error("temporarily_unavailable")]
+    TemporarilyUnavailable,
+    #[error("server_error: {0}")]
+    ServerError(String),
+}
+
+impl OAuthError {
+    pub fn invalid_request(d: impl Into<Desc>) -> Self {
+        Self::InvalidRequest(d.into())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient(_) => "invalid_client",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::UnauthorizedClient(_) => "unauthorized_client",
+            Self::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::InvalidTarget(_) => "invalid_target",
+            Self::AccessDenied(_) => "access_denied",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::ServerError(_) => "server_error",
+        }
+    }
+
+    /// HTTP status for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidClient(_) | Self::InvalidToken(_) => 401,
+            Self::AccessDenied(_) | Self::InsufficientScope(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::Conflict(_) => 409,
+            Self::TemporarilyUnavailable => 503,
+            Self::ServerError(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// The client-safe description: printable ASCII without `"` or `\` (RFC 6749 §5.2),
+    /// so it can also go into a `WWW-Authenticate` header.
+    pub fn description(&self) -> String {
+        let raw: &str = match self {
+            Self::ServerError(_) => "internal error",
+            Self::TemporarilyUnavailable => "the server is busy, retry later",
+            Self::InvalidRequest(d)
+            | Self::InvalidClient(d)
+            | Self::InvalidGrant(d)
+            | Self::UnauthorizedClient(d)
+            | Self::UnsupportedGrantType(d)
+            | Self::InvalidScope(d)
+            | Self::InvalidTarget(d)
+            | Self::AccessDenied(d)
+            | Self::InvalidToken(d)
+            | Self::InsufficientScope(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d) => d,
+        };
+        raw.chars()
+            .map(|c| match c {
+                ' ' | '!' | '#'..='[' | ']'..='~' => c,
+                _ => '?',
+            })
+            .collect()
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound("not found".into()),
+            StoreError::Conflict => Self::Conflict("already exists".into()),
+            other => Self::ServerError(other.to_string()),
+        }
+    }
+}
+
+impl From<tessera_domain::DomainError> for OAuthError {
+    fn from(e: tessera_domain::DomainError) -> Self {
+        Self::InvalidRequest(e.to_string().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_strips_quotes_backslashes_and_line_breaks() {
+        let e = OAuthError::invalid_request("bad \"x\"\r\n\\ é");
+        assert_eq!(e.description(), "bad ?x???? ?");
+    }
+
+    #[test]
+    fn server_errors_hide_their_cause() {
+        let e = OAuthError::ServerError("connection refused to 10.0.0.1".into());
+        assert_eq!(e.description(), "internal error");
+        assert_eq!(e.status(), 500);
+    }
+
+    #[test]
+    fn invalid_client_is_401_and_others_400() {
+        assert_eq!(OAuthError::InvalidClient("x".into()).status(), 401);
+        assert_eq!(OAuthError::UnsupportedGrantType("x".into()).status(), 400);
+        assert_eq!(OAuthError::InvalidScope("x".into()).status(), 400);
+    }
+}

@@ -1,0 +1,351 @@
+use crate::entity::client;
+use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use tessera_domain::{
+    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, RealmId, RedirectUri,
+    ScopeSet, UnixTime,
+};
+
+fn to_domain(m: client::Model) -> StoreResult<Client> {
+    Ok(Client {
+        id: ClientUuid(m.id),
+        realm_id: RealmId(m.realm_id),
+        client_id: ClientId::parse(&m.client_id)?,
+        name: m.name,
+        enabled: m.enabled,
+        secret_hash: m.secret_hash,
+        redirect_uris: split_list(&m.redirect_uris, RedirectUri::parse)?,
+        grant_types: split_list(&m.grant_types, GrantType::parse)?,
+        scopes: ScopeSet::parse(&m.scopes)?,
+        roles: split_list(&m.roles, |s| Ok(s.to_owned()))?,
+        access_token_format: AccessTokenFormat::parse(&m.access_token_format)?,
+        created_at: UnixTime(m.created_at),
+    })
+}
+
+fn apply(m: &mut client::ActiveModel, c: &NewClient) {
+    m.client_id = Set(c.client_id.as_str().to_owned());
+    m.name = Set(c.name.clone());
+    m.enabled = Set(c.enabled);
+    m.redirect_uris = Set(join_list(
+        &c.redirect_uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    m.grant_types = Set(join_list(
+        &c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+    ));
+    m.scopes = Set(c.scopes.to_string());
+    m.roles = Set(join_list(&c.roles));
+    m.access_token_format = Set(c.access_token_format.as_str().to_owned());
+}
+
+impl Store {
+    pub async fn insert_client(
+        &self,
+        realm: RealmId,
+        id: ClientUuid,
+        c: &NewClient,
+        secret_hash: Option<Vec<u8>>,
+        now: UnixTime,
+    ) -> StoreResult<Client> {
+        let mut m = client::ActiveModel {
+            id: Set(id.0),
+            realm_id: Set(realm.0),
+            secret_hash: Set(secret_hash),
+            created_at: Set(now.0),
+            ..Default::default()
+        };
+        apply(&mut m, c);
+        to_domain(m.insert(&self.db).await?)
+    }
+
+    /// The hot-path lookup: keyed by (realm, client_id), served from the unique index.
+    pub async fn find_client_by_client_id(
+        &self,
+        realm: RealmId,
+        client_id: &ClientId,
+    ) -> StoreResult<Option<Client>> {
+        client::Entity::find()
+            .filter(client::Column::RealmId.eq(realm.0))
+            .filter(client::Column::ClientId.eq(client_id.as_str()))
+            .one(&self.db)
+            .await?
+            .map(to_domain)
+            .transpose()
+    }
+
+    async fn client_row(&self, realm: RealmId, id: ClientUuid) -> StoreResult<client::Model> {
+        client::Entity::find_by_id(id.0)
+            .filter(client::Column::RealmId.eq(realm.0))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn get_client(&self, realm: RealmId, id: ClientUuid) -> StoreResult<Client> {
+        to_domain(self.client_row(realm, id).await?)
+    }
+
+    /// Clients of one realm ordered by `client_id`, one keyset page.
+    pub async fn list_clients(
+        &self,
+        realm: RealmId,
+        page: &PageRequest,
+    ) -> StoreResult<Vec<Client>> {
+        let mut q = client::Entity::find()
+            .filter(client::Column::RealmId.eq(realm.0))
+            .order_by_asc(client::Column::ClientId);
+        if let Some(after) = &page.after {
+            q = q.filter(client::Column::ClientId.gt(after.as_str()));
+        }
+        q.limit(page.limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    /// Replaces a client's settings. The secret is kept unless the client turns public.
+    pub async fn update_client(
+        &self,
+        realm: RealmId,
+        id: ClientUuid,
+        c: &NewClient,
+    ) -> StoreResult<Client> {
+        let mut m = self.client_row(realm, id).await?.into_active_model();
+        apply(&mut m, c);
+        if c.public {
+            m.secret_hash = Set(None);
+        }
+        to_domain(m.update(&self.db).await?)
+    }
+
+    pub async fn set_client_secret_hash(
+        &self,
+        realm: RealmId,
+        id: ClientUuid,
+        secret_hash: Vec<u8>,
+    ) -> StoreResult<Client> {
+        let mut m = self.client_row(realm, id).await?.into_active_model();
+        m.secret_hash = Set(Some(secret_hash));
+        to_domain(m.update(&self.db).await?)
+    }
+
+    pub async fn delete_client(&self, realm: RealmId, id: ClientUuid) -> StoreResult<()> {
+        let res = client::Entity::delete_many()
+            .filter(client::Column::RealmId.eq(realm.0))
+            .filter(client::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::test_util::{realm, test_store};
+    use crate::{PageRequest, StoreError};
+    use tessera_domain::{
+        AccessTokenFormat, ClientId, ClientUuid, GrantType, NewClient, RedirectUri, ScopeSet,
+        UnixTime,
+    };
+
+    pub fn new_client(id: &str) -> NewClient {
+        NewClient {
+            client_id: ClientId::parse(id).unwrap(),
+            name: id.into(),
+            enabled: true,
+            public: false,
+            redirect_uris: vec![RedirectUri::parse("https://app.example/cb").unwrap()],
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: ScopeSet::parse("api:read api:write").unwrap(),
+            roles: vec![],
+            access_token_format: AccessTokenFormat::Jwt,
+        }
+    }
+
+    #[tokio::test]
+    async fn client_round_trips_every_field() {
+        let s = test_store().await;
+        let a = realm("a");
+        s.insert_realm(&a).await.unwrap();
+        let mut c = new_client("svc");
+        c.roles = vec!["admin".into()];
+        c.access_token_format = AccessTokenFormat::Opaque;
+        let id = ClientUuid::new_v7();
+        let stored = s
+            .insert_client(a.id, id, &c, Some(vec![7; 32]), UnixTime(5))
+            .await
+            .unwrap();
+        let found = s
+            .find_client_by_client_id(a.id, &c.client_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, found);
+        assert_eq!(found.roles, ["admin"]);
+        assert_eq!(found.scopes.to_string(), "api:read api:write");
+        assert_eq!(found.access_token_format, AccessTokenFormat::Opaque);
+        assert_eq!(found.secret_hash, Some(vec![7; 32]));
+    }
+
+    #[tokio::test]
+    async fn same_client_id_in_two_realms_is_two_clients_iso_2_iso_5() {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        let ca = s
+            .insert_client(
+                a.id,
+                ClientUuid::new_v7(),
+                &new_client("svc"),
+                Some(vec![1]),
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        let cb = s
+            .insert_client(
+                b.id,
+                ClientUuid::new_v7(),
+                &new_client("svc"),
+                Some(vec![2]),
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        assert_ne!(ca.id, cb.id);
+        let found = s
+            .find_client_by_client_id(b.id, &ca.client_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.secret_hash, Some(vec![2]));
+        // Realm a's admin addressing realm b's client by its id finds nothing.
+        assert!(matches!(
+            s.get_client(a.id, cb.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            s.update_client(a.id, cb.id, &new_client("x")).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            s.delete_client(a.id, cb.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.get_client(b.id, cb.id).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn duplicate_client_id_in_one_realm_conflicts() {
+        let s = test_store().await;
+        let a = realm("a");
+        s.insert_realm(&a).await.unwrap();
+        s.insert_client(
+            a.id,
+            ClientUuid::new_v7(),
+            &new_client("svc"),
+            None,
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+        let again = s
+            .insert_client(
+                a.id,
+                ClientUuid::new_v7(),
+                &new_client("svc"),
+                None,
+                UnixTime(1),
+            )
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict)));
+    }
+
+    #[tokio::test]
+    async fn client_list_pages_by_client_id_within_the_realm() {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        for id in ["c", "a", "b"] {
+            s.insert_client(
+                a.id,
+                ClientUuid::new_v7(),
+                &new_client(id),
+                None,
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        }
+        s.insert_client(
+            b.id,
+            ClientUuid::new_v7(),
+            &new_client("z"),
+            None,
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+        let p = s
+            .list_clients(
+                a.id,
+                &PageRequest {
+                    after: Some("a".into()),
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            p.iter().map(|c| c.client_id.as_str()).collect::<Vec<_>>(),
+            ["b", "c"]
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_realm_cascades_to_its_clients_iso_13() {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        let ca = s
+            .insert_client(
+                a.id,
+                ClientUuid::new_v7(),
+                &new_client("svc"),
+                None,
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        let cb = s
+            .insert_client(
+                b.id,
+                ClientUuid::new_v7(),
+                &new_client("svc"),
+                None,
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        s.delete_realm(a.id).await.unwrap();
+        assert!(matches!(
+            s.get_client(a.id, ca.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.get_client(b.id, cb.id).await.is_ok());
+    }
+}

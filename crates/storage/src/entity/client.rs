@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub realm_id: Uuid,
+    pub client_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub secret_hash: Option<Vec<u8>>,
+    /// Space-separated lists: none of these values may contain a space.
+    pub redirect_uris: String,
+    pub grant_types: String,
+    pub scopes: String,
+    pub roles: String,
+    pub access_token_format: String,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,149 @@
+//! Persistence on sea-orm: SQLite (embedded default) and PostgreSQL.
+//!
+//! Every repository function below the realm takes a [`RealmId`] and filters by it,
+//! so a lookup can never cross tenants. sea-orm types stay inside this crate.
+
+mod clients;
+mod entity;
+mod keys;
+mod realms;
+mod tokens;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use std::time::Duration;
+use tessera_domain::DomainError;
+use thiserror::Error;
+
+pub use tessera_domain::RealmId;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    /// A stored row no longer satisfies a domain rule (edited by hand, or an older format).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(#[from] DomainError),
+    #[error("database error: {0}")]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict,
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a keyset-paginated list: `after` is the last key of the previous page.
+#[derive(Clone, Debug, Default)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: u64,
+}
+
+/// Which database engine is behind a [`Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The repositories over one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens a pool. SQLite files are created if missing and put in WAL mode, so readers
+    /// never wait on the writer.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if url.starts_with("sqlite:") {
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(5))
+            });
+        }
+        let db = Database::connect(opts).await?;
+        Ok(Self { db })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
+    /// Applies pending migrations; idempotent.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Readiness probe: one round trip to the database.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> StoreResult<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// Space-separated list columns: the values we store never contain a space.
+fn join_list<T: AsRef<str>>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn split_list<T>(
+    s: &str,
+    parse: impl Fn(&str) -> Result<T, DomainError>,
+) -> Result<Vec<T>, DomainError> {
+    s.split(' ').filter(|x| !x.is_empty()).map(parse).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+    use tessera_domain::{Realm, RealmId, RealmName, SigningAlg, UnixTime};
+
+    pub fn realm(name: &str) -> Realm {
+        Realm {
+            id: RealmId::new_v7(),
+            name: RealmName::parse(name).unwrap(),
+            enabled: true,
+            access_token_alg: SigningAlg::Rs256,
+            access_token_lifetime_secs: 300,
+            created_at: UnixTime(1),
+        }
+    }
+
+    /// A fresh, migrated in-memory SQLite database (one connection: each in-memory
+    /// connection would be its own database).
+    pub async fn test_store() -> Store {
+        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+}

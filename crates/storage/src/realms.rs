@@ -1,0 +1,153 @@
+use crate::entity::realm;
+use crate::{PageRequest, Store, StoreError, StoreResult};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use tessera_domain::{Realm, RealmId, RealmName, RealmSettings, SigningAlg, UnixTime};
+
+fn to_domain(m: realm::Model) -> StoreResult<Realm> {
+    Ok(Realm {
+        id: RealmId(m.id),
+        name: RealmName::parse(&m.name)?,
+        enabled: m.enabled,
+        access_token_alg: SigningAlg::parse(&m.access_token_alg)?,
+        access_token_lifetime_secs: m.access_token_lifetime_secs,
+        created_at: UnixTime(m.created_at),
+    })
+}
+
+impl Store {
+    pub async fn insert_realm(&self, realm: &Realm) -> StoreResult<()> {
+        realm::ActiveModel {
+            id: Set(realm.id.0),
+            name: Set(realm.name.as_str().to_owned()),
+            enabled: Set(realm.enabled),
+            access_token_alg: Set(realm.access_token_alg.as_str().to_owned()),
+            access_token_lifetime_secs: Set(realm.access_token_lifetime_secs),
+            created_at: Set(realm.created_at.0),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_realm_by_name(&self, name: &RealmName) -> StoreResult<Option<Realm>> {
+        realm::Entity::find()
+            .filter(realm::Column::Name.eq(name.as_str()))
+            .one(&self.db)
+            .await?
+            .map(to_domain)
+            .transpose()
+    }
+
+    pub async fn list_realms(&self, page: &PageRequest) -> StoreResult<Vec<Realm>> {
+        let mut q = realm::Entity::find().order_by_asc(realm::Column::Name);
+        if let Some(after) = &page.after {
+            q = q.filter(realm::Column::Name.gt(after.as_str()));
+        }
+        q.limit(page.limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(to_domain)
+            .collect()
+    }
+
+    pub async fn count_realms(&self) -> StoreResult<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(realm::Entity::find().count(&self.db).await?)
+    }
+
+    pub async fn update_realm(&self, id: RealmId, s: &RealmSettings) -> StoreResult<Realm> {
+        let mut m = realm::Entity::find_by_id(id.0)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?
+            .into_active_model();
+        m.enabled = Set(s.enabled);
+        m.access_token_alg = Set(s.access_token_alg.as_str().to_owned());
+        m.access_token_lifetime_secs = Set(s.access_token_lifetime_secs);
+        to_domain(m.update(&self.db).await?)
+    }
+
+    /// Deletes the realm and, by cascade, everything below it.
+    pub async fn delete_realm(&self, id: RealmId) -> StoreResult<()> {
+        let res = realm::Entity::delete_by_id(id.0).exec(&self.db).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::{realm, test_store};
+    use crate::{PageRequest, StoreError};
+    use tessera_domain::{RealmSettings, SigningAlg};
+
+    #[tokio::test]
+    async fn realm_names_are_unique() {
+        let s = test_store().await;
+        s.insert_realm(&realm("a")).await.unwrap();
+        assert!(matches!(
+            s.insert_realm(&realm("a")).await,
+            Err(StoreError::Conflict)
+        ));
+    }
+
+    #[tokio::test]
+    async fn realm_list_pages_by_name() {
+        let s = test_store().await;
+        for n in ["c", "a", "b"] {
+            s.insert_realm(&realm(n)).await.unwrap();
+        }
+        let p1 = s
+            .list_realms(&PageRequest {
+                after: None,
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            p1.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let p2 = s
+            .list_realms(&PageRequest {
+                after: Some("b".into()),
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            p2.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[tokio::test]
+    async fn realm_update_and_delete_report_missing_rows() {
+        let s = test_store().await;
+        let r = realm("a");
+        s.insert_realm(&r).await.unwrap();
+        let settings = RealmSettings {
+            access_token_alg: SigningAlg::EdDsa,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.update_realm(r.id, &settings)
+                .await
+                .unwrap()
+                .access_token_alg,
+            SigningAlg::EdDsa
+        );
+        s.delete_realm(r.id).await.unwrap();
+        assert!(matches!(
+            s.delete_realm(r.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(s.find_realm_by_name(&r.name).await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,80 @@
+//! Reading form posts at the edge: content type, a size limit, and the Basic header.
+
+use crate::error::ApiError;
+use actix_web::http::header;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+use tessera_oidc::client_auth::{BasicCredentials, parse_basic};
+use tessera_oidc::{OAuthError, Params};
+
+/// Largest form body we read; token requests are far smaller.
+pub const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// Reads and parses an `application/x-www-form-urlencoded` body, stopping at the limit.
+pub async fn read_form(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    repeatable: &[&str],
+) -> Result<Params, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        )
+        .into());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError(OAuthError::invalid_request(
+                "the request body could not be read",
+            ))
+        })?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(OAuthError::invalid_request("the request body is too large").into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Params::parse_form(&body, repeatable)?)
+}
+
+/// Client credentials from `Authorization: Basic`, if that header is present.
+pub fn basic_auth(req: &HttpRequest) -> Result<Option<BasicCredentials>, ApiError> {
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let Some(v) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_request("more than one Authorization header").into());
+    }
+    let v = v.to_str().map_err(|_| {
+        ApiError(OAuthError::InvalidClient(
+            "client authentication failed".into(),
+        ))
+    })?;
+    Ok(Some(parse_basic(v)?))
+}
+
+/// The bearer token from `Authorization: Bearer` (RFC 6750 §2.1).
+pub fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
+    let missing = || {
+        ApiError(OAuthError::InvalidToken(
+            "a bearer access token is required".into(),
+        ))
+    };
+    let v = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(missing)?;
+    v.get(..7)
+        .filter(|s| s.eq_ignore_ascii_case("bearer "))
+        .map(|_| v[7..].trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(missing)
+}

@@ -1,0 +1,96 @@
+//! HTTP edge: actix-web routes, error mapping, the admin API with OpenAPI, health and metrics.
+
+pub mod error;
+mod form;
+mod routes;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::net::TcpListener;
+use std::sync::{Arc, OnceLock};
+use tessera_oidc::{OAuthError, Provider};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use routes::admin::ApiDoc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub provider: Arc<Provider>,
+    pub metrics: PrometheusHandle,
+}
+
+/// The process-wide Prometheus recorder (installed once, shared by every app in the process).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .install_recorder()
+                .expect("no other metrics recorder is installed")
+        })
+        .clone()
+}
+
+/// Counts responses by status class; cheap enough for the hot paths.
+async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let class = match res.status().as_u16() {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    };
+    metrics::counter!("tessera_http_responses_total", "class" => class).increment(1);
+    Ok(res)
+}
+
+/// Registers every route on an actix `ServiceConfig`, shared by `serve` and the tests.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(routes::protocol::configure)
+        .configure(routes::admin::configure)
+        .configure(routes::health::configure)
+        .configure(routes::home::configure)
+        .service(
+            SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/openapi.json", ApiDoc::openapi()),
+        );
+}
+
+async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&error::ApiError(OAuthError::NotFound(
+        "no such endpoint".into(),
+    )))
+}
+
+/// Starts the HTTP server on an already-bound listener.
+pub fn serve(
+    state: AppState,
+    listener: TcpListener,
+    workers: Option<usize>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(count_requests))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Content-Security-Policy", "frame-ancestors 'none'")),
+            )
+            .configure(configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.run())
+}

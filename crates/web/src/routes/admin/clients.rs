@@ -1,0 +1,231 @@
+use super::{Admin, Page, PageQuery};
+use crate::AppState;
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tessera_domain::{
+    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, RedirectUri, ScopeSet,
+};
+use tessera_oidc::OAuthError;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{realm}/clients", web::get().to(list))
+        .route("/{realm}/clients", web::post().to(create))
+        .route("/{realm}/clients/{id}", web::get().to(get))
+        .route("/{realm}/clients/{id}", web::put().to(update))
+        .route("/{realm}/clients/{id}", web::delete().to(delete))
+        .route(
+            "/{realm}/clients/{id}/client-secret",
+            web::post().to(regenerate_secret),
+        );
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientRep {
+    /// Server-assigned id used in admin URLs.
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub enabled: bool,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub roles: Vec<String>,
+    /// jwt or opaque.
+    pub access_token_format: String,
+    pub created_at: i64,
+    /// Shown once, when the server generated it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+fn rep(c: Client, secret: Option<String>) -> ClientRep {
+    ClientRep {
+        id: c.id.to_string(),
+        public: c.is_public(),
+        client_id: c.client_id.to_string(),
+        name: c.name,
+        enabled: c.enabled,
+        redirect_uris: c
+            .redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        grant_types: c
+            .grant_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+        roles: c.roles,
+        access_token_format: c.access_token_format.as_str().to_owned(),
+        created_at: c.created_at.0,
+        secret,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientBody {
+    pub client_id: String,
+    pub name: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Default: client_credentials for confidential clients.
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// jwt (default) or opaque.
+    pub access_token_format: Option<String>,
+    /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
+    /// Ignored on update: use the client-secret endpoint.
+    pub secret: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ClientBody {
+    fn parse(self) -> Result<(NewClient, Option<String>), ApiError> {
+        let grant_types = match self.grant_types {
+            Some(g) => g
+                .iter()
+                .map(|g| GrantType::parse(g))
+                .collect::<Result<_, _>>()?,
+            None if self.public => vec![],
+            None => vec![GrantType::ClientCredentials],
+        };
+        let c = NewClient {
+            name: self.name.unwrap_or_else(|| self.client_id.clone()),
+            client_id: ClientId::parse(&self.client_id)?,
+            enabled: self.enabled,
+            public: self.public,
+            redirect_uris: self
+                .redirect_uris
+                .iter()
+                .map(|u| RedirectUri::parse(u))
+                .collect::<Result<_, _>>()?,
+            grant_types,
+            scopes: ScopeSet::parse(&self.scopes.join(" "))?,
+            roles: self.roles,
+            access_token_format: match self.access_token_format {
+                Some(f) => AccessTokenFormat::parse(&f)?,
+                None => AccessTokenFormat::Jwt,
+            },
+        };
+        Ok((c, self.secret))
+    }
+}
+
+fn client_uuid(raw: &str) -> Result<ClientUuid, ApiError> {
+    Uuid::parse_str(raw)
+        .map(ClientUuid)
+        .map_err(|_| ApiError(OAuthError::NotFound("client not found".into())))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/clients", tag = "clients", params(PageQuery),
+    responses((status = 200, body = Page<ClientRep>), (status = 404, body = super::ErrorBody)))]
+pub async fn list(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let clients = state
+        .provider
+        .list_clients(&realm, q.after, q.limit)
+        .await?;
+    let items: Vec<_> = clients.into_iter().map(|c| rep(c, None)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |c| c.client_id.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/clients", tag = "clients", request_body = ClientBody,
+    responses((status = 201, body = ClientRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn create(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    body: web::Json<ClientBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (c, secret) = body.into_inner().parse()?;
+    let given = secret.is_some();
+    let (client, secret) = state.provider.create_client(&realm, c, secret).await?;
+    Ok(HttpResponse::Created().json(rep(client, secret.filter(|_| !given))))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
+    responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
+pub async fn get(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let c = state.provider.get_client(&realm, client_uuid(&id)?).await?;
+    Ok(HttpResponse::Ok().json(rep(c, None)))
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/clients/{id}", tag = "clients", request_body = ClientBody,
+    responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
+pub async fn update(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<ClientBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let (c, _) = body.into_inner().parse()?;
+    let c = state
+        .provider
+        .update_client(&realm, client_uuid(&id)?, c)
+        .await?;
+    Ok(HttpResponse::Ok().json(rep(c, None)))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
+    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn delete(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    state
+        .provider
+        .delete_client(&realm, client_uuid(&id)?)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SecretRep {
+    pub secret: String,
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/clients/{id}/client-secret", tag = "clients",
+    responses((status = 200, body = SecretRep), (status = 404, body = super::ErrorBody)))]
+pub async fn regenerate_secret(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let secret = state
+        .provider
+        .regenerate_secret(&realm, client_uuid(&id)?)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(SecretRep { secret }))
+}

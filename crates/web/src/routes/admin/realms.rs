@@ -1,0 +1,192 @@
+use super::{Admin, Page, PageQuery};
+use crate::AppState;
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tessera_domain::{Realm, RealmSettings, SigningAlg};
+use tessera_oidc::admin::KeyInfo;
+use utoipa::ToSchema;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{realm}", web::get().to(get))
+        .route("/{realm}", web::put().to(update))
+        .route("/{realm}", web::delete().to(delete))
+        .route("/{realm}/keys", web::get().to(list_keys))
+        .route("/{realm}/keys/rotate", web::post().to(rotate_keys));
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RealmRep {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub enabled: bool,
+    /// RS256, ES256 or EdDSA.
+    pub access_token_alg: String,
+    pub access_token_lifetime_secs: i64,
+    pub created_at: i64,
+}
+
+fn rep(state: &AppState, r: Realm) -> RealmRep {
+    RealmRep {
+        id: r.id.to_string(),
+        issuer: state.provider.issuer_for(&r.name),
+        name: r.name.to_string(),
+        enabled: r.enabled,
+        access_token_alg: r.access_token_alg.to_string(),
+        access_token_lifetime_secs: r.access_token_lifetime_secs,
+        created_at: r.created_at.0,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RealmSettingsBody {
+    pub enabled: Option<bool>,
+    /// RS256 (default), ES256 or EdDSA.
+    pub access_token_alg: Option<String>,
+    /// 10 to 86400 (default 300).
+    pub access_token_lifetime_secs: Option<i64>,
+}
+
+impl RealmSettingsBody {
+    fn into_settings(self, base: RealmSettings) -> Result<RealmSettings, ApiError> {
+        Ok(RealmSettings {
+            enabled: self.enabled.unwrap_or(base.enabled),
+            access_token_alg: match self.access_token_alg {
+                Some(a) => SigningAlg::parse(&a)?,
+                None => base.access_token_alg,
+            },
+            access_token_lifetime_secs: self
+                .access_token_lifetime_secs
+                .unwrap_or(base.access_token_lifetime_secs),
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRealmBody {
+    /// 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'.
+    pub name: String,
+    #[serde(flatten)]
+    pub settings: RealmSettingsBody,
+}
+
+#[utoipa::path(get, path = "/admin/realms", tag = "realms", params(PageQuery),
+    responses((status = 200, body = Page<RealmRep>), (status = 401, body = super::ErrorBody)))]
+pub async fn list(
+    _: Admin,
+    state: web::Data<AppState>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let realms = state.provider.list_realms(q.after, q.limit).await?;
+    let items: Vec<_> = realms.into_iter().map(|r| rep(&state, r)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |r| r.name.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms", tag = "realms", request_body = CreateRealmBody,
+    responses((status = 201, body = RealmRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+pub async fn create(
+    _: Admin,
+    state: web::Data<AppState>,
+    body: web::Json<CreateRealmBody>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let settings = body.settings.into_settings(RealmSettings::default())?;
+    let realm = state.provider.create_realm(&body.name, settings).await?;
+    Ok(HttpResponse::Created().json(rep(&state, realm)))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}", tag = "realms",
+    responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
+pub async fn get(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let r = state.provider.get_realm(&realm).await?;
+    Ok(HttpResponse::Ok().json(rep(&state, r)))
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}", tag = "realms", request_body = RealmSettingsBody,
+    responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
+pub async fn update(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    body: web::Json<RealmSettingsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cur = state.provider.get_realm(&realm).await?;
+    let base = RealmSettings {
+        enabled: cur.enabled,
+        access_token_alg: cur.access_token_alg,
+        access_token_lifetime_secs: cur.access_token_lifetime_secs,
+    };
+    let r = state
+        .provider
+        .update_realm(&realm, body.into_inner().into_settings(base)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(rep(&state, r)))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}", tag = "realms",
+    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn delete(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.provider.delete_realm(&realm).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyRep {
+    pub kid: String,
+    pub alg: String,
+    /// active (signs), passive (verifies, in JWKS) or retired.
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl From<KeyInfo> for KeyRep {
+    fn from(k: KeyInfo) -> Self {
+        Self {
+            kid: k.kid,
+            alg: k.alg.to_string(),
+            status: k.status.as_str().to_owned(),
+            created_at: k.created_at,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/keys", tag = "keys",
+    responses((status = 200, body = Vec<KeyRep>), (status = 404, body = super::ErrorBody)))]
+pub async fn list_keys(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let keys: Vec<KeyRep> = state
+        .provider
+        .list_keys(&realm)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    Ok(HttpResponse::Ok().json(keys))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/keys/rotate", tag = "keys",
+    responses((status = 200, description = "kids of the new active keys", body = Vec<String>), (status = 404, body = super::ErrorBody)))]
+pub async fn rotate_keys(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.provider.rotate_keys(&realm).await?))
+}

@@ -1,0 +1,45 @@
+//! A small landing page (askama) with links a newcomer needs, plus the stylesheet.
+
+use crate::AppState;
+use actix_web::{HttpResponse, Responder, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/static/tessera.css", web::get().to(css));
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct Home {
+    realms: Vec<RealmLink>,
+}
+
+struct RealmLink {
+    name: String,
+    issuer: String,
+}
+
+async fn home(state: web::Data<AppState>) -> impl Responder {
+    let realms = state
+        .provider
+        .list_realms(None, Some(50))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.enabled)
+        .map(|r| RealmLink {
+            issuer: state.provider.issuer_for(&r.name),
+            name: r.name.to_string(),
+        })
+        .collect();
+    Home { realms }
+}
+
+async fn css() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../../../static/tessera.css"))
+}

@@ -1,0 +1,4 @@
+pub mod admin;
+pub mod health;
+pub mod home;
+pub mod protocol;

@@ -1,0 +1,122 @@
+//! Per-realm protocol endpoints in Keycloak's layout: discovery, JWKS, token,
+//! introspection and revocation.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::form::{basic_auth, read_form};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use tessera_oidc::OAuthError;
+use tessera_oidc::token::REPEATABLE;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let post_only = |path: &str, h| {
+        web::resource(path.to_owned())
+            .route(h)
+            .default_service(web::to(method_not_allowed))
+    };
+    cfg.service(
+        web::resource("/realms/{realm}/.well-known/openid-configuration")
+            .route(web::get().to(discovery)),
+    )
+    .service(
+        web::resource("/realms/{realm}/protocol/openid-connect/certs").route(web::get().to(jwks)),
+    )
+    .service(post_only(
+        "/realms/{realm}/protocol/openid-connect/token",
+        web::post().to(token),
+    ))
+    .service(post_only(
+        "/realms/{realm}/protocol/openid-connect/token/introspect",
+        web::post().to(introspect),
+    ))
+    .service(post_only(
+        "/realms/{realm}/protocol/openid-connect/revoke",
+        web::post().to(revoke),
+    ));
+}
+
+fn json_no_store(body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}
+
+fn cached_json(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .content_type("application/json")
+        .body(body)
+}
+
+async fn discovery(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.provider.realm(&realm).await?;
+    Ok(cached_json(ctx.discovery_json.clone()))
+}
+
+async fn jwks(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = state.provider.realm(&realm).await?;
+    Ok(cached_json(ctx.keys.jwks_json.clone()))
+}
+
+async fn token(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let params = read_form(&req, payload, REPEATABLE).await?;
+    let res = state
+        .provider
+        .token(&realm, basic_auth(&req)?, &params)
+        .await?;
+    Ok(json_no_store(res))
+}
+
+async fn introspect(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let params = read_form(&req, payload, &[]).await?;
+    let res = state
+        .provider
+        .introspect(&realm, basic_auth(&req)?, &params)
+        .await?;
+    Ok(json_no_store(res))
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let params = read_form(&req, payload, &[]).await?;
+    state
+        .provider
+        .revoke(&realm, basic_auth(&req)?, &params)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+/// These endpoints take POST only (RFC 6749 §3.2); anything else is 405 with a JSON error.
+async fn method_not_allowed() -> HttpResponse {
+    let mut res = actix_web::ResponseError::error_response(&ApiError(OAuthError::invalid_request(
+        "this endpoint accepts POST only",
+    )));
+    *res.status_mut() = actix_web::http::StatusCode::METHOD_NOT_ALLOWED;
+    res.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    res
+}

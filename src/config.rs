@@ -1,0 +1,118 @@
+//! Layered configuration: command-line flags > `TESSERA_*` environment > TOML file > defaults.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to bind, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// Public base URL; issuers are `{public_url}/realms/{realm}`. Never taken from request headers.
+    pub public_url: String,
+    /// Where the SQLite database and the generated master key live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// Base64 of 32 bytes sealing signing keys at rest; default: `data_dir/master.key`, generated on first start.
+    pub master_key: Option<String>,
+    /// HTTP worker threads (default: one per CPU available to the process).
+    pub workers: Option<usize>,
+    pub db_max_connections: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            master_key: None,
+            workers: None,
+            db_max_connections: 10,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves lower layers in charge.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+}
+
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "master_key",
+    "workers",
+    "db_max_connections",
+];
+
+impl Settings {
+    /// Loads settings; `file` is an optional TOML file (missing file = no layer).
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig.merge(Env::prefixed("TESSERA_").only(ENV_KEYS))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("tessera.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_environment_and_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "listen = \"0.0.0.0:1\"\npublic_url = \"https://file\"\nworkers = 3",
+            )?;
+            jail.set_env("TESSERA_PUBLIC_URL", "https://env");
+            jail.set_env("TESSERA_TEST_DATABASE_URL", "ignored");
+            let o = Overrides {
+                listen: Some("127.0.0.1:2".into()),
+                ..Default::default()
+            };
+            let s = Settings::load(Some(Path::new("t.toml")), &o).unwrap();
+            assert_eq!(s.listen, "127.0.0.1:2");
+            assert_eq!(s.public_url, "https://env");
+            assert_eq!(s.workers, Some(3));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "lisen = \"x\"")?;
+            assert!(Settings::load(Some(Path::new("t.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

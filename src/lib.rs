@@ -1,0 +1,5 @@
+//! The `tessera` binary's library half: configuration and start-up, shared by `main`
+//! and the integration tests.
+
+pub mod config;
+pub mod startup;

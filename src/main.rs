@@ -1,0 +1,346 @@
+//! `tessera`: run the server, or administer realms, clients and keys directly in the database.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use tessera::config::{Overrides, Settings};
+use tessera::startup::{Application, open_provider};
+use tessera_domain::{
+    AccessTokenFormat, ClientId, GrantType, NewClient, RealmSettings, RedirectUri, ScopeSet,
+    SigningAlg,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Multi-tenant OAuth 2.0 / OpenID Connect server"
+)]
+struct Cli {
+    /// TOML configuration file (flags > TESSERA_* environment > file > defaults).
+    #[arg(long, global = true, env = "TESSERA_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database and the master key (default ./data).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://… or postgres://… (default: SQLite in the data directory).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates, and seeds realms `master` and `demo` on an empty database).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage realms.
+    #[command(subcommand)]
+    Realm(RealmCmd),
+    /// Manage clients.
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Public base URL the issuer is built from (default http://127.0.0.1:8080).
+    #[arg(long)]
+    public_url: Option<String>,
+    /// HTTP worker threads (default: available CPUs).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum RealmCmd {
+    Create {
+        name: String,
+        /// Access-token signing algorithm: RS256, ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        access_token_alg: String,
+        #[arg(long, default_value_t = 300)]
+        access_token_lifetime: i64,
+    },
+    List,
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCmd {
+    Create(ClientCreate),
+    List {
+        #[arg(long)]
+        realm: String,
+    },
+    Delete {
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        client_id: String,
+    },
+}
+
+#[derive(Args)]
+struct ClientCreate {
+    #[arg(long)]
+    realm: String,
+    #[arg(long)]
+    client_id: String,
+    /// A public client (no secret).
+    #[arg(long)]
+    public: bool,
+    /// Use this secret (at least 32 characters) instead of generating one.
+    #[arg(long)]
+    secret: Option<String>,
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// Allowed grant types (default client_credentials for confidential clients).
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// Roles carried by the client's own tokens (`admin` in realm master grants the admin API).
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    #[arg(long, default_value = "jwt")]
+    access_token_format: String,
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// New active keys for every algorithm; the old ones stay in JWKS as passive.
+    Rotate {
+        #[arg(long)]
+        realm: String,
+    },
+    List {
+        #[arg(long)]
+        realm: String,
+    },
+    /// Remove a passive key from JWKS; tokens it signed stop verifying.
+    Retire {
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        kid: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut overrides = Overrides {
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        ..Default::default()
+    };
+    if let Command::Serve(a) = &cli.command {
+        overrides.listen = a.listen.clone();
+        overrides.public_url = a.public_url.clone();
+        overrides.workers = a.workers;
+    }
+    let settings =
+        Settings::load(cli.config.as_deref(), &overrides).context("reading configuration")?;
+    let mut out = std::io::stdout().lock();
+    match cli.command {
+        Command::Serve(_) => {
+            let app = Application::build(&settings).await?;
+            print_seeded(&mut out, &app, &settings)?;
+            drop(out);
+            tracing::info!(listen = %settings.listen, public_url = %settings.public_url, "tessera is serving");
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            open_provider(&settings).await?;
+            writeln!(out, "migrations applied")?;
+        }
+        Command::Realm(cmd) => {
+            let p = open_provider(&settings).await?;
+            match cmd {
+                RealmCmd::Create {
+                    name,
+                    access_token_alg,
+                    access_token_lifetime,
+                } => {
+                    let s = RealmSettings {
+                        enabled: true,
+                        access_token_alg: SigningAlg::parse(&access_token_alg)?,
+                        access_token_lifetime_secs: access_token_lifetime,
+                    };
+                    let r = p.create_realm(&name, s).await?;
+                    writeln!(
+                        out,
+                        "created realm {} ({}), issuer {}",
+                        r.name,
+                        r.id,
+                        p.issuer_for(&r.name)
+                    )?;
+                }
+                RealmCmd::List => {
+                    let mut after = None;
+                    loop {
+                        let page = p.list_realms(after.clone(), Some(500)).await?;
+                        for r in &page {
+                            writeln!(
+                                out,
+                                "{}\t{}\t{}",
+                                r.name,
+                                if r.enabled { "enabled" } else { "disabled" },
+                                r.access_token_alg
+                            )?;
+                        }
+                        match page.last() {
+                            Some(r) if page.len() == 500 => after = Some(r.name.to_string()),
+                            _ => break,
+                        }
+                    }
+                }
+                RealmCmd::Delete { name } => {
+                    p.delete_realm(&name).await?;
+                    writeln!(out, "deleted realm {name}")?;
+                }
+            }
+        }
+        Command::Client(cmd) => {
+            let p = open_provider(&settings).await?;
+            match cmd {
+                ClientCmd::Create(a) => {
+                    let grant_types = if a.grant_types.is_empty() && !a.public {
+                        vec![GrantType::ClientCredentials]
+                    } else {
+                        a.grant_types
+                            .iter()
+                            .map(|g| GrantType::parse(g))
+                            .collect::<Result<_, _>>()?
+                    };
+                    let c = NewClient {
+                        client_id: ClientId::parse(&a.client_id)?,
+                        name: a.client_id.clone(),
+                        enabled: true,
+                        public: a.public,
+                        redirect_uris: a
+                            .redirect_uris
+                            .iter()
+                            .map(|u| RedirectUri::parse(u))
+                            .collect::<Result<_, _>>()?,
+                        grant_types,
+                        scopes: ScopeSet::parse(&a.scopes.join(" "))?,
+                        roles: a.roles,
+                        access_token_format: AccessTokenFormat::parse(&a.access_token_format)?,
+                    };
+                    let given = a.secret.is_some();
+                    let (client, secret) = p.create_client(&a.realm, c, a.secret).await?;
+                    writeln!(
+                        out,
+                        "created client {} ({}) in realm {}",
+                        client.client_id, client.id, a.realm
+                    )?;
+                    if let Some(s) = secret.filter(|_| !given) {
+                        writeln!(out, "client secret (shown once): {s}")?;
+                    }
+                }
+                ClientCmd::List { realm } => {
+                    let mut after = None;
+                    loop {
+                        let page = p.list_clients(&realm, after.clone(), Some(500)).await?;
+                        for c in &page {
+                            let grants: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
+                            writeln!(
+                                out,
+                                "{}\t{}\t{}\t{}",
+                                c.client_id,
+                                c.id,
+                                if c.is_public() {
+                                    "public"
+                                } else {
+                                    "confidential"
+                                },
+                                grants.join(",")
+                            )?;
+                        }
+                        match page.last() {
+                            Some(c) if page.len() == 500 => after = Some(c.client_id.to_string()),
+                            _ => break,
+                        }
+                    }
+                }
+                ClientCmd::Delete { realm, client_id } => {
+                    let c = p.find_client(&realm, &client_id).await?;
+                    p.delete_client(&realm, c.id).await?;
+                    writeln!(out, "deleted client {client_id}")?;
+                }
+            }
+        }
+        Command::Key(cmd) => {
+            let p = open_provider(&settings).await?;
+            match cmd {
+                KeyCmd::Rotate { realm } => {
+                    for kid in p.rotate_keys(&realm).await? {
+                        writeln!(out, "new active key {kid}")?;
+                    }
+                }
+                KeyCmd::List { realm } => {
+                    for k in p.list_keys(&realm).await? {
+                        writeln!(out, "{}\t{}\t{}", k.kid, k.alg, k.status.as_str())?;
+                    }
+                }
+                KeyCmd::Retire { realm, kid } => {
+                    p.retire_key(&realm, &kid).await?;
+                    writeln!(out, "retired key {kid}")?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_seeded(
+    out: &mut impl Write,
+    app: &Application,
+    settings: &Settings,
+) -> std::io::Result<()> {
+    if app.seeded.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "First start: seeded realms and clients. The secrets are shown only this once."
+    )?;
+    for c in &app.seeded {
+        writeln!(
+            out,
+            "  realm {:<8} client_id {:<14} secret {}",
+            c.realm, c.client_id, c.secret
+        )?;
+    }
+    let demo = app.seeded.iter().find(|c| c.realm == "demo");
+    if let Some(d) = demo {
+        writeln!(
+            out,
+            "Try: curl -u {}:{} -d grant_type=client_credentials {}/realms/demo/protocol/openid-connect/token",
+            d.client_id,
+            d.secret,
+            settings.public_url.trim_end_matches('/')
+        )?;
+    }
+    out.flush()
+}

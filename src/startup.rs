@@ -1,0 +1,125 @@
+//! Opening storage, the master key and the provider; building the HTTP server.
+
+use crate::config::Settings;
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_domain::SystemClock;
+use tessera_oidc::admin::SeededClient;
+use tessera_oidc::crypto::MasterKey;
+use tessera_oidc::{Provider, ProviderConfig};
+use tessera_storage::Store;
+
+/// Connects, migrates, loads the master key and returns the protocol engine.
+pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+    let url = settings.database_url();
+    let store = Store::connect(&url, settings.db_max_connections)
+        .await
+        .with_context(|| "connecting to the database")?;
+    store.migrate().await.context("running migrations")?;
+    let master = load_master_key(settings)?;
+    Ok(Arc::new(Provider::new(
+        store,
+        master,
+        Arc::new(SystemClock),
+        ProviderConfig {
+            public_url: settings.public_url.clone(),
+        },
+    )))
+}
+
+fn load_master_key(settings: &Settings) -> anyhow::Result<MasterKey> {
+    let text = match &settings.master_key {
+        Some(k) => k.clone(),
+        None => read_or_create_key_file(&settings.data_dir.join("master.key"))?,
+    };
+    let bytes = STANDARD
+        .decode(text.trim())
+        .context("the master key is not base64")?;
+    match MasterKey::from_bytes(&bytes) {
+        Some(k) => Ok(k),
+        None => bail!("the master key must be 32 bytes (base64)"),
+    }
+}
+
+/// Creates the key file with owner-only permissions on first start, atomically, so two
+/// processes starting together cannot both write one.
+fn read_or_create_key_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    match opts.open(path) {
+        Ok(mut f) => {
+            let text = STANDARD.encode(MasterKey::generate_bytes());
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            tracing::info!(path = %path.display(), "generated a new master key");
+            Ok(text)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    pub provider: Arc<Provider>,
+    /// Credentials created on an empty database, to be shown once.
+    pub seeded: Vec<SeededClient>,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let provider = open_provider(settings).await?;
+        let seeded = provider
+            .bootstrap()
+            .await
+            .context("seeding the first realms")?;
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = tessera_web::AppState {
+            provider: provider.clone(),
+            metrics: tessera_web::metrics_handle(),
+        };
+        let server = tessera_web::serve(state, listener, settings.workers)?;
+        Ok(Self {
+            port,
+            server,
+            provider,
+            seeded,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until the server stops, sweeping expired revocations every ten minutes.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let provider = self.provider.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = provider.purge_expired().await {
+                    tracing::warn!(error = %e, "expiry sweep failed");
+                }
+            }
+        });
+        let res = self.server.await;
+        sweeper.abort();
+        res
+    }
+}
