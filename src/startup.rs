@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_domain::SystemClock;
+use tessera_domain::{Clock, SystemClock};
 use tessera_oidc::admin::SeededClient;
 use tessera_oidc::crypto::MasterKey;
 use tessera_oidc::{Provider, ProviderConfig};
@@ -16,6 +16,13 @@ use tessera_storage::Store;
 
 /// Connects, migrates, loads the master key and returns the protocol engine.
 pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>> {
+    open_provider_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+pub async fn open_provider_with_clock(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Provider>> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
     let url = settings.database_url();
@@ -27,7 +34,7 @@ pub async fn open_provider(settings: &Settings) -> anyhow::Result<Arc<Provider>>
     Ok(Arc::new(Provider::new(
         store,
         master,
-        Arc::new(SystemClock),
+        clock,
         ProviderConfig {
             public_url: settings.public_url.clone(),
         },
@@ -81,7 +88,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let provider = open_provider(settings).await?;
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Application::build`], with an injected clock (tests move time forward).
+    pub async fn build_with_clock(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let provider = open_provider_with_clock(settings, clock).await?;
         let seeded = provider
             .bootstrap()
             .await

@@ -1,1 +1,10 @@
+//! Integration tests: the real server on a random port, driven over HTTP as clients would.
+//! SQLite by default; set TESSERA_TEST_DATABASE_URL=postgres://… to run on PostgreSQL.
 
+mod helpers;
+
+mod admin;
+mod discovery;
+mod hostile_input;
+mod isolation;
+mod token;

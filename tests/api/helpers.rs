@@ -1,0 +1,267 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use tessera::config::Settings;
+use tessera::startup::Application;
+use tessera_domain::FixedClock;
+use tessera_oidc::Provider;
+
+/// The configured public URL: deliberately not the address the tests connect to, so
+/// every issuer assertion also shows the issuer never comes from `Host` (ISO-7).
+pub const PUBLIC_URL: &str = "https://id.tessera.test";
+
+pub struct TestApp {
+    /// Where the server listens, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    pub http: Client,
+    pub admin_secret: String,
+    pub demo_secret: String,
+    pub provider: Arc<Provider>,
+    /// The server's clock, starting at the real time; tests move it forward.
+    pub clock: Arc<FixedClock>,
+    _dir: tempfile::TempDir,
+}
+
+async fn database_url() -> Option<String> {
+    let admin = std::env::var("TESSERA_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("tessera_t_{}", uuid::Uuid::new_v4().simple());
+    tessera_storage::create_postgres_database(&admin, &name)
+        .await
+        .expect("create test database");
+    let mut url = url::Url::parse(&admin).expect("TESSERA_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        public_url: PUBLIC_URL.into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: database_url().await,
+        master_key: None,
+        workers: Some(2),
+        db_max_connections: 5,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let clock = Arc::new(FixedClock::new(now));
+    let app = Application::build_with_clock(&settings, clock.clone())
+        .await
+        .expect("application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let secret = |realm: &str| {
+        app.seeded
+            .iter()
+            .find(|c| c.realm == realm)
+            .unwrap()
+            .secret
+            .clone()
+    };
+    let (admin_secret, demo_secret) = (secret("master"), secret("demo"));
+    let provider = app.provider.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        http: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        admin_secret,
+        demo_secret,
+        provider,
+        clock,
+        _dir: dir,
+    }
+}
+
+pub fn issuer(realm: &str) -> String {
+    format!("{PUBLIC_URL}/realms/{realm}")
+}
+
+/// Decodes a JWT's header and payload without verifying (tests verify through the server).
+pub fn jwt_parts(token: &str) -> (Value, Value) {
+    let mut it = token.split('.');
+    let mut part =
+        || serde_json::from_slice(&URL_SAFE_NO_PAD.decode(it.next().unwrap()).unwrap()).unwrap();
+    (part(), part())
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn endpoint(&self, realm: &str, ep: &str) -> String {
+        self.url(&format!("/realms/{realm}/protocol/openid-connect/{ep}"))
+    }
+
+    /// POSTs a form to a realm endpoint with `client_secret_basic`.
+    pub async fn post_basic(
+        &self,
+        realm: &str,
+        ep: &str,
+        id: &str,
+        secret: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        self.http
+            .post(self.endpoint(realm, ep))
+            .basic_auth(id, Some(secret))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a raw body with the form content type.
+    pub async fn post_raw(
+        &self,
+        realm: &str,
+        ep: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.http
+            .post(self.endpoint(realm, ep))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn client_credentials(&self, realm: &str, id: &str, secret: &str) -> Value {
+        let res = self
+            .post_basic(
+                realm,
+                "token",
+                id,
+                secret,
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "token request failed");
+        res.json().await.unwrap()
+    }
+
+    pub async fn demo_token(&self) -> String {
+        let secret = self.demo_secret.clone();
+        self.client_credentials("demo", "demo-service", &secret)
+            .await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let secret = self.admin_secret.clone();
+        self.client_credentials("master", "tessera-admin", &secret)
+            .await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn introspect(&self, realm: &str, id: &str, secret: &str, token: &str) -> Value {
+        let res = self
+            .post_basic(realm, "token/introspect", id, secret, &[("token", token)])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_no_store(&res);
+        res.json().await.unwrap()
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let token = self.admin_token().await;
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Creates a realm through the admin API.
+    pub async fn create_realm(&self, name: &str, alg: &str) {
+        let res = self
+            .admin(
+                reqwest::Method::POST,
+                "/admin/realms",
+                Some(json!({ "name": name, "access_token_alg": alg })),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Creates a client through the admin API; returns (admin id, generated secret).
+    pub async fn create_client(&self, realm: &str, body: Value) -> (String, Option<String>) {
+        let res = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/admin/realms/{realm}/clients"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let v: Value = res.json().await.unwrap();
+        (
+            v["id"].as_str().unwrap().to_owned(),
+            v["secret"].as_str().map(str::to_owned),
+        )
+    }
+}
+
+pub fn assert_no_store(res: &Response) {
+    let cc = res
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(cc.contains("no-store"), "Cache-Control was {cc:?}");
+}
+
+/// Asserts an RFC 6749 error response: status, JSON `error`, no-store. Returns the body.
+pub async fn assert_oauth_error(res: Response, status: u16, error: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    assert_no_store(&res);
+    let ct = res
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(ct.starts_with("application/json"), "content-type {ct}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], error, "body {body}");
+    let desc = body["error_description"].as_str().unwrap_or_default();
+    assert!(
+        desc.bytes().all(|b| b == b' '
+            || b == b'!'
+            || (0x23..=0x5b).contains(&b)
+            || (0x5d..=0x7e).contains(&b)),
+        "{desc:?}"
+    );
+    body
+}
