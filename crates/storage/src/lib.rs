@@ -139,10 +139,23 @@ pub(crate) mod test_util {
         }
     }
 
-    /// A fresh, migrated in-memory SQLite database (one connection: each in-memory
-    /// connection would be its own database).
+    /// A fresh, migrated database: in-memory SQLite (one connection: each in-memory
+    /// connection would be its own database), or a new PostgreSQL database when
+    /// `TESSERA_TEST_DATABASE_URL` is set, so every repository test runs on both.
     pub async fn test_store() -> Store {
-        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        let url = match std::env::var("TESSERA_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin) => {
+                let name = format!("tessera_s_{}", uuid::Uuid::new_v4().simple());
+                create_postgres_database(&admin, &name).await.unwrap();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                format!("{base}/{name}")
+            }
+            None => "sqlite::memory:".to_owned(),
+        };
+        let store = Store::connect(&url, 1).await.unwrap();
         store.migrate().await.unwrap();
         store
     }
