@@ -64,7 +64,7 @@ const ENV_KEYS: &[&str] = &[
 
 impl Settings {
     /// Loads settings; `file` is an optional TOML file (missing file = no layer).
-    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, Box<figment::Error>> {
         let mut fig = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(f) = file {
             fig = fig.merge(Toml::file_exact(f));
@@ -72,6 +72,7 @@ impl Settings {
         fig.merge(Env::prefixed("TESSERA_").only(ENV_KEYS))
             .merge(Serialized::defaults(overrides))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> String {
@@ -83,6 +84,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail fixes the closure type.
 mod tests {
     use super::*;
 

@@ -15,6 +15,9 @@ pub mod params;
 pub mod revoke;
 pub mod token;
 
+#[cfg(test)]
+mod flow_tests;
+
 pub use error::OAuthError;
 pub use params::Params;
 

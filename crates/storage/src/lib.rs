@@ -123,6 +123,27 @@ fn split_list<T>(
     s.split(' ').filter(|x| !x.is_empty()).map(parse).collect()
 }
 
+/// Creates an empty PostgreSQL database `name` through `admin_url` (tests and tooling:
+/// each integration test gets its own database). `name` must be `[a-z0-9_]+`.
+pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
+    use sea_orm::ConnectionTrait;
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(StoreError::Corrupt(DomainError::new(
+            "database",
+            "use [a-z0-9_]+",
+        )));
+    }
+    let db = Database::connect(admin_url).await?;
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    db.close().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod test_util {
     use super::*;
@@ -159,25 +180,4 @@ pub(crate) mod test_util {
         store.migrate().await.unwrap();
         store
     }
-}
-
-/// Creates an empty PostgreSQL database `name` through `admin_url` (tests and tooling:
-/// each integration test gets its own database). `name` must be `[a-z0-9_]+`.
-pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResult<()> {
-    use sea_orm::ConnectionTrait;
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(StoreError::Corrupt(DomainError::new(
-            "database",
-            "use [a-z0-9_]+",
-        )));
-    }
-    let db = Database::connect(admin_url).await?;
-    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    db.close().await?;
-    Ok(())
 }
