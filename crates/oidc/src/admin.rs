@@ -10,7 +10,7 @@ use tessera_domain::{
     AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, KeyStatus, NewClient, Realm,
     RealmId, RealmName, RealmSettings, ScopeSet, SigningAlg,
 };
-use tessera_storage::PageRequest;
+use tessera_storage::{PageRequest, StoreError};
 
 /// The realm whose tokens administer every realm.
 pub const MASTER_REALM: &str = "master";
@@ -52,6 +52,14 @@ fn page(after: Option<String>, limit: Option<u64>) -> PageRequest {
 
 fn not_found(what: &'static str) -> OAuthError {
     OAuthError::NotFound(format!("{what} not found").into())
+}
+
+/// Maps a unique-constraint violation to a 409 that names what collided.
+fn conflict(what: &'static str) -> impl Fn(StoreError) -> OAuthError {
+    move |e| match e {
+        StoreError::Conflict => OAuthError::Conflict(format!("a {what} exists").into()),
+        e => e.into(),
+    }
 }
 
 fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
@@ -146,12 +154,7 @@ impl Provider {
         self.store()
             .insert_realm(&realm)
             .await
-            .map_err(|e| match e {
-                tessera_storage::StoreError::Conflict => {
-                    OAuthError::Conflict("a realm with this name exists".into())
-                }
-                e => e.into(),
-            })?;
+            .map_err(conflict("realm with this name"))?;
         if let Err(e) = self.add_keys(realm.id).await {
             // Leave no realm without keys behind.
             let _ = self.store().delete_realm(realm.id).await;
@@ -250,12 +253,7 @@ impl Provider {
             .store()
             .insert_client(realm_id, ClientUuid::new_v7(), &c, hash, self.clock().now())
             .await
-            .map_err(|e| match e {
-                tessera_storage::StoreError::Conflict => {
-                    OAuthError::Conflict("a client with this client_id exists".into())
-                }
-                e => e.into(),
-            })?;
+            .map_err(conflict("client with this client_id"))?;
         self.forget_client(realm_id, &client.client_id).await;
         Ok((client, secret))
     }
@@ -313,12 +311,7 @@ impl Provider {
             .store()
             .update_client(realm_id, id, &c)
             .await
-            .map_err(|e| match e {
-                tessera_storage::StoreError::Conflict => {
-                    OAuthError::Conflict("a client with this client_id exists".into())
-                }
-                e => e.into(),
-            })?;
+            .map_err(conflict("client with this client_id"))?;
         self.forget_client(realm_id, &old.client_id).await;
         self.forget_client(realm_id, &client.client_id).await;
         Ok(client)

@@ -6,8 +6,9 @@ use crate::error::ApiError;
 use crate::form::{basic_auth, read_form};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_oidc::OAuthError;
+use tessera_oidc::client_auth::BasicCredentials;
 use tessera_oidc::token::REPEATABLE;
+use tessera_oidc::{OAuthError, Params};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let post_only = |path: &str, h| {
@@ -66,18 +67,26 @@ async fn jwks(
     Ok(cached_json(ctx.keys.jwks_json.clone()))
 }
 
+/// A client-authenticated form post: its parameters and its Basic credentials, if any.
+async fn client_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    repeatable: &[&str],
+) -> Result<(Params, Option<BasicCredentials>), ApiError> {
+    let params = read_form(req, payload, repeatable).await?;
+    Ok((params, basic_auth(req)?))
+}
+
 async fn token(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = read_form(&req, payload, REPEATABLE).await?;
-    let res = state
-        .provider
-        .token(&realm, basic_auth(&req)?, &params)
-        .await?;
-    Ok(json_no_store(res))
+    let (params, basic) = client_form(&req, payload, REPEATABLE).await?;
+    Ok(json_no_store(
+        state.provider.token(&realm, basic, &params).await?,
+    ))
 }
 
 async fn introspect(
@@ -86,12 +95,10 @@ async fn introspect(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = read_form(&req, payload, &[]).await?;
-    let res = state
-        .provider
-        .introspect(&realm, basic_auth(&req)?, &params)
-        .await?;
-    Ok(json_no_store(res))
+    let (params, basic) = client_form(&req, payload, &[]).await?;
+    Ok(json_no_store(
+        state.provider.introspect(&realm, basic, &params).await?,
+    ))
 }
 
 async fn revoke(
@@ -100,11 +107,8 @@ async fn revoke(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let params = read_form(&req, payload, &[]).await?;
-    state
-        .provider
-        .revoke(&realm, basic_auth(&req)?, &params)
-        .await?;
+    let (params, basic) = client_form(&req, payload, &[]).await?;
+    state.provider.revoke(&realm, basic, &params).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
