@@ -78,6 +78,10 @@ pub fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            // A path segment that is not valid UTF-8 names nothing we have.
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                error::ApiError(OAuthError::NotFound("no such resource".into())).into()
+            }))
             .wrap(actix_web::middleware::from_fn(count_requests))
             .wrap(
                 DefaultHeaders::new()
