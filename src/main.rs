@@ -243,7 +243,7 @@ async fn main() -> anyhow::Result<()> {
                             .map(|u| RedirectUri::parse(u))
                             .collect::<Result<_, _>>()?,
                         grant_types,
-                        scopes: ScopeSet::parse(&a.scopes.join(" "))?,
+                        scopes: ScopeSet::from_list(&a.scopes)?,
                         roles: a.roles,
                         access_token_format: AccessTokenFormat::parse(&a.access_token_format)?,
                     };

@@ -879,3 +879,94 @@ async fn admin_api_rejects_malformed_json_and_queries_with_400_never_5xx() {
     }
     assert_healthy(&app).await;
 }
+
+/// Sends raw bytes over a fresh TCP connection and returns the response status, if any
+/// (the server may also just close a connection it cannot parse).
+async fn raw_http(app: &TestApp, request: &[u8], half_close: bool) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let _ = s.write_all(request).await;
+    if half_close {
+        let _ = s.shutdown().await;
+    }
+    let mut buf = Vec::new();
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(15), s.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok() || !buf.is_empty(),
+        "no answer and no close within 15 s: {:.80?}",
+        String::from_utf8_lossy(request)
+    );
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| text.strip_prefix("HTTP/1.0 "))?
+        .get(..3)?
+        .parse()
+        .ok()?;
+    Some((status, text))
+}
+
+#[tokio::test]
+async fn malformed_http_framing_never_gets_a_5xx_and_chunked_bodies_obey_the_limit() {
+    let app = spawn_app().await;
+    let head = "POST /realms/demo/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n";
+
+    // A chunked body within the limit is read like any other (no credentials: 401 JSON).
+    let body = "grant_type=client_credentials";
+    let req = format!(
+        "{head}Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    );
+    let (status, text) = raw_http(&app, req.as_bytes(), false)
+        .await
+        .expect("a response");
+    assert_eq!(status, 401, "{text}");
+    assert!(text.contains("invalid_client"), "{text}");
+
+    // A chunked body of 40 KiB, with no Content-Length to check up front: 400 at the limit.
+    let mut req = format!("{head}Transfer-Encoding: chunked\r\n\r\n").into_bytes();
+    for _ in 0..40 {
+        req.extend_from_slice(format!("400\r\n{}\r\n", "x".repeat(1024)).as_bytes());
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    let (status, text) = raw_http(&app, &req, false).await.expect("a response");
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("invalid_request") && text.contains("too large"),
+        "{text}"
+    );
+
+    let big_header = format!("{head}X-Big: {}\r\n\r\n", "h".repeat(128 * 1024));
+    let cases: Vec<(Vec<u8>, bool)> = vec![
+        (format!("{head}Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n").into_bytes(), true),
+        (format!("{head}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n").into_bytes(), true),
+        (format!("{head}Transfer-Encoding: chunked\r\n\r\n10\r\nabc").into_bytes(), true),
+        (format!("{head}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n").into_bytes(), true),
+        (format!("{head}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n").into_bytes(), true),
+        (format!("{head}Content-Length: 100\r\n\r\ngrant_type").into_bytes(), true),
+        (format!("{head}Content-Length: -1\r\n\r\n").into_bytes(), true),
+        (format!("{head}Content-Length: 99999999999999999999999\r\n\r\n").into_bytes(), true),
+        (format!("{head}Content-Length: 10\r\nContent-Length: 20\r\n\r\ngrant_type").into_bytes(), true),
+        (format!("{head}Content-Length: 1073741824\r\nExpect: 100-continue\r\n\r\n").into_bytes(), true),
+        ([format!("{head}Content-Length: 4\r\nContent-Encoding: gzip\r\n\r\n").as_bytes(), b"\x1f\x8b\x08\x00"].concat(), true),
+        (format!("{head}Content-Length: 4\r\nContent-Encoding: br\r\n\r\nabcd").into_bytes(), true),
+        (b"GARBAGE\r\n\r\n".to_vec(), true),
+        (b"POST /realms/\xff\xfe/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec(), true),
+        (b"GET /realms/demo/.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\nConnection: close\r\n\r\n".to_vec(), true),
+        (b"GET /%%%%/../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), true),
+        (b"GET /admin/realms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \xff\xfe\r\nConnection: close\r\n\r\n".to_vec(), true),
+        (b"POST /admin/realms HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 6\r\n\r\n\x1f\x8b\x08\x00ab".to_vec(), true),
+        (b"GET / HTTP/1.0\r\n\r\n".to_vec(), true),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(), true),
+        (big_header.into_bytes(), true),
+    ];
+    for (i, (req, half_close)) in cases.iter().enumerate() {
+        if let Some((status, text)) = raw_http(&app, req, *half_close).await {
+            assert!(status < 500, "case {i}: {text:.300}");
+        }
+    }
+    assert_healthy(&app).await;
+}

@@ -40,6 +40,15 @@ impl ScopeSet {
             .map(Self)
     }
 
+    /// Parses a list in which every element must be exactly one scope token.
+    pub fn from_list<S: AsRef<str>>(items: &[S]) -> Result<Self, DomainError> {
+        items
+            .iter()
+            .map(|s| Scope::parse(s.as_ref()))
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
     pub fn from_scopes(items: impl IntoIterator<Item = Scope>) -> Self {
         Self(items.into_iter().collect())
     }
@@ -93,6 +102,12 @@ mod tests {
         for bad in ["a\"b", "a\\b", "a  b", " a", "a\tb", "é"] {
             assert!(ScopeSet::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn list_elements_must_each_be_one_token() {
+        assert_eq!(ScopeSet::from_list(&["b", "a"]).unwrap().to_string(), "a b");
+        assert!(ScopeSet::from_list(&["a b"]).is_err());
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct AccessClaims {
     pub sub: String,
     pub aud: Audience,
     pub client_id: String,
+    /// The issuing client's server-assigned id: a `client_id` can be deleted and
+    /// registered again, and a token must not pass for the newcomer's.
+    pub client_uuid: String,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -94,6 +97,7 @@ impl Provider {
                     sub: g.subject,
                     aud: Audience::from_vec(g.audience),
                     client_id: g.client.client_id.to_string(),
+                    client_uuid: g.client.id.to_string(),
                     iat: now.0,
                     exp: exp.0,
                     jti,
@@ -168,6 +172,7 @@ impl Provider {
                 sub: t.subject,
                 aud: Audience::from_vec(t.audience),
                 client_id: t.client_id.to_string(),
+                client_uuid: t.client.to_string(),
                 iat: t.issued_at.0,
                 exp: t.expires_at.0,
                 jti: t.jti,
@@ -175,17 +180,25 @@ impl Provider {
                 roles: t.roles,
             }
         };
-        if !self.client_is_active(ctx, &claims.client_id).await? {
+        if !self.issuing_client_is_active(ctx, &claims).await? {
             return Ok(None);
         }
         Ok(Some(claims))
     }
 
-    async fn client_is_active(&self, ctx: &RealmCtx, client_id: &str) -> Result<bool, OAuthError> {
-        let Ok(id) = tessera_domain::ClientId::parse(client_id) else {
+    /// The client the token was issued to still exists, under the same id, and is enabled.
+    async fn issuing_client_is_active(
+        &self,
+        ctx: &RealmCtx,
+        claims: &AccessClaims,
+    ) -> Result<bool, OAuthError> {
+        let Ok(id) = tessera_domain::ClientId::parse(&claims.client_id) else {
             return Ok(false);
         };
-        Ok(self.client(ctx, &id).await?.is_some_and(|c| c.enabled))
+        Ok(self
+            .client(ctx, &id)
+            .await?
+            .is_some_and(|c| c.enabled && c.id.to_string() == claims.client_uuid))
     }
 
     /// Marks a JWT's `jti` revoked until its expiry, or deletes an opaque token.

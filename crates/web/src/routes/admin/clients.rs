@@ -116,7 +116,7 @@ impl ClientBody {
                 .map(|u| RedirectUri::parse(u))
                 .collect::<Result<_, _>>()?,
             grant_types,
-            scopes: ScopeSet::parse(&self.scopes.join(" "))?,
+            scopes: ScopeSet::from_list(&self.scopes)?,
             roles: self.roles,
             access_token_format: match self.access_token_format {
                 Some(f) => AccessTokenFormat::parse(&f)?,
