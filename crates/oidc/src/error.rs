@@ -24,6 +24,15 @@ pub enum OAuthError {
     InvalidTarget(Desc),
     #[error("access_denied: {0}")]
     AccessDenied(Desc),
+    #[error("unsupported_response_type: {0}")]
+    UnsupportedResponseType(Desc),
+    /// OIDC Core §3.1.2.6: `request` / `request_uri` are not supported.
+    #[error("request_not_supported")]
+    RequestNotSupported,
+    #[error("login_required")]
+    LoginRequired,
+    #[error("consent_required")]
+    ConsentRequired,
     /// RFC 6750: a bearer token that is missing, expired, revoked or foreign.
     #[error("invalid_token: {0}")]
     InvalidToken(Desc),
@@ -57,6 +66,10 @@ impl OAuthError {
             Self::InvalidScope(_) => "invalid_scope",
             Self::InvalidTarget(_) => "invalid_target",
             Self::AccessDenied(_) => "access_denied",
+            Self::UnsupportedResponseType(_) => "unsupported_response_type",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
             Self::InvalidToken(_) => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
@@ -84,6 +97,9 @@ impl OAuthError {
     pub fn description(&self) -> String {
         let raw: &str = match self {
             Self::ServerError(_) => "internal error",
+            Self::RequestNotSupported => "request objects are not supported",
+            Self::LoginRequired => "the user must log in",
+            Self::ConsentRequired => "the user must consent",
             Self::TemporarilyUnavailable => "the server is busy, retry later",
             Self::InvalidRequest(d)
             | Self::InvalidClient(d)
@@ -92,6 +108,7 @@ impl OAuthError {
             | Self::UnsupportedGrantType(d)
             | Self::InvalidScope(d)
             | Self::InvalidTarget(d)
+            | Self::UnsupportedResponseType(d)
             | Self::AccessDenied(d)
             | Self::InvalidToken(d)
             | Self::InsufficientScope(d)

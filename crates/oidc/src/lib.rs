@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod authorize;
 pub mod client_auth;
 pub mod crypto;
 pub mod discovery;
