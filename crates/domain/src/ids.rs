@@ -31,6 +31,24 @@ uuid_id!(
     /// Server-assigned identifier of a client row (what the admin API addresses).
     ClientUuid
 );
+uuid_id!(
+    /// Server-assigned identifier of a user; the `sub` of the user's tokens.
+    UserId
+);
+
+uuid_id!(
+    /// Primary key of a user; also the user's `sub`.
+    UserId
+);
+uuid_id!(
+    /// Primary key of an authorization grant: one user's authorization of one client,
+    /// the family of its codes and refresh tokens.
+    GrantId
+);
+uuid_id!(
+    /// Primary key of a browser (SSO) session.
+    SessionId
+);
 
 /// `[A-Za-z0-9_-]{1,64}`: realm names appear in URL paths and issuers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
