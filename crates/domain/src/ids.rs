@@ -32,11 +32,6 @@ uuid_id!(
     ClientUuid
 );
 uuid_id!(
-    /// Server-assigned identifier of a user; the `sub` of the user's tokens.
-    UserId
-);
-
-uuid_id!(
     /// Primary key of a user; also the user's `sub`.
     UserId
 );

@@ -6,7 +6,6 @@ mod error;
 mod ids;
 mod keys;
 mod scope;
-mod user;
 
 pub use client::{AccessTokenFormat, Client, GrantType, NewClient, RedirectUri};
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
@@ -14,7 +13,6 @@ pub use error::DomainError;
 pub use ids::{ClientId, ClientUuid, GrantId, RealmId, RealmName, SessionId, UserId};
 pub use keys::{KeyStatus, SigningAlg, StoredKey};
 pub use scope::{Scope, ScopeSet};
-pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 
 /// A tenant: its own issuer, keys, clients and (later) users.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +23,6 @@ pub struct Realm {
     /// Algorithm of the access tokens this realm signs.
     pub access_token_alg: SigningAlg,
     pub access_token_lifetime_secs: i64,
-    /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
-    pub password_params: Option<PasswordParams>,
     pub created_at: UnixTime,
 }
 
@@ -36,8 +32,6 @@ pub struct RealmSettings {
     pub enabled: bool,
     pub access_token_alg: SigningAlg,
     pub access_token_lifetime_secs: i64,
-    /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
-    pub password_params: Option<PasswordParams>,
 }
 
 impl Default for RealmSettings {
@@ -46,7 +40,6 @@ impl Default for RealmSettings {
             enabled: true,
             access_token_alg: SigningAlg::Rs256,
             access_token_lifetime_secs: 300,
-            password_params: None,
         }
     }
 }
