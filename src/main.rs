@@ -1,5 +1,7 @@
 //! `tessera`: run the server, or administer realms, clients and keys directly in the database.
 
+mod user_cmd;
+
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -7,9 +9,10 @@ use std::path::PathBuf;
 use tessera::config::{Overrides, Settings};
 use tessera::startup::{Application, open_provider};
 use tessera_domain::{
-    AccessTokenFormat, ClientId, GrantType, NewClient, RealmSettings, RedirectUri, ScopeSet,
-    SigningAlg,
+    AccessTokenFormat, ClientId, GrantType, NewClient, OidcSettings, RealmSettings, RedirectUri,
+    ScopeSet, SigningAlg,
 };
+use tessera_oidc::admin::SeededKind;
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +49,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Manage users.
+    #[command(subcommand)]
+    User(user_cmd::UserCmd),
 }
 
 #[derive(Args)]
@@ -79,7 +85,7 @@ enum RealmCmd {
 
 #[derive(Subcommand)]
 enum ClientCmd {
-    Create(ClientCreate),
+    Create(Box<ClientCreate>),
     List {
         #[arg(long)]
         realm: String,
@@ -116,6 +122,16 @@ struct ClientCreate {
     roles: Vec<String>,
     #[arg(long, default_value = "jwt")]
     access_token_format: String,
+    /// Ask users for consent (third-party clients).
+    #[arg(long)]
+    consent_required: bool,
+    /// ID token algorithm: RS256, ES256 or EdDSA.
+    #[arg(long, default_value = "RS256")]
+    id_token_alg: String,
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
                         enabled: true,
                         access_token_alg: SigningAlg::parse(&access_token_alg)?,
                         access_token_lifetime_secs: access_token_lifetime,
+                        ..RealmSettings::default()
                     };
                     let r = p.create_realm(&name, s).await?;
                     writeln!(
@@ -246,6 +263,20 @@ async fn main() -> anyhow::Result<()> {
                         scopes: ScopeSet::from_list(&a.scopes)?,
                         roles: a.roles,
                         access_token_format: AccessTokenFormat::parse(&a.access_token_format)?,
+                        oidc: OidcSettings {
+                            consent_required: a.consent_required,
+                            id_token_alg: SigningAlg::parse(&a.id_token_alg)?,
+                            post_logout_redirect_uris: a
+                                .post_logout_redirect_uris
+                                .iter()
+                                .map(|u| RedirectUri::parse(u))
+                                .collect::<Result<_, _>>()?,
+                            backchannel_logout_uri: a
+                                .backchannel_logout_uri
+                                .as_deref()
+                                .map(RedirectUri::parse)
+                                .transpose()?,
+                        },
                     };
                     let given = a.secret.is_some();
                     let (client, secret) = p.create_client(&a.realm, c, a.secret).await?;
@@ -290,6 +321,10 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::User(cmd) => {
+            let p = open_provider(&settings).await?;
+            user_cmd::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?;
+        }
         Command::Key(cmd) => {
             let p = open_provider(&settings).await?;
             match cmd {
@@ -323,23 +358,32 @@ fn print_seeded(
     }
     writeln!(
         out,
-        "First start: seeded realms and clients. The secrets are shown only this once."
+        "First start: seeded realms, clients and a user. The secrets are shown only this once."
     )?;
-    for c in &app.seeded {
+    for s in &app.seeded {
+        let (what, secret) = match s.kind {
+            SeededKind::Client => ("client_id", "secret  "),
+            SeededKind::User => ("username ", "password"),
+        };
         writeln!(
             out,
-            "  realm {:<8} client_id {:<14} secret {}",
-            c.realm, c.client_id, c.secret
+            "  realm {:<8} {what} {:<14} {secret} {}",
+            s.realm, s.name, s.secret
         )?;
     }
-    let demo = app.seeded.iter().find(|c| c.realm == "demo");
-    if let Some(d) = demo {
+    let base = settings.public_url.trim_end_matches('/');
+    let find = |name: &str| app.seeded.iter().find(|s| s.name == name);
+    if let Some(d) = find("demo-service") {
         writeln!(
             out,
-            "Try: curl -u {}:{} -d grant_type=client_credentials {}/realms/demo/protocol/openid-connect/token",
-            d.client_id,
-            d.secret,
-            settings.public_url.trim_end_matches('/')
+            "Try: curl -u {}:{} -d grant_type=client_credentials {base}/realms/demo/protocol/openid-connect/token",
+            d.name, d.secret
+        )?;
+    }
+    if find("demo-app").is_some() {
+        writeln!(
+            out,
+            "Sign in as user demo in a browser: {base}/realms/demo/protocol/openid-connect/auth?client_id=demo-app&response_type=code&scope=openid%20profile%20email&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcb&state=xyz"
         )?;
     }
     out.flush()

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_domain::{Clock, SystemClock};
-use tessera_oidc::admin::SeededClient;
+use tessera_oidc::admin::Seeded;
 use tessera_oidc::crypto::MasterKey;
 use tessera_oidc::{Provider, ProviderConfig};
 use tessera_storage::Store;
@@ -37,6 +37,7 @@ pub async fn open_provider_with_clock(
         clock,
         ProviderConfig {
             public_url: settings.public_url.clone(),
+            ..Default::default()
         },
     )))
 }
@@ -83,7 +84,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     pub provider: Arc<Provider>,
     /// Credentials created on an empty database, to be shown once.
-    pub seeded: Vec<SeededClient>,
+    pub seeded: Vec<Seeded>,
 }
 
 impl Application {

@@ -360,7 +360,7 @@ async fn admin_client_create_get_update_delete_round_trip_with_a_generated_secre
         .iter()
         .map(|c| c["client_id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["billing", "demo-service"]);
+    assert_eq!(ids, ["billing", "demo-app", "demo-service"]);
 
     // Delete: gone, and its secret and tokens stop working at once.
     let token = t2["access_token"].as_str().unwrap().to_owned();
@@ -486,10 +486,10 @@ async fn admin_client_list_pages_with_limit_1_following_next_until_absent() {
         app.create_client("demo", json!({ "client_id": id })).await;
     }
     let (ids, pages) = collect_pages(&app, "/admin/realms/demo/clients", 1, "client_id").await;
-    assert_eq!(ids, ["c1", "c2", "c3", "demo-service"]);
-    assert_eq!(pages, 5);
+    assert_eq!(ids, ["c1", "c2", "c3", "demo-app", "demo-service"]);
+    assert_eq!(pages, 6);
     let (ids, _) = collect_pages(&app, "/admin/realms/demo/clients", 3, "client_id").await;
-    assert_eq!(ids, ["c1", "c2", "c3", "demo-service"]);
+    assert_eq!(ids, ["c1", "c2", "c3", "demo-app", "demo-service"]);
     // Another realm's list is its own.
     let (ids, _) = collect_pages(&app, "/admin/realms/master/clients", 1, "client_id").await;
     assert_eq!(ids, ["tessera-admin"]);
@@ -999,7 +999,8 @@ async fn admin_api_validation_errors_are_400_invalid_request() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    // Only the seeded demo-app and demo-service.
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
     let list = ok_json(
         app.admin(Method::GET, "/admin/realms", None).await,
         StatusCode::OK,

@@ -39,7 +39,22 @@ async fn discovery_issuer_is_the_configured_url_whatever_the_host_header_iso_7()
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+    );
+    // BCP-7, BCP-19: S256 only, and the `iss` authorization response parameter.
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(d["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(d["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{}/protocol/openid-connect/auth", issuer("demo"))
+    );
+    assert_eq!(
+        d["userinfo_endpoint"],
+        format!("{}/protocol/openid-connect/userinfo", issuer("demo"))
     );
     assert_eq!(
         d["token_endpoint_auth_methods_supported"],

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub http: Client,
     pub admin_secret: String,
     pub demo_secret: String,
+    /// Everything seeded at first start, by name (`demo-app`, user `demo`, …).
+    pub seeded: Vec<tessera_oidc::admin::Seeded>,
     pub provider: Arc<Provider>,
     /// The server's clock, starting at the real time; tests move it forward.
     pub clock: Arc<FixedClock>,
@@ -60,12 +62,13 @@ pub async fn spawn_app() -> TestApp {
     let secret = |realm: &str| {
         app.seeded
             .iter()
-            .find(|c| c.realm == realm)
+            .find(|c| c.realm == realm && c.kind == tessera_oidc::admin::SeededKind::Client)
             .unwrap()
             .secret
             .clone()
     };
     let (admin_secret, demo_secret) = (secret("master"), secret("demo"));
+    let seeded = app.seeded.clone();
     let provider = app.provider.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -76,6 +79,7 @@ pub async fn spawn_app() -> TestApp {
             .unwrap(),
         admin_secret,
         demo_secret,
+        seeded,
         provider,
         clock,
         _dir: dir,
@@ -95,6 +99,16 @@ pub fn jwt_parts(token: &str) -> (Value, Value) {
 }
 
 impl TestApp {
+    /// The secret or password seeded under `name`.
+    pub fn seeded(&self, name: &str) -> String {
+        self.seeded
+            .iter()
+            .find(|s| s.name == name)
+            .expect("seeded")
+            .secret
+            .clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

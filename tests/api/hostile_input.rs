@@ -712,8 +712,6 @@ async fn unknown_paths_are_404_json() {
         "/realms/demo/protocol",
         "/realms/demo/protocol/openid-connect/nope",
         "/realms/demo/protocol/openid-connect/token/extra",
-        "/realms/demo/protocol/openid-connect/auth",
-        "/realms/demo/protocol/openid-connect/userinfo",
         "/realms/demo/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
         "/admin",

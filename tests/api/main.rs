@@ -7,4 +7,8 @@ mod admin;
 mod discovery;
 mod hostile_input;
 mod isolation;
+mod login_flow;
+mod logout;
+mod rp_openidconnect;
 mod token;
+mod users;

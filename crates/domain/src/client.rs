@@ -1,4 +1,4 @@
-use crate::{ClientId, ClientUuid, DomainError, RealmId, ScopeSet, UnixTime};
+use crate::{ClientId, ClientUuid, DomainError, RealmId, ScopeSet, SigningAlg, UnixTime};
 use std::fmt;
 use url::Url;
 
@@ -122,6 +122,29 @@ impl RedirectUri {
     }
 }
 
+/// How a client takes part in browser sign-in (OpenID Connect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// Third-party clients ask the user; first-party clients (false) skip the consent page.
+    pub consent_required: bool,
+    pub id_token_alg: SigningAlg,
+    /// Exact-match targets of RP-initiated logout.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Where OIDC back-channel logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<RedirectUri>,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        Self {
+            consent_required: false,
+            id_token_alg: SigningAlg::Rs256,
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+        }
+    }
+}
+
 /// A registered client as the protocol engine sees it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {
@@ -138,6 +161,7 @@ pub struct Client {
     /// Roles carried by this client's own (service) tokens, e.g. `admin` in realm `master`.
     pub roles: Vec<String>,
     pub access_token_format: AccessTokenFormat,
+    pub oidc: OidcSettings,
     pub created_at: UnixTime,
 }
 
@@ -173,6 +197,7 @@ pub struct NewClient {
     pub scopes: ScopeSet,
     pub roles: Vec<String>,
     pub access_token_format: AccessTokenFormat,
+    pub oidc: OidcSettings,
 }
 
 #[cfg(test)]

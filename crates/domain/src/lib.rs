@@ -3,16 +3,20 @@
 mod client;
 mod clock;
 mod error;
+mod grant;
 mod ids;
 mod keys;
 mod scope;
+mod user;
 
-pub use client::{AccessTokenFormat, Client, GrantType, NewClient, RedirectUri};
+pub use client::{AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, RedirectUri};
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use error::DomainError;
+pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{ClientId, ClientUuid, GrantId, RealmId, RealmName, SessionId, UserId};
 pub use keys::{KeyStatus, SigningAlg, StoredKey};
 pub use scope::{Scope, ScopeSet};
+pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 
 /// A tenant: its own issuer, keys, clients and (later) users.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +27,34 @@ pub struct Realm {
     /// Algorithm of the access tokens this realm signs.
     pub access_token_alg: SigningAlg,
     pub access_token_lifetime_secs: i64,
+    /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
+    pub password_params: Option<PasswordParams>,
+    pub lifetimes: Lifetimes,
     pub created_at: UnixTime,
+}
+
+/// How long browser sessions and refresh tokens live, per realm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// A session unused this long ends.
+    pub session_idle_secs: i64,
+    /// A session ends this long after login, whatever its use.
+    pub session_max_secs: i64,
+    /// A refresh token unused this long expires (offline grants: `refresh_max_secs`).
+    pub refresh_idle_secs: i64,
+    /// A grant's refresh tokens stop working this long after the grant.
+    pub refresh_max_secs: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            session_idle_secs: 1800,
+            session_max_secs: 36_000,
+            refresh_idle_secs: 1800,
+            refresh_max_secs: 36_000,
+        }
+    }
 }
 
 /// A realm's settings as an administrator sets them.
@@ -32,6 +63,9 @@ pub struct RealmSettings {
     pub enabled: bool,
     pub access_token_alg: SigningAlg,
     pub access_token_lifetime_secs: i64,
+    /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
+    pub password_params: Option<PasswordParams>,
+    pub lifetimes: Lifetimes,
 }
 
 impl Default for RealmSettings {
@@ -40,6 +74,8 @@ impl Default for RealmSettings {
             enabled: true,
             access_token_alg: SigningAlg::Rs256,
             access_token_lifetime_secs: 300,
+            password_params: None,
+            lifetimes: Lifetimes::default(),
         }
     }
 }
@@ -56,6 +92,9 @@ pub struct OpaqueToken {
     pub scope: ScopeSet,
     pub audience: Vec<String>,
     pub roles: Vec<String>,
+    /// For user tokens: the grant (revoking it deactivates the token) and session id.
+    pub grant_id: Option<GrantId>,
+    pub sid: Option<String>,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
 }

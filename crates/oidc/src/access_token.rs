@@ -5,7 +5,7 @@ use crate::crypto::{random_id, random_token, sha256};
 use crate::jws::{self, looks_like_jws};
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{AccessTokenFormat, Client, OpaqueToken, ScopeSet, UnixTime};
+use tessera_domain::{AccessTokenFormat, Client, GrantId, OpaqueToken, ScopeSet, UnixTime};
 
 pub const TYP: &str = "at+jwt";
 
@@ -56,6 +56,12 @@ pub struct AccessClaims {
     pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The browser session (as in ID tokens), for user tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The grant this token belongs to: revoking the grant deactivates the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
 }
 
 /// What a grant decided to issue.
@@ -65,6 +71,8 @@ pub struct TokenGrant<'a> {
     pub scope: ScopeSet,
     pub audience: Vec<String>,
     pub roles: Vec<String>,
+    /// The user's grant and session id, for user tokens.
+    pub grant: Option<(GrantId, String)>,
 }
 
 pub struct IssuedToken {
@@ -103,6 +111,8 @@ impl Provider {
                     jti,
                     scope: (!g.scope.is_empty()).then(|| g.scope.to_string()),
                     roles: g.roles,
+                    sid: g.grant.as_ref().map(|(_, sid)| sid.clone()),
+                    grant_id: g.grant.as_ref().map(|(id, _)| id.to_string()),
                 };
                 jws::sign(key, TYP, &claims)
             }
@@ -119,6 +129,8 @@ impl Provider {
                         scope: g.scope.clone(),
                         audience: g.audience,
                         roles: g.roles,
+                        grant_id: g.grant.as_ref().map(|(id, _)| *id),
+                        sid: g.grant.map(|(_, sid)| sid),
                         issued_at: now,
                         expires_at: exp,
                     })
@@ -178,12 +190,32 @@ impl Provider {
                 jti: t.jti,
                 scope: (!t.scope.is_empty()).then(|| t.scope.to_string()),
                 roles: t.roles,
+                sid: t.sid,
+                grant_id: t.grant_id.map(|g| g.to_string()),
             }
         };
-        if !self.issuing_client_is_active(ctx, &claims).await? {
+        if !self.issuing_client_is_active(ctx, &claims).await?
+            || !self.grant_is_live(ctx, &claims).await?
+        {
             return Ok(None);
         }
         Ok(Some(claims))
+    }
+
+    /// User tokens die with their grant (code replay, refresh-token replay, logout).
+    async fn grant_is_live(
+        &self,
+        ctx: &RealmCtx,
+        claims: &AccessClaims,
+    ) -> Result<bool, OAuthError> {
+        let Some(id) = &claims.grant_id else {
+            return Ok(true);
+        };
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Ok(false);
+        };
+        let grant = self.store().get_grant(ctx.realm.id, GrantId(id)).await?;
+        Ok(grant.is_some_and(|g| g.revoked_at.is_none()))
     }
 
     /// The client the token was issued to still exists, under the same id, and is enabled.

@@ -7,8 +7,8 @@ use crate::keys::SigningKey;
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, KeyStatus, NewClient, Realm,
-    RealmId, RealmName, RealmSettings, ScopeSet, SigningAlg,
+    AccessTokenFormat, Client, ClientId, ClientUuid, Email, GrantType, KeyStatus, NewClient,
+    NewUser, Realm, RealmId, RealmName, RealmSettings, RedirectUri, ScopeSet, SigningAlg, Username,
 };
 use tessera_storage::{PageRequest, StoreError};
 
@@ -27,12 +27,20 @@ pub struct AdminPrincipal {
     pub sub: String,
 }
 
-/// A client created at first start, with its secret shown once.
+/// A client or user created at first start, with its secret or password shown once.
 #[derive(Debug, Clone)]
-pub struct SeededClient {
+pub struct Seeded {
     pub realm: String,
-    pub client_id: String,
+    pub kind: SeededKind,
+    /// `client_id` or username.
+    pub name: String,
     pub secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeededKind {
+    Client,
+    User,
 }
 
 #[derive(Debug, Clone)]
@@ -43,19 +51,19 @@ pub struct KeyInfo {
     pub created_at: i64,
 }
 
-fn page(after: Option<String>, limit: Option<u64>) -> PageRequest {
+pub(crate) fn page(after: Option<String>, limit: Option<u64>) -> PageRequest {
     PageRequest {
         after,
         limit: limit.unwrap_or(100).clamp(1, MAX_PAGE),
     }
 }
 
-fn not_found(what: &'static str) -> OAuthError {
+pub(crate) fn not_found(what: &'static str) -> OAuthError {
     OAuthError::NotFound(format!("{what} not found").into())
 }
 
 /// Maps a unique-constraint violation to a 409 that names what collided.
-fn conflict(what: &'static str) -> impl Fn(StoreError) -> OAuthError {
+pub(crate) fn conflict(what: &'static str) -> impl Fn(StoreError) -> OAuthError {
     move |e| match e {
         StoreError::Conflict => OAuthError::Conflict(format!("a {what} exists").into()),
         e => e.into(),
@@ -63,10 +71,24 @@ fn conflict(what: &'static str) -> impl Fn(StoreError) -> OAuthError {
 }
 
 fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
+    let l = &s.lifetimes;
+    let ok = |v: i64| (60..=31_536_000).contains(&v);
+    if !(ok(l.session_idle_secs)
+        && ok(l.session_max_secs)
+        && ok(l.refresh_idle_secs)
+        && ok(l.refresh_max_secs))
+    {
+        return Err(OAuthError::invalid_request(
+            "session and refresh lifetimes must be within 60..=31536000 seconds",
+        ));
+    }
     if !(10..=86_400).contains(&s.access_token_lifetime_secs) {
         return Err(OAuthError::invalid_request(
             "access_token_lifetime_secs must be within 10..=86400",
         ));
+    }
+    if let Some(p) = &s.password_params {
+        p.validate()?;
     }
     Ok(())
 }
@@ -123,14 +145,14 @@ impl Provider {
         })
     }
 
-    async fn admin_realm(&self, name: &str) -> Result<Arc<RealmCtx>, OAuthError> {
+    pub(crate) async fn admin_realm(&self, name: &str) -> Result<Arc<RealmCtx>, OAuthError> {
         let name = RealmName::parse(name).map_err(|_| not_found("realm"))?;
         self.realm_ctx(&name)
             .await?
             .ok_or_else(|| not_found("realm"))
     }
 
-    async fn admin_realm_id(&self, name: &str) -> Result<RealmId, OAuthError> {
+    pub(crate) async fn admin_realm_id(&self, name: &str) -> Result<RealmId, OAuthError> {
         Ok(self.admin_realm(name).await?.realm.id)
     }
 
@@ -149,6 +171,8 @@ impl Provider {
             enabled: settings.enabled,
             access_token_alg: settings.access_token_alg,
             access_token_lifetime_secs: settings.access_token_lifetime_secs,
+            password_params: settings.password_params,
+            lifetimes: settings.lifetimes,
             created_at: now,
         };
         self.store()
@@ -386,46 +410,96 @@ impl Provider {
         Ok(())
     }
 
-    /// On an empty database: realm `master` with the admin client `tessera-admin`, and
-    /// realm `demo` with `demo-service`. Returns the generated secrets, to be shown once.
-    pub async fn bootstrap(&self) -> Result<Vec<SeededClient>, OAuthError> {
+    /// On an empty database: realm `master` with the admin client `tessera-admin`; realm
+    /// `demo` with `demo-service` (client_credentials), the browser client `demo-app` and
+    /// the user `demo`. Returns the generated secrets and password, to be shown once.
+    pub async fn bootstrap(&self) -> Result<Vec<Seeded>, OAuthError> {
         if self.store().count_realms().await? > 0 {
             return Ok(vec![]);
         }
-        let mut seeded = Vec::new();
-        for (realm, client_id, scopes, roles) in [
+        let client = |id: &str,
+                      grants: Vec<GrantType>,
+                      scopes: &str,
+                      roles: Vec<String>,
+                      redirect: Option<&str>| {
+            Ok::<_, OAuthError>(NewClient {
+                client_id: ClientId::parse(id)?,
+                name: id.to_owned(),
+                enabled: true,
+                public: false,
+                redirect_uris: redirect
+                    .map(RedirectUri::parse)
+                    .transpose()?
+                    .into_iter()
+                    .collect(),
+                grant_types: grants,
+                scopes: ScopeSet::parse(scopes)?,
+                roles,
+                access_token_format: AccessTokenFormat::Jwt,
+                oidc: Default::default(),
+            })
+        };
+        use GrantType::*;
+        let clients = [
             (
                 MASTER_REALM,
-                "tessera-admin",
-                "",
-                vec![ADMIN_ROLE.to_owned()],
-            ),
-            ("demo", "demo-service", "api:read api:write", vec![]),
-        ] {
-            self.create_realm(realm, RealmSettings::default()).await?;
-            let (_, secret) = self
-                .create_client(
-                    realm,
-                    NewClient {
-                        client_id: ClientId::parse(client_id)?,
-                        name: client_id.to_owned(),
-                        enabled: true,
-                        public: false,
-                        redirect_uris: vec![],
-                        grant_types: vec![GrantType::ClientCredentials],
-                        scopes: ScopeSet::parse(scopes)?,
-                        roles,
-                        access_token_format: AccessTokenFormat::Jwt,
-                    },
+                client(
+                    "tessera-admin",
+                    vec![ClientCredentials],
+                    "",
+                    vec![ADMIN_ROLE.to_owned()],
                     None,
-                )
-                .await?;
-            seeded.push(SeededClient {
+                )?,
+            ),
+            (
+                "demo",
+                client(
+                    "demo-service",
+                    vec![ClientCredentials],
+                    "api:read api:write",
+                    vec![],
+                    None,
+                )?,
+            ),
+            (
+                "demo",
+                client(
+                    "demo-app",
+                    vec![AuthorizationCode, RefreshToken, ClientCredentials],
+                    "openid profile email offline_access api:read",
+                    vec![],
+                    Some("http://127.0.0.1:9999/cb"),
+                )?,
+            ),
+        ];
+        self.create_realm(MASTER_REALM, RealmSettings::default())
+            .await?;
+        self.create_realm("demo", RealmSettings::default()).await?;
+        let mut seeded = Vec::new();
+        for (realm, c) in clients {
+            let name = c.client_id.to_string();
+            let (_, secret) = self.create_client(realm, c, None).await?;
+            seeded.push(Seeded {
                 realm: realm.to_owned(),
-                client_id: client_id.to_owned(),
+                kind: SeededKind::Client,
+                name,
                 secret: secret.unwrap_or_default(),
             });
         }
+        let mut user = NewUser::new(Username::parse("demo")?);
+        user.email = Some(Email::parse("demo@example.com")?);
+        user.email_verified = true;
+        user.given_name = Some("Demo".into());
+        user.family_name = Some("User".into());
+        let password = random_token()[..20].to_owned();
+        self.create_user("demo", user, Some(password.clone()))
+            .await?;
+        seeded.push(Seeded {
+            realm: "demo".into(),
+            kind: SeededKind::User,
+            name: "demo".into(),
+            secret: password,
+        });
         Ok(seeded)
     }
 }

@@ -2,7 +2,7 @@
 //! comparison, and sealing of private keys at rest.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::{constant_time, digest, rand};
+use aws_lc_rs::{constant_time, digest, hkdf, rand};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -36,7 +36,11 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// The key that seals signing keys at rest (AES-256-GCM). The associated data binds
 /// each sealed blob to its realm and `kid`, so a row copied to another realm or key
 /// id fails to open instead of silently signing for the wrong tenant.
-pub struct MasterKey(LessSafeKey);
+pub struct MasterKey {
+    key: LessSafeKey,
+    /// Kept to derive purpose-bound subkeys (HKDF); never leaves the process.
+    raw: [u8; 32],
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("sealed data could not be opened (wrong master key or tampered row)")]
@@ -50,7 +54,27 @@ impl MasterKey {
             return None;
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes).ok()?;
-        Some(Self(LessSafeKey::new(key)))
+        Some(Self {
+            key: LessSafeKey::new(key),
+            raw: bytes.try_into().ok()?,
+        })
+    }
+
+    /// A key for one purpose only (HKDF-SHA256 with `purpose` as info), so that e.g.
+    /// sealed browser state can never be opened as a sealed signing key.
+    pub fn subkey(&self, purpose: &str) -> MasterKey {
+        struct Len32;
+        impl hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"tessera").extract(&self.raw);
+        let mut out = [0u8; 32];
+        prk.expand(&[purpose.as_bytes()], Len32)
+            .and_then(|okm| okm.fill(&mut out))
+            .expect("HKDF-SHA256 yields 32 bytes");
+        MasterKey::from_bytes(&out).expect("32 bytes make an AES-256 key")
     }
 
     pub fn generate_bytes() -> [u8; 32] {
@@ -61,7 +85,7 @@ impl MasterKey {
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let nonce_bytes = random_bytes::<NONCE_LEN>();
         let mut buf = plaintext.to_vec();
-        self.0
+        self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
                 Aad::from(aad),
@@ -81,7 +105,7 @@ impl MasterKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| UnsealError)?;
         let mut buf = ct.to_vec();
         let plain = self
-            .0
+            .key
             .open_in_place(nonce, Aad::from(aad), &mut buf)
             .map_err(|_| UnsealError)?;
         Ok(plain.to_vec())
@@ -112,6 +136,16 @@ mod tests {
         let other = MasterKey::from_bytes(&[2; 32]).unwrap();
         assert!(other.open(&sealed, b"realm-a|kid-1").is_err());
         assert!(k.open(&sealed[..5], b"realm-a|kid-1").is_err());
+    }
+
+    #[test]
+    fn subkeys_differ_by_purpose_and_cannot_open_each_others_data() {
+        let k = MasterKey::from_bytes(&[1; 32]).unwrap();
+        let a = k.subkey("auth-state");
+        let sealed = a.seal(b"x", b"");
+        assert_eq!(k.subkey("auth-state").open(&sealed, b"").unwrap(), b"x");
+        assert!(k.subkey("other").open(&sealed, b"").is_err());
+        assert!(k.open(&sealed, b"").is_err());
     }
 
     #[test]

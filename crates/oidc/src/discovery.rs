@@ -7,39 +7,78 @@ use serde::Serialize;
 #[derive(Serialize)]
 struct Metadata<'a> {
     issuer: &'a str,
+    authorization_endpoint: String,
     token_endpoint: String,
+    userinfo_endpoint: String,
+    end_session_endpoint: String,
+    backchannel_logout_supported: bool,
+    backchannel_logout_session_supported: bool,
     jwks_uri: String,
     introspection_endpoint: String,
     revocation_endpoint: String,
-    grant_types_supported: [&'static str; 1],
+    grant_types_supported: [&'static str; 3],
+    response_types_supported: [&'static str; 1],
+    response_modes_supported: [&'static str; 2],
+    subject_types_supported: [&'static str; 1],
+    id_token_signing_alg_values_supported: Vec<&'static str>,
+    code_challenge_methods_supported: [&'static str; 1],
+    authorization_response_iss_parameter_supported: bool,
+    scopes_supported: [&'static str; 4],
+    claims_supported: [&'static str; 16],
+    prompt_values_supported: [&'static str; 3],
     token_endpoint_auth_methods_supported: [&'static str; 2],
     introspection_endpoint_auth_methods_supported: [&'static str; 2],
     revocation_endpoint_auth_methods_supported: [&'static str; 2],
     /// Algorithms this realm signs access tokens with; resource servers pin them (RFC 9068 §4).
     access_token_signing_alg_values_supported: Vec<&'static str>,
-    /// RFC 8414 requires the member; no response type works until the authorization endpoint exists.
-    response_types_supported: [&'static str; 0],
 }
 
 pub fn document(issuer: &str, keys: &KeyRing) -> String {
     const AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
     let e = |p: &str| format!("{issuer}/protocol/openid-connect/{p}");
+    let algs: Vec<&'static str> = keys.algs().into_iter().map(|a| a.as_str()).collect();
     let m = Metadata {
         issuer,
+        authorization_endpoint: e("auth"),
         token_endpoint: e("token"),
+        userinfo_endpoint: e("userinfo"),
+        end_session_endpoint: e("logout"),
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         jwks_uri: e("certs"),
         introspection_endpoint: e("token/introspect"),
         revocation_endpoint: e("revoke"),
-        grant_types_supported: ["client_credentials"],
+        grant_types_supported: ["authorization_code", "client_credentials", "refresh_token"],
+        response_types_supported: ["code"],
+        response_modes_supported: ["query", "form_post"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: algs.clone(),
+        code_challenge_methods_supported: ["S256"],
+        authorization_response_iss_parameter_supported: true,
+        scopes_supported: ["openid", "profile", "email", "offline_access"],
+        claims_supported: [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "sid",
+            "azp",
+            "preferred_username",
+            "name",
+            "given_name",
+            "family_name",
+            "email",
+            "email_verified",
+        ],
+        prompt_values_supported: ["none", "login", "consent"],
         token_endpoint_auth_methods_supported: AUTH,
         introspection_endpoint_auth_methods_supported: AUTH,
         revocation_endpoint_auth_methods_supported: AUTH,
-        access_token_signing_alg_values_supported: keys
-            .algs()
-            .into_iter()
-            .map(|a| a.as_str())
-            .collect(),
-        response_types_supported: [],
+        access_token_signing_alg_values_supported: algs,
     };
     serde_json::to_string(&m).expect("metadata serializes")
 }

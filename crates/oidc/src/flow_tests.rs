@@ -38,6 +38,7 @@ fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> NewClient {
         scopes: ScopeSet::parse("api:read").unwrap(),
         roles: vec![],
         access_token_format: format,
+        oidc: Default::default(),
     }
 }
 
@@ -229,7 +230,7 @@ async fn opaque_tokens_are_stored_hashed_and_resolve_until_revoked() {
 async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audience() {
     let (p, _) = provider().await;
     let seeded = p.bootstrap().await.unwrap();
-    assert_eq!(seeded.len(), 2);
+    assert_eq!(seeded.len(), 4);
     assert!(
         p.bootstrap().await.unwrap().is_empty(),
         "seeding happens once"

@@ -4,20 +4,29 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod admin_users;
 pub mod authorize;
 pub mod client_auth;
 pub mod crypto;
 pub mod discovery;
 mod error;
+pub mod flow;
+pub mod id_token;
 pub mod introspect;
 pub mod jws;
 pub mod keys;
+pub mod logout;
 pub mod params;
+pub mod passwords;
 pub mod revoke;
+pub mod state;
 pub mod token;
+pub mod userinfo;
 
 #[cfg(test)]
 mod flow_tests;
+#[cfg(test)]
+mod login_tests;
 
 pub use error::OAuthError;
 pub use params::Params;
@@ -39,6 +48,17 @@ pub struct ProviderConfig {
     /// Public base URL, e.g. `https://id.example.com`; issuers are `{public_url}/realms/{name}`.
     /// Configuration only: never derived from `Host` or `X-Forwarded-*` (ISO-7).
     pub public_url: String,
+    /// Password hashing pool and failed-login limits.
+    pub login: passwords::LoginConfig,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            login: passwords::LoginConfig::default(),
+        }
+    }
 }
 
 /// A realm with everything the hot paths need, built once per cache fill.
@@ -58,6 +78,10 @@ pub struct Provider {
     // Keys include the realm (by name or id), so nothing cached can cross tenants (ISO-11).
     realms: Cache<RealmName, Option<Arc<RealmCtx>>>,
     clients: Cache<(RealmId, ClientId), Option<Arc<Client>>>,
+    passwords: passwords::PasswordHasher,
+    logins: passwords::LoginLimiter,
+    /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
+    http: reqwest::Client,
 }
 
 impl Provider {
@@ -72,6 +96,13 @@ impl Provider {
             clock,
             master,
             public_url: config.public_url.trim_end_matches('/').to_owned(),
+            passwords: passwords::PasswordHasher::new(
+                config.login.hash_workers,
+                config.login.hash_queue,
+                config.login.hash_queue_timeout,
+            ),
+            logins: passwords::LoginLimiter::new(config.login.limits),
+            http: logout::outbound_client(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
@@ -185,6 +216,7 @@ pub(crate) mod test_util {
             clock.clone(),
             ProviderConfig {
                 public_url: "https://id.example/".into(),
+                ..Default::default()
             },
         );
         (p, clock)

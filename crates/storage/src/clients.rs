@@ -5,8 +5,8 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, RealmId, RedirectUri,
-    ScopeSet, UnixTime,
+    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings, RealmId,
+    RedirectUri, ScopeSet, SigningAlg, UnixTime,
 };
 
 fn to_domain(m: client::Model) -> StoreResult<Client> {
@@ -22,6 +22,19 @@ fn to_domain(m: client::Model) -> StoreResult<Client> {
         scopes: ScopeSet::parse(&m.scopes)?,
         roles: split_list(&m.roles, |s| Ok(s.to_owned()))?,
         access_token_format: AccessTokenFormat::parse(&m.access_token_format)?,
+        oidc: OidcSettings {
+            consent_required: m.consent_required,
+            id_token_alg: SigningAlg::parse(&m.id_token_alg)?,
+            post_logout_redirect_uris: split_list(
+                &m.post_logout_redirect_uris,
+                RedirectUri::parse,
+            )?,
+            backchannel_logout_uri: m
+                .backchannel_logout_uri
+                .as_deref()
+                .map(RedirectUri::parse)
+                .transpose()?,
+        },
         created_at: UnixTime(m.created_at),
     })
 }
@@ -42,6 +55,20 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
     m.scopes = Set(c.scopes.to_string());
     m.roles = Set(join_list(&c.roles));
     m.access_token_format = Set(c.access_token_format.as_str().to_owned());
+    m.consent_required = Set(c.oidc.consent_required);
+    m.id_token_alg = Set(c.oidc.id_token_alg.as_str().to_owned());
+    m.post_logout_redirect_uris = Set(join_list(
+        &c.oidc
+            .post_logout_redirect_uris
+            .iter()
+            .map(RedirectUri::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    m.backchannel_logout_uri = Set(c
+        .oidc
+        .backchannel_logout_uri
+        .as_ref()
+        .map(|u| u.as_str().to_owned()));
 }
 
 impl Store {
@@ -170,6 +197,7 @@ pub(crate) mod tests {
             scopes: ScopeSet::parse("api:read api:write").unwrap(),
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
+            oidc: Default::default(),
         }
     }
 

@@ -5,9 +5,11 @@
 
 mod clients;
 mod entity;
+mod grants;
 mod keys;
 mod realms;
 mod tokens;
+mod users;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
@@ -156,6 +158,8 @@ pub(crate) mod test_util {
             enabled: true,
             access_token_alg: SigningAlg::Rs256,
             access_token_lifetime_secs: 300,
+            password_params: None,
+            lifetimes: Default::default(),
             created_at: UnixTime(1),
         }
     }

@@ -4,7 +4,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use tessera_domain::{Realm, RealmId, RealmName, RealmSettings, SigningAlg, UnixTime};
+use tessera_domain::{
+    DomainError, Lifetimes, PasswordParams, Realm, RealmId, RealmName, RealmSettings, SigningAlg,
+    UnixTime,
+};
 
 fn to_domain(m: realm::Model) -> StoreResult<Realm> {
     Ok(Realm {
@@ -13,8 +16,31 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
         enabled: m.enabled,
         access_token_alg: SigningAlg::parse(&m.access_token_alg)?,
         access_token_lifetime_secs: m.access_token_lifetime_secs,
+        password_params: m
+            .password_params
+            .as_deref()
+            .map(params_from_json)
+            .transpose()?,
+        lifetimes: Lifetimes {
+            session_idle_secs: m.session_idle_secs,
+            session_max_secs: m.session_max_secs,
+            refresh_idle_secs: m.refresh_idle_secs,
+            refresh_max_secs: m.refresh_max_secs,
+        },
         created_at: UnixTime(m.created_at),
     })
+}
+
+fn params_from_json(s: &str) -> Result<PasswordParams, DomainError> {
+    let p: PasswordParams =
+        serde_json::from_str(s).map_err(|e| DomainError::new("password_params", e.to_string()))?;
+    p.validate()?;
+    Ok(p)
+}
+
+fn params_to_json(p: &Option<PasswordParams>) -> Option<String> {
+    // Serializing four integers cannot fail.
+    p.as_ref().and_then(|p| serde_json::to_string(p).ok())
 }
 
 impl Store {
@@ -25,6 +51,11 @@ impl Store {
             enabled: Set(realm.enabled),
             access_token_alg: Set(realm.access_token_alg.as_str().to_owned()),
             access_token_lifetime_secs: Set(realm.access_token_lifetime_secs),
+            password_params: Set(params_to_json(&realm.password_params)),
+            session_idle_secs: Set(realm.lifetimes.session_idle_secs),
+            session_max_secs: Set(realm.lifetimes.session_max_secs),
+            refresh_idle_secs: Set(realm.lifetimes.refresh_idle_secs),
+            refresh_max_secs: Set(realm.lifetimes.refresh_max_secs),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -68,6 +99,11 @@ impl Store {
         m.enabled = Set(s.enabled);
         m.access_token_alg = Set(s.access_token_alg.as_str().to_owned());
         m.access_token_lifetime_secs = Set(s.access_token_lifetime_secs);
+        m.password_params = Set(params_to_json(&s.password_params));
+        m.session_idle_secs = Set(s.lifetimes.session_idle_secs);
+        m.session_max_secs = Set(s.lifetimes.session_max_secs);
+        m.refresh_idle_secs = Set(s.lifetimes.refresh_idle_secs);
+        m.refresh_max_secs = Set(s.lifetimes.refresh_max_secs);
         to_domain(m.update(&self.db).await?)
     }
 

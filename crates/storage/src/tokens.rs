@@ -2,7 +2,7 @@ use crate::entity::{opaque_token, revoked_token};
 use crate::{Store, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use tessera_domain::{ClientId, ClientUuid, OpaqueToken, RealmId, ScopeSet, UnixTime};
+use tessera_domain::{ClientId, ClientUuid, GrantId, OpaqueToken, RealmId, ScopeSet, UnixTime};
 
 fn to_domain(m: opaque_token::Model) -> StoreResult<OpaqueToken> {
     Ok(OpaqueToken {
@@ -15,6 +15,8 @@ fn to_domain(m: opaque_token::Model) -> StoreResult<OpaqueToken> {
         scope: ScopeSet::parse(&m.scope)?,
         audience: split_list(&m.audience, |s| Ok(s.to_owned()))?,
         roles: split_list(&m.roles, |s| Ok(s.to_owned()))?,
+        grant_id: m.grant_id.map(GrantId),
+        sid: m.sid,
         issued_at: UnixTime(m.issued_at),
         expires_at: UnixTime(m.expires_at),
     })
@@ -32,6 +34,8 @@ impl Store {
             scope: Set(t.scope.to_string()),
             audience: Set(join_list(&t.audience)),
             roles: Set(join_list(&t.roles)),
+            grant_id: Set(t.grant_id.map(|g| g.0)),
+            sid: Set(t.sid.clone()),
             issued_at: Set(t.issued_at.0),
             expires_at: Set(t.expires_at.0),
         })
@@ -139,6 +143,8 @@ mod tests {
             scope: ScopeSet::parse("api:read").unwrap(),
             audience: vec!["x".into(), "y".into()],
             roles: vec![],
+            grant_id: None,
+            sid: None,
             issued_at: UnixTime(1),
             expires_at: UnixTime(100),
         };

@@ -54,6 +54,7 @@ async fn count_requests(
 /// Registers every route on an actix `ServiceConfig`, shared by `serve` and the tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(routes::protocol::configure)
+        .configure(routes::browser::configure)
         .configure(routes::admin::configure)
         .configure(routes::health::configure)
         .configure(routes::home::configure)

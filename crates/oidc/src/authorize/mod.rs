@@ -132,6 +132,7 @@ mod tests {
             scopes: ScopeSet::parse("openid profile email").unwrap(),
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
+            oidc: Default::default(),
             created_at: UnixTime(0),
         }
     }

@@ -25,6 +25,7 @@ pub(super) async fn exchange(
             scope,
             audience: vec![ctx.issuer.clone()],
             roles: client.roles.clone(),
+            grant: None,
         },
     )
     .await
@@ -65,6 +66,7 @@ mod tests {
             scopes: ScopeSet::parse(scopes).unwrap(),
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
+            oidc: Default::default(),
             created_at: UnixTime(0),
         }
     }

@@ -1,6 +1,9 @@
 //! The token endpoint: client authentication, then dispatch on `grant_type`, one grant per module.
 
+mod authorization_code;
 mod client_credentials;
+mod refresh_token;
+mod user_tokens;
 
 use crate::client_auth::{Accept, BasicCredentials};
 use crate::{OAuthError, Params, Provider};
@@ -15,6 +18,10 @@ pub struct TokenResponse {
     pub expires_in: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// Parameters that may legitimately repeat at the token endpoint (none yet; RFC 8693
@@ -40,21 +47,25 @@ impl Provider {
                 "grant type not enabled for this client".into(),
             ));
         }
-        let issued = match grant {
+        match grant {
             GrantType::ClientCredentials => {
-                client_credentials::exchange(self, &ctx, &client, params).await?
+                let issued = client_credentials::exchange(self, &ctx, &client, params).await?;
+                Ok(TokenResponse {
+                    access_token: issued.access_token,
+                    token_type: "Bearer",
+                    expires_in: issued.expires_in,
+                    scope: (!issued.scope.is_empty()).then(|| issued.scope.to_string()),
+                    refresh_token: None,
+                    id_token: None,
+                })
             }
-            GrantType::AuthorizationCode | GrantType::RefreshToken | GrantType::TokenExchange => {
-                return Err(OAuthError::UnsupportedGrantType(
-                    "grant type not supported yet".into(),
-                ));
+            GrantType::AuthorizationCode => {
+                authorization_code::exchange(self, &ctx, &client, params).await
             }
-        };
-        Ok(TokenResponse {
-            access_token: issued.access_token,
-            token_type: "Bearer",
-            expires_in: issued.expires_in,
-            scope: (!issued.scope.is_empty()).then(|| issued.scope.to_string()),
-        })
+            GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
+            GrantType::TokenExchange => Err(OAuthError::UnsupportedGrantType(
+                "grant type not supported yet".into(),
+            )),
+        }
     }
 }

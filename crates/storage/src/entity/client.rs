@@ -16,6 +16,10 @@ pub struct Model {
     pub scopes: String,
     pub roles: String,
     pub access_token_format: String,
+    pub consent_required: bool,
+    pub id_token_alg: String,
+    pub post_logout_redirect_uris: String,
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
 }
 

@@ -1,7 +1,13 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
+pub mod authorization_code;
 pub mod client;
+pub mod consent;
+pub mod grant;
 pub mod opaque_token;
 pub mod realm;
+pub mod refresh_token;
 pub mod revoked_token;
 pub mod signing_key;
+pub mod user;
+pub mod user_session;

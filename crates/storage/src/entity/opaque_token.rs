@@ -14,6 +14,8 @@ pub struct Model {
     pub scope: String,
     pub audience: String,
     pub roles: String,
+    pub grant_id: Option<Uuid>,
+    pub sid: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
 }

@@ -10,6 +10,12 @@ pub struct Model {
     pub enabled: bool,
     pub access_token_alg: String,
     pub access_token_lifetime_secs: i64,
+    /// JSON Argon2id parameters; NULL = OWASP defaults.
+    pub password_params: Option<String>,
+    pub session_idle_secs: i64,
+    pub session_max_secs: i64,
+    pub refresh_idle_secs: i64,
+    pub refresh_max_secs: i64,
     pub created_at: i64,
 }
 

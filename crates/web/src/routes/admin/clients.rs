@@ -4,7 +4,8 @@ use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, RedirectUri, ScopeSet,
+    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings,
+    RedirectUri, ScopeSet, SigningAlg,
 };
 use tessera_oidc::OAuthError;
 use utoipa::ToSchema;
@@ -36,6 +37,12 @@ pub struct ClientRep {
     pub roles: Vec<String>,
     /// jwt or opaque.
     pub access_token_format: String,
+    pub consent_required: bool,
+    /// RS256, ES256 or EdDSA.
+    pub id_token_alg: String,
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
     /// Shown once, when the server generated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +69,19 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
         scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
         roles: c.roles,
         access_token_format: c.access_token_format.as_str().to_owned(),
+        consent_required: c.oidc.consent_required,
+        id_token_alg: c.oidc.id_token_alg.to_string(),
+        post_logout_redirect_uris: c
+            .oidc
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        backchannel_logout_uri: c
+            .oidc
+            .backchannel_logout_uri
+            .as_ref()
+            .map(|u| u.as_str().to_owned()),
         created_at: c.created_at.0,
         secret,
     }
@@ -86,6 +106,14 @@ pub struct ClientBody {
     pub roles: Vec<String>,
     /// jwt (default) or opaque.
     pub access_token_format: Option<String>,
+    /// Ask users for consent (third-party clients); default false.
+    #[serde(default)]
+    pub consent_required: bool,
+    /// RS256 (default), ES256 or EdDSA.
+    pub id_token_alg: Option<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
     /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
     /// Ignored on update: use the client-secret endpoint.
     pub secret: Option<String>,
@@ -121,6 +149,23 @@ impl ClientBody {
             access_token_format: match self.access_token_format {
                 Some(f) => AccessTokenFormat::parse(&f)?,
                 None => AccessTokenFormat::Jwt,
+            },
+            oidc: OidcSettings {
+                consent_required: self.consent_required,
+                id_token_alg: match &self.id_token_alg {
+                    Some(a) => SigningAlg::parse(a)?,
+                    None => SigningAlg::Rs256,
+                },
+                post_logout_redirect_uris: self
+                    .post_logout_redirect_uris
+                    .iter()
+                    .map(|u| RedirectUri::parse(u))
+                    .collect::<Result<_, _>>()?,
+                backchannel_logout_uri: self
+                    .backchannel_logout_uri
+                    .as_deref()
+                    .map(RedirectUri::parse)
+                    .transpose()?,
             },
         };
         Ok((c, self.secret))

@@ -4,6 +4,7 @@
 
 mod clients;
 mod realms;
+mod users;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(json)
             .app_data(query)
             .configure(realms::configure)
-            .configure(clients::configure),
+            .configure(clients::configure)
+            .configure(users::configure),
     );
 }
 
@@ -113,11 +115,12 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Realms and clients. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`)."),
+    info(title = "Tessera admin API", description = "Realms, clients and users. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`)."),
     paths(
         realms::list, realms::create, realms::get, realms::update, realms::delete,
         realms::list_keys, realms::rotate_keys,
         clients::list, clients::create, clients::get, clients::update, clients::delete, clients::regenerate_secret,
+        users::list, users::create, users::get, users::update, users::delete, users::set_password,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

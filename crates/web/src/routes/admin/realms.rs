@@ -1,9 +1,10 @@
+use super::users::{PasswordParamsRep, double_option};
 use super::{Admin, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{Realm, RealmSettings, SigningAlg};
+use tessera_domain::{Lifetimes, Realm, RealmSettings, SigningAlg};
 use tessera_oidc::admin::KeyInfo;
 use utoipa::ToSchema;
 
@@ -26,6 +27,13 @@ pub struct RealmRep {
     /// RS256, ES256 or EdDSA.
     pub access_token_alg: String,
     pub access_token_lifetime_secs: i64,
+    pub session_idle_secs: i64,
+    pub session_max_secs: i64,
+    pub refresh_idle_secs: i64,
+    pub refresh_max_secs: i64,
+    /// Argon2id costs of new password hashes; absent = OWASP defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_params: Option<PasswordParamsRep>,
     pub created_at: i64,
 }
 
@@ -37,6 +45,11 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         enabled: r.enabled,
         access_token_alg: r.access_token_alg.to_string(),
         access_token_lifetime_secs: r.access_token_lifetime_secs,
+        session_idle_secs: r.lifetimes.session_idle_secs,
+        session_max_secs: r.lifetimes.session_max_secs,
+        refresh_idle_secs: r.lifetimes.refresh_idle_secs,
+        refresh_max_secs: r.lifetimes.refresh_max_secs,
+        password_params: r.password_params.map(Into::into),
         created_at: r.created_at.0,
     }
 }
@@ -49,6 +62,19 @@ pub struct RealmSettingsBody {
     pub access_token_alg: Option<String>,
     /// 10 to 86400 (default 300).
     pub access_token_lifetime_secs: Option<i64>,
+    /// Argon2id costs of new password hashes; `null` resets to the OWASP defaults
+    /// (m_cost 19456, t_cost 2, p_cost 1). Existing hashes are upgraded at the next login.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<PasswordParamsRep>)]
+    pub password_params: Option<Option<PasswordParamsRep>>,
+    /// Browser session idle timeout (default 1800).
+    pub session_idle_secs: Option<i64>,
+    /// Browser session absolute lifetime (default 36000).
+    pub session_max_secs: Option<i64>,
+    /// Refresh token idle lifetime (default 1800).
+    pub refresh_idle_secs: Option<i64>,
+    /// Refresh token family absolute lifetime (default 36000).
+    pub refresh_max_secs: Option<i64>,
 }
 
 impl RealmSettingsBody {
@@ -62,6 +88,24 @@ impl RealmSettingsBody {
             access_token_lifetime_secs: self
                 .access_token_lifetime_secs
                 .unwrap_or(base.access_token_lifetime_secs),
+            password_params: match self.password_params {
+                Some(p) => p.map(Into::into),
+                None => base.password_params,
+            },
+            lifetimes: Lifetimes {
+                session_idle_secs: self
+                    .session_idle_secs
+                    .unwrap_or(base.lifetimes.session_idle_secs),
+                session_max_secs: self
+                    .session_max_secs
+                    .unwrap_or(base.lifetimes.session_max_secs),
+                refresh_idle_secs: self
+                    .refresh_idle_secs
+                    .unwrap_or(base.lifetimes.refresh_idle_secs),
+                refresh_max_secs: self
+                    .refresh_max_secs
+                    .unwrap_or(base.lifetimes.refresh_max_secs),
+            },
         })
     }
 }
@@ -125,6 +169,8 @@ pub async fn update(
         enabled: cur.enabled,
         access_token_alg: cur.access_token_alg,
         access_token_lifetime_secs: cur.access_token_lifetime_secs,
+        password_params: cur.password_params,
+        lifetimes: cur.lifetimes,
     };
     let r = state
         .provider

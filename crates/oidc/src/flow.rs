@@ -1,0 +1,393 @@
+//! The browser side of the authorization code flow: authorization request → session or
+//! login page → consent when the client needs it → a single-use code back to the client.
+//! Every step re-reads the client from the server; nothing is trusted from the browser
+//! except the sealed request, which only this realm can open.
+
+use crate::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseMode};
+use crate::crypto::{random_id, random_token, sha256};
+use crate::passwords::LoginError;
+use crate::{OAuthError, Params, Provider, RealmCtx, state};
+use std::net::IpAddr;
+use std::sync::Arc;
+use tessera_domain::{
+    AuthorizationCode, Client, ClientId, Grant, GrantId, ScopeSet, Session, SessionId, User,
+};
+
+/// Authorization codes live one minute (RFC 6749 §4.1.2 recommends at most ten).
+pub const CODE_LIFETIME_SECS: i64 = 60;
+
+/// What the browser brings: its session cookie, its CSRF cookie value and its address.
+pub struct Browser<'a> {
+    pub session_token: Option<&'a str>,
+    pub csrf: &'a str,
+    pub ip: Option<IpAddr>,
+}
+
+/// The response to the client: a redirect (query) or an auto-submitted form (form_post).
+#[derive(Debug)]
+pub struct ClientResponse {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub params: Vec<(&'static str, String)>,
+}
+
+/// What the web layer shows or does next.
+#[derive(Debug)]
+pub enum Step {
+    Login {
+        client_name: String,
+        sealed: String,
+        login_hint: Option<String>,
+        error: Option<&'static str>,
+    },
+    Consent {
+        client_name: String,
+        sealed: String,
+        scopes: Vec<String>,
+    },
+    Respond(ClientResponse),
+}
+
+/// A session created by this request: the web layer sets it as a cookie.
+pub struct NewSession {
+    pub token: String,
+    pub max_age_secs: i64,
+}
+
+fn respond_error(
+    ctx: &RealmCtx,
+    redirect_uri: String,
+    response_mode: ResponseMode,
+    state: Option<String>,
+    e: &OAuthError,
+) -> Step {
+    let mut params = vec![
+        ("error", e.code().to_owned()),
+        ("error_description", e.description()),
+    ];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    // RFC 9207: every authorization response names its issuer.
+    params.push(("iss", ctx.issuer.clone()));
+    Step::Respond(ClientResponse {
+        redirect_uri,
+        response_mode,
+        params,
+    })
+}
+
+fn error_for(ctx: &RealmCtx, req: &AuthorizeRequest, e: OAuthError) -> Step {
+    respond_error(
+        ctx,
+        req.redirect_uri.clone(),
+        req.response_mode,
+        req.state.clone(),
+        &e,
+    )
+}
+
+impl Provider {
+    fn state_key(&self) -> crate::crypto::MasterKey {
+        self.master.subkey(state::PURPOSE)
+    }
+
+    /// Handles `GET|POST …/auth`. `Err` means: show an error page, do not redirect.
+    pub async fn authorize(
+        &self,
+        realm: &str,
+        params: &Params,
+        b: &Browser<'_>,
+    ) -> Result<Step, OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let client = match params.get("client_id").map(ClientId::parse) {
+            Some(Ok(id)) => self.client(&ctx, &id).await?,
+            _ => None,
+        };
+        let req = match authorize::validate(params, client.as_deref()) {
+            Ok(r) => r,
+            Err(AuthorizeError::Page(e)) => return Err(e),
+            Err(AuthorizeError::Redirect {
+                redirect_uri,
+                response_mode,
+                state,
+                error,
+            }) => {
+                return Ok(respond_error(
+                    &ctx,
+                    redirect_uri,
+                    response_mode,
+                    state,
+                    &error,
+                ));
+            }
+        };
+        let client = client.expect("validate proved the client");
+        let session = self.live_session(&ctx, b.session_token).await?;
+        self.decide(&ctx, &client, &req, b, session, false).await
+    }
+
+    /// Handles the login form. Bad credentials show the login page again.
+    pub async fn login(
+        &self,
+        realm: &str,
+        sealed: &str,
+        username: &str,
+        password: &str,
+        b: &Browser<'_>,
+    ) -> Result<(Step, Option<NewSession>), OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let req = state::open(
+            &self.state_key(),
+            ctx.realm.id,
+            sealed,
+            Some(b.csrf),
+            self.clock().now(),
+        )?;
+        let client = self.recheck_client(&ctx, &req).await?;
+        let again = |error: &'static str| Step::Login {
+            client_name: client.name.clone(),
+            sealed: sealed.to_owned(),
+            login_hint: Some(username.to_owned()),
+            error: Some(error),
+        };
+        let user = match self.authenticate_user(&ctx, username, password, b.ip).await {
+            Ok(u) => u,
+            Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
+                return Ok((again("Invalid username or password."), None));
+            }
+            Err(LoginError::RateLimited { .. }) => {
+                return Ok((
+                    again("Too many failed attempts. Wait a minute and try again."),
+                    None,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (session, token) = self.start_session(&ctx, &user).await?;
+        let step = self
+            .decide(&ctx, &client, &req, b, Some(session), true)
+            .await?;
+        let max_age_secs = ctx.realm.lifetimes.session_max_secs;
+        Ok((
+            step,
+            Some(NewSession {
+                token,
+                max_age_secs,
+            }),
+        ))
+    }
+
+    /// Handles the consent form.
+    pub async fn consent(
+        &self,
+        realm: &str,
+        sealed: &str,
+        approve: bool,
+        b: &Browser<'_>,
+    ) -> Result<Step, OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let req = state::open(
+            &self.state_key(),
+            ctx.realm.id,
+            sealed,
+            Some(b.csrf),
+            self.clock().now(),
+        )?;
+        let client = self.recheck_client(&ctx, &req).await?;
+        let Some(session) = self.live_session(&ctx, b.session_token).await? else {
+            return self.decide(&ctx, &client, &req, b, None, false).await;
+        };
+        if !approve {
+            return Ok(error_for(
+                &ctx,
+                &req,
+                OAuthError::AccessDenied("the user denied the request".into()),
+            ));
+        }
+        self.store()
+            .save_consent(
+                ctx.realm.id,
+                session.user_id,
+                client.id,
+                &req.scopes(),
+                self.clock().now(),
+            )
+            .await?;
+        let user = self.store().get_user(ctx.realm.id, session.user_id).await?;
+        self.issue_code(&ctx, &client, &req, &user, &session).await
+    }
+
+    /// The client, re-read: still enabled, still owning the redirect URI and the scopes.
+    async fn recheck_client(
+        &self,
+        ctx: &RealmCtx,
+        req: &AuthorizeRequest,
+    ) -> Result<Arc<Client>, OAuthError> {
+        let gone = || OAuthError::invalid_request("the client is no longer available");
+        let id = ClientId::parse(&req.client_id).map_err(|_| gone())?;
+        let client = self
+            .client(ctx, &id)
+            .await?
+            .filter(|c| c.enabled)
+            .ok_or_else(gone)?;
+        let redirect_ok = client
+            .redirect_uris
+            .iter()
+            .any(|r| authorize::redirect_uri_matches(r.as_str(), &req.redirect_uri));
+        if !redirect_ok || !req.scopes().is_subset(&client.scopes) {
+            return Err(gone());
+        }
+        Ok(client)
+    }
+
+    /// The browser's session, if live: not ended, within the absolute and idle limits.
+    pub async fn live_session(
+        &self,
+        ctx: &RealmCtx,
+        token: Option<&str>,
+    ) -> Result<Option<Session>, OAuthError> {
+        let Some(token) = token.filter(|t| t.len() <= 64) else {
+            return Ok(None);
+        };
+        let now = self.clock().now();
+        let session = self
+            .store()
+            .find_session_by_token(ctx.realm.id, &sha256(token.as_bytes()))
+            .await?;
+        Ok(session.filter(|s| {
+            s.expires_at > now && s.last_seen.plus_secs(ctx.realm.lifetimes.session_idle_secs) > now
+        }))
+    }
+
+    async fn start_session(
+        &self,
+        ctx: &RealmCtx,
+        user: &User,
+    ) -> Result<(Session, String), OAuthError> {
+        let now = self.clock().now();
+        let token = random_token();
+        let session = Session {
+            id: SessionId::new_v7(),
+            realm_id: ctx.realm.id,
+            sid: random_id(),
+            user_id: user.id,
+            auth_time: now,
+            last_seen: now,
+            expires_at: now.plus_secs(ctx.realm.lifetimes.session_max_secs),
+            ended_at: None,
+        };
+        self.store()
+            .insert_session(&session, &sha256(token.as_bytes()))
+            .await?;
+        Ok((session, token))
+    }
+
+    /// Login, consent or code, by `prompt`, `max_age`, the session and remembered consent.
+    async fn decide(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        req: &AuthorizeRequest,
+        b: &Browser<'_>,
+        session: Option<Session>,
+        fresh_login: bool,
+    ) -> Result<Step, OAuthError> {
+        let now = self.clock().now();
+        let too_old = |s: &Session| req.max_age.is_some_and(|m| s.auth_time.plus_secs(m) < now);
+        let session = session.filter(|s| fresh_login || !(req.prompt.login || too_old(s)));
+        let user = match &session {
+            Some(s) => self
+                .store()
+                .get_user(ctx.realm.id, s.user_id)
+                .await
+                .ok()
+                .filter(|u| u.enabled),
+            None => None,
+        };
+        let (Some(session), Some(user)) = (session, user) else {
+            if req.prompt.none {
+                return Ok(error_for(ctx, req, OAuthError::LoginRequired));
+            }
+            let sealed = state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now);
+            return Ok(Step::Login {
+                client_name: client.name.clone(),
+                sealed,
+                login_hint: req.login_hint.clone(),
+                error: None,
+            });
+        };
+        if client.oidc.consent_required {
+            let remembered = self
+                .store()
+                .find_consent(ctx.realm.id, user.id, client.id)
+                .await?;
+            let covered = remembered.is_some_and(|r| req.scopes().is_subset(&r));
+            if req.prompt.consent || !covered {
+                if req.prompt.none {
+                    return Ok(error_for(ctx, req, OAuthError::ConsentRequired));
+                }
+                return Ok(Step::Consent {
+                    client_name: client.name.clone(),
+                    sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
+                    scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
+                });
+            }
+        }
+        if !fresh_login {
+            self.store()
+                .touch_session(ctx.realm.id, session.id, now)
+                .await?;
+        }
+        self.issue_code(ctx, client, req, &user, &session).await
+    }
+
+    async fn issue_code(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        req: &AuthorizeRequest,
+        user: &User,
+        session: &Session,
+    ) -> Result<Step, OAuthError> {
+        let now = self.clock().now();
+        let scope: ScopeSet = req.scopes();
+        let grant = Grant {
+            id: GrantId::new_v7(),
+            realm_id: ctx.realm.id,
+            client: client.id,
+            user_id: user.id,
+            session_id: Some(session.id),
+            sid: session.sid.clone(),
+            offline: scope.contains("offline_access"),
+            scope,
+            auth_time: session.auth_time,
+            created_at: now,
+            expires_at: now.plus_secs(ctx.realm.lifetimes.refresh_max_secs),
+            revoked_at: None,
+        };
+        self.store().insert_grant(&grant).await?;
+        let code = random_token();
+        self.store()
+            .insert_code(&AuthorizationCode {
+                realm_id: ctx.realm.id,
+                code_hash: sha256(code.as_bytes()),
+                grant_id: grant.id,
+                redirect_uri: req.redirect_uri.clone(),
+                code_challenge: req.code_challenge.clone(),
+                nonce: req.nonce.clone(),
+                expires_at: now.plus_secs(CODE_LIFETIME_SECS),
+            })
+            .await?;
+        let mut params = vec![("code", code)];
+        if let Some(s) = &req.state {
+            params.push(("state", s.clone()));
+        }
+        params.push(("iss", ctx.issuer.clone()));
+        Ok(Step::Respond(ClientResponse {
+            redirect_uri: req.redirect_uri.clone(),
+            response_mode: req.response_mode,
+            params,
+        }))
+    }
+}

@@ -1,0 +1,84 @@
+//! `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
+
+use super::TokenResponse;
+use super::user_tokens::issue_user_tokens;
+use crate::authorize::pkce;
+use crate::crypto::sha256;
+use crate::{OAuthError, Params, Provider, RealmCtx};
+use tessera_domain::{Client, Redemption};
+
+fn invalid_grant(d: &'static str) -> OAuthError {
+    OAuthError::InvalidGrant(d.into())
+}
+
+pub(super) async fn exchange(
+    p: &Provider,
+    ctx: &RealmCtx,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let now = p.clock().now();
+    let c = match p
+        .store()
+        .consume_code(ctx.realm.id, &sha256(code.as_bytes()), now)
+        .await?
+    {
+        Redemption::Redeemed(c) => c,
+        Redemption::Replayed(grant) => {
+            // A second redemption: revoke everything the first one produced (RFC 9700 §4.2.4).
+            p.store().revoke_grant(ctx.realm.id, grant, now).await?;
+            return Err(invalid_grant("the code was already used"));
+        }
+        Redemption::Invalid => return Err(invalid_grant("the code is invalid or expired")),
+    };
+    let grant = p
+        .store()
+        .get_grant(ctx.realm.id, c.grant_id)
+        .await?
+        .filter(|g| g.revoked_at.is_none())
+        .ok_or_else(|| invalid_grant("the code is invalid or expired"))?;
+    if grant.client != client.id {
+        return Err(invalid_grant("the code was issued to another client"));
+    }
+    if params
+        .get("redirect_uri")
+        .is_some_and(|r| r != c.redirect_uri)
+    {
+        return Err(invalid_grant(
+            "redirect_uri differs from the authorization request",
+        ));
+    }
+    match (&c.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) if pkce::verify(verifier, challenge) => {}
+        (Some(_), _) => {
+            return Err(invalid_grant(
+                "code_verifier does not match the code_challenge",
+            ));
+        }
+        // PKCE downgrade: a verifier for a code that had no challenge (RFC 9700 §4.8.2).
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "the authorization request had no code_challenge",
+            ));
+        }
+        (None, None) => {}
+    }
+    let user = p
+        .store()
+        .get_user(ctx.realm.id, grant.user_id)
+        .await
+        .ok()
+        .filter(|u| u.enabled)
+        .ok_or_else(|| invalid_grant("the user is no longer active"))?;
+    issue_user_tokens(
+        p,
+        ctx,
+        client,
+        &grant,
+        &user,
+        &grant.scope,
+        c.nonce.as_deref(),
+    )
+    .await
+}

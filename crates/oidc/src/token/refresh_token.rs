@@ -1,0 +1,63 @@
+//! `refresh_token` (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
+//! every use returns a new refresh token; presenting a rotated one revokes the family.
+
+use super::TokenResponse;
+use super::user_tokens::issue_user_tokens;
+use crate::crypto::sha256;
+use crate::{OAuthError, Params, Provider, RealmCtx};
+use tessera_domain::{Client, Redemption, ScopeSet};
+
+fn invalid_grant(d: &'static str) -> OAuthError {
+    OAuthError::InvalidGrant(d.into())
+}
+
+pub(super) async fn exchange(
+    p: &Provider,
+    ctx: &RealmCtx,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let token = params.require("refresh_token")?;
+    let requested = params
+        .get("scope")
+        .map(|s| ScopeSet::parse(s).map_err(|_| OAuthError::InvalidScope("malformed scope".into())))
+        .transpose()?;
+    let now = p.clock().now();
+    let t = match p
+        .store()
+        .rotate_refresh_token(ctx.realm.id, &sha256(token.as_bytes()), now)
+        .await?
+    {
+        Redemption::Redeemed(t) => t,
+        Redemption::Replayed(grant) => {
+            p.store().revoke_grant(ctx.realm.id, grant, now).await?;
+            return Err(invalid_grant("the refresh token was already used"));
+        }
+        Redemption::Invalid => {
+            return Err(invalid_grant("the refresh token is invalid or expired"));
+        }
+    };
+    let (grant, user) = p
+        .store()
+        .get_grant_with_user(ctx.realm.id, t.grant_id)
+        .await?
+        .filter(|(g, u)| g.revoked_at.is_none() && g.expires_at > now && u.enabled)
+        .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?;
+    if grant.client != client.id {
+        // A stolen token presented by another client: burn the family (BCP-12).
+        p.store().revoke_grant(ctx.realm.id, grant.id, now).await?;
+        return Err(invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    let scope = match requested {
+        Some(r) if !r.is_subset(&t.scope) => {
+            return Err(OAuthError::InvalidScope(
+                "the scope is broader than the original grant".into(),
+            ));
+        }
+        Some(r) => r,
+        None => t.scope,
+    };
+    issue_user_tokens(p, ctx, client, &grant, &user, &scope, None).await
+}

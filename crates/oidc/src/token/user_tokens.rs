@@ -1,0 +1,82 @@
+//! Tokens for a user's grant: access token, rotating refresh token, ID token.
+
+use super::TokenResponse;
+use crate::access_token::Audience;
+use crate::access_token::TokenGrant;
+use crate::crypto::{random_token, sha256};
+use crate::id_token::{self, IdClaims, UserClaims};
+use crate::{OAuthError, Provider, RealmCtx};
+use tessera_domain::{Client, Grant, GrantType, RefreshToken, ScopeSet, User};
+
+pub(super) async fn issue_user_tokens(
+    p: &Provider,
+    ctx: &RealmCtx,
+    client: &Client,
+    grant: &Grant,
+    user: &User,
+    scope: &ScopeSet,
+    nonce: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = p.clock().now();
+    let issued = p
+        .issue_access_token(
+            ctx,
+            TokenGrant {
+                client,
+                subject: user.id.to_string(),
+                scope: scope.clone(),
+                audience: vec![ctx.issuer.clone()],
+                roles: vec![],
+                grant: Some((grant.id, grant.sid.clone())),
+            },
+        )
+        .await?;
+    let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
+        let token = random_token();
+        let idle_end = now.plus_secs(if grant.offline {
+            ctx.realm.lifetimes.refresh_max_secs
+        } else {
+            ctx.realm.lifetimes.refresh_idle_secs
+        });
+        p.store()
+            .insert_refresh_token(&RefreshToken {
+                realm_id: ctx.realm.id,
+                token_hash: sha256(token.as_bytes()),
+                grant_id: grant.id,
+                scope: scope.clone(),
+                issued_at: now,
+                expires_at: idle_end.min(grant.expires_at),
+            })
+            .await?;
+        Some(token)
+    } else {
+        None
+    };
+    let id_token = if scope.contains("openid") {
+        let alg = client.oidc.id_token_alg;
+        let claims = IdClaims {
+            iss: ctx.issuer.clone(),
+            sub: user.id.to_string(),
+            aud: Audience::One(client.client_id.to_string()),
+            exp: now.0 + id_token::LIFETIME_SECS,
+            iat: now.0,
+            auth_time: grant.auth_time.0,
+            nonce: nonce.map(str::to_owned),
+            at_hash: Some(id_token::at_hash(&issued.access_token, alg)),
+            sid: grant.sid.clone(),
+            azp: client.client_id.to_string(),
+            user: UserClaims::for_scope(user, scope),
+        };
+        Some(id_token::sign(ctx, alg, &claims)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope: (!scope.is_empty()).then(|| scope.to_string()),
+        refresh_token,
+        id_token,
+    })
+}

@@ -1,0 +1,260 @@
+use super::{Admin, Page};
+use crate::AppState;
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tessera_domain::{Email, NewUser, PasswordParams, User, UserAttributes, UserId, Username};
+use tessera_oidc::OAuthError;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{realm}/users", web::get().to(list))
+        .route("/{realm}/users", web::post().to(create))
+        .route("/{realm}/users/{id}", web::get().to(get))
+        .route("/{realm}/users/{id}", web::put().to(update))
+        .route("/{realm}/users/{id}", web::delete().to(delete))
+        .route("/{realm}/users/{id}/password", web::put().to(set_password));
+}
+
+/// A user as the admin API shows it. There is no password field, hashed or not.
+#[derive(Serialize, ToSchema)]
+pub struct UserRep {
+    /// Server-assigned id used in admin URLs; the `sub` of the user's tokens.
+    pub id: String,
+    /// Lower-cased.
+    pub username: String,
+    /// As given.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub attributes: UserAttributes,
+    pub created_at: i64,
+}
+
+impl From<User> for UserRep {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            username: u.username.to_string(),
+            email: u.email.map(|e| e.as_str().to_owned()),
+            email_verified: u.email_verified,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            enabled: u.enabled,
+            attributes: u.attributes,
+            created_at: u.created_at.0,
+        }
+    }
+}
+
+/// Creates (POST) or replaces (PUT) a user's profile.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    /// 1 to 64 characters of a-z, 0-9, '.', '_', '@', '+' and '-'; stored lower-cased.
+    pub username: String,
+    /// One '@', at most 254 bytes. Unique per realm, ignoring case and Unicode
+    /// normalization form.
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    #[serde(alias = "first_name")]
+    pub given_name: Option<String>,
+    #[serde(alias = "last_name")]
+    pub family_name: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// A JSON object of at most 16 KiB.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: UserAttributes,
+    /// 8 to 1024 characters; on create only (PUT `/users/{id}/password` changes it).
+    pub password: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An empty name is no name.
+fn name(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+impl UserBody {
+    fn parse(self) -> Result<(NewUser, Option<String>), ApiError> {
+        let u = NewUser {
+            username: Username::parse(&self.username)?,
+            email: name(self.email).as_deref().map(Email::parse).transpose()?,
+            email_verified: self.email_verified,
+            given_name: name(self.given_name),
+            family_name: name(self.family_name),
+            enabled: self.enabled,
+            attributes: self.attributes,
+        };
+        Ok((u, self.password))
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// 8 to 1024 characters.
+    pub password: String,
+}
+
+/// Keyset pagination over users sorted by username, optionally filtered.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Part of the username, e-mail, given or family name, ignoring case.
+    pub search: Option<String>,
+    /// Return users sorted after this username (the `next` of the previous page).
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 100).
+    pub limit: Option<u64>,
+}
+
+/// Argon2id costs of a realm's new password hashes (OWASP default: 19456, 2, 1).
+#[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordParamsRep {
+    /// Memory in KiB, 8 * p_cost to 262144.
+    pub m_cost: u32,
+    /// Iterations, 1 to 16.
+    pub t_cost: u32,
+    /// Lanes, 1 to 16.
+    pub p_cost: u32,
+}
+
+impl From<PasswordParams> for PasswordParamsRep {
+    fn from(p: PasswordParams) -> Self {
+        Self {
+            m_cost: p.m_cost,
+            t_cost: p.t_cost,
+            p_cost: p.p_cost,
+        }
+    }
+}
+
+impl From<PasswordParamsRep> for PasswordParams {
+    fn from(p: PasswordParamsRep) -> Self {
+        Self {
+            m_cost: p.m_cost,
+            t_cost: p.t_cost,
+            p_cost: p.p_cost,
+        }
+    }
+}
+
+/// For `Option<Option<T>>` fields: absent = `None` (keep), `null` = `Some(None)` (reset).
+pub(super) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(UserId)
+        .map_err(|_| ApiError(OAuthError::NotFound("user not found".into())))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/users", tag = "users", params(UserQuery),
+    responses((status = 200, body = Page<UserRep>), (status = 404, body = super::ErrorBody)))]
+pub async fn list(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let users = state
+        .provider
+        .list_users(&realm, q.search.as_deref(), q.after, q.limit)
+        .await?;
+    let items: Vec<UserRep> = users.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |u| u.username.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/users", tag = "users", request_body = UserBody,
+    responses((status = 201, body = UserRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody),
+        (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
+pub async fn create(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    body: web::Json<UserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (u, password) = body.into_inner().parse()?;
+    let user = state.provider.create_user(&realm, u, password).await?;
+    Ok(HttpResponse::Created().json(UserRep::from(user)))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/users/{id}", tag = "users",
+    responses((status = 200, body = UserRep), (status = 404, body = super::ErrorBody)))]
+pub async fn get(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let u = state.provider.get_user(&realm, user_id(&id)?).await?;
+    Ok(HttpResponse::Ok().json(UserRep::from(u)))
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/users/{id}", tag = "users", request_body = UserBody,
+    responses((status = 200, body = UserRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody)))]
+pub async fn update(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<UserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let id = user_id(&id)?;
+    let (u, password) = body.into_inner().parse()?;
+    if password.is_some() {
+        return Err(ApiError(OAuthError::invalid_request(
+            "set passwords with PUT /admin/realms/{realm}/users/{id}/password",
+        )));
+    }
+    let u = state.provider.update_user(&realm, id, u).await?;
+    Ok(HttpResponse::Ok().json(UserRep::from(u)))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/users/{id}", tag = "users",
+    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn delete(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    state.provider.delete_user(&realm, user_id(&id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/users/{id}/password", tag = "users", request_body = PasswordBody,
+    responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
+pub async fn set_password(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    state
+        .provider
+        .set_user_password(&realm, user_id(&id)?, &body.password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,520 @@
+//! The browser endpoints: authorization, login and consent pages, userinfo.
+//! Pages are askama templates; errors before the redirect URI is proven are a page.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::form::{bearer_token, read_form};
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use askama::Template;
+use tessera_oidc::authorize::ResponseMode;
+use tessera_oidc::crypto::random_id;
+use tessera_oidc::flow::{Browser, ClientResponse, NewSession, Step};
+use tessera_oidc::{OAuthError, Params};
+
+const SESSION_COOKIE: &str = "tessera_session";
+const CSRF_COOKIE: &str = "tessera_csrf";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/realms/{realm}/protocol/openid-connect/auth")
+            .route(web::get().to(authorize))
+            .route(web::post().to(authorize)),
+    )
+    .route(
+        "/realms/{realm}/login-actions/authenticate",
+        web::post().to(login),
+    )
+    .route(
+        "/realms/{realm}/login-actions/consent",
+        web::post().to(consent),
+    )
+    .service(
+        web::resource("/realms/{realm}/protocol/openid-connect/logout")
+            .route(web::get().to(logout))
+            .route(web::post().to(logout)),
+    )
+    .route(
+        "/realms/{realm}/protocol/openid-connect/logout/confirm",
+        web::post().to(logout_confirm),
+    )
+    .service(
+        web::resource("/realms/{realm}/protocol/openid-connect/userinfo")
+            .route(web::get().to(userinfo))
+            .route(web::post().to(userinfo)),
+    );
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    client_name: &'a str,
+    action: String,
+    sealed: &'a str,
+    login_hint: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    client_name: &'a str,
+    action: String,
+    sealed: &'a str,
+    scopes: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    message: &'a str,
+    code: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    action: String,
+    csrf: &'a str,
+    params: Vec<(&'static str, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "logged_out.html")]
+struct LoggedOutPage;
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage<'a> {
+    action: &'a str,
+    params: &'a [(&'static str, String)],
+}
+
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
+    match body {
+        Ok(b) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(b),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
+/// A friendly page for errors that must not go back to the client.
+fn error_page(e: &OAuthError) -> HttpResponse {
+    if let OAuthError::ServerError(cause) = e {
+        tracing::error!(%cause, "browser request failed");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut res = html(
+        status,
+        ErrorPage {
+            message: &e.description(),
+            code: e.code(),
+        }
+        .render(),
+    );
+    if matches!(e, OAuthError::TemporarilyUnavailable) {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    }
+    res
+}
+
+fn secure(state: &AppState) -> bool {
+    state
+        .provider
+        .issuer_for(&tessera_domain::RealmName::parse("x").expect("valid"))
+        .starts_with("https://")
+}
+
+fn cookie<'a>(
+    state: &AppState,
+    realm: &str,
+    name: &'a str,
+    value: String,
+    max_age: Option<i64>,
+) -> Cookie<'a> {
+    let mut c = Cookie::build(name, value)
+        .path(format!("/realms/{realm}/"))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(state))
+        .finish();
+    if let Some(secs) = max_age {
+        c.set_max_age(actix_web::cookie::time::Duration::seconds(secs));
+    }
+    c
+}
+
+fn query_params(req: &HttpRequest) -> Result<Params, OAuthError> {
+    Params::parse_form(req.query_string().as_bytes(), &[])
+}
+
+/// The response that carries the result to the client (RFC 6749 §4.1.2, OAuth form post).
+fn to_client(resp: &ClientResponse) -> HttpResponse {
+    match resp.response_mode {
+        ResponseMode::Query => {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &resp.params {
+                ser.append_pair(k, v);
+            }
+            let sep = if resp.redirect_uri.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            HttpResponse::SeeOther()
+                .insert_header((
+                    header::LOCATION,
+                    format!("{}{sep}{}", resp.redirect_uri, ser.finish()),
+                ))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        ResponseMode::FormPost => html(
+            StatusCode::OK,
+            FormPostPage {
+                action: &resp.redirect_uri,
+                params: &resp.params,
+            }
+            .render(),
+        ),
+    }
+}
+
+fn render(realm: &str, step: &Step) -> HttpResponse {
+    match step {
+        Step::Login {
+            client_name,
+            sealed,
+            login_hint,
+            error,
+        } => html(
+            if error.is_some() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            },
+            LoginPage {
+                client_name,
+                action: format!("/realms/{realm}/login-actions/authenticate"),
+                sealed,
+                login_hint: login_hint.as_deref().unwrap_or_default(),
+                error: *error,
+            }
+            .render(),
+        ),
+        Step::Consent {
+            client_name,
+            sealed,
+            scopes,
+        } => html(
+            StatusCode::OK,
+            ConsentPage {
+                client_name,
+                action: format!("/realms/{realm}/login-actions/consent"),
+                sealed,
+                scopes,
+            }
+            .render(),
+        ),
+        Step::Respond(resp) => to_client(resp),
+    }
+}
+
+/// The browser's cookies; a CSRF value is minted when the browser has none yet.
+struct Cookies {
+    session: Option<String>,
+    csrf: String,
+    new_csrf: bool,
+}
+
+fn cookies(req: &HttpRequest) -> Cookies {
+    let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+    match req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 64)
+    {
+        Some(csrf) => Cookies {
+            session,
+            csrf,
+            new_csrf: false,
+        },
+        None => Cookies {
+            session,
+            csrf: random_id(),
+            new_csrf: true,
+        },
+    }
+}
+
+fn finish(
+    state: &AppState,
+    realm: &str,
+    c: &Cookies,
+    mut res: HttpResponse,
+    new_session: Option<NewSession>,
+) -> HttpResponse {
+    if c.new_csrf {
+        let _ = res.add_cookie(&cookie(state, realm, CSRF_COOKIE, c.csrf.clone(), None));
+    }
+    if let Some(s) = new_session {
+        let _ = res.add_cookie(&cookie(
+            state,
+            realm,
+            SESSION_COOKIE,
+            s.token,
+            Some(s.max_age_secs),
+        ));
+    }
+    res
+}
+
+async fn authorize(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = if req.method() == Method::POST {
+        read_form(&req, payload, &[]).await.map_err(|e| e.0)
+    } else {
+        query_params(&req)
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let c = cookies(&req);
+    let browser = Browser {
+        session_token: c.session.as_deref(),
+        csrf: &c.csrf,
+        ip: req.peer_addr().map(|a| a.ip()),
+    };
+    match state.provider.authorize(&realm, &params, &browser).await {
+        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&req, payload, &[]).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.0),
+    };
+    let c = cookies(&req);
+    let browser = Browser {
+        session_token: c.session.as_deref(),
+        csrf: &c.csrf,
+        ip: req.peer_addr().map(|a| a.ip()),
+    };
+    let (sealed, username, password) = (
+        params.get("state").unwrap_or_default(),
+        params.get("username").unwrap_or_default(),
+        params.get("password").unwrap_or_default(),
+    );
+    match state
+        .provider
+        .login(&realm, sealed, username, password, &browser)
+        .await
+    {
+        Ok((step, session)) => finish(&state, &realm, &c, render(&realm, &step), session),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn consent(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&req, payload, &[]).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.0),
+    };
+    let c = cookies(&req);
+    let browser = Browser {
+        session_token: c.session.as_deref(),
+        csrf: &c.csrf,
+        ip: req.peer_addr().map(|a| a.ip()),
+    };
+    let approve = params.get("decision") == Some("allow");
+    match state
+        .provider
+        .consent(
+            &realm,
+            params.get("state").unwrap_or_default(),
+            approve,
+            &browser,
+        )
+        .await
+    {
+        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
+        Err(e) => error_page(&e),
+    }
+}
+
+/// UserInfo: bearer only (RFC 6750 §2.1); failures carry `WWW-Authenticate: Bearer`.
+async fn userinfo(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let result = async {
+        let token = bearer_token(&req)?;
+        Ok::<_, ApiError>(state.provider.userinfo(&realm, token).await?)
+    }
+    .await;
+    match result {
+        Ok(info) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(info),
+        Err(e) => e.error_response(),
+    }
+}
+
+/// The parameters a logout confirmation carries through its form.
+const LOGOUT_PARAMS: [&str; 4] = [
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "state",
+    "client_id",
+];
+
+async fn logout_params(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
+    if req.method() == Method::POST {
+        read_form(req, payload, &[]).await.map_err(|e| e.0)
+    } else {
+        query_params(req)
+    }
+}
+
+/// RP-initiated logout. With an `id_token_hint` naming the current session the user is
+/// signed out at once; otherwise a confirmation page guards against logout CSRF.
+async fn logout(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match logout_params(&req, payload).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let c = cookies(&req);
+    let result = async {
+        let session = state
+            .provider
+            .current_session(&realm, c.session.as_deref())
+            .await?;
+        let lr = state
+            .provider
+            .logout_request(&realm, &params, session.as_ref())
+            .await?;
+        match session {
+            Some(_) if !lr.hint_matches_session => {
+                let carried = LOGOUT_PARAMS
+                    .iter()
+                    .filter_map(|n| params.get(n).map(|v| (*n, v.to_owned())))
+                    .collect();
+                let page = LogoutPage {
+                    action: format!("/realms/{realm}/protocol/openid-connect/logout/confirm"),
+                    csrf: &c.csrf,
+                    params: carried,
+                };
+                Ok(finish(
+                    &state,
+                    &realm,
+                    &c,
+                    html(StatusCode::OK, page.render()),
+                    None,
+                ))
+            }
+            Some(s) => {
+                state.provider.end_session(&realm, &s).await?;
+                Ok(signed_out(&state, &realm, lr.redirect))
+            }
+            None => Ok(signed_out(&state, &realm, lr.redirect)),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e: OAuthError| error_page(&e))
+}
+
+async fn logout_confirm(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&req, payload, &[]).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.0),
+    };
+    let c = cookies(&req);
+    // Double-submit: the form's value must be this browser's CSRF cookie.
+    let csrf_ok = !c.new_csrf
+        && params
+            .get("csrf")
+            .is_some_and(|v| tessera_oidc::crypto::ct_eq(v.as_bytes(), c.csrf.as_bytes()));
+    if !csrf_ok {
+        return error_page(&OAuthError::invalid_request(
+            "the sign-out form has expired; start again",
+        ));
+    }
+    let result = async {
+        let session = state
+            .provider
+            .current_session(&realm, c.session.as_deref())
+            .await?;
+        let lr = state
+            .provider
+            .logout_request(&realm, &params, session.as_ref())
+            .await?;
+        if let Some(s) = session {
+            state.provider.end_session(&realm, &s).await?;
+        }
+        Ok(signed_out(&state, &realm, lr.redirect))
+    }
+    .await;
+    result.unwrap_or_else(|e: OAuthError| error_page(&e))
+}
+
+/// After logout: back to the client's registered URI (303), or a page; the cookie goes.
+fn signed_out(
+    state: &AppState,
+    realm: &str,
+    redirect: Option<(String, Option<String>)>,
+) -> HttpResponse {
+    let mut res = match redirect {
+        Some((uri, st)) => {
+            let mut target = uri;
+            if let Some(st) = st {
+                let q = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("state", &st)
+                    .finish();
+                target.push(if target.contains('?') { '&' } else { '?' });
+                target.push_str(&q);
+            }
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, target))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        None => html(StatusCode::OK, LoggedOutPage.render()),
+    };
+    let _ = res.add_removal_cookie(&cookie(state, realm, SESSION_COOKIE, String::new(), None));
+    res
+}

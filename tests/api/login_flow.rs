@@ -1,0 +1,388 @@
+//! The authorization code flow as a browser and a confidential client drive it.
+
+use crate::helpers::*;
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use std::collections::HashMap;
+
+const REDIRECT: &str = "http://127.0.0.1:9999/cb";
+// RFC 7636 Appendix B.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A minimal browser: keeps the cookies the server sets.
+#[derive(Default)]
+pub struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, res: &Response) {
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_owned(), val.to_owned());
+        }
+    }
+
+    pub async fn get(&mut self, app: &TestApp, url: &str) -> Response {
+        let res = app
+            .http
+            .get(url)
+            .header("cookie", self.header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        res
+    }
+
+    pub async fn post(&mut self, app: &TestApp, url: &str, form: &[(&str, &str)]) -> Response {
+        let res = app
+            .http
+            .post(url)
+            .header("cookie", self.header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&res);
+        res
+    }
+}
+
+pub fn auth_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
+    let mut q = vec![
+        ("client_id", "demo-app"),
+        ("response_type", "code"),
+        ("scope", "openid profile email offline_access"),
+        ("redirect_uri", REDIRECT),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    for (k, v) in extra {
+        q.retain(|(n, _)| n != k);
+        q.push((k, v));
+    }
+    let qs = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(q)
+        .finish();
+    format!("{}?{qs}", app.endpoint("demo", "auth"))
+}
+
+fn hidden_state(page: &str) -> String {
+    let i = page.find("name=\"state\" value=\"").expect("state field") + 20;
+    page[i..i + page[i..].find('"').unwrap()].to_owned()
+}
+
+/// Query parameters of a 303 back to the client.
+pub fn callback(res: &Response) -> HashMap<String, String> {
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let loc = res.headers()["location"].to_str().unwrap();
+    assert!(loc.starts_with(REDIRECT), "{loc}");
+    url::Url::parse(loc)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Logs `demo` in through the pages and returns the callback parameters.
+pub async fn login(
+    app: &TestApp,
+    b: &mut Browser,
+    extra: &[(&str, &str)],
+) -> HashMap<String, String> {
+    let page = b.get(app, &auth_url(app, extra)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let body = page.text().await.unwrap();
+    let state = hidden_state(&body);
+    let pw = app.seeded("demo");
+    let res = b
+        .post(
+            app,
+            &app.url("/realms/demo/login-actions/authenticate"),
+            &[("state", &state), ("username", "demo"), ("password", &pw)],
+        )
+        .await;
+    callback(&res)
+}
+
+pub async fn redeem(app: &TestApp, code: &str) -> Response {
+    app.post_basic(
+        "demo",
+        "token",
+        "demo-app",
+        &app.seeded("demo-app"),
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_issues_id_access_and_refresh_tokens_and_userinfo() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    let cb = login(&app, &mut b, &[]).await;
+    assert_eq!(cb["state"], "st-1");
+    assert_eq!(cb["iss"], issuer("demo"));
+    let res = redeem(&app, &cb["code"]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_no_store(&res);
+    let t: Value = res.json().await.unwrap();
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(t["refresh_token"].as_str().unwrap().len() >= 43);
+
+    let (h, id) = jwt_parts(t["id_token"].as_str().unwrap());
+    assert_eq!(h["typ"], "JWT");
+    assert_eq!(h["alg"], "RS256");
+    assert_eq!(id["iss"], issuer("demo"));
+    assert_eq!(id["aud"], "demo-app");
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["email"], "demo@example.com");
+    assert_eq!(id["preferred_username"], "demo");
+    assert!(id["sid"].is_string() && id["auth_time"].is_i64() && id["at_hash"].is_string());
+    let (exp, iat) = (id["exp"].as_i64().unwrap(), id["iat"].as_i64().unwrap());
+    assert!(exp > iat && exp - iat <= 3600);
+
+    let at = t["access_token"].as_str().unwrap();
+    let (_, ac) = jwt_parts(at);
+    assert_eq!(ac["sub"], id["sub"]);
+    let info: Value = app
+        .http
+        .get(app.endpoint("demo", "userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], id["sub"]);
+    assert_eq!(info["email_verified"], true);
+}
+
+#[tokio::test]
+async fn second_redemption_of_a_code_fails_and_revokes_the_first_tokens_bcp_8() {
+    let app = spawn_app().await;
+    let cb = login(&app, &mut Browser::default(), &[]).await;
+    let first: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    assert_oauth_error(redeem(&app, &cb["code"]).await, 400, "invalid_grant").await;
+    let at = first["access_token"].as_str().unwrap();
+    let info = app
+        .http
+        .get(app.endpoint("demo", "userinfo"))
+        .bearer_auth(at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        info.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(
+        app.introspect("demo", "demo-service", &app.demo_secret, at)
+            .await["active"],
+        false
+    );
+    let rt = first["refresh_token"].as_str().unwrap();
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-app",
+            &app.seeded("demo-app"),
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn parallel_redemptions_of_one_code_give_exactly_one_success() {
+    let app = spawn_app().await;
+    let cb = login(&app, &mut Browser::default(), &[]).await;
+    let results = futures::future::join_all((0..8).map(|_| redeem(&app, &cb["code"]))).await;
+    let ok = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
+    assert_eq!(ok, 1);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_replaying_a_rotated_token_revokes_the_family_bcp_10() {
+    let app = spawn_app().await;
+    let cb = login(&app, &mut Browser::default(), &[]).await;
+    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let secret = app.seeded("demo-app");
+    let refresh = |rt: String, scope: Option<&'static str>| {
+        let (app, secret) = (&app, secret.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ];
+            if let Some(s) = scope {
+                form.push(("scope", s));
+            }
+            app.post_basic("demo", "token", "demo-app", &secret, &form)
+                .await
+        }
+    };
+    let rt1 = t["refresh_token"].as_str().unwrap().to_owned();
+    let res = refresh(rt1.clone(), Some("openid email")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_no_store(&res);
+    let t2: Value = res.json().await.unwrap();
+    assert_eq!(t2["scope"], "email openid");
+    let (_, id2) = jwt_parts(t2["id_token"].as_str().unwrap());
+    let (_, id1) = jwt_parts(t["id_token"].as_str().unwrap());
+    for c in ["iss", "sub", "aud", "auth_time", "azp"] {
+        assert_eq!(id1[c], id2[c], "{c} must not change on refresh");
+    }
+    let rt2 = t2["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt1, rt2);
+    // Broader scope than granted (BCP-11).
+    assert_oauth_error(
+        refresh(rt2.clone(), Some("openid api:read")).await,
+        400,
+        "invalid_scope",
+    )
+    .await;
+    // Replay of the rotated token: invalid_grant, and the whole family dies.
+    assert_oauth_error(refresh(rt1, None).await, 400, "invalid_grant").await;
+    assert_oauth_error(refresh(rt2, None).await, 400, "invalid_grant").await;
+}
+
+#[tokio::test]
+async fn a_session_skips_the_login_page_and_prompt_none_without_one_is_login_required() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    login(&app, &mut b, &[]).await;
+    // Same browser: straight back with a code, even with prompt=none.
+    let res = b
+        .get(
+            &app,
+            &auth_url(&app, &[("prompt", "none"), ("state", "st-2")]),
+        )
+        .await;
+    let cb = callback(&res);
+    assert!(cb.contains_key("code"));
+    assert_eq!(cb["state"], "st-2");
+    // A fresh browser with prompt=none.
+    let res = Browser::default()
+        .get(&app, &auth_url(&app, &[("prompt", "none")]))
+        .await;
+    let cb = callback(&res);
+    assert_eq!(cb["error"], "login_required");
+    assert_eq!(cb["iss"], issuer("demo"));
+    assert!(!cb.contains_key("code"));
+}
+
+#[tokio::test]
+async fn wrong_password_shows_the_login_page_again_and_issues_nothing() {
+    let app = spawn_app().await;
+    let mut b = Browser::default();
+    let body = b
+        .get(&app, &auth_url(&app, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let state = hidden_state(&body);
+    let res = b
+        .post(
+            &app,
+            &app.url("/realms/demo/login-actions/authenticate"),
+            &[
+                ("state", &state),
+                ("username", "demo"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().get("location").is_none());
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Invalid username or password")
+    );
+}
+
+#[tokio::test]
+async fn a_sealed_request_from_another_browser_is_refused_login_csrf() {
+    let app = spawn_app().await;
+    let mut attacker = Browser::default();
+    let body = attacker
+        .get(&app, &auth_url(&app, &[]))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let state = hidden_state(&body);
+    let mut victim = Browser::default();
+    victim.get(&app, &app.url("/")).await;
+    let pw = app.seeded("demo");
+    let res = victim
+        .post(
+            &app,
+            &app.url("/realms/demo/login-actions/authenticate"),
+            &[("state", &state), ("username", "demo"), ("password", &pw)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a_redirect_bcp_1_bcp_2()
+ {
+    let app = spawn_app().await;
+    for extra in [
+        vec![("client_id", "nope")],
+        vec![("redirect_uri", "http://127.0.0.1:9999/cb/x")],
+        vec![("redirect_uri", "http://127.0.0.1.evil.com:9999/cb")],
+        vec![("redirect_uri", "https://127.0.0.1:9999/cb")],
+    ] {
+        let res = Browser::default().get(&app, &auth_url(&app, &extra)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{extra:?}");
+        assert!(res.headers().get("location").is_none());
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+    }
+    // Loopback: only the port may vary.
+    let res = Browser::default()
+        .get(
+            &app,
+            &auth_url(&app, &[("redirect_uri", "http://127.0.0.1:4444/cb")]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
