@@ -386,3 +386,51 @@ async fn unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn revoking_a_refresh_token_ends_its_grant_and_only_its_client_may_do_it() {
+    let app = spawn_app().await;
+    let cb = login(&app, &mut Browser::default(), &[]).await;
+    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let (rt, at) = (
+        t["refresh_token"].as_str().unwrap(),
+        t["access_token"].as_str().unwrap(),
+    );
+    // Another client of the realm may not revoke it.
+    let res = app
+        .post_basic(
+            "demo",
+            "revoke",
+            "demo-service",
+            &app.demo_secret,
+            &[("token", rt)],
+        )
+        .await;
+    assert_oauth_error(res, 400, "unauthorized_client").await;
+    let secret = app.seeded("demo-app");
+    let res = app
+        .post_basic(
+            "demo",
+            "revoke",
+            "demo-app",
+            &secret,
+            &[("token", rt), ("token_type_hint", "refresh_token")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-app",
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+    assert_eq!(
+        app.introspect("demo", "demo-service", &app.demo_secret, at)
+            .await["active"],
+        false
+    );
+}

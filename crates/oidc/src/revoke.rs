@@ -1,6 +1,7 @@
 //! Token revocation (RFC 7009).
 
 use crate::client_auth::{Accept, BasicCredentials};
+use crate::crypto::sha256;
 use crate::{OAuthError, Params, Provider};
 
 impl Provider {
@@ -18,7 +19,26 @@ impl Provider {
             .authenticate_client(&ctx, basic, params, Accept::Any)
             .await?;
         let token = params.require("token")?;
-        // `token_type_hint` only speeds up lookup (§2.1); we only have access tokens yet.
+        // `token_type_hint` only orders the lookups (§2.1); both kinds are always tried.
+        if let Some(rt) = self
+            .store()
+            .find_refresh_token(ctx.realm.id, &sha256(token.as_bytes()))
+            .await?
+        {
+            let Some(grant) = self.store().get_grant(ctx.realm.id, rt.grant_id).await? else {
+                return Ok(());
+            };
+            if grant.client != client.id {
+                return Err(OAuthError::UnauthorizedClient(
+                    "the token was not issued to this client".into(),
+                ));
+            }
+            // Revoking a refresh token ends its whole grant, access tokens included (§2.1).
+            return Ok(self
+                .store()
+                .revoke_grant(ctx.realm.id, grant.id, self.clock().now())
+                .await?);
+        }
         let Some(claims) = self.resolve_access_token(&ctx, token).await? else {
             return Ok(());
         };

@@ -307,6 +307,19 @@ impl Store {
         })
     }
 
+    /// A refresh token by hash (revocation looks up its family; rotated ones included).
+    pub async fn find_refresh_token(
+        &self,
+        realm: RealmId,
+        hash: &[u8],
+    ) -> StoreResult<Option<RefreshToken>> {
+        rt::Entity::find_by_id((realm.0, hash.to_vec()))
+            .one(&self.db)
+            .await?
+            .map(refresh_of)
+            .transpose()
+    }
+
     pub async fn find_consent(
         &self,
         realm: RealmId,
