@@ -434,3 +434,43 @@ async fn revoking_a_refresh_token_ends_its_grant_and_only_its_client_may_do_it()
         false
     );
 }
+
+#[tokio::test]
+async fn id_token_algorithm_follows_the_client_setting() {
+    let app = spawn_app().await;
+    for alg in ["ES256", "EdDSA"] {
+        let id = format!("app-{}", alg.to_lowercase());
+        let (_, secret) = app
+            .create_client(
+                "demo",
+                serde_json::json!({
+                    "client_id": id, "grant_types": ["authorization_code"], "id_token_alg": alg,
+                    "redirect_uris": [REDIRECT], "scopes": ["openid"],
+                }),
+            )
+            .await;
+        let cb = login(
+            &app,
+            &mut Browser::default(),
+            &[("client_id", &id), ("scope", "openid")],
+        )
+        .await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", &cb["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ];
+        let t: Value = app
+            .post_basic("demo", "token", &id, &secret.unwrap(), &form)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let (h, c) = jwt_parts(t["id_token"].as_str().unwrap());
+        assert_eq!(h["alg"], alg);
+        assert_eq!(c["aud"], id.as_str());
+        // No refresh_token grant for this client: no refresh token.
+        assert!(t.get("refresh_token").is_none());
+    }
+}

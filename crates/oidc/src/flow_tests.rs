@@ -373,3 +373,81 @@ async fn realm_settings_and_client_secrets_are_validated() {
         .await;
     assert_eq!(dup.unwrap_err().code(), "conflict");
 }
+
+/// Drives the browser flow for the seeded `demo` user and `demo-app`; returns the token response.
+async fn code_flow_tokens(
+    p: &Provider,
+    seeded: &[crate::admin::Seeded],
+) -> crate::token::TokenResponse {
+    use crate::flow::{Browser, Step};
+    let secret = |n: &str| seeded.iter().find(|s| s.name == n).unwrap().secret.clone();
+    let b = Browser {
+        session_token: None,
+        csrf: "csrf-1",
+        ip: None,
+    };
+    let params = form(&[
+        ("client_id", "demo-app"),
+        ("redirect_uri", "http://127.0.0.1:9999/cb"),
+        ("response_type", "code"),
+        ("scope", "openid email offline_access"),
+    ]);
+    let Step::Login { sealed, .. } = p.authorize("demo", &params, &b).await.unwrap() else {
+        panic!("expected the login page");
+    };
+    let (step, _) = p
+        .login("demo", &sealed, "demo", &secret("demo"), &b)
+        .await
+        .unwrap();
+    let Step::Respond(resp) = step else {
+        panic!("expected a code")
+    };
+    let code = resp
+        .params
+        .iter()
+        .find(|(k, _)| *k == "code")
+        .unwrap()
+        .1
+        .clone();
+    let params = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "http://127.0.0.1:9999/cb"),
+    ]);
+    p.token("demo", basic("demo-app", &secret("demo-app")), &params)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refresh_costs_three_sql_statements() {
+    let (p, _) = provider().await;
+    let seeded = p.bootstrap().await.unwrap();
+    let tokens = code_flow_tokens(&p, &seeded).await;
+    let secret = seeded
+        .iter()
+        .find(|s| s.name == "demo-app")
+        .unwrap()
+        .secret
+        .clone();
+    let rt = tokens.refresh_token.unwrap();
+    let before = p.store().statement_count();
+    let params = form(&[("grant_type", "refresh_token"), ("refresh_token", &rt)]);
+    let refreshed = p
+        .token("demo", basic("demo-app", &secret), &params)
+        .await
+        .unwrap();
+    // Rotate (UPDATE … RETURNING), grant + user (one SELECT with a join), new token (INSERT).
+    assert_eq!(p.store().statement_count() - before, 3);
+    assert!(refreshed.id_token.is_some() && refreshed.refresh_token.is_some());
+}
+
+#[tokio::test]
+async fn issuing_a_client_credentials_jwt_executes_no_sql_once_cached() {
+    let (p, _) = provider().await;
+    let secret = setup(&p, SigningAlg::Rs256).await;
+    cc(&p, &secret).await.unwrap();
+    let before = p.store().statement_count();
+    cc(&p, &secret).await.unwrap();
+    assert_eq!(p.store().statement_count(), before);
+}

@@ -14,6 +14,8 @@ mod users;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tessera_domain::DomainError;
 use thiserror::Error;
@@ -62,6 +64,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Statements executed since start: hot-path budgets are measured with it.
+    statements: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -80,8 +84,13 @@ impl Store {
                     .busy_timeout(Duration::from_secs(5))
             });
         }
-        let db = Database::connect(opts).await?;
-        Ok(Self { db })
+        let mut db = Database::connect(opts).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, statements })
     }
 
     pub fn backend(&self) -> Backend {
@@ -89,6 +98,11 @@ impl Store {
             sea_orm::DbBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
         }
+    }
+
+    /// SQL statements executed through this pool so far.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Applies pending migrations; idempotent.
