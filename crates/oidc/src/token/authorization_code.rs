@@ -1,15 +1,11 @@
 //! `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
-use super::TokenResponse;
 use super::user_tokens::issue_user_tokens;
+use super::{TokenResponse, invalid_grant, redeemed};
 use crate::authorize::pkce;
 use crate::crypto::sha256;
 use crate::{OAuthError, Params, Provider, RealmCtx};
-use tessera_domain::{Client, Redemption};
-
-fn invalid_grant(d: &'static str) -> OAuthError {
-    OAuthError::InvalidGrant(d.into())
-}
+use tessera_domain::Client;
 
 pub(super) async fn exchange(
     p: &Provider,
@@ -19,19 +15,15 @@ pub(super) async fn exchange(
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let now = p.clock().now();
-    let c = match p
-        .store()
-        .consume_code(ctx.realm.id, &sha256(code.as_bytes()), now)
-        .await?
-    {
-        Redemption::Redeemed(c) => c,
-        Redemption::Replayed(grant) => {
-            // A second redemption: revoke everything the first one produced (RFC 9700 §4.2.4).
-            p.store().revoke_grant(ctx.realm.id, grant, now).await?;
-            return Err(invalid_grant("the code was already used"));
-        }
-        Redemption::Invalid => return Err(invalid_grant("the code is invalid or expired")),
-    };
+    let c = redeemed(
+        p,
+        ctx,
+        p.store()
+            .consume_code(ctx.realm.id, &sha256(code.as_bytes()), now)
+            .await?,
+        "code",
+    )
+    .await?;
     let grant = p
         .store()
         .get_grant(ctx.realm.id, c.grant_id)

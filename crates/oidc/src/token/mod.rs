@@ -28,6 +28,34 @@ pub struct TokenResponse {
 /// `audience`/`resource` will).
 pub const REPEATABLE: &[&str] = &[];
 
+pub(crate) fn invalid_grant(d: &'static str) -> OAuthError {
+    OAuthError::InvalidGrant(d.into())
+}
+
+/// Unwraps the redemption of a single-use artifact. A replay revokes the whole grant
+/// before failing: whatever the first use issued dies with it (RFC 9700 §4.2.4, §4.14.2).
+pub(crate) async fn redeemed<T>(
+    p: &Provider,
+    ctx: &crate::RealmCtx,
+    r: tessera_domain::Redemption<T>,
+    what: &'static str,
+) -> Result<T, OAuthError> {
+    match r {
+        tessera_domain::Redemption::Redeemed(t) => Ok(t),
+        tessera_domain::Redemption::Replayed(grant) => {
+            p.store()
+                .revoke_grant(ctx.realm.id, grant, p.clock().now())
+                .await?;
+            Err(OAuthError::InvalidGrant(
+                format!("the {what} was already used").into(),
+            ))
+        }
+        tessera_domain::Redemption::Invalid => Err(OAuthError::InvalidGrant(
+            format!("the {what} is invalid or expired").into(),
+        )),
+    }
+}
+
 impl Provider {
     pub async fn token(
         &self,

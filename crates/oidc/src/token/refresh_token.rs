@@ -1,15 +1,11 @@
 //! `refresh_token` (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
 //! every use returns a new refresh token; presenting a rotated one revokes the family.
 
-use super::TokenResponse;
 use super::user_tokens::issue_user_tokens;
+use super::{TokenResponse, invalid_grant, redeemed};
 use crate::crypto::sha256;
 use crate::{OAuthError, Params, Provider, RealmCtx};
-use tessera_domain::{Client, Redemption, ScopeSet};
-
-fn invalid_grant(d: &'static str) -> OAuthError {
-    OAuthError::InvalidGrant(d.into())
-}
+use tessera_domain::{Client, ScopeSet};
 
 pub(super) async fn exchange(
     p: &Provider,
@@ -23,20 +19,15 @@ pub(super) async fn exchange(
         .map(|s| ScopeSet::parse(s).map_err(|_| OAuthError::InvalidScope("malformed scope".into())))
         .transpose()?;
     let now = p.clock().now();
-    let t = match p
-        .store()
-        .rotate_refresh_token(ctx.realm.id, &sha256(token.as_bytes()), now)
-        .await?
-    {
-        Redemption::Redeemed(t) => t,
-        Redemption::Replayed(grant) => {
-            p.store().revoke_grant(ctx.realm.id, grant, now).await?;
-            return Err(invalid_grant("the refresh token was already used"));
-        }
-        Redemption::Invalid => {
-            return Err(invalid_grant("the refresh token is invalid or expired"));
-        }
-    };
+    let t = redeemed(
+        p,
+        ctx,
+        p.store()
+            .rotate_refresh_token(ctx.realm.id, &sha256(token.as_bytes()), now)
+            .await?,
+        "refresh token",
+    )
+    .await?;
     let (grant, user) = p
         .store()
         .get_grant_with_user(ctx.realm.id, t.grant_id)

@@ -409,48 +409,10 @@ async fn logout(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match logout_params(&req, payload).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e),
-    };
-    let c = cookies(&req);
-    let result = async {
-        let session = state
-            .provider
-            .current_session(&realm, c.session.as_deref())
-            .await?;
-        let lr = state
-            .provider
-            .logout_request(&realm, &params, session.as_ref())
-            .await?;
-        match session {
-            Some(_) if !lr.hint_matches_session => {
-                let carried = LOGOUT_PARAMS
-                    .iter()
-                    .filter_map(|n| params.get(n).map(|v| (*n, v.to_owned())))
-                    .collect();
-                let page = LogoutPage {
-                    action: format!("/realms/{realm}/protocol/openid-connect/logout/confirm"),
-                    csrf: &c.csrf,
-                    params: carried,
-                };
-                Ok(finish(
-                    &state,
-                    &realm,
-                    &c,
-                    html(StatusCode::OK, page.render()),
-                    None,
-                ))
-            }
-            Some(s) => {
-                state.provider.end_session(&realm, &s).await?;
-                Ok(signed_out(&state, &realm, lr.redirect))
-            }
-            None => Ok(signed_out(&state, &realm, lr.redirect)),
-        }
+    match logout_params(&req, payload).await {
+        Ok(params) => run_logout(&state, &realm, &params, &cookies(&req), false).await,
+        Err(e) => error_page(&e),
     }
-    .await;
-    result.unwrap_or_else(|e: OAuthError| error_page(&e))
 }
 
 async fn logout_confirm(
@@ -474,19 +436,50 @@ async fn logout_confirm(
             "the sign-out form has expired; start again",
         ));
     }
+    run_logout(&state, &realm, &params, &c, true).await
+}
+
+async fn run_logout(
+    state: &AppState,
+    realm: &str,
+    params: &Params,
+    c: &Cookies,
+    confirmed: bool,
+) -> HttpResponse {
     let result = async {
         let session = state
             .provider
-            .current_session(&realm, c.session.as_deref())
+            .current_session(realm, c.session.as_deref())
             .await?;
         let lr = state
             .provider
-            .logout_request(&realm, &params, session.as_ref())
+            .logout_request(realm, params, session.as_ref())
             .await?;
-        if let Some(s) = session {
-            state.provider.end_session(&realm, &s).await?;
+        match session {
+            Some(_) if !confirmed && !lr.hint_matches_session => {
+                let carried = LOGOUT_PARAMS
+                    .iter()
+                    .filter_map(|n| params.get(n).map(|v| (*n, v.to_owned())))
+                    .collect();
+                let page = LogoutPage {
+                    action: format!("/realms/{realm}/protocol/openid-connect/logout/confirm"),
+                    csrf: &c.csrf,
+                    params: carried,
+                };
+                Ok(finish(
+                    state,
+                    realm,
+                    c,
+                    html(StatusCode::OK, page.render()),
+                    None,
+                ))
+            }
+            Some(s) => {
+                state.provider.end_session(realm, &s).await?;
+                Ok(signed_out(state, realm, lr.redirect))
+            }
+            None => Ok(signed_out(state, realm, lr.redirect)),
         }
-        Ok(signed_out(&state, &realm, lr.redirect))
     }
     .await;
     result.unwrap_or_else(|e: OAuthError| error_page(&e))
