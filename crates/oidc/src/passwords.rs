@@ -260,9 +260,15 @@ impl PasswordHasher {
 struct FailureLimiter<K> {
     interval_ms: i64,
     tolerance_ms: i64,
+    buckets: Mutex<Buckets<K>>,
+}
+
+#[derive(Debug)]
+struct Buckets<K> {
     /// Theoretical arrival time per key (ms since the epoch).
-    tats: Mutex<HashMap<K, i64>>,
-    next_sweep: Mutex<usize>,
+    tats: HashMap<K, i64>,
+    /// Map size at which refilled keys are swept out next.
+    next_sweep: usize,
 }
 
 impl<K: Hash + Eq> FailureLimiter<K> {
@@ -271,31 +277,33 @@ impl<K: Hash + Eq> FailureLimiter<K> {
         Self {
             interval_ms,
             tolerance_ms: interval_ms * i64::from(burst.max(1) - 1),
-            tats: Mutex::new(HashMap::new()),
-            next_sweep: Mutex::new(1024),
+            buckets: Mutex::new(Buckets {
+                tats: HashMap::new(),
+                next_sweep: 1024,
+            }),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buckets<K>> {
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// How long `key` must wait before its next attempt, if it must.
     fn blocked_for(&self, key: &K, now_ms: i64) -> Option<Duration> {
-        let tats = self.tats.lock().unwrap_or_else(PoisonError::into_inner);
-        let tat = *tats.get(key)?;
+        let tat = *self.lock().tats.get(key)?;
         let wait = tat - self.tolerance_ms - now_ms;
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
     }
 
     fn record_failure(&self, key: K, now_ms: i64) {
-        let mut tats = self.tats.lock().unwrap_or_else(PoisonError::into_inner);
-        let tat = tats.entry(key).or_insert(now_ms);
+        let mut b = self.lock();
+        let tat = b.tats.entry(key).or_insert(now_ms);
         *tat = (*tat).max(now_ms) + self.interval_ms;
-        // Keys whose bucket is full again are indistinguishable from absent ones.
-        let mut next = self
-            .next_sweep
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if tats.len() >= *next {
-            tats.retain(|_, tat| *tat > now_ms);
-            *next = (tats.len() * 2).max(1024);
+        // Keys whose bucket is full again are indistinguishable from absent ones; sweeping
+        // when the map has doubled keeps the cost amortized O(1).
+        if b.tats.len() >= b.next_sweep {
+            b.tats.retain(|_, tat| *tat > now_ms);
+            b.next_sweep = (b.tats.len() * 2).max(1024);
         }
     }
 }
@@ -532,11 +540,11 @@ mod tests {
         for i in 0..2000 {
             l.record_failure(i, 0);
         }
-        assert_eq!(l.tats.lock().unwrap().len(), 2000, "all still draining");
+        assert_eq!(l.lock().tats.len(), 2000, "all still draining");
         for i in 2000..2100 {
             l.record_failure(i, 10_000);
         }
-        let left = l.tats.lock().unwrap().len();
+        let left = l.lock().tats.len();
         assert!(left <= 100, "{left} keys left");
         assert_eq!(l.blocked_for(&2099, 10_000), Some(Duration::from_secs(1)));
     }
