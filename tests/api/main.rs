@@ -4,11 +4,15 @@
 mod helpers;
 
 mod admin;
+mod bcp;
+mod browser_isolation;
 mod discovery;
 mod hostile_input;
 mod isolation;
+mod log_scrubbing;
 mod login_flow;
 mod logout;
+mod pkce;
 mod rp_openidconnect;
 mod token;
 mod users;

@@ -294,7 +294,11 @@ impl Provider {
         fresh_login: bool,
     ) -> Result<Step, OAuthError> {
         let now = self.clock().now();
-        let too_old = |s: &Session| req.max_age.is_some_and(|m| s.auth_time.plus_secs(m) < now);
+        // max_age=0 means prompt=login (OIDC Core §3.1.2.1).
+        let too_old = |s: &Session| {
+            req.max_age
+                .is_some_and(|m| m == 0 || s.auth_time.plus_secs(m) < now)
+        };
         let session = session.filter(|s| fresh_login || !(req.prompt.login || too_old(s)));
         let user = match &session {
             Some(s) => self
@@ -373,7 +377,13 @@ impl Provider {
                 realm_id: ctx.realm.id,
                 code_hash: sha256(code.as_bytes()),
                 grant_id: grant.id,
-                redirect_uri: req.redirect_uri.clone(),
+                // Empty when the request relied on the single registered URI: then the token
+                // request need not repeat it (RFC 6749 §4.1.3).
+                redirect_uri: if req.redirect_uri_given {
+                    req.redirect_uri.clone()
+                } else {
+                    String::new()
+                },
                 code_challenge: req.code_challenge.clone(),
                 nonce: req.nonce.clone(),
                 expires_at: now.plus_secs(CODE_LIFETIME_SECS),

@@ -75,6 +75,7 @@ mod tests {
         AuthorizeRequest {
             client_id: "app".into(),
             redirect_uri: "https://app.example/cb".into(),
+            redirect_uri_given: true,
             response_mode: ResponseMode::Query,
             scope: "openid".into(),
             state: Some("s".into()),

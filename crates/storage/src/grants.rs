@@ -66,6 +66,19 @@ fn refresh_of(m: rt::Model) -> StoreResult<RefreshToken> {
     })
 }
 
+/// Ids of a realm's grants that are neither revoked nor past their absolute end. Part of
+/// the consuming UPDATE, so liveness is decided in the same atomic statement: a later,
+/// concurrent revocation cannot turn the one successful redemption into a failure.
+fn live_grants(realm: RealmId, now: UnixTime) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(grant::Column::Id)
+        .from(grant::Entity)
+        .and_where(grant::Column::RealmId.eq(realm.0))
+        .and_where(grant::Column::RevokedAt.is_null())
+        .and_where(grant::Column::ExpiresAt.gt(now.0))
+        .to_owned()
+}
+
 impl Store {
     pub async fn insert_session(&self, s: &Session, token_hash: &[u8]) -> StoreResult<()> {
         sess::ActiveModel {
@@ -250,6 +263,7 @@ impl Store {
             .filter(code::Column::CodeHash.eq(hash.to_vec()))
             .filter(code::Column::ConsumedAt.is_null())
             .filter(code::Column::ExpiresAt.gt(now.0))
+            .filter(code::Column::GrantId.in_subquery(live_grants(realm, now)))
             .exec_with_returning(&self.db)
             .await?;
         if let Some(m) = won.into_iter().next() {
@@ -293,6 +307,7 @@ impl Store {
             .filter(rt::Column::TokenHash.eq(hash.to_vec()))
             .filter(rt::Column::RotatedAt.is_null())
             .filter(rt::Column::ExpiresAt.gt(now.0))
+            .filter(rt::Column::GrantId.in_subquery(live_grants(realm, now)))
             .exec_with_returning(&self.db)
             .await?;
         if let Some(m) = won.into_iter().next() {

@@ -32,6 +32,9 @@ pub struct Prompt {
 pub struct AuthorizeRequest {
     pub client_id: String,
     pub redirect_uri: String,
+    /// The request named `redirect_uri` (rather than relying on the single registered one).
+    #[serde(default = "yes")]
+    pub redirect_uri_given: bool,
     pub response_mode: ResponseMode,
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,6 +57,10 @@ impl AuthorizeRequest {
     pub fn is_openid(&self) -> bool {
         self.scopes().contains("openid")
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where an authorization error goes.
@@ -98,6 +105,7 @@ pub fn validate(
     checks::bounded(params, "state").map_err(redirect)?;
     Ok(AuthorizeRequest {
         client_id: client.client_id.to_string(),
+        redirect_uri_given: params.get("redirect_uri").is_some(),
         redirect_uri,
         response_mode,
         scope: scope.to_string(),

@@ -24,18 +24,21 @@ pub(super) async fn exchange(
         "code",
     )
     .await?;
+    // The consume itself required a live grant; a concurrent replay may have revoked it
+    // since, which leaves this (single) success with tokens that are already inactive.
     let grant = p
         .store()
         .get_grant(ctx.realm.id, c.grant_id)
         .await?
-        .filter(|g| g.revoked_at.is_none())
         .ok_or_else(|| invalid_grant("the code is invalid or expired"))?;
     if grant.client != client.id {
         return Err(invalid_grant("the code was issued to another client"));
     }
-    if params
-        .get("redirect_uri")
-        .is_some_and(|r| r != c.redirect_uri)
+    // Required and identical when the authorization request named one (RFC 6749 §4.1.3).
+    let stated = params.get("redirect_uri");
+    if (!c.redirect_uri.is_empty() && stated != Some(c.redirect_uri.as_str()))
+        || (c.redirect_uri.is_empty()
+            && stated.is_some_and(|r| !client.redirect_uris.iter().any(|u| u.as_str() == r)))
     {
         return Err(invalid_grant(
             "redirect_uri differs from the authorization request",
