@@ -8,17 +8,22 @@
 #   PEER=0 bench/run.sh                   # Tessera only
 #
 # Loopback only (127.0.0.1). Bounded: every wrk run has a fixed duration; the default
-# run takes about 3.5 minutes (5 endpoints x (3 s + 3 x 10 s), plus start-up).
-# The server under test is pinned to CPU $SERVER_CPU (default 0) with taskset, so actix
-# starts ONE worker; wrk (one thread) is pinned to CPU $WRK_CPU (default 1).
+# run takes about 3.5 minutes (5 endpoints x (3 s + 3 x 10 s), plus start-up), and a run
+# disturbed by other load on the two cores is repeated at most RETRIES (2) times.
+# Each server is pinned to CPU $SERVER_CPU (default 0) with taskset, so actix starts ONE
+# worker; wrk (one thread) is pinned to CPU $WRK_CPU (default 1). Both servers stay up and
+# their runs are interleaved per connection count, so background load hits both alike.
 #
 # Environment:
 #   DURATION (10s)  WARMUP (3s)  CONNS ("8 16 32")   wrk run length, warm-up, connection counts
 #   PORT (18080)  PEER_PORT (13001)                   loopback ports
 #   TESSERA_BIN     binary to test (default $CARGO_TARGET_DIR or ./target, release/tessera;
-#                   built with `cargo build --release` when missing)
+#                   built with `cargo build --release` only when missing: rebuild yourself
+#                   to measure the current source)
 #   PEER (1)        0 skips the peer; PEER_DIR (../shared/peers/node-oidc-provider)
 #   SERVER_CPU (0)  WRK_CPU (1)
+#   MAX_OTHER_SERVER (10)  MAX_OTHER_WRK (25)  RETRIES (2)   when a run counts as disturbed
+#                   (% of the core busy with anything else) and how often it is repeated
 #   OUTDIR          default bench/results/<UTC timestamp>
 # Needs: wrk (apt-get install -y wrk), taskset, curl, base64; node + npm for the peer.
 # Output: $OUTDIR/summary.md (also printed), results.tsv, raw wrk output, RSS samples, logs.
@@ -38,6 +43,11 @@ WRK_CPU=${WRK_CPU:-1}
 BIN=${TESSERA_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera}
 OUTDIR=${OUTDIR:-$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)}
 CLK_TCK=$(getconf CLK_TCK)
+# A run is flagged "disturbed" when something else kept the server's core busier than
+# MAX_OTHER_SERVER % or wrk's core busier than MAX_OTHER_WRK % (loopback softirq alone is a few %).
+MAX_OTHER_SERVER=${MAX_OTHER_SERVER:-10}
+MAX_OTHER_WRK=${MAX_OTHER_WRK:-25}
+RETRIES=${RETRIES:-2}   # extra attempts for a disturbed run (bounded: at most 1 + RETRIES runs each)
 
 die() { echo "bench: $*" >&2; exit 1; }
 for tool in wrk taskset curl base64 od; do
@@ -49,6 +59,13 @@ if [ "$PEER" = 1 ]; then
   [ -f "$PEER_DIR/server.mjs" ] || die "peer not found at $PEER_DIR (set PEER_DIR or PEER=0)"
 fi
 
+# The source tree as it is now (before any build); with TESSERA_BIN the binary may be older.
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- crates src migration Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+  COMMIT="$COMMIT (+ uncommitted source changes)"
+fi
+BIN_ORIGIN="built by this script or found in the target directory"
+[ -z "${TESSERA_BIN:-}" ] || BIN_ORIGIN="given as TESSERA_BIN, may predate the commit"
 if [ ! -x "$BIN" ]; then
   echo "bench: $BIN missing, building the release binary (several minutes cold)" >&2
   (cd "$ROOT" && cargo build --release --bin tessera)
@@ -110,12 +127,11 @@ b64url_json() { # decode one base64url JWT segment
 json_str() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | sed "s/^\"$1\":\"//; s/\"\$//"; }
 
 TSV=$OUTDIR/results.tsv
-printf 'server\tendpoint\tconns\treq_s\tp50_ms\tp99_ms\tnon2xx\tsocket_errors\tpeak_rss_mib\tserver_cpu_pct\twrk_cpu_pct\tother_busy_server_core_pct\tother_busy_wrk_core_pct\tsteal_pct\n' >"$TSV"
+printf 'server\tendpoint\tconns\treq_s\tp50_ms\tp99_ms\tnon2xx\tsocket_errors\tpeak_rss_mib\tserver_cpu_pct\twrk_cpu_pct\tother_busy_server_core_pct\tother_busy_wrk_core_pct\tsteal_pct\tdisturbed\tattempts\n' >"$TSV"
 
-# run_wrk SERVER ENDPOINT PID URL CONNS [wrk args...]: one bounded wrk run, one TSV row
-run_wrk() {
-  local server=$1 endpoint=$2 pid=$3 url=$4 c=$5; shift 5
-  local tag="$server-$endpoint-c$c"
+# run_once TAG SERVER ENDPOINT PID URL CONNS [wrk args...]: one bounded wrk run; prints a TSV row
+run_once() {
+  local tag=$1 server=$2 endpoint=$3 pid=$4 url=$5 c=$6; shift 6
   local raw="$OUTDIR/raw-$tag.txt" rssf="$OUTDIR/rss-$tag.txt"
   # Reset the peak-RSS watermark (VmHWM) so it covers this run only (needs owner or root).
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
@@ -144,7 +160,8 @@ run_wrk() {
   # from bash's `time`), what else kept each core busy (other processes, interrupts), and steal.
   awk -v srv="$server" -v ep="$endpoint" -v c="$c" -v rps="$rps" -v p50="$p50" -v p99="$p99" \
       -v n2="$non2xx" -v er="$errs" -v peak="$peak" -v t0="$t0" -v t1="$t1" -v pt0="$pt0" \
-      -v pt1="$pt1" -v hz="$CLK_TCK" -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" -v wt="$wt" 'BEGIN {
+      -v pt1="$pt1" -v hz="$CLK_TCK" -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" -v wt="$wt" \
+      -v max_os="$MAX_OTHER_SERVER" -v max_ow="$MAX_OTHER_WRK" 'BEGIN {
     split(c0, a, " "); split(c1, b, " "); split(w0, x, " "); split(w1, y, " "); split(wt, u, " ")
     wall = t1 - t0
     srvcpu = (pt1 - pt0) / hz / wall * 100
@@ -154,19 +171,34 @@ run_wrk() {
     steal = stot + wtot > 0 ? ((b[3] - a[3]) + (y[3] - x[3])) / (stot + wtot) * 100 : 0
     os = sbusy - srvcpu; if (os < 0) os = 0
     ow = wbusy - wrkcpu; if (ow < 0) ow = 0
-    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\n", srv, ep, c, rps,
-      p50, p99, n2, er, peak / 1024, srvcpu, wrkcpu, os, ow, steal }' >>"$TSV"
-  printf '  %-8s %-16s c=%-3s %8s req/s  p50 %8s ms  p99 %8s ms  non-2xx %s  peak RSS %s MiB\n' \
-    "$server" "$endpoint" "$c" "$rps" "$p50" "$p99" "$non2xx" "$((peak / 1024))" >&2
+    dist = (os > max_os || ow > max_ow || steal > 5) ? "yes" : "no"
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%s\n", srv, ep, c, rps,
+      p50, p99, n2, er, peak / 1024, srvcpu, wrkcpu, os, ow, steal, dist }'
 }
 
-# bench_endpoint SERVER ENDPOINT PID URL [wrk args...]: warm-up, then every connection count
-bench_endpoint() {
-  local server=$1 endpoint=$2 pid=$3 url=$4; shift 4
+# run_wrk SERVER ENDPOINT PID URL CONNS [wrk args...]: one measurement, appended to the TSV.
+# A disturbed run (see MAX_OTHER_*) is repeated up to RETRIES times; the least disturbed
+# attempt is kept and the number of attempts recorded. Every attempt's raw output is kept.
+run_wrk() {
+  local server=$1 endpoint=$2 pid=$3 url=$4 c=$5; shift 5
+  local n=0 row best="" best_other=-1 other
+  while :; do
+    n=$((n + 1))
+    row=$(run_once "$server-$endpoint-c$c-a$n" "$server" "$endpoint" "$pid" "$url" "$c" "$@")
+    other=$(printf '%s\n' "$row" | awk -F'\t' '{ print $12 + $13 }')
+    if [ "$best_other" = -1 ] || [ "$other" -lt "$best_other" ]; then best=$row; best_other=$other; fi
+    printf '%s\n' "$row" | awk -F'\t' -v n="$n" '{ printf "  %-8s %-10s c=%-3s %7s req/s  p50 %7s ms  p99 %7s ms  non-2xx %s  peak RSS %s MiB  server CPU %s%%  other load %s%%/%s%%%s\n",
+      $1, $2, $3, $4, $5, $6, $7, $9, $10, $12, $13, ($15 == "yes" ? "  DISTURBED (attempt " n ")" : "") }' >&2
+    case $row in *$'\t'yes) [ "$n" -le "$RETRIES" ] || break ;; *) break ;; esac
+  done
+  printf '%s\t%s\n' "$best" "$n" >>"$TSV"
+}
+
+# warm SERVER ENDPOINT URL [wrk args...]: unrecorded warm-up at 8 connections
+warm() {
+  local server=$1 endpoint=$2 url=$3; shift 3
   taskset -c "$WRK_CPU" wrk -t1 -c8 -d"$WARMUP" "$@" "$url" >/dev/null 2>&1 \
     || die "warm-up failed for $server $endpoint"
-  local c
-  for c in $CONNS; do run_wrk "$server" "$endpoint" "$pid" "$url" "$c" "$@"; done
 }
 
 idle_rss_mib() { awk -v k="$(status_kib "$1" VmRSS)" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -214,14 +246,10 @@ T_IDLE=$(idle_rss_mib "$TPID")
 T_VERSION=$("$BIN" --version 2>/dev/null || echo tessera)
 echo "bench: tessera pid $TPID ($T_WORKERS threads), idle RSS $T_IDLE MiB" >&2
 
-bench_endpoint tessera discovery "$TPID" "${DISCOVERY_URL[bench-rs]}"
-bench_endpoint tessera cc_rs256 "$TPID" "${TOKEN_URL[bench-rs]}" -s "$BENCH_DIR/token.lua"
-bench_endpoint tessera cc_eddsa "$TPID" "${TOKEN_URL[bench-ed]}" -s "$BENCH_DIR/token.lua"
-T_AFTER=$(idle_rss_mib "$TPID")
-stop_pid "$TPID"
+T_AUTH=$BASIC_AUTH
 
-# ---------- peer: panva/oidc-provider ----------
-P_IDLE=n/a; P_AFTER=n/a; P_VERSION="not run (PEER=0)"
+# ---------- peer: panva/oidc-provider, started next to the (idle) Tessera ----------
+P_IDLE=n/a; P_AFTER=n/a; P_VERSION="not run (PEER=0)"; NPID=""
 if [ "$PEER" = 1 ]; then
   if [ ! -d "$PEER_DIR/node_modules/oidc-provider" ]; then
     (cd "$PEER_DIR" && npm ci --no-audit --no-fund >&2) || die "npm ci in $PEER_DIR failed"
@@ -231,12 +259,11 @@ if [ "$PEER" = 1 ]; then
   NPID=$!
   PIDS+=("$NPID")
   PBASE="http://127.0.0.1:$PEER_PORT"
-  wait_http "$PBASE/.well-known/openid-configuration" "$NPID" \
-    || { cat "$OUTDIR/peer.log" >&2; die "peer did not start"; }
-  P_TOKEN=$(curl -fsS "$PBASE/.well-known/openid-configuration" | json_str token_endpoint)
-  BASIC_AUTH=$(printf 'peer-client:peer-secret' | base64 -w0)
-  export BASIC_AUTH
-  at=$(curl -fsS -H "Authorization: Basic $BASIC_AUTH" -d "$TOKEN_BODY" "$P_TOKEN" | json_str access_token) \
+  P_DISCOVERY="$PBASE/.well-known/openid-configuration"
+  wait_http "$P_DISCOVERY" "$NPID" || { cat "$OUTDIR/peer.log" >&2; die "peer did not start"; }
+  P_TOKEN=$(curl -fsS "$P_DISCOVERY" | json_str token_endpoint)
+  P_AUTH=$(printf 'peer-client:peer-secret' | base64 -w0)
+  at=$(curl -fsS -H "Authorization: Basic $P_AUTH" -d "$TOKEN_BODY" "$P_TOKEN" | json_str access_token) \
     || die "peer token request failed"
   got=$(b64url_json "${at%%.*}" | json_str alg) || true
   [ "$got" = RS256 ] || die "peer issued a $got token, expected RS256"
@@ -244,28 +271,49 @@ if [ "$PEER" = 1 ]; then
   P_IDLE=$(idle_rss_mib "$NPID")
   P_VERSION="oidc-provider $(node -p "require('$PEER_DIR/node_modules/oidc-provider/package.json').version") on node $(node -v)"
   echo "bench: peer pid $NPID, idle RSS $P_IDLE MiB" >&2
-  bench_endpoint peer discovery "$NPID" "$PBASE/.well-known/openid-configuration"
-  bench_endpoint peer cc_rs256 "$NPID" "$P_TOKEN" -s "$BENCH_DIR/token.lua"
-  P_AFTER=$(idle_rss_mib "$NPID")
-  stop_pid "$NPID"
 fi
+
+# ---------- load: Tessera and peer interleaved per connection count ----------
+# Both servers stay up (the one not under load is idle on the same core), so each Tessera
+# run and the peer run it is compared with are minutes apart at most.
+T_TOKEN=${TOKEN_URL[bench-rs]}
+LUA=(-s "$BENCH_DIR/token.lua")
+export BASIC_AUTH=$T_AUTH
+warm tessera discovery "${DISCOVERY_URL[bench-rs]}"
+[ -z "$NPID" ] || warm peer discovery "$P_DISCOVERY"
+for c in $CONNS; do
+  run_wrk tessera discovery "$TPID" "${DISCOVERY_URL[bench-rs]}" "$c"
+  [ -z "$NPID" ] || run_wrk peer discovery "$NPID" "$P_DISCOVERY" "$c"
+done
+export BASIC_AUTH=$T_AUTH; warm tessera cc_rs256 "$T_TOKEN" "${LUA[@]}"
+if [ -n "$NPID" ]; then export BASIC_AUTH=$P_AUTH; warm peer cc_rs256 "$P_TOKEN" "${LUA[@]}"; fi
+for c in $CONNS; do
+  export BASIC_AUTH=$T_AUTH; run_wrk tessera cc_rs256 "$TPID" "$T_TOKEN" "$c" "${LUA[@]}"
+  if [ -n "$NPID" ]; then export BASIC_AUTH=$P_AUTH; run_wrk peer cc_rs256 "$NPID" "$P_TOKEN" "$c" "${LUA[@]}"; fi
+done
+export BASIC_AUTH=$T_AUTH
+warm tessera cc_eddsa "${TOKEN_URL[bench-ed]}" "${LUA[@]}"
+for c in $CONNS; do run_wrk tessera cc_eddsa "$TPID" "${TOKEN_URL[bench-ed]}" "$c" "${LUA[@]}"; done
+
+T_AFTER=$(idle_rss_mib "$TPID")
+stop_pid "$TPID"
+if [ -n "$NPID" ]; then P_AFTER=$(idle_rss_mib "$NPID"); stop_pid "$NPID"; fi
 
 # ---------- summary ----------
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then COMMIT="$COMMIT (working tree modified)"; fi
 {
   echo "# Tessera benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
-  echo "- commit $COMMIT, $T_VERSION, binary $BIN (built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ))"
+  echo "- source commit at start $COMMIT; $T_VERSION, binary $BIN (modified $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ), $BIN_ORIGIN)"
   echo "- peer: $P_VERSION"
   echo "- machine: $(nproc --all) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -m | awk '/^Mem:/ { print $2 }') MiB RAM, $(uname -sr)"
-  echo "- load: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), 1 thread pinned to CPU $WRK_CPU, $DURATION per run after a $WARMUP warm-up per endpoint; servers pinned to CPU $SERVER_CPU (taskset), loopback"
+  echo "- load: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), 1 thread pinned to CPU $WRK_CPU, $DURATION per run after a $WARMUP warm-up per endpoint; servers pinned to CPU $SERVER_CPU (taskset), loopback; Tessera and peer runs interleaved per connection count"
+  echo "- a run is 'disturbed' when other work kept the server core > $MAX_OTHER_SERVER % or the wrk core > $MAX_OTHER_WRK % busy (or steal > 5 %); such runs were repeated up to $RETRIES times and the least disturbed attempt kept (column 'attempts')"
   echo "- load average before $LOAD_BEFORE, after $LOAD_AFTER; busiest processes at start: $TOP_BEFORE"
   echo "- idle RSS (after start, sanity requests and 2 s idle): tessera $T_IDLE MiB, peer $P_IDLE MiB; after load: tessera $T_AFTER MiB, peer $P_AFTER MiB"
   echo
-  echo "| server | endpoint | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MiB | server CPU % | wrk CPU % | other load, server core % | other load, wrk core % | steal % |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | endpoint | conns | req/s | p50 ms | p99 ms | non-2xx | socket errors | peak RSS MiB | server CPU % | wrk CPU % | other load, server core % | other load, wrk core % | steal % | disturbed | attempts |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' 'NR > 1 { s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s }' "$TSV"
   if [ "$PEER" = 1 ]; then
     echo
@@ -307,6 +355,11 @@ if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" 
       line("discovery", "tessera/discovery", 50000)
       printf "- idle RSS < 25 MiB: %s MiB -> %s\n", idle, (idle + 0 < 25 ? "met" : "MISSED")
     }' "$TSV"
+  nd=$(awk -F'\t' 'NR > 1 && $15 == "yes"' "$TSV" | wc -l)
+  if [ "$nd" -gt 0 ]; then
+    echo
+    echo "WARNING: $nd of $(($(wc -l <"$TSV") - 1)) runs were disturbed by other load on the benchmark cores (column 'disturbed'); their numbers understate the server. Re-run when \`uptime\` is quiet."
+  fi
   echo
   echo "Raw wrk output, RSS samples (KiB, every 0.2 s) and server logs: $OUTDIR"
 } | tee "$OUTDIR/summary.md"
