@@ -40,14 +40,20 @@ async fn count_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // Registered once: a labelled `counter!` would look the registry up on every response.
+    static BY_CLASS: OnceLock<[metrics::Counter; 4]> = OnceLock::new();
+    let counters = BY_CLASS.get_or_init(|| {
+        ["2xx", "3xx", "4xx", "5xx"]
+            .map(|class| metrics::counter!("tessera_http_responses_total", "class" => class))
+    });
     let res = next.call(req).await?;
-    let class = match res.status().as_u16() {
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+    let i = match res.status().as_u16() {
+        200..=299 => 0,
+        300..=399 => 1,
+        400..=499 => 2,
+        _ => 3,
     };
-    metrics::counter!("tessera_http_responses_total", "class" => class).increment(1);
+    counters[i].increment(1);
     Ok(res)
 }
 
