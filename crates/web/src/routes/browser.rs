@@ -234,6 +234,18 @@ struct Cookies {
     new_csrf: bool,
 }
 
+impl Cookies {
+    /// What the engine needs of the browser; the address is the TCP peer, never a
+    /// forwarded header (RFC 9700 §4.13).
+    fn browser(&self, req: &HttpRequest) -> Browser<'_> {
+        Browser {
+            session_token: self.session.as_deref(),
+            csrf: &self.csrf,
+            ip: req.peer_addr().map(|a| a.ip()),
+        }
+    }
+}
+
 fn cookies(req: &HttpRequest) -> Cookies {
     let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     match req
@@ -292,11 +304,7 @@ async fn authorize(
         Err(e) => return error_page(&e),
     };
     let c = cookies(&req);
-    let browser = Browser {
-        session_token: c.session.as_deref(),
-        csrf: &c.csrf,
-        ip: req.peer_addr().map(|a| a.ip()),
-    };
+    let browser = c.browser(&req);
     match state.provider.authorize(&realm, &params, &browser).await {
         Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
         Err(e) => error_page(&e),
@@ -314,11 +322,7 @@ async fn login(
         Err(e) => return error_page(&e.0),
     };
     let c = cookies(&req);
-    let browser = Browser {
-        session_token: c.session.as_deref(),
-        csrf: &c.csrf,
-        ip: req.peer_addr().map(|a| a.ip()),
-    };
+    let browser = c.browser(&req);
     let (sealed, username, password) = (
         params.get("state").unwrap_or_default(),
         params.get("username").unwrap_or_default(),
@@ -345,11 +349,7 @@ async fn consent(
         Err(e) => return error_page(&e.0),
     };
     let c = cookies(&req);
-    let browser = Browser {
-        session_token: c.session.as_deref(),
-        csrf: &c.csrf,
-        ip: req.peer_addr().map(|a| a.ip()),
-    };
+    let browser = c.browser(&req);
     let approve = params.get("decision") == Some("allow");
     match state
         .provider
