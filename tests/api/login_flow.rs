@@ -474,3 +474,43 @@ async fn id_token_algorithm_follows_the_client_setting() {
         assert!(t.get("refresh_token").is_none());
     }
 }
+
+#[tokio::test]
+async fn disabling_a_user_deactivates_their_access_tokens_and_stops_refresh() {
+    let app = spawn_app().await;
+    let cb = login(&app, &mut Browser::default(), &[]).await;
+    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let at = t["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.introspect("demo", "demo-service", &app.demo_secret, at)
+            .await["active"],
+        true
+    );
+    let sub = jwt_parts(at).1["sub"].as_str().unwrap().to_owned();
+    let res = app
+        .admin(
+            reqwest::Method::PUT,
+            &format!("/admin/realms/demo/users/{sub}"),
+            Some(serde_json::json!({"username": "demo", "email": "demo@example.com", "enabled": false})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.introspect("demo", "demo-service", &app.demo_secret, at)
+            .await["active"],
+        false
+    );
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-app",
+            &app.seeded("demo-app"),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_oauth_error(res, 400, "invalid_grant").await;
+}

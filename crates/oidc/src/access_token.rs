@@ -202,7 +202,8 @@ impl Provider {
         Ok(Some(claims))
     }
 
-    /// User tokens die with their grant (code replay, refresh-token replay, logout).
+    /// User tokens die with their grant (code replay, refresh-token replay, logout) and
+    /// with their user (deleted or disabled). One query: the grant joined to its user.
     async fn grant_is_live(
         &self,
         ctx: &RealmCtx,
@@ -214,8 +215,11 @@ impl Provider {
         let Ok(id) = uuid::Uuid::parse_str(id) else {
             return Ok(false);
         };
-        let grant = self.store().get_grant(ctx.realm.id, GrantId(id)).await?;
-        Ok(grant.is_some_and(|g| g.revoked_at.is_none()))
+        let row = self
+            .store()
+            .get_grant_with_user(ctx.realm.id, GrantId(id))
+            .await?;
+        Ok(row.is_some_and(|(g, u)| g.revoked_at.is_none() && u.enabled))
     }
 
     /// The client the token was issued to still exists, under the same id, and is enabled.

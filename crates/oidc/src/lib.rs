@@ -122,6 +122,11 @@ impl Provider {
         &*self.clock
     }
 
+    /// Cookies get `Secure` when the public URL is https.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     pub fn issuer_for(&self, realm: &RealmName) -> String {
         format!("{}/realms/{}", self.public_url, realm)
     }

@@ -34,12 +34,14 @@ pub(super) async fn exchange(
     if grant.client != client.id {
         return Err(invalid_grant("the code was issued to another client"));
     }
-    // Required and identical when the authorization request named one (RFC 6749 §4.1.3).
-    let stated = params.get("redirect_uri");
-    if (!c.redirect_uri.is_empty() && stated != Some(c.redirect_uri.as_str()))
-        || (c.redirect_uri.is_empty()
-            && stated.is_some_and(|r| !client.redirect_uris.iter().any(|u| u.as_str() == r)))
-    {
+    // Required and identical when the authorization request named one (RFC 6749 §4.1.3);
+    // otherwise optional, and then it must be the client's registered URI.
+    let redirect_ok = match (c.redirect_uri.as_str(), params.get("redirect_uri")) {
+        ("", None) => true,
+        ("", Some(r)) => client.redirect_uris.iter().any(|u| u.as_str() == r),
+        (named, stated) => stated == Some(named),
+    };
+    if !redirect_ok {
         return Err(invalid_grant(
             "redirect_uri differs from the authorization request",
         ));

@@ -125,13 +125,6 @@ fn error_page(e: &OAuthError) -> HttpResponse {
     res
 }
 
-fn secure(state: &AppState) -> bool {
-    state
-        .provider
-        .issuer_for(&tessera_domain::RealmName::parse("x").expect("valid"))
-        .starts_with("https://")
-}
-
 fn cookie<'a>(
     state: &AppState,
     realm: &str,
@@ -143,7 +136,7 @@ fn cookie<'a>(
         .path(format!("/realms/{realm}/"))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(secure(state))
+        .secure(state.provider.public_url_is_https())
         .finish();
     if let Some(secs) = max_age {
         c.set_max_age(actix_web::cookie::time::Duration::seconds(secs));
