@@ -277,6 +277,7 @@ async fn main() -> anyhow::Result<()> {
                                 .map(RedirectUri::parse)
                                 .transpose()?,
                         },
+                        org: Default::default(),
                     };
                     let given = a.secret.is_some();
                     let (client, secret) = p.create_client(&a.realm, c, a.secret).await?;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_users;
 mod m20261123_000003_sessions_grants;
+mod m20261124_000004_organizations;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_users::Migration),
             Box::new(m20261123_000003_sessions_grants::Migration),
+            Box::new(m20261124_000004_organizations::Migration),
         ]
     }
 }

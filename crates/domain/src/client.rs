@@ -1,4 +1,7 @@
-use crate::{ClientId, ClientUuid, DomainError, RealmId, ScopeSet, SigningAlg, UnixTime};
+use crate::{
+    ClientId, ClientUuid, DomainError, OrgClaimFormat, OrgId, OrgScope, RealmId, Scope, ScopeSet,
+    SigningAlg, UnixTime,
+};
 use std::fmt;
 use url::Url;
 
@@ -162,7 +165,17 @@ pub struct Client {
     pub roles: Vec<String>,
     pub access_token_format: AccessTokenFormat,
     pub oidc: OidcSettings,
+    pub org: OrgSettings,
     pub created_at: UnixTime,
+}
+
+/// How a client relates to organizations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgSettings {
+    /// An organization's own service client: its client_credentials tokens carry that
+    /// organization and stop working when it is disabled or deleted.
+    pub bound_to: Option<OrgId>,
+    pub claim_format: OrgClaimFormat,
 }
 
 impl Client {
@@ -171,6 +184,15 @@ impl Client {
     }
     pub fn allows_grant(&self, g: GrantType) -> bool {
         self.grant_types.contains(&g)
+    }
+    /// One of its scopes; the parameterized `organization:…` forms count as `organization`.
+    pub fn allows_scope(&self, s: &Scope) -> bool {
+        self.scopes.contains(s.as_str())
+            || (OrgScope::is_org_scope(s) && self.scopes.contains(crate::ORG_SCOPE))
+    }
+    /// The first requested scope the client may not ask for.
+    pub fn first_disallowed<'a>(&self, want: &'a ScopeSet) -> Option<&'a Scope> {
+        want.iter().find(|s| !self.allows_scope(s))
     }
 }
 
@@ -198,6 +220,7 @@ pub struct NewClient {
     pub roles: Vec<String>,
     pub access_token_format: AccessTokenFormat,
     pub oidc: OidcSettings,
+    pub org: OrgSettings,
 }
 
 #[cfg(test)]

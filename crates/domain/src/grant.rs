@@ -1,6 +1,6 @@
 //! Browser sessions, grants and the single-use artifacts hanging off a grant.
 
-use crate::{ClientUuid, GrantId, RealmId, ScopeSet, SessionId, UnixTime, UserId};
+use crate::{ClientUuid, GrantId, OrgSelection, RealmId, ScopeSet, SessionId, UnixTime, UserId};
 
 /// An SSO session in one realm. The cookie carries a random token whose hash is stored;
 /// `sid` is the public identifier that goes into ID and logout tokens.
@@ -31,6 +31,8 @@ pub struct Grant {
     pub auth_time: UnixTime,
     /// `offline_access` was granted: the grant outlives the session.
     pub offline: bool,
+    /// The organization context granted with the `organization` scope.
+    pub org: Option<OrgSelection>,
     pub created_at: UnixTime,
     /// Absolute end of the refresh-token family.
     pub expires_at: UnixTime,
@@ -55,6 +57,8 @@ pub struct RefreshToken {
     pub grant_id: GrantId,
     /// May be narrower than the grant's (scope narrowing on refresh).
     pub scope: ScopeSet,
+    /// Starts as the grant's; switching organizations on refresh changes it.
+    pub org: Option<OrgSelection>,
     pub issued_at: UnixTime,
     /// The earlier of the idle end and the grant's absolute end.
     pub expires_at: UnixTime,

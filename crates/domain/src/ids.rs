@@ -44,6 +44,18 @@ uuid_id!(
     /// Primary key of a browser (SSO) session.
     SessionId
 );
+uuid_id!(
+    /// Primary key of an organization; the `org_id` claim.
+    OrgId
+);
+uuid_id!(
+    /// Primary key of an organization role template.
+    OrgRoleId
+);
+uuid_id!(
+    /// Primary key of an invitation to an organization.
+    InvitationId
+);
 
 /// `[A-Za-z0-9_-]{1,64}`: realm names appear in URL paths and issuers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

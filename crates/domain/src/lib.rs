@@ -6,15 +6,26 @@ mod error;
 mod grant;
 mod ids;
 mod keys;
+mod org;
 mod scope;
 mod user;
 
-pub use client::{AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, RedirectUri};
+pub use client::{
+    AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri,
+};
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use error::DomainError;
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
-pub use ids::{ClientId, ClientUuid, GrantId, RealmId, RealmName, SessionId, UserId};
+pub use ids::{
+    ClientId, ClientUuid, GrantId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName, SessionId,
+    UserId,
+};
 pub use keys::{KeyStatus, SigningAlg, StoredKey};
+pub use org::{
+    DomainName, Invitation, InvitationStatus, Member, Membership, NewOrganization, ORG_SCOPE,
+    OrgAlias, OrgClaimFormat, OrgDomain, OrgRole, OrgRoleName, OrgScope, OrgSelection,
+    Organization,
+};
 pub use scope::{Scope, ScopeSet};
 pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 
@@ -30,6 +41,9 @@ pub struct Realm {
     /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
     pub password_params: Option<PasswordParams>,
     pub lifetimes: Lifetimes,
+    /// Organizations feature: when off, no token, userinfo or introspection response
+    /// carries organization claims (ORG-3).
+    pub organizations_enabled: bool,
     pub created_at: UnixTime,
 }
 
@@ -66,6 +80,7 @@ pub struct RealmSettings {
     /// Argon2id parameters for new password hashes; `None` = OWASP defaults.
     pub password_params: Option<PasswordParams>,
     pub lifetimes: Lifetimes,
+    pub organizations_enabled: bool,
 }
 
 impl Default for RealmSettings {
@@ -76,6 +91,7 @@ impl Default for RealmSettings {
             access_token_lifetime_secs: 300,
             password_params: None,
             lifetimes: Lifetimes::default(),
+            organizations_enabled: true,
         }
     }
 }
@@ -95,6 +111,9 @@ pub struct OpaqueToken {
     /// For user tokens: the grant (revoking it deactivates the token) and session id.
     pub grant_id: Option<GrantId>,
     pub sid: Option<String>,
+    /// The `organization` claim as issued (JSON), and the active organization.
+    pub org_claim: Option<String>,
+    pub org_id: Option<OrgId>,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
 }

@@ -3,9 +3,10 @@
 
 use crate::crypto::{random_id, random_token, sha256};
 use crate::jws::{self, looks_like_jws};
+use crate::orgs::{OrgClaim, OrgContext};
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{AccessTokenFormat, Client, GrantId, OpaqueToken, ScopeSet, UnixTime};
+use tessera_domain::{AccessTokenFormat, Client, GrantId, OpaqueToken, OrgId, ScopeSet, UnixTime};
 
 pub const TYP: &str = "at+jwt";
 
@@ -62,6 +63,12 @@ pub struct AccessClaims {
     /// The grant this token belongs to: revoking the grant deactivates the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
+    /// Organization context (`organization` scope, or an organization's service client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaim>,
+    /// The one active organization: disabling or deleting it deactivates the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 /// What a grant decided to issue.
@@ -73,6 +80,7 @@ pub struct TokenGrant<'a> {
     pub roles: Vec<String>,
     /// The user's grant and session id, for user tokens.
     pub grant: Option<(GrantId, String)>,
+    pub org: OrgContext,
 }
 
 pub struct IssuedToken {
@@ -113,6 +121,8 @@ impl Provider {
                     roles: g.roles,
                     sid: g.grant.as_ref().map(|(_, sid)| sid.clone()),
                     grant_id: g.grant.as_ref().map(|(id, _)| id.to_string()),
+                    organization: g.org.claim,
+                    org_id: g.org.org_id.map(|o| o.to_string()),
                 };
                 jws::sign(key, TYP, &claims)
             }
@@ -131,6 +141,12 @@ impl Provider {
                         roles: g.roles,
                         grant_id: g.grant.as_ref().map(|(id, _)| *id),
                         sid: g.grant.map(|(_, sid)| sid),
+                        org_claim: g
+                            .org
+                            .claim
+                            .as_ref()
+                            .and_then(|c| serde_json::to_string(c).ok()),
+                        org_id: g.org.org_id,
                         issued_at: now,
                         expires_at: exp,
                     })
@@ -192,14 +208,31 @@ impl Provider {
                 roles: t.roles,
                 sid: t.sid,
                 grant_id: t.grant_id.map(|g| g.to_string()),
+                organization: t
+                    .org_claim
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok()),
+                org_id: t.org_id.map(|o| o.to_string()),
             }
         };
         if !self.issuing_client_is_active(ctx, &claims).await?
             || !self.grant_is_live(ctx, &claims).await?
+            || !self.org_is_live(ctx, &claims).await?
         {
             return Ok(None);
         }
         Ok(Some(claims))
+    }
+
+    /// A token acting in one organization dies with it: disabled or deleted (ORG-8).
+    async fn org_is_live(&self, ctx: &RealmCtx, claims: &AccessClaims) -> Result<bool, OAuthError> {
+        let Some(id) = &claims.org_id else {
+            return Ok(true);
+        };
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Ok(false);
+        };
+        Ok(self.store().org_is_enabled(ctx.realm.id, OrgId(id)).await?)
     }
 
     /// User tokens die with their grant (code replay, refresh-token replay, logout) and

@@ -156,6 +156,18 @@ impl Provider {
         Ok(self.admin_realm(name).await?.realm.id)
     }
 
+    /// A client may be bound only to an organization of its own realm (ISO-5).
+    async fn check_client_org(&self, realm: RealmId, c: &NewClient) -> Result<(), OAuthError> {
+        if let Some(id) = c.org.bound_to
+            && self.store().get_org(realm, id).await?.is_none()
+        {
+            return Err(OAuthError::invalid_request(
+                "organization_id is not an organization of this realm",
+            ));
+        }
+        Ok(())
+    }
+
     /// Creates a realm with fresh RS256, ES256 and EdDSA keys.
     pub async fn create_realm(
         &self,
@@ -173,6 +185,7 @@ impl Provider {
             access_token_lifetime_secs: settings.access_token_lifetime_secs,
             password_params: settings.password_params,
             lifetimes: settings.lifetimes,
+            organizations_enabled: settings.organizations_enabled,
             created_at: now,
         };
         self.store()
@@ -259,6 +272,7 @@ impl Provider {
     ) -> Result<(Client, Option<String>), OAuthError> {
         validate_client(&c)?;
         let realm_id = self.admin_realm_id(realm).await?;
+        self.check_client_org(realm_id, &c).await?;
         let secret = match (c.public, secret) {
             (true, Some(_)) => {
                 return Err(OAuthError::invalid_request("a public client has no secret"));
@@ -321,6 +335,7 @@ impl Provider {
     ) -> Result<Client, OAuthError> {
         validate_client(&c)?;
         let realm_id = self.admin_realm_id(realm).await?;
+        self.check_client_org(realm_id, &c).await?;
         let old = self
             .store()
             .get_client(realm_id, id)
@@ -437,6 +452,7 @@ impl Provider {
                 roles,
                 access_token_format: AccessTokenFormat::Jwt,
                 oidc: Default::default(),
+                org: Default::default(),
             })
         };
         use GrantType::*;
@@ -466,7 +482,7 @@ impl Provider {
                 client(
                     "demo-app",
                     vec![AuthorizationCode, RefreshToken, ClientCredentials],
-                    "openid profile email offline_access api:read",
+                    "openid profile email offline_access api:read organization",
                     vec![],
                     Some("http://127.0.0.1:9999/cb"),
                 )?,

@@ -33,6 +33,9 @@ pub enum OAuthError {
     LoginRequired,
     #[error("consent_required")]
     ConsentRequired,
+    /// `prompt=none`, but the user must choose (e.g. an organization).
+    #[error("interaction_required")]
+    InteractionRequired,
     /// RFC 6750: a bearer token that is missing, expired, revoked or foreign.
     #[error("invalid_token: {0}")]
     InvalidToken(Desc),
@@ -70,6 +73,7 @@ impl OAuthError {
             Self::RequestNotSupported => "request_not_supported",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::InvalidToken(_) => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
@@ -83,7 +87,9 @@ impl OAuthError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidClient(_) | Self::InvalidToken(_) => 401,
-            Self::AccessDenied(_) | Self::InsufficientScope(_) => 403,
+            // access_denied is 400 at the token endpoint (RFC 6749 §5.2 uses 400 for all
+            // but invalid_client); at the authorization endpoint it travels in a redirect.
+            Self::InsufficientScope(_) => 403,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TemporarilyUnavailable => 503,
@@ -100,6 +106,7 @@ impl OAuthError {
             Self::RequestNotSupported => "request objects are not supported",
             Self::LoginRequired => "the user must log in",
             Self::ConsentRequired => "the user must consent",
+            Self::InteractionRequired => "the user must choose on a page",
             Self::TemporarilyUnavailable => "the server is busy, retry later",
             Self::InvalidRequest(d)
             | Self::InvalidClient(d)

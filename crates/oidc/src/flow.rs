@@ -5,12 +5,14 @@
 
 use crate::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseMode};
 use crate::crypto::{random_id, random_token, sha256};
+use crate::orgs::OrgDecision;
 use crate::passwords::LoginError;
 use crate::{OAuthError, Params, Provider, RealmCtx, state};
 use std::net::IpAddr;
 use std::sync::Arc;
 use tessera_domain::{
-    AuthorizationCode, Client, ClientId, Grant, GrantId, ScopeSet, Session, SessionId, User,
+    AuthorizationCode, Client, ClientId, Grant, GrantId, OrgScope, OrgSelection, Organization,
+    ScopeSet, Session, SessionId, User,
 };
 
 /// Authorization codes live one minute (RFC 6749 §4.1.2 recommends at most ten).
@@ -38,7 +40,16 @@ pub enum Step {
         client_name: String,
         sealed: String,
         login_hint: Option<String>,
+        /// The organization the login is for (`organization=`, or the hint's domain).
+        org_name: Option<String>,
         error: Option<&'static str>,
+    },
+    /// The user belongs to several organizations and the client asked for one.
+    ChooseOrg {
+        client_name: String,
+        sealed: String,
+        /// `(alias, name)`, by alias.
+        orgs: Vec<(String, String)>,
     },
     Consent {
         client_name: String,
@@ -145,10 +156,12 @@ impl Provider {
             self.clock().now(),
         )?;
         let client = self.recheck_client(&ctx, &req).await?;
+        let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
         let again = |error: &'static str| Step::Login {
             client_name: client.name.clone(),
             sealed: sealed.to_owned(),
             login_hint: Some(username.to_owned()),
+            org_name: org_name.clone(),
             error: Some(error),
         };
         let user = match self.authenticate_user(&ctx, username, password, b.ip).await {
@@ -215,7 +228,15 @@ impl Provider {
             )
             .await?;
         let user = self.store().get_user(ctx.realm.id, session.user_id).await?;
-        self.issue_code(&ctx, &client, &req, &user, &session).await
+        let org = match self
+            .resolve_org(&ctx, &client, &req, &user, &session, b)
+            .await?
+        {
+            Ok(org) => org,
+            Err(step) => return Ok(step),
+        };
+        self.issue_code(&ctx, &client, &req, &user, &session, org)
+            .await
     }
 
     /// The client, re-read: still enabled, still owning the redirect URI and the scopes.
@@ -235,7 +256,7 @@ impl Provider {
             .redirect_uris
             .iter()
             .any(|r| authorize::redirect_uri_matches(r.as_str(), &req.redirect_uri));
-        if !redirect_ok || !req.scopes().is_subset(&client.scopes) {
+        if !redirect_ok || client.first_disallowed(&req.scopes()).is_some() {
             return Err(gone());
         }
         Ok(client)
@@ -318,8 +339,17 @@ impl Provider {
                 client_name: client.name.clone(),
                 sealed,
                 login_hint: req.login_hint.clone(),
+                org_name: self.request_org(ctx, req).await?.map(|o| o.name),
                 error: None,
             });
+        };
+        // Organization context before consent, so the consent covers what the code carries.
+        let org = match self
+            .resolve_org(ctx, client, req, &user, &session, b)
+            .await?
+        {
+            Ok(org) => org,
+            Err(step) => return Ok(step),
         };
         if client.oidc.consent_required {
             let remembered = self
@@ -343,7 +373,97 @@ impl Provider {
                 .touch_session(ctx.realm.id, session.id, now)
                 .await?;
         }
-        self.issue_code(ctx, client, req, &user, &session).await
+        self.issue_code(ctx, client, req, &user, &session, org)
+            .await
+    }
+
+    /// The organization a request is for: `organization=<alias>`, else the verified
+    /// domain of an e-mail `login_hint`.
+    async fn request_org(
+        &self,
+        ctx: &RealmCtx,
+        req: &AuthorizeRequest,
+    ) -> Result<Option<Organization>, OAuthError> {
+        self.login_org(ctx, req.organization.as_deref(), req.login_hint.as_deref())
+            .await
+    }
+
+    /// The organization context to grant, or the step to show instead: the chooser, or
+    /// `access_denied` for an organization the user is not a member of (ORG-1).
+    async fn resolve_org(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        req: &AuthorizeRequest,
+        user: &User,
+        session: &Session,
+        b: &Browser<'_>,
+    ) -> Result<Result<Option<OrgSelection>, Step>, OAuthError> {
+        let scopes = req.scopes();
+        let preselected = match (&req.org_choice, crate::orgs::requested_org_scope(&scopes)) {
+            (Some(c), _) => Some(c.clone()),
+            (None, Ok(Some(OrgScope::Any))) => self
+                .request_org(ctx, req)
+                .await?
+                .map(|o| o.alias.to_string()),
+            _ => None,
+        };
+        match self
+            .decide_org(ctx, &scopes, user.id, preselected.as_deref())
+            .await
+        {
+            Ok(OrgDecision::Grant(org)) => Ok(Ok(org)),
+            Ok(OrgDecision::Choose(all)) => {
+                if req.prompt.none {
+                    return Ok(Err(error_for(ctx, req, OAuthError::InteractionRequired)));
+                }
+                let mut chooser = req.clone();
+                chooser.chooser_sid = Some(session.sid.clone());
+                let now = self.clock().now();
+                Ok(Err(Step::ChooseOrg {
+                    client_name: client.name.clone(),
+                    sealed: state::seal(&self.state_key(), ctx.realm.id, &chooser, b.csrf, now),
+                    orgs: all
+                        .into_iter()
+                        .map(|m| (m.alias.to_string(), m.org_name))
+                        .collect(),
+                }))
+            }
+            Err(e @ (OAuthError::AccessDenied(_) | OAuthError::InvalidScope(_))) => {
+                Ok(Err(error_for(ctx, req, e)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Handles the organization chooser: the pick is re-checked against the user's
+    /// memberships, then the flow goes on (consent or code).
+    pub async fn choose_org(
+        &self,
+        realm: &str,
+        sealed: &str,
+        alias: &str,
+        b: &Browser<'_>,
+    ) -> Result<Step, OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let mut req = state::open(
+            &self.state_key(),
+            ctx.realm.id,
+            sealed,
+            Some(b.csrf),
+            self.clock().now(),
+        )?;
+        let client = self.recheck_client(&ctx, &req).await?;
+        let session = self.live_session(&ctx, b.session_token).await?;
+        // Only the session that passed the login checks may answer the chooser.
+        let Some(session) = session.filter(|s| req.chooser_sid.as_deref() == Some(&s.sid)) else {
+            req.chooser_sid = None;
+            return self.decide(&ctx, &client, &req, b, None, false).await;
+        };
+        req.chooser_sid = None;
+        req.org_choice = Some(alias.to_owned());
+        self.decide(&ctx, &client, &req, b, Some(session), true)
+            .await
     }
 
     async fn issue_code(
@@ -353,9 +473,14 @@ impl Provider {
         req: &AuthorizeRequest,
         user: &User,
         session: &Session,
+        org: Option<OrgSelection>,
     ) -> Result<Step, OAuthError> {
         let now = self.clock().now();
-        let scope: ScopeSet = req.scopes();
+        // Without organization context the organization scope is not granted.
+        let scope: ScopeSet = match org {
+            Some(_) => req.scopes(),
+            None => crate::orgs::without_org_scopes(&req.scopes()),
+        };
         let grant = Grant {
             id: GrantId::new_v7(),
             realm_id: ctx.realm.id,
@@ -364,6 +489,7 @@ impl Provider {
             session_id: Some(session.id),
             sid: session.sid.clone(),
             offline: scope.contains("offline_access"),
+            org,
             scope,
             auth_time: session.auth_time,
             created_at: now,

@@ -39,6 +39,7 @@ fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> NewClient {
         roles: vec![],
         access_token_format: format,
         oidc: Default::default(),
+        org: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::access_token::Audience;
 use crate::jws;
+use crate::orgs::OrgClaim;
 use crate::{OAuthError, RealmCtx};
 use aws_lc_rs::digest;
 use base64::Engine;
@@ -79,6 +80,10 @@ pub struct IdClaims {
     pub azp: String,
     #[serde(flatten)]
     pub user: UserClaims,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaim>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 pub fn sign(ctx: &RealmCtx, alg: SigningAlg, claims: &IdClaims) -> Result<String, OAuthError> {

@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod admin_orgs;
 pub mod admin_users;
 pub mod authorize;
 pub mod client_auth;
@@ -16,6 +17,7 @@ pub mod introspect;
 pub mod jws;
 pub mod keys;
 pub mod logout;
+pub mod orgs;
 pub mod params;
 pub mod passwords;
 pub mod revoke;

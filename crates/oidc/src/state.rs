@@ -84,6 +84,9 @@ mod tests {
             prompt: Prompt::default(),
             max_age: None,
             login_hint: None,
+            organization: None,
+            org_choice: None,
+            chooser_sid: None,
         }
     }
 

@@ -5,8 +5,8 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings, RealmId,
-    RedirectUri, ScopeSet, SigningAlg, UnixTime,
+    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings,
+    OrgClaimFormat, OrgId, OrgSettings, RealmId, RedirectUri, ScopeSet, SigningAlg, UnixTime,
 };
 
 fn to_domain(m: client::Model) -> StoreResult<Client> {
@@ -34,6 +34,10 @@ fn to_domain(m: client::Model) -> StoreResult<Client> {
                 .as_deref()
                 .map(RedirectUri::parse)
                 .transpose()?,
+        },
+        org: OrgSettings {
+            bound_to: m.org_id.map(OrgId),
+            claim_format: OrgClaimFormat::parse(&m.org_claim_format)?,
         },
         created_at: UnixTime(m.created_at),
     })
@@ -69,6 +73,8 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
         .backchannel_logout_uri
         .as_ref()
         .map(|u| u.as_str().to_owned()));
+    m.org_id = Set(c.org.bound_to.map(|o| o.0));
+    m.org_claim_format = Set(c.org.claim_format.as_str().to_owned());
 }
 
 impl Store {
@@ -198,6 +204,7 @@ pub(crate) mod tests {
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
+            org: Default::default(),
         }
     }
 

@@ -9,8 +9,8 @@ use crate::{Store, StoreResult};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use tessera_domain::{
-    AuthorizationCode, ClientUuid, Grant, GrantId, RealmId, Redemption, RefreshToken, ScopeSet,
-    Session, SessionId, UnixTime, User, UserId,
+    AuthorizationCode, ClientUuid, Grant, GrantId, OrgSelection, RealmId, Redemption, RefreshToken,
+    ScopeSet, Session, SessionId, UnixTime, User, UserId,
 };
 
 fn session(m: sess::Model) -> Session {
@@ -37,6 +37,11 @@ fn grant_of(m: grant::Model) -> StoreResult<Grant> {
         scope: ScopeSet::parse(&m.scope)?,
         auth_time: UnixTime(m.auth_time),
         offline: m.offline,
+        org: m
+            .organization
+            .as_deref()
+            .map(OrgSelection::from_db)
+            .transpose()?,
         created_at: UnixTime(m.created_at),
         expires_at: UnixTime(m.expires_at),
         revoked_at: m.revoked_at.map(UnixTime),
@@ -61,6 +66,11 @@ fn refresh_of(m: rt::Model) -> StoreResult<RefreshToken> {
         token_hash: m.token_hash,
         grant_id: GrantId(m.grant_id),
         scope: ScopeSet::parse(&m.scope)?,
+        org: m
+            .organization
+            .as_deref()
+            .map(OrgSelection::from_db)
+            .transpose()?,
         issued_at: UnixTime(m.issued_at),
         expires_at: UnixTime(m.expires_at),
     })
@@ -179,6 +189,7 @@ impl Store {
             scope: Set(g.scope.to_string()),
             auth_time: Set(g.auth_time.0),
             offline: Set(g.offline),
+            organization: Set(g.org.map(OrgSelection::to_db)),
             created_at: Set(g.created_at.0),
             expires_at: Set(g.expires_at.0),
             revoked_at: Set(None),
@@ -284,6 +295,7 @@ impl Store {
             token_hash: Set(t.token_hash.clone()),
             grant_id: Set(t.grant_id.0),
             scope: Set(t.scope.to_string()),
+            organization: Set(t.org.map(OrgSelection::to_db)),
             issued_at: Set(t.issued_at.0),
             expires_at: Set(t.expires_at.0),
             rotated_at: Set(None),
@@ -437,6 +449,7 @@ mod tests {
             scope: ScopeSet::parse("openid").unwrap(),
             auth_time: UnixTime(10),
             offline: false,
+            org: None,
             created_at: UnixTime(10),
             expires_at: UnixTime(1000),
             revoked_at: None,
@@ -546,6 +559,7 @@ mod tests {
             token_hash: vec![3; 32],
             grant_id: f.grant.id,
             scope: ScopeSet::parse("openid").unwrap(),
+            org: None,
             issued_at: UnixTime(10),
             expires_at: UnixTime(500),
         };

@@ -7,6 +7,7 @@ mod clients;
 mod entity;
 mod grants;
 mod keys;
+mod orgs;
 mod realms;
 mod tokens;
 mod users;
@@ -174,6 +175,7 @@ pub(crate) mod test_util {
             access_token_lifetime_secs: 300,
             password_params: None,
             lifetimes: Default::default(),
+            organizations_enabled: true,
             created_at: UnixTime(1),
         }
     }

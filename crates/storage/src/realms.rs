@@ -27,6 +27,7 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
             refresh_idle_secs: m.refresh_idle_secs,
             refresh_max_secs: m.refresh_max_secs,
         },
+        organizations_enabled: m.organizations_enabled,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -56,6 +57,7 @@ impl Store {
             session_max_secs: Set(realm.lifetimes.session_max_secs),
             refresh_idle_secs: Set(realm.lifetimes.refresh_idle_secs),
             refresh_max_secs: Set(realm.lifetimes.refresh_max_secs),
+            organizations_enabled: Set(realm.organizations_enabled),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -104,6 +106,7 @@ impl Store {
         m.session_max_secs = Set(s.lifetimes.session_max_secs);
         m.refresh_idle_secs = Set(s.lifetimes.refresh_idle_secs);
         m.refresh_max_secs = Set(s.lifetimes.refresh_max_secs);
+        m.organizations_enabled = Set(s.organizations_enabled);
         to_domain(m.update(&self.db).await?)
     }
 

@@ -2,7 +2,9 @@ use crate::entity::{opaque_token, revoked_token};
 use crate::{Store, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use tessera_domain::{ClientId, ClientUuid, GrantId, OpaqueToken, RealmId, ScopeSet, UnixTime};
+use tessera_domain::{
+    ClientId, ClientUuid, GrantId, OpaqueToken, OrgId, RealmId, ScopeSet, UnixTime,
+};
 
 fn to_domain(m: opaque_token::Model) -> StoreResult<OpaqueToken> {
     Ok(OpaqueToken {
@@ -17,6 +19,8 @@ fn to_domain(m: opaque_token::Model) -> StoreResult<OpaqueToken> {
         roles: split_list(&m.roles, |s| Ok(s.to_owned()))?,
         grant_id: m.grant_id.map(GrantId),
         sid: m.sid,
+        org_claim: m.org_claim,
+        org_id: m.org_id.map(OrgId),
         issued_at: UnixTime(m.issued_at),
         expires_at: UnixTime(m.expires_at),
     })
@@ -36,6 +40,8 @@ impl Store {
             roles: Set(join_list(&t.roles)),
             grant_id: Set(t.grant_id.map(|g| g.0)),
             sid: Set(t.sid.clone()),
+            org_claim: Set(t.org_claim.clone()),
+            org_id: Set(t.org_id.map(|o| o.0)),
             issued_at: Set(t.issued_at.0),
             expires_at: Set(t.expires_at.0),
         })
@@ -145,6 +151,8 @@ mod tests {
             roles: vec![],
             grant_id: None,
             sid: None,
+            org_claim: Some(r#"{"acme":{"id":"x"}}"#.into()),
+            org_id: Some(tessera_domain::OrgId::new_v7()),
             issued_at: UnixTime(1),
             expires_at: UnixTime(100),
         };

@@ -39,7 +39,7 @@ fn apply(m: &mut user::ActiveModel, u: &NewUser) {
 }
 
 /// `%term%` for LIKE, with the term's own wildcards escaped (escape character `\`).
-fn contains_pattern(term: &str) -> String {
+pub(crate) fn contains_pattern(term: &str) -> String {
     let mut p = String::with_capacity(term.len() + 2);
     p.push('%');
     for c in term.chars() {

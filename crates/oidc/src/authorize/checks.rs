@@ -106,13 +106,25 @@ pub(super) fn response_type(params: &Params) -> Result<(), OAuthError> {
 pub(super) fn scope(params: &Params, client: &Client) -> Result<ScopeSet, OAuthError> {
     let want = ScopeSet::parse(params.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::InvalidScope("malformed scope".into()))?;
-    if let Some(extra) = want.not_in(&client.scopes).next() {
+    if let Some(extra) = client.first_disallowed(&want) {
         let shown: String = extra.as_str().chars().take(64).collect();
         return Err(OAuthError::InvalidScope(
             format!("scope {shown} is not allowed for this client").into(),
         ));
     }
+    crate::orgs::requested_org_scope(&want)?;
     Ok(want)
+}
+
+/// `organization=<alias>`: the organization the login is for (shown on the login page,
+/// pre-selected for the `organization` scope). Unknown aliases are ignored later.
+pub(super) fn organization(params: &Params) -> Result<Option<String>, OAuthError> {
+    match params.get("organization") {
+        Some(a) if tessera_domain::OrgAlias::parse(a).is_err() => {
+            Err(invalid("organization is not an organization alias"))
+        }
+        a => Ok(a.map(str::to_owned)),
+    }
 }
 
 /// S256 only; required for public clients (RFC 9700 §2.1.1); a challenge without a

@@ -48,6 +48,16 @@ pub struct AuthorizeRequest {
     pub max_age: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    /// `organization=<alias>`: the organization this login is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The organization picked on the chooser page (re-checked against memberships).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_choice: Option<String>,
+    /// Set only in the chooser page's sealed copy: the `sid` of the session that passed
+    /// the login checks (`prompt`, `max_age`), so choosing cannot skip them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chooser_sid: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -103,6 +113,7 @@ pub fn validate(
     let nonce = checks::bounded(params, "nonce").map_err(redirect)?;
     let login_hint = checks::bounded(params, "login_hint").map_err(redirect)?;
     checks::bounded(params, "state").map_err(redirect)?;
+    let organization = checks::organization(params).map_err(redirect)?;
     Ok(AuthorizeRequest {
         client_id: client.client_id.to_string(),
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -115,6 +126,9 @@ pub fn validate(
         prompt,
         max_age,
         login_hint,
+        organization,
+        org_choice: None,
+        chooser_sid: None,
     })
 }
 
@@ -141,6 +155,7 @@ mod tests {
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
+            org: Default::default(),
             created_at: UnixTime(0),
         }
     }

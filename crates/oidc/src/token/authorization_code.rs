@@ -1,6 +1,6 @@
 //! `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6, OIDC Core §3.1.3).
 
-use super::user_tokens::issue_user_tokens;
+use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::authorize::pkce;
 use crate::crypto::sha256;
@@ -72,10 +72,13 @@ pub(super) async fn exchange(
         p,
         ctx,
         client,
-        &grant,
-        &user,
-        &grant.scope,
-        c.nonce.as_deref(),
+        UserTokens {
+            grant: &grant,
+            user: &user,
+            scope: grant.scope.clone(),
+            org: grant.org,
+            nonce: c.nonce.as_deref(),
+        },
     )
     .await
 }

@@ -16,6 +16,13 @@ pub(super) async fn exchange(
         ));
     }
     let scope = requested_scope(client, params.get("scope"))?;
+    // Re-checked on every request: a disabled organization's client gets nothing (ORG-8).
+    let org = p.client_org_context(ctx, client).await?;
+    let scope = if org.claim.is_some() {
+        scope
+    } else {
+        crate::orgs::without_org_scopes(&scope)
+    };
     p.issue_access_token(
         ctx,
         TokenGrant {
@@ -26,6 +33,7 @@ pub(super) async fn exchange(
             audience: vec![ctx.issuer.clone()],
             roles: client.roles.clone(),
             grant: None,
+            org,
         },
     )
     .await
@@ -67,6 +75,7 @@ mod tests {
             roles: vec![],
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
+            org: Default::default(),
             created_at: UnixTime(0),
         }
     }

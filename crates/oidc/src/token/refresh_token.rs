@@ -1,11 +1,13 @@
 //! `refresh_token` (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2):
 //! every use returns a new refresh token; presenting a rotated one revokes the family.
+//! `organization=<alias>` switches the active organization without a new login.
 
-use super::user_tokens::issue_user_tokens;
+use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::crypto::sha256;
+use crate::orgs::requested_org_scope;
 use crate::{OAuthError, Params, Provider, RealmCtx};
-use tessera_domain::{Client, ScopeSet};
+use tessera_domain::{Client, OrgScope, OrgSelection, ScopeSet};
 
 pub(super) async fn exchange(
     p: &Provider,
@@ -20,15 +22,24 @@ pub(super) async fn exchange(
         .transpose()?;
     let now = p.clock().now();
     let hash = sha256(token.as_bytes());
-    if let Some(r) = &requested {
-        // Refuse a broader scope before rotating, so the client keeps a usable token.
-        if let Some(t) = p.store().find_refresh_token(ctx.realm.id, &hash).await?
-            && let Some(g) = p.store().get_grant(ctx.realm.id, t.grant_id).await?
+    // Refuse a broader scope or a foreign organization before rotating, so the client
+    // keeps a usable token.
+    let mut switch_to = None;
+    if (requested.is_some() || params.get("organization").is_some())
+        && let Some(t) = p.store().find_refresh_token(ctx.realm.id, &hash).await?
+        && let Some(g) = p.store().get_grant(ctx.realm.id, t.grant_id).await?
+        && g.client == client.id
+    {
+        if let Some(r) = &requested
             && !r.is_subset(&g.scope)
         {
             return Err(OAuthError::InvalidScope(
                 "the scope is broader than the original grant".into(),
             ));
+        }
+        if let Some(alias) = params.get("organization") {
+            let scope = requested.as_ref().unwrap_or(&g.scope);
+            switch_to = Some(switch_org(p, ctx, scope, g.user_id, alias).await?);
         }
     }
     let t = redeemed(
@@ -64,5 +75,56 @@ pub(super) async fn exchange(
         Some(r) => r,
         None => grant.scope.clone(),
     };
-    issue_user_tokens(p, ctx, client, &grant, &user, &scope, None).await
+    // The context travels with the refresh token (switching changes it); a scope that no
+    // longer asks for organizations drops it.
+    let org = match requested_org_scope(&scope)? {
+        None => None,
+        Some(_) => switch_to.or(t.org),
+    };
+    issue_user_tokens(
+        p,
+        ctx,
+        client,
+        UserTokens {
+            grant: &grant,
+            user: &user,
+            scope,
+            org,
+            nonce: None,
+        },
+    )
+    .await
+}
+
+/// The organization a refresh switches to: the grant must carry the `organization` scope
+/// (an `organization:<alias>` grant only its own alias) and the user must be a member.
+async fn switch_org(
+    p: &Provider,
+    ctx: &RealmCtx,
+    scope: &ScopeSet,
+    user: tessera_domain::UserId,
+    alias: &str,
+) -> Result<OrgSelection, OAuthError> {
+    let required = match requested_org_scope(scope)? {
+        _ if !ctx.realm.organizations_enabled => None,
+        Some(OrgScope::Any | OrgScope::All) => Some(false),
+        Some(OrgScope::One(a)) if a.as_str() == alias => Some(true),
+        _ => None,
+    };
+    let Some(required) = required else {
+        return Err(OAuthError::InvalidScope(
+            "the grant does not include this organization".into(),
+        ));
+    };
+    let denied = || OAuthError::AccessDenied("the user is not a member of the organization".into());
+    let org = p.enabled_org(ctx, alias).await?.ok_or_else(denied)?;
+    p.store()
+        .get_membership(ctx.realm.id, org.id, user, false)
+        .await?
+        .ok_or_else(denied)?;
+    Ok(if required {
+        OrgSelection::Required(org.id)
+    } else {
+        OrgSelection::Chosen(org.id)
+    })
 }

@@ -5,19 +5,35 @@ use crate::access_token::Audience;
 use crate::access_token::TokenGrant;
 use crate::crypto::{random_token, sha256};
 use crate::id_token::{self, IdClaims, UserClaims};
+use crate::orgs::without_org_scopes;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{Client, Grant, GrantType, RefreshToken, ScopeSet, User};
+use tessera_domain::{Client, Grant, GrantType, OrgSelection, RefreshToken, ScopeSet, User};
+
+/// What one issuance of a user's tokens is for.
+pub(super) struct UserTokens<'a> {
+    pub grant: &'a Grant,
+    pub user: &'a User,
+    pub scope: ScopeSet,
+    /// The organization context; its memberships are re-checked here.
+    pub org: Option<OrgSelection>,
+    pub nonce: Option<&'a str>,
+}
 
 pub(super) async fn issue_user_tokens(
     p: &Provider,
     ctx: &RealmCtx,
     client: &Client,
-    grant: &Grant,
-    user: &User,
-    scope: &ScopeSet,
-    nonce: Option<&str>,
+    t: UserTokens<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let now = p.clock().now();
+    let (grant, user) = (t.grant, t.user);
+    let org = p.user_org_context(ctx, client, user.id, t.org).await?;
+    // The scope says what was granted: without organization context, no organization scope.
+    let scope = if org.claim.is_some() {
+        t.scope.clone()
+    } else {
+        without_org_scopes(&t.scope)
+    };
     let issued = p
         .issue_access_token(
             ctx,
@@ -28,6 +44,7 @@ pub(super) async fn issue_user_tokens(
                 audience: vec![ctx.issuer.clone()],
                 roles: vec![],
                 grant: Some((grant.id, grant.sid.clone())),
+                org: org.clone(),
             },
         )
         .await?;
@@ -43,7 +60,10 @@ pub(super) async fn issue_user_tokens(
                 realm_id: ctx.realm.id,
                 token_hash: sha256(token.as_bytes()),
                 grant_id: grant.id,
-                scope: scope.clone(),
+                // The requested scope, organization forms included: a chosen organization
+                // the user left may be chosen again by switching.
+                scope: t.scope,
+                org: t.org,
                 issued_at: now,
                 expires_at: idle_end.min(grant.expires_at),
             })
@@ -61,11 +81,13 @@ pub(super) async fn issue_user_tokens(
             exp: now.0 + id_token::LIFETIME_SECS,
             iat: now.0,
             auth_time: grant.auth_time.0,
-            nonce: nonce.map(str::to_owned),
+            nonce: t.nonce.map(str::to_owned),
             at_hash: Some(id_token::at_hash(&issued.access_token, alg)),
             sid: grant.sid.clone(),
             azp: client.client_id.to_string(),
-            user: UserClaims::for_scope(user, scope),
+            user: UserClaims::for_scope(user, &scope),
+            organization: org.claim,
+            org_id: org.org_id.map(|o| o.to_string()),
         };
         Some(id_token::sign(ctx, alg, &claims)?)
     } else {

@@ -20,6 +20,8 @@ pub struct Model {
     pub id_token_alg: String,
     pub post_logout_redirect_uris: String,
     pub backchannel_logout_uri: Option<String>,
+    pub org_id: Option<Uuid>,
+    pub org_claim_format: String,
     pub created_at: i64,
 }
 

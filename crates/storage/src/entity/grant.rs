@@ -13,6 +13,8 @@ pub struct Model {
     pub scope: String,
     pub auth_time: i64,
     pub offline: bool,
+    /// `OrgSelection` in its stored form.
+    pub organization: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,

@@ -16,6 +16,8 @@ pub struct Model {
     pub roles: String,
     pub grant_id: Option<Uuid>,
     pub sid: Option<String>,
+    pub org_claim: Option<String>,
+    pub org_id: Option<Uuid>,
     pub issued_at: i64,
     pub expires_at: i64,
 }

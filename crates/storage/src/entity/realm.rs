@@ -16,6 +16,7 @@ pub struct Model {
     pub session_max_secs: i64,
     pub refresh_idle_secs: i64,
     pub refresh_max_secs: i64,
+    pub organizations_enabled: bool,
     pub created_at: i64,
 }
 

@@ -9,6 +9,7 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     pub grant_id: Uuid,
     pub scope: String,
+    pub organization: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,

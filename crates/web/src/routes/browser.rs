@@ -30,6 +30,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/realms/{realm}/login-actions/consent",
         web::post().to(consent),
     )
+    .route(
+        "/realms/{realm}/login-actions/organization",
+        web::post().to(choose_org),
+    )
     .service(
         web::resource("/realms/{realm}/protocol/openid-connect/logout")
             .route(web::get().to(logout))
@@ -53,7 +57,17 @@ struct LoginPage<'a> {
     action: String,
     sealed: &'a str,
     login_hint: &'a str,
+    org_name: Option<&'a str>,
     error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "choose_org.html")]
+struct ChooseOrgPage<'a> {
+    client_name: &'a str,
+    action: String,
+    sealed: &'a str,
+    orgs: &'a [(String, String)],
 }
 
 #[derive(Template)]
@@ -186,6 +200,7 @@ fn render(realm: &str, step: &Step) -> HttpResponse {
             client_name,
             sealed,
             login_hint,
+            org_name,
             error,
         } => html(
             if error.is_some() {
@@ -198,7 +213,22 @@ fn render(realm: &str, step: &Step) -> HttpResponse {
                 action: format!("/realms/{realm}/login-actions/authenticate"),
                 sealed,
                 login_hint: login_hint.as_deref().unwrap_or_default(),
+                org_name: org_name.as_deref(),
                 error: *error,
+            }
+            .render(),
+        ),
+        Step::ChooseOrg {
+            client_name,
+            sealed,
+            orgs,
+        } => html(
+            StatusCode::OK,
+            ChooseOrgPage {
+                client_name,
+                action: format!("/realms/{realm}/login-actions/organization"),
+                sealed,
+                orgs,
             }
             .render(),
         ),
@@ -350,6 +380,33 @@ async fn consent(
             &realm,
             params.get("state").unwrap_or_default(),
             approve,
+            &browser,
+        )
+        .await
+    {
+        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn choose_org(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&req, payload, &[]).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.0),
+    };
+    let c = cookies(&req);
+    let browser = c.browser(&req);
+    match state
+        .provider
+        .choose_org(
+            &realm,
+            params.get("state").unwrap_or_default(),
+            params.get("organization").unwrap_or_default(),
             &browser,
         )
         .await

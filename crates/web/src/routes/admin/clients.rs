@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
     AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings,
-    RedirectUri, ScopeSet, SigningAlg,
+    OrgClaimFormat, OrgId, OrgSettings, RedirectUri, ScopeSet, SigningAlg,
 };
 use tessera_oidc::OAuthError;
 use utoipa::ToSchema;
@@ -43,6 +43,11 @@ pub struct ClientRep {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    /// The organization this client belongs to (its client_credentials tokens carry it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    /// map (Keycloak's shape, default) or list (aliases only).
+    pub organization_claim: String,
     pub created_at: i64,
     /// Shown once, when the server generated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +87,8 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
             .backchannel_logout_uri
             .as_ref()
             .map(|u| u.as_str().to_owned()),
+        organization_id: c.org.bound_to.map(|o| o.to_string()),
+        organization_claim: c.org.claim_format.as_str().to_owned(),
         created_at: c.created_at.0,
         secret,
     }
@@ -114,6 +121,11 @@ pub struct ClientBody {
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// Binds the client to an organization of the realm (an organization's own service
+    /// client): its tokens carry the organization and stop working when it is disabled.
+    pub organization_id: Option<String>,
+    /// Shape of the `organization` claim: map (default) or list.
+    pub organization_claim: Option<String>,
     /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
     /// Ignored on update: use the client-secret endpoint.
     pub secret: Option<String>,
@@ -166,6 +178,23 @@ impl ClientBody {
                     .as_deref()
                     .map(RedirectUri::parse)
                     .transpose()?,
+            },
+            org: OrgSettings {
+                bound_to: self
+                    .organization_id
+                    .as_deref()
+                    .map(|id| {
+                        Uuid::parse_str(id).map(OrgId).map_err(|_| {
+                            ApiError(OAuthError::invalid_request(
+                                "organization_id is not an organization id",
+                            ))
+                        })
+                    })
+                    .transpose()?,
+                claim_format: match &self.organization_claim {
+                    Some(f) => OrgClaimFormat::parse(f)?,
+                    None => OrgClaimFormat::Map,
+                },
             },
         };
         Ok((c, self.secret))

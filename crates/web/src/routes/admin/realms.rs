@@ -34,6 +34,8 @@ pub struct RealmRep {
     /// Argon2id costs of new password hashes; absent = OWASP defaults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_params: Option<PasswordParamsRep>,
+    /// Organizations and the `organization` scope; off: no organization claim anywhere.
+    pub organizations_enabled: bool,
     pub created_at: i64,
 }
 
@@ -50,6 +52,7 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         refresh_idle_secs: r.lifetimes.refresh_idle_secs,
         refresh_max_secs: r.lifetimes.refresh_max_secs,
         password_params: r.password_params.map(Into::into),
+        organizations_enabled: r.organizations_enabled,
         created_at: r.created_at.0,
     }
 }
@@ -75,6 +78,8 @@ pub struct RealmSettingsBody {
     pub refresh_idle_secs: Option<i64>,
     /// Refresh token family absolute lifetime (default 36000).
     pub refresh_max_secs: Option<i64>,
+    /// Organizations and the `organization` scope (default true).
+    pub organizations_enabled: Option<bool>,
 }
 
 impl RealmSettingsBody {
@@ -106,6 +111,9 @@ impl RealmSettingsBody {
                     .refresh_max_secs
                     .unwrap_or(base.lifetimes.refresh_max_secs),
             },
+            organizations_enabled: self
+                .organizations_enabled
+                .unwrap_or(base.organizations_enabled),
         })
     }
 }
@@ -171,6 +179,7 @@ pub async fn update(
         access_token_lifetime_secs: cur.access_token_lifetime_secs,
         password_params: cur.password_params,
         lifetimes: cur.lifetimes,
+        organizations_enabled: cur.organizations_enabled,
     };
     let r = state
         .provider
