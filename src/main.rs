@@ -1,5 +1,7 @@
-//! `tessera`: run the server, or administer realms, clients and keys directly in the database.
+//! `tessera`: run the server, or administer realms, clients, keys, users and organizations
+//! directly in the database.
 
+mod org_cmd;
 mod user_cmd;
 
 use anyhow::Context;
@@ -9,10 +11,11 @@ use std::path::PathBuf;
 use tessera::config::{Overrides, Settings};
 use tessera::startup::{Application, open_provider};
 use tessera_domain::{
-    AccessTokenFormat, ClientId, GrantType, NewClient, OidcSettings, RealmSettings, RedirectUri,
-    ScopeSet, SigningAlg,
+    AccessTokenFormat, ClientId, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgSettings,
+    RealmSettings, RedirectUri, ScopeSet, SigningAlg,
 };
 use tessera_oidc::admin::SeededKind;
+use tessera_oidc::admin_orgs::OrgCaller;
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +55,9 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(user_cmd::UserCmd),
+    /// Manage organizations, their role templates and members.
+    #[command(subcommand)]
+    Org(org_cmd::OrgCmd),
 }
 
 #[derive(Args)]
@@ -132,6 +138,13 @@ struct ClientCreate {
     post_logout_redirect_uris: Vec<String>,
     #[arg(long)]
     backchannel_logout_uri: Option<String>,
+    /// Bind the client to this organization (alias or id) of the realm: its
+    /// client_credentials tokens carry the organization.
+    #[arg(long)]
+    organization: Option<String>,
+    /// Shape of the `organization` claim: map (default) or list.
+    #[arg(long, default_value = "map")]
+    organization_claim: String,
 }
 
 #[derive(Subcommand)]
@@ -277,7 +290,15 @@ async fn main() -> anyhow::Result<()> {
                                 .map(RedirectUri::parse)
                                 .transpose()?,
                         },
-                        org: Default::default(),
+                        org: OrgSettings {
+                            bound_to: match &a.organization {
+                                Some(o) => {
+                                    Some(p.get_org(&a.realm, o, &OrgCaller::RealmAdmin).await?.0.id)
+                                }
+                                None => None,
+                            },
+                            claim_format: OrgClaimFormat::parse(&a.organization_claim)?,
+                        },
                     };
                     let given = a.secret.is_some();
                     let (client, secret) = p.create_client(&a.realm, c, a.secret).await?;
@@ -325,6 +346,10 @@ async fn main() -> anyhow::Result<()> {
         Command::User(cmd) => {
             let p = open_provider(&settings).await?;
             user_cmd::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?;
+        }
+        Command::Org(cmd) => {
+            let p = open_provider(&settings).await?;
+            org_cmd::run(&p, cmd, &mut out).await?;
         }
         Command::Key(cmd) => {
             let p = open_provider(&settings).await?;

@@ -12,6 +12,7 @@ mod isolation;
 mod log_scrubbing;
 mod login_flow;
 mod logout;
+mod orgs;
 mod pkce;
 mod rp_openidconnect;
 mod token;

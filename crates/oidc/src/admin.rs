@@ -2,13 +2,15 @@
 //! and the authorization of admin API callers.
 
 use crate::access_token::AccessClaims;
+use crate::admin_orgs::{OrgCaller, UserRef};
 use crate::crypto::{random_token, sha256};
 use crate::keys::SigningKey;
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, Email, GrantType, KeyStatus, NewClient,
-    NewUser, Realm, RealmId, RealmName, RealmSettings, RedirectUri, ScopeSet, SigningAlg, Username,
+    AccessTokenFormat, Client, ClientId, ClientUuid, DomainName, Email, GrantType, KeyStatus,
+    NewClient, NewOrganization, NewUser, OrgAlias, OrgDomain, OrgRoleName, Realm, RealmId,
+    RealmName, RealmSettings, RedirectUri, ScopeSet, SigningAlg, Username,
 };
 use tessera_storage::{PageRequest, StoreError};
 
@@ -508,8 +510,41 @@ impl Provider {
         user.given_name = Some("Demo".into());
         user.family_name = Some("User".into());
         let password = random_token()[..20].to_owned();
-        self.create_user("demo", user, Some(password.clone()))
+        let user = self
+            .create_user("demo", user, Some(password.clone()))
             .await?;
+        // An organization to try the `organization` scope with: demo administers it.
+        let admin = OrgRoleName::parse(OrgRoleName::ADMIN)?;
+        self.create_org_role(
+            "demo",
+            admin.clone(),
+            Some("Manages the organization".into()),
+        )
+        .await?;
+        self.create_org(
+            "demo",
+            NewOrganization {
+                alias: OrgAlias::parse("acme")?,
+                name: "Acme Inc.".into(),
+                description: None,
+                enabled: true,
+                attributes: Default::default(),
+            },
+            vec![OrgDomain {
+                name: DomainName::parse("example.com")?,
+                verified: true,
+            }],
+        )
+        .await?;
+        self.add_org_member(
+            "demo",
+            "acme",
+            &OrgCaller::RealmAdmin,
+            UserRef::Id(user.id),
+            vec![admin],
+            false,
+        )
+        .await?;
         seeded.push(Seeded {
             realm: "demo".into(),
             kind: SeededKind::User,

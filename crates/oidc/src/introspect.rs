@@ -2,6 +2,7 @@
 
 use crate::access_token::{AccessClaims, Audience};
 use crate::client_auth::{Accept, BasicCredentials};
+use crate::orgs::OrgClaim;
 use crate::{OAuthError, Params, Provider};
 use serde::Serialize;
 
@@ -26,6 +27,10 @@ pub struct ActiveClaims {
     pub jti: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 impl From<AccessClaims> for ActiveClaims {
@@ -41,6 +46,8 @@ impl From<AccessClaims> for ActiveClaims {
             iss: c.iss,
             jti: c.jti,
             roles: c.roles,
+            organization: c.organization,
+            org_id: c.org_id,
         }
     }
 }
@@ -61,7 +68,15 @@ impl Provider {
         let claims = self.resolve_access_token(&ctx, token).await?;
         Ok(Introspection {
             active: claims.is_some(),
-            claims: claims.map(Into::into),
+            claims: claims.map(|c| {
+                let mut a = ActiveClaims::from(c);
+                // Switched off: nothing about organizations leaves the server (ORG-3).
+                if !ctx.realm.organizations_enabled {
+                    a.organization = None;
+                    a.org_id = None;
+                }
+                a
+            }),
         })
     }
 }

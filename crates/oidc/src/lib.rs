@@ -14,6 +14,7 @@ mod error;
 pub mod flow;
 pub mod id_token;
 pub mod introspect;
+pub mod invitations;
 pub mod jws;
 pub mod keys;
 pub mod logout;

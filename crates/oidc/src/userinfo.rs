@@ -1,6 +1,7 @@
 //! UserInfo (OIDC Core §5.3): a bearer access token of this realm, for a user, with `openid`.
 
 use crate::id_token::UserClaims;
+use crate::orgs::OrgClaim;
 use crate::{OAuthError, Provider};
 use serde::Serialize;
 use tessera_domain::{ScopeSet, UserId};
@@ -10,6 +11,11 @@ pub struct UserInfo {
     pub sub: String,
     #[serde(flatten)]
     pub claims: UserClaims,
+    /// As in the access token: the organization context the user signed in with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<OrgClaim>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
 }
 
 impl Provider {
@@ -43,9 +49,12 @@ impl Provider {
             .ok()
             .filter(|u| u.enabled)
             .ok_or_else(invalid)?;
+        let orgs_on = ctx.realm.organizations_enabled;
         Ok(UserInfo {
             sub: claims.sub,
             claims: UserClaims::for_scope(&user, &scope),
+            organization: claims.organization.filter(|_| orgs_on),
+            org_id: claims.org_id.filter(|_| orgs_on),
         })
     }
 }

@@ -6,7 +6,9 @@ use crate::entity::{
 };
 use crate::users::contains_pattern;
 use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, Func, JoinType, LikeExpr, Order, Query, SelectStatement,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, Set, TransactionTrait,
@@ -81,16 +83,22 @@ fn memberships_with_roles() -> SelectStatement {
         .expr(col("m", "created_at"))
         .expr(col("r", "name"))
         .from_as(membership::Entity, Alias::new("m"))
-        .inner_join(
-            (org::Entity, Alias::new("o")),
+        .join_as(
+            JoinType::InnerJoin,
+            org::Entity,
+            Alias::new("o"),
             col("o", "id").equals((Alias::new("m"), Alias::new("org_id"))),
         )
-        .left_join(
-            (membership_role::Entity, Alias::new("mr")),
+        .join_as(
+            JoinType::LeftJoin,
+            membership_role::Entity,
+            Alias::new("mr"),
             col("mr", "membership_id").equals((Alias::new("m"), Alias::new("id"))),
         )
-        .left_join(
-            (role::Entity, Alias::new("r")),
+        .join_as(
+            JoinType::LeftJoin,
+            role::Entity,
+            Alias::new("r"),
             col("r", "id").equals((Alias::new("mr"), Alias::new("role_id"))),
         )
         .to_owned()
@@ -581,8 +589,10 @@ impl Store {
             .expr(col("m", "managed"))
             .expr(col("m", "created_at"))
             .from_as(membership::Entity, Alias::new("m"))
-            .inner_join(
-                (user::Entity, Alias::new("u")),
+            .join_as(
+                JoinType::InnerJoin,
+                user::Entity,
+                Alias::new("u"),
                 col("u", "id").equals((Alias::new("m"), Alias::new("user_id"))),
             )
             .and_where(col("m", "org_id").eq(org_id.0))
@@ -614,8 +624,10 @@ impl Store {
             .expr(col("mr", "membership_id"))
             .expr(col("r", "name"))
             .from_as(membership_role::Entity, Alias::new("mr"))
-            .inner_join(
-                (role::Entity, Alias::new("r")),
+            .join_as(
+                JoinType::InnerJoin,
+                role::Entity,
+                Alias::new("r"),
                 col("r", "id").equals((Alias::new("mr"), Alias::new("role_id"))),
             )
             .and_where(col("mr", "membership_id").is_in(ids.clone()))
@@ -809,5 +821,308 @@ impl Store {
         }
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::{realm, test_store};
+    use crate::{PageRequest, Store, StoreError};
+    use tessera_domain::{
+        DomainName, Email, Invitation, InvitationId, InvitationStatus, NewOrganization, NewUser,
+        OrgAlias, OrgDomain, OrgId, OrgRole, OrgRoleId, OrgRoleName, Realm, UnixTime, UserId,
+        Username,
+    };
+
+    fn new_org(alias: &str) -> NewOrganization {
+        NewOrganization {
+            alias: OrgAlias::parse(alias).unwrap(),
+            name: alias.to_uppercase(),
+            description: None,
+            enabled: true,
+            attributes: Default::default(),
+        }
+    }
+
+    fn domain(name: &str) -> OrgDomain {
+        OrgDomain {
+            name: DomainName::parse(name).unwrap(),
+            verified: true,
+        }
+    }
+
+    async fn user(s: &Store, r: &Realm, name: &str) -> UserId {
+        let u = NewUser::new(Username::parse(name).unwrap());
+        s.insert_user(r.id, UserId::new_v7(), &u, None, UnixTime(1))
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn role(s: &Store, r: &Realm, name: &str) -> OrgRoleId {
+        let role = OrgRole {
+            id: OrgRoleId::new_v7(),
+            realm_id: r.id,
+            name: OrgRoleName::parse(name).unwrap(),
+            description: None,
+        };
+        s.insert_org_role(&role, UnixTime(1)).await.unwrap();
+        role.id
+    }
+
+    async fn two_realms() -> (Store, Realm, Realm) {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        (s, a, b)
+    }
+
+    #[tokio::test]
+    async fn aliases_are_unique_per_realm_and_domains_belong_to_one_organization() {
+        let (s, a, b) = two_realms().await;
+        let acme = s
+            .insert_org(
+                a.id,
+                OrgId::new_v7(),
+                &new_org("acme"),
+                &[domain("acme.com")],
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        // Same alias and domain in another realm: independent.
+        s.insert_org(
+            b.id,
+            OrgId::new_v7(),
+            &new_org("acme"),
+            &[domain("acme.com")],
+            UnixTime(1),
+        )
+        .await
+        .unwrap();
+        let dup = s
+            .insert_org(a.id, OrgId::new_v7(), &new_org("acme"), &[], UnixTime(1))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict)));
+        // A taken domain leaves no half-created organization behind.
+        let taken = s
+            .insert_org(
+                a.id,
+                OrgId::new_v7(),
+                &new_org("other"),
+                &[domain("acme.com")],
+                UnixTime(1),
+            )
+            .await;
+        assert!(matches!(taken, Err(StoreError::Conflict)));
+        let alias = OrgAlias::parse("other").unwrap();
+        assert!(s.find_org_by_alias(a.id, &alias).await.unwrap().is_none());
+        let found = s
+            .find_org_by_domain(a.id, &DomainName::parse("acme.com").unwrap(), true)
+            .await
+            .unwrap();
+        assert_eq!(found.map(|o| o.id), Some(acme.id));
+        assert!(s.get_org(b.id, acme.id).await.unwrap().is_none(), "ISO-5");
+    }
+
+    #[tokio::test]
+    async fn the_membership_check_is_one_statement_and_carries_the_roles() {
+        let (s, a, _) = two_realms().await;
+        let org = s
+            .insert_org(a.id, OrgId::new_v7(), &new_org("acme"), &[], UnixTime(1))
+            .await
+            .unwrap();
+        let u = user(&s, &a, "alice").await;
+        let admin = role(&s, &a, "admin").await;
+        let billing = role(&s, &a, "billing").await;
+        s.add_member(a.id, org.id, u, false, &[billing, admin], UnixTime(2))
+            .await
+            .unwrap();
+        let before = s.statement_count();
+        let m = s
+            .get_membership(a.id, org.id, u, false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.statement_count() - before, 1);
+        let roles: Vec<_> = m.roles.iter().map(OrgRoleName::as_str).collect();
+        assert_eq!(roles, ["admin", "billing"]);
+        assert!(matches!(
+            s.add_member(a.id, org.id, u, false, &[], UnixTime(3)).await,
+            Err(StoreError::Conflict)
+        ));
+        // A disabled organization's memberships do not count unless asked for.
+        let mut off = new_org("acme");
+        off.enabled = false;
+        s.update_org(a.id, org.id, &off).await.unwrap();
+        assert!(
+            s.get_membership(a.id, org.id, u, false)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.get_membership(a.id, org.id, u, true)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(!s.org_is_enabled(a.id, org.id).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn member_pages_cost_two_statements_whatever_the_organization_size() {
+        let (s, a, _) = two_realms().await;
+        let org = s
+            .insert_org(a.id, OrgId::new_v7(), &new_org("acme"), &[], UnixTime(1))
+            .await
+            .unwrap();
+        let r = role(&s, &a, "admin").await;
+        let mut ids = vec![];
+        for i in 0..7 {
+            let u = user(&s, &a, &format!("u{i}")).await;
+            s.add_member(a.id, org.id, u, false, &[r], UnixTime(2))
+                .await
+                .unwrap();
+            ids.push(u);
+        }
+        ids.sort();
+        let mut seen = vec![];
+        let mut after = None;
+        loop {
+            let before = s.statement_count();
+            let page = s.list_members(a.id, org.id, after, 3).await.unwrap();
+            assert!(s.statement_count() - before <= 2);
+            if page.is_empty() {
+                break;
+            }
+            assert!(page.iter().all(|m| m.roles.len() == 1));
+            after = page.last().map(|m| m.user_id);
+            seen.extend(page.into_iter().map(|m| m.user_id));
+        }
+        assert_eq!(seen, ids);
+    }
+
+    #[tokio::test]
+    async fn a_users_memberships_come_ordered_by_alias_and_role_templates_cascade() {
+        let (s, a, b) = two_realms().await;
+        let u = user(&s, &a, "alice").await;
+        let admin = role(&s, &a, "admin").await;
+        for alias in ["zeta", "alpha", "mid"] {
+            let o = s
+                .insert_org(a.id, OrgId::new_v7(), &new_org(alias), &[], UnixTime(1))
+                .await
+                .unwrap();
+            s.add_member(a.id, o.id, u, false, &[admin], UnixTime(2))
+                .await
+                .unwrap();
+        }
+        let all = s.list_user_memberships(a.id, u, false).await.unwrap();
+        let aliases: Vec<_> = all.iter().map(|m| m.alias.as_str()).collect();
+        assert_eq!(aliases, ["alpha", "mid", "zeta"]);
+        assert!(
+            s.list_user_memberships(b.id, u, true)
+                .await
+                .unwrap()
+                .is_empty(),
+            "ISO-9"
+        );
+        s.delete_org_role(a.id, &OrgRoleName::parse("admin").unwrap())
+            .await
+            .unwrap();
+        let all = s.list_user_memberships(a.id, u, false).await.unwrap();
+        assert!(all.iter().all(|m| m.roles.is_empty()));
+        let page = s
+            .list_orgs(
+                a.id,
+                Some("MI"),
+                None,
+                &PageRequest {
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn deleting_an_organization_deletes_managed_members_only() {
+        let (s, a, _) = two_realms().await;
+        let org = s
+            .insert_org(a.id, OrgId::new_v7(), &new_org("acme"), &[], UnixTime(1))
+            .await
+            .unwrap();
+        let managed = user(&s, &a, "managed").await;
+        let linked = user(&s, &a, "linked").await;
+        s.add_member(a.id, org.id, managed, true, &[], UnixTime(2))
+            .await
+            .unwrap();
+        s.add_member(a.id, org.id, linked, false, &[], UnixTime(2))
+            .await
+            .unwrap();
+        s.delete_org(a.id, org.id).await.unwrap();
+        assert!(s.get_user(a.id, managed).await.is_err());
+        assert!(s.get_user(a.id, linked).await.is_ok());
+        assert!(matches!(
+            s.delete_org(a.id, org.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_invitation_is_accepted_once_with_its_current_link_and_email_only() {
+        let (s, a, b) = two_realms().await;
+        let org = s
+            .insert_org(a.id, OrgId::new_v7(), &new_org("acme"), &[], UnixTime(1))
+            .await
+            .unwrap();
+        let u = user(&s, &a, "dave").await;
+        let r = role(&s, &a, "billing").await;
+        let inv = Invitation {
+            id: InvitationId::new_v7(),
+            realm_id: a.id,
+            org_id: org.id,
+            email: Email::parse("Dave@x.example").unwrap(),
+            roles: vec![OrgRoleName::parse("billing").unwrap()],
+            status: InvitationStatus::Pending,
+            jti: "j1".into(),
+            expires_at: UnixTime(100),
+            created_at: UnixTime(1),
+        };
+        s.insert_invitation(&inv).await.unwrap();
+        let email = Email::parse("dave@X.example").unwrap();
+        let other = Email::parse("eve@x.example").unwrap();
+        let accept = |realm, jti: &'static str, email, now| {
+            let s = s.clone();
+            async move {
+                s.accept_invitation(realm, org.id, inv.id, jti, email, u, &[r], UnixTime(now))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(
+            !accept(b.id, "j1", &email, 10).await,
+            "ISO-6: another realm"
+        );
+        assert!(!accept(a.id, "old", &email, 10).await, "a replaced link");
+        assert!(!accept(a.id, "j1", &other, 10).await, "another e-mail");
+        assert!(!accept(a.id, "j1", &email, 100).await, "expired");
+        assert!(
+            s.renew_invitation(a.id, org.id, inv.id, "j1", UnixTime(200))
+                .await
+                .unwrap()
+        );
+        assert!(accept(a.id, "j1", &email, 150).await);
+        assert!(!accept(a.id, "j1", &email, 151).await, "single use");
+        let m = s
+            .get_membership(a.id, org.id, u, false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.roles.len(), 1);
+        assert!(!s.revoke_invitation(a.id, org.id, inv.id).await.unwrap());
     }
 }

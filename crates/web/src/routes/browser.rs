@@ -11,6 +11,7 @@ use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
 use tessera_oidc::flow::{Browser, ClientResponse, NewSession, Step};
+use tessera_oidc::invitations::{InvitationForm, InvitationOutcome, InvitationView};
 use tessera_oidc::{OAuthError, Params};
 
 const SESSION_COOKIE: &str = "tessera_session";
@@ -33,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/realms/{realm}/login-actions/organization",
         web::post().to(choose_org),
+    )
+    .service(
+        web::resource("/realms/{realm}/invitations/accept")
+            .route(web::get().to(invitation))
+            .route(web::post().to(answer_invitation)),
     )
     .service(
         web::resource("/realms/{realm}/protocol/openid-connect/logout")
@@ -80,6 +86,22 @@ struct ConsentPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage<'a> {
+    action: String,
+    token: &'a str,
+    csrf: &'a str,
+    view: &'a InvitationView,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "joined.html")]
+struct JoinedPage<'a> {
+    org_name: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     message: &'a str,
@@ -123,7 +145,11 @@ fn error_page(e: &OAuthError) -> HttpResponse {
     if let OAuthError::ServerError(cause) = e {
         tracing::error!(%cause, "browser request failed");
     }
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    // On a page, a refusal is 403 (the token endpoint answers access_denied with 400).
+    let status = match e {
+        OAuthError::AccessDenied(_) => StatusCode::FORBIDDEN,
+        e => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+    };
     let mut res = html(
         status,
         ErrorPage {
@@ -414,6 +440,90 @@ async fn choose_org(
         Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
         Err(e) => error_page(&e),
     }
+}
+
+fn invitation_page(
+    realm: &str,
+    token: &str,
+    csrf: &str,
+    view: &InvitationView,
+    error: Option<&str>,
+) -> HttpResponse {
+    html(
+        if error.is_some() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::OK
+        },
+        InvitationPage {
+            action: format!("/realms/{realm}/invitations/accept"),
+            token,
+            csrf,
+            view,
+            error,
+        }
+        .render(),
+    )
+}
+
+/// The invitation link: a verified, pending invitation shows who is invited where.
+async fn invitation(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let params = match query_params(&req) {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let token = params.get("token").unwrap_or_default();
+    let c = cookies(&req);
+    match state.provider.invitation_page(&realm, token).await {
+        Ok(view) => finish(
+            &state,
+            &realm,
+            &c,
+            invitation_page(&realm, token, &c.csrf, &view, None),
+            None,
+        ),
+        Err(e) => error_page(&e),
+    }
+}
+
+async fn answer_invitation(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match read_form(&req, payload, &[]).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&e.0),
+    };
+    let c = cookies(&req);
+    let token = params.get("token").unwrap_or_default();
+    let form = InvitationForm {
+        token,
+        csrf_field: params.get("csrf").unwrap_or_default(),
+        csrf_cookie: &c.csrf,
+        username: params.get("username").unwrap_or_default(),
+        password: params.get("password").unwrap_or_default(),
+        ip: req.peer_addr().map(|a| a.ip()),
+    };
+    let res = match state.provider.answer_invitation(&realm, form).await {
+        Ok(InvitationOutcome::Joined { org_name }) => html(
+            StatusCode::OK,
+            JoinedPage {
+                org_name: &org_name,
+            }
+            .render(),
+        ),
+        Ok(InvitationOutcome::Again { view, error }) => {
+            invitation_page(&realm, token, &c.csrf, &view, Some(error))
+        }
+        Err(e) => error_page(&e),
+    };
+    finish(&state, &realm, &c, res, None)
 }
 
 /// UserInfo: bearer only (RFC 6750 §2.1); failures carry `WWW-Authenticate: Bearer`.

@@ -1,8 +1,11 @@
 //! Admin REST API under `/admin/realms`: JSON, keyset-paginated lists, authorized by a
-//! master-realm access token carrying the `admin` role. Described by OpenAPI at
-//! `/admin/openapi.json`, browsable at `/admin/docs/`.
+//! master-realm access token carrying the `admin` role (or, for an organization's members
+//! and invitations, a token of the organization's realm whose user holds the
+//! organization's `admin` role). Described by OpenAPI at `/admin/openapi.json`, browsable
+//! at `/admin/docs/`.
 
 mod clients;
+mod orgs;
 mod realms;
 mod users;
 
@@ -15,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 use tessera_oidc::OAuthError;
-use tessera_oidc::admin::AdminPrincipal;
+use tessera_oidc::admin_orgs::OrgCaller;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
@@ -40,12 +43,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .app_data(query)
             .configure(realms::configure)
             .configure(clients::configure)
-            .configure(users::configure),
+            .configure(users::configure)
+            .configure(orgs::configure),
     );
 }
 
-/// A caller proven to hold an admin token of the master realm.
-pub struct Admin(#[allow(dead_code)] pub AdminPrincipal);
+/// A caller proven to hold an admin token of the master realm. A valid user token of the
+/// addressed realm is refused with 403 (insufficient_scope), anything else with 401.
+pub struct Admin;
+
+fn app_state(req: &HttpRequest) -> web::Data<AppState> {
+    req.app_data::<web::Data<AppState>>()
+        .expect("AppState is registered")
+        .clone()
+}
 
 impl FromRequest for Admin {
     type Error = ApiError;
@@ -54,11 +65,44 @@ impl FromRequest for Admin {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .expect("AppState is registered");
+            let state = app_state(&req);
             let token = bearer_token(&req)?;
-            Ok(Admin(state.provider.authorize_admin(token).await?))
+            state
+                .provider
+                .authorize_realm_admin(req.match_info().get("realm"), token)
+                .await?;
+            Ok(Admin)
+        })
+    }
+}
+
+/// A caller allowed to manage the organization of the path (`{realm}`, `{org}`): a
+/// master-realm admin, or an admin member of that organization. Anyone else gets 404 for
+/// an organization they address with a valid token of its realm.
+pub struct OrgAdmin(pub OrgCaller);
+
+impl FromRequest for OrgAdmin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req);
+            let token = bearer_token(&req)?;
+            let (Some(realm), Some(org)) =
+                (req.match_info().get("realm"), req.match_info().get("org"))
+            else {
+                return Err(ApiError(OAuthError::NotFound(
+                    "organization not found".into(),
+                )));
+            };
+            Ok(OrgAdmin(
+                state
+                    .provider
+                    .authorize_org_admin(realm, org, token)
+                    .await?,
+            ))
         })
     }
 }
@@ -115,12 +159,18 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Realms, clients and users. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`)."),
+    info(title = "Tessera admin API", description = "Realms, clients, users and organizations. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations and role list also accept an access token of the organization's realm whose user holds the organization role `admin`."),
     paths(
         realms::list, realms::create, realms::get, realms::update, realms::delete,
         realms::list_keys, realms::rotate_keys,
         clients::list, clients::create, clients::get, clients::update, clients::delete, clients::regenerate_secret,
         users::list, users::create, users::get, users::update, users::delete, users::set_password,
+        orgs::list_orgs, orgs::create_org, orgs::get_org, orgs::update_org, orgs::delete_org,
+        orgs::put_org_domain, orgs::delete_org_domain,
+        orgs::list_org_members, orgs::add_org_member, orgs::set_org_member_roles, orgs::remove_org_member,
+        orgs::list_org_roles, orgs::list_roles, orgs::create_role, orgs::delete_role,
+        orgs::list_invitations, orgs::create_invitation, orgs::resend_invitation, orgs::revoke_invitation,
+        orgs::user_orgs,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

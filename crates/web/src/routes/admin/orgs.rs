@@ -1,0 +1,786 @@
+//! Organizations of a realm: the organizations themselves and their domains and the
+//! realm's role templates (realm administrators), and each organization's members and
+//! invitations (realm administrators, or the organization's own admins).
+
+use super::{Admin, OrgAdmin, Page, PageQuery};
+use crate::AppState;
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tessera_domain::{
+    DomainName, Email, Invitation, InvitationId, Member, Membership, NewOrganization, OrgAlias,
+    OrgDomain, OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
+};
+use tessera_oidc::OAuthError;
+use tessera_oidc::admin_orgs::{OrgCaller, UserRef};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{realm}/organizations", web::get().to(list_orgs))
+        .route("/{realm}/organizations", web::post().to(create_org))
+        .route("/{realm}/organizations/{org}", web::get().to(get_org))
+        .route("/{realm}/organizations/{org}", web::put().to(update_org))
+        .route("/{realm}/organizations/{org}", web::delete().to(delete_org))
+        .route(
+            "/{realm}/organizations/{org}/domains/{domain}",
+            web::put().to(put_org_domain),
+        )
+        .route(
+            "/{realm}/organizations/{org}/domains/{domain}",
+            web::delete().to(delete_org_domain),
+        )
+        .route(
+            "/{realm}/organizations/{org}/members",
+            web::get().to(list_org_members),
+        )
+        .route(
+            "/{realm}/organizations/{org}/members",
+            web::post().to(add_org_member),
+        )
+        .route(
+            "/{realm}/organizations/{org}/members/{user_id}",
+            web::delete().to(remove_org_member),
+        )
+        .route(
+            "/{realm}/organizations/{org}/members/{user_id}/roles",
+            web::put().to(set_org_member_roles),
+        )
+        .route(
+            "/{realm}/organizations/{org}/roles",
+            web::get().to(list_org_roles),
+        )
+        .route(
+            "/{realm}/organizations/{org}/invitations",
+            web::get().to(list_invitations),
+        )
+        .route(
+            "/{realm}/organizations/{org}/invitations",
+            web::post().to(create_invitation),
+        )
+        .route(
+            "/{realm}/organizations/{org}/invitations/{id}/resend",
+            web::post().to(resend_invitation),
+        )
+        .route(
+            "/{realm}/organizations/{org}/invitations/{id}",
+            web::delete().to(revoke_invitation),
+        )
+        .route("/{realm}/organization-roles", web::get().to(list_roles))
+        .route("/{realm}/organization-roles", web::post().to(create_role))
+        .route(
+            "/{realm}/organization-roles/{name}",
+            web::delete().to(delete_role),
+        )
+        .route(
+            "/{realm}/users/{id}/organizations",
+            web::get().to(user_orgs),
+        );
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainRep {
+    /// A DNS name such as `acme.com`; stored lower-cased.
+    pub name: String,
+    /// Only verified domains route logins (`login_hint`) to the organization.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+impl From<OrgDomain> for DomainRep {
+    fn from(d: OrgDomain) -> Self {
+        Self {
+            name: d.name.as_str().to_owned(),
+            verified: d.verified,
+        }
+    }
+}
+
+impl DomainRep {
+    fn parse(self) -> Result<OrgDomain, ApiError> {
+        Ok(OrgDomain {
+            name: DomainName::parse(&self.name)?,
+            verified: self.verified,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgRep {
+    /// Server-assigned id; admin URLs take it or the alias.
+    pub id: String,
+    pub alias: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub attributes: UserAttributes,
+    /// On single-organization responses; absent in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<DomainRep>>,
+    pub created_at: i64,
+}
+
+fn org_rep(o: Organization, domains: Option<Vec<OrgDomain>>) -> OrgRep {
+    OrgRep {
+        id: o.id.to_string(),
+        alias: o.alias.to_string(),
+        name: o.name,
+        description: o.description,
+        enabled: o.enabled,
+        attributes: o.attributes,
+        domains: domains.map(|d| d.into_iter().map(Into::into).collect()),
+        created_at: o.created_at.0,
+    }
+}
+
+/// Creates an organization with its domains.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgBody {
+    /// 1 to 64 characters of a-z, 0-9 and '-', not starting with '-'; unique per realm.
+    pub alias: String,
+    /// 1 to 1000 characters.
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// A JSON object of at most 16 KiB.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: UserAttributes,
+    /// At most 100; a domain belongs to one organization of the realm.
+    #[serde(default)]
+    pub domains: Vec<DomainRep>,
+}
+
+/// Replaces an organization's profile; its domains have their own endpoints.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUpdateBody {
+    pub alias: String,
+    pub name: String,
+    pub description: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: UserAttributes,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl OrgUpdateBody {
+    fn parse(self) -> Result<NewOrganization, ApiError> {
+        Ok(NewOrganization {
+            alias: OrgAlias::parse(&self.alias)?,
+            name: self.name,
+            description: self.description.filter(|d| !d.is_empty()),
+            enabled: self.enabled,
+            attributes: self.attributes,
+        })
+    }
+}
+
+impl OrgBody {
+    fn parse(self) -> Result<(NewOrganization, Vec<OrgDomain>), ApiError> {
+        let domains = self
+            .domains
+            .into_iter()
+            .map(DomainRep::parse)
+            .collect::<Result<_, _>>()?;
+        let o = OrgUpdateBody {
+            alias: self.alias,
+            name: self.name,
+            description: self.description,
+            enabled: self.enabled,
+            attributes: self.attributes,
+        }
+        .parse()?;
+        Ok((o, domains))
+    }
+}
+
+/// Keyset pagination over organizations sorted by alias, optionally filtered.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrgQuery {
+    /// Part of the alias or name, ignoring case.
+    pub search: Option<String>,
+    /// Only the organization owning this domain.
+    pub domain: Option<String>,
+    /// Return organizations sorted after this alias (the `next` of the previous page).
+    pub after: Option<String>,
+    /// Page size, 1 to 500 (default 100).
+    pub limit: Option<u64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DomainBody {
+    /// Default false.
+    #[serde(default)]
+    pub verified: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberRep {
+    pub user_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    /// Created through the organization: deleted with it (others are only unlinked).
+    pub managed: bool,
+    /// When the user joined.
+    pub created_at: i64,
+}
+
+impl From<Member> for MemberRep {
+    fn from(m: Member) -> Self {
+        Self {
+            user_id: m.user_id.to_string(),
+            username: m.username,
+            email: m.email,
+            roles: role_names(m.roles),
+            managed: m.managed,
+            created_at: m.created_at.0,
+        }
+    }
+}
+
+fn role_names(roles: Vec<OrgRoleName>) -> Vec<String> {
+    roles.into_iter().map(|r| r.as_str().to_owned()).collect()
+}
+
+fn parse_roles(roles: &[String]) -> Result<Vec<OrgRoleName>, ApiError> {
+    Ok(roles
+        .iter()
+        .map(|r| OrgRoleName::parse(r))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Adds an existing user: exactly one of `user_id` and `username` (the latter for realm
+/// administrators only).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    /// Role templates of the realm.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The user's account is deleted with the organization. Default false.
+    #[serde(default)]
+    pub managed: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolesBody {
+    /// Replaces the member's roles; role templates of the realm.
+    pub roles: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RoleRep {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+impl From<OrgRole> for RoleRep {
+    fn from(r: OrgRole) -> Self {
+        Self {
+            name: r.name.as_str().to_owned(),
+            description: r.description,
+        }
+    }
+}
+
+/// A role template, assignable to members of any organization of the realm. The role
+/// `admin` lets a member administer their organization's members and invitations.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    /// 1 to 64 characters of A-Z, a-z, 0-9, '-', '_', '.' and ':'.
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InvitationRep {
+    pub id: String,
+    pub email: String,
+    pub roles: Vec<String>,
+    /// pending, accepted, expired or revoked.
+    pub status: String,
+    pub expires_at: i64,
+    pub created_at: i64,
+    /// The acceptance link, to e-mail to the invitee: only when it was just (re)issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+fn invitation_rep(state: &AppState, inv: Invitation, link: Option<String>) -> InvitationRep {
+    InvitationRep {
+        id: inv.id.to_string(),
+        email: inv.email.as_str().to_owned(),
+        status: inv
+            .status_at(state.provider.clock().now())
+            .as_str()
+            .to_owned(),
+        roles: role_names(inv.roles),
+        expires_at: inv.expires_at.0,
+        created_at: inv.created_at.0,
+        link,
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationBody {
+    /// The invitee's address; they accept with an account of this address.
+    pub email: String,
+    /// Role templates of the realm given on acceptance.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Validity of the link, 60 to 2592000 seconds (default 7 days).
+    pub lifetime_secs: Option<i64>,
+}
+
+/// Optional: an empty body or `{}` keeps the default lifetime.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResendBody {
+    /// Validity of the new link, 60 to 2592000 seconds (default 7 days).
+    pub lifetime_secs: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserOrgRep {
+    /// The organization's id.
+    pub id: String,
+    pub alias: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub managed: bool,
+}
+
+impl From<Membership> for UserOrgRep {
+    fn from(m: Membership) -> Self {
+        Self {
+            id: m.org_id.to_string(),
+            alias: m.alias.to_string(),
+            name: m.org_name,
+            roles: role_names(m.roles),
+            managed: m.managed,
+        }
+    }
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(UserId)
+        .map_err(|_| ApiError(OAuthError::NotFound("user not found".into())))
+}
+
+fn invitation_id(raw: &str) -> Result<InvitationId, ApiError> {
+    Uuid::parse_str(raw)
+        .map(InvitationId)
+        .map_err(|_| ApiError(OAuthError::NotFound("invitation not found".into())))
+}
+
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organizations", tag = "organizations", params(OrgQuery),
+    responses((status = 200, body = Page<OrgRep>), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn list_orgs(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    q: web::Query<OrgQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let orgs = state
+        .provider
+        .list_orgs(
+            &realm,
+            q.search.as_deref(),
+            q.domain.as_deref(),
+            q.after,
+            q.limit,
+        )
+        .await?;
+    let items: Vec<_> = orgs.into_iter().map(|o| org_rep(o, None)).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |o| o.alias.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/organizations", tag = "organizations", request_body = OrgBody,
+    responses((status = 201, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody)))]
+pub async fn create_org(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    body: web::Json<OrgBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (o, domains) = body.into_inner().parse()?;
+    let org = state
+        .provider
+        .create_org(&realm, o, domains.clone())
+        .await?;
+    Ok(HttpResponse::Created().json(org_rep(org, Some(domains))))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 200, body = OrgRep), (status = 404, body = super::ErrorBody)))]
+pub async fn get_org(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let (org, domains) = state.provider.get_org(&realm, &org, &caller).await?;
+    Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations", request_body = OrgUpdateBody,
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 200, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody)))]
+pub async fn update_org(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<OrgUpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let o = body.into_inner().parse()?;
+    let org = state.provider.update_org(&realm, &org, o).await?;
+    let (org, domains) = state
+        .provider
+        .get_org(&realm, &org.id.to_string(), &OrgCaller::RealmAdmin)
+        .await?;
+    Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 204, description = "Deleted; managed members' accounts with it"), (status = 404, body = super::ErrorBody)))]
+pub async fn delete_org(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    state.provider.delete_org(&realm, &org).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}/domains/{domain}", tag = "organizations",
+    request_body = DomainBody,
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
+    responses((status = 204, description = "Added or updated"), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "another organization owns the domain", body = super::ErrorBody)))]
+pub async fn put_org_domain(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<DomainBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, domain) = path.into_inner();
+    let d = OrgDomain {
+        name: DomainName::parse(&domain)?,
+        verified: body.verified,
+    };
+    state.provider.put_org_domain(&realm, &org, d).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/domains/{domain}", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
+    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+pub async fn delete_org_domain(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, domain) = path.into_inner();
+    state
+        .provider
+        .delete_org_domain(&realm, &org, &domain)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/members", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
+    responses((status = 200, description = "Sorted by user id; `after` is a user id", body = Page<MemberRep>),
+        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn list_org_members(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let q = q.into_inner();
+    let members = state
+        .provider
+        .list_org_members(&realm, &org, &caller, q.after.as_deref(), q.limit)
+        .await?;
+    let items: Vec<MemberRep> = members.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |m| m.user_id.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/members", tag = "organizations", request_body = MemberBody,
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 204, description = "Added"), (status = 400, body = super::ErrorBody),
+        (status = 403, description = "an organization admin adding by username", body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody), (status = 409, description = "already a member", body = super::ErrorBody)))]
+pub async fn add_org_member(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<MemberBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let b = body.into_inner();
+    let user = match (b.user_id, b.username) {
+        (Some(id), None) => UserRef::Id(user_id(&id)?),
+        (None, Some(name)) => UserRef::Username(name),
+        _ => {
+            return Err(ApiError(OAuthError::invalid_request(
+                "give exactly one of user_id and username",
+            )));
+        }
+    };
+    let roles = parse_roles(&b.roles)?;
+    state
+        .provider
+        .add_org_member(&realm, &org, &caller, user, roles, b.managed)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}/members/{user_id}/roles", tag = "organizations",
+    request_body = RolesBody,
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
+    responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn set_org_member_roles(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    body: web::Json<RolesBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, user) = path.into_inner();
+    let user = Uuid::parse_str(&user)
+        .map(UserId)
+        .map_err(|_| ApiError(OAuthError::NotFound("member not found".into())))?;
+    let roles = parse_roles(&body.roles)?;
+    state
+        .provider
+        .set_org_member_roles(&realm, &org, &caller, user, roles)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/members/{user_id}", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
+    responses((status = 204, description = "Removed (a managed member's account stays)"), (status = 404, body = super::ErrorBody)))]
+pub async fn remove_org_member(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, user) = path.into_inner();
+    let user = Uuid::parse_str(&user)
+        .map(UserId)
+        .map_err(|_| ApiError(OAuthError::NotFound("member not found".into())))?;
+    state
+        .provider
+        .remove_org_member(&realm, &org, &caller, user)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/roles", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 200, description = "The realm's role templates, assignable to members", body = Vec<RoleRep>),
+        (status = 404, body = super::ErrorBody)))]
+pub async fn list_org_roles(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    // The extractor authorized the caller for some organization; make sure it is this one.
+    state.provider.get_org(&realm, &org, &caller).await?;
+    let roles = state.provider.list_org_roles(&realm).await?;
+    let roles: Vec<RoleRep> = roles.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(roles))
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organization-roles", tag = "organizations",
+    responses((status = 200, body = Vec<RoleRep>), (status = 404, body = super::ErrorBody)))]
+pub async fn list_roles(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let roles = state.provider.list_org_roles(&realm).await?;
+    let roles: Vec<RoleRep> = roles.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(roles))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/organization-roles", tag = "organizations", request_body = RoleBody,
+    responses((status = 201, body = RoleRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, body = super::ErrorBody)))]
+pub async fn create_role(
+    _: Admin,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    body: web::Json<RoleBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let name = OrgRoleName::parse(&b.name)?;
+    let role = state
+        .provider
+        .create_org_role(&realm, name, b.description.filter(|d| !d.is_empty()))
+        .await?;
+    Ok(HttpResponse::Created().json(RoleRep::from(role)))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/organization-roles/{name}", tag = "organizations",
+    responses((status = 204, description = "Deleted, and taken from every member holding it"), (status = 404, body = super::ErrorBody)))]
+pub async fn delete_role(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, name) = path.into_inner();
+    state.provider.delete_org_role(&realm, &name).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/invitations", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
+    responses((status = 200, description = "Sorted by id; `after` is an invitation id", body = Page<InvitationRep>),
+        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+pub async fn list_invitations(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let q = q.into_inner();
+    let invitations = state
+        .provider
+        .list_invitations(&realm, &org, &caller, q.after.as_deref(), q.limit)
+        .await?;
+    let items: Vec<_> = invitations
+        .into_iter()
+        .map(|i| invitation_rep(&state, i, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |i| i.id.clone())))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/invitations", tag = "organizations",
+    request_body = InvitationBody,
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
+    responses((status = 201, description = "Created; `link` is shown", body = InvitationRep), (status = 400, body = super::ErrorBody),
+        (status = 404, body = super::ErrorBody)))]
+pub async fn create_invitation(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<InvitationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org) = path.into_inner();
+    let b = body.into_inner();
+    let email = Email::parse(&b.email)?;
+    let roles = parse_roles(&b.roles)?;
+    let (inv, link) = state
+        .provider
+        .create_invitation(&realm, &org, &caller, email, roles, b.lifetime_secs)
+        .await?;
+    Ok(no_store(HttpResponse::Created().json(invitation_rep(
+        &state,
+        inv,
+        Some(link),
+    ))))
+}
+
+#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/invitations/{id}/resend", tag = "organizations",
+    request_body(content = ResendBody, description = "Optional: an empty body keeps the default lifetime"),
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("id" = String, Path)),
+    responses((status = 200, description = "A new link; earlier links stop working", body = InvitationRep),
+        (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "no longer pending", body = super::ErrorBody)))]
+pub async fn resend_invitation(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, id) = path.into_inner();
+    let b: ResendBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ResendBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError(OAuthError::InvalidRequest(
+                format!("invalid JSON body: {e}").into(),
+            ))
+        })?
+    };
+    let (inv, link) = state
+        .provider
+        .resend_invitation(&realm, &org, &caller, invitation_id(&id)?, b.lifetime_secs)
+        .await?;
+    Ok(no_store(HttpResponse::Ok().json(invitation_rep(
+        &state,
+        inv,
+        Some(link),
+    ))))
+}
+
+#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/invitations/{id}", tag = "organizations",
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("id" = String, Path)),
+    responses((status = 204, description = "Revoked"), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "no longer pending", body = super::ErrorBody)))]
+pub async fn revoke_invitation(
+    OrgAdmin(caller): OrgAdmin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, org, id) = path.into_inner();
+    state
+        .provider
+        .revoke_invitation(&realm, &org, &caller, invitation_id(&id)?)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/admin/realms/{realm}/users/{id}/organizations", tag = "organizations",
+    responses((status = 200, description = "The user's organizations, disabled ones included", body = Vec<UserOrgRep>),
+        (status = 404, body = super::ErrorBody)))]
+pub async fn user_orgs(
+    _: Admin,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let orgs = state.provider.user_orgs(&realm, user_id(&id)?).await?;
+    let orgs: Vec<UserOrgRep> = orgs.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(orgs))
+}

@@ -1,0 +1,190 @@
+//! `tessera org …`: organizations of a realm, their role templates and members, straight
+//! in the database (as a realm administrator).
+
+use clap::Subcommand;
+use std::io::Write;
+use tessera_domain::{DomainName, NewOrganization, OrgAlias, OrgDomain, OrgRoleName};
+use tessera_oidc::Provider;
+use tessera_oidc::admin_orgs::{OrgCaller, UserRef};
+
+#[derive(Subcommand)]
+pub enum OrgCmd {
+    /// Create an organization; domains given here are verified.
+    Create {
+        #[arg(long)]
+        realm: String,
+        /// 1 to 64 characters of a-z, 0-9 and '-'.
+        alias: String,
+        /// Display name (default: the alias).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// A DNS name the organization owns (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// List organizations by alias: alias, id, enabled, name.
+    List {
+        #[arg(long)]
+        realm: String,
+    },
+    /// Delete an organization; its managed members' accounts go with it.
+    Delete {
+        #[arg(long)]
+        realm: String,
+        alias: String,
+    },
+    /// Organization role templates of a realm.
+    #[command(subcommand)]
+    Role(RoleCmd),
+    /// Members of an organization.
+    #[command(subcommand)]
+    Member(MemberCmd),
+}
+
+#[derive(Subcommand)]
+pub enum RoleCmd {
+    /// Define a role assignable to members of the realm's organizations (`admin` lets a
+    /// member administer their organization).
+    Create {
+        #[arg(long)]
+        realm: String,
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MemberCmd {
+    /// Add an existing user to an organization.
+    Add {
+        #[arg(long)]
+        realm: String,
+        /// The organization's alias (or id).
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// A role template of the realm (repeatable).
+        #[arg(long = "role")]
+        roles: Vec<String>,
+    },
+    /// Remove a user from an organization (their account stays).
+    Remove {
+        #[arg(long)]
+        realm: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Result<()> {
+    match cmd {
+        OrgCmd::Create {
+            realm,
+            alias,
+            name,
+            description,
+            domains,
+        } => {
+            let o = NewOrganization {
+                alias: OrgAlias::parse(&alias)?,
+                name: name.unwrap_or_else(|| alias.clone()),
+                description,
+                enabled: true,
+                attributes: Default::default(),
+            };
+            let domains = domains
+                .iter()
+                .map(|d| {
+                    Ok(OrgDomain {
+                        name: DomainName::parse(d)?,
+                        verified: true,
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let org = p.create_org(&realm, o, domains).await?;
+            writeln!(
+                out,
+                "created organization {} ({}) in realm {realm}",
+                org.alias, org.id
+            )?;
+        }
+        OrgCmd::List { realm } => {
+            let mut after = None;
+            loop {
+                let page = p
+                    .list_orgs(&realm, None, None, after.clone(), Some(500))
+                    .await?;
+                for o in &page {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        o.alias,
+                        o.id,
+                        if o.enabled { "enabled" } else { "disabled" },
+                        o.name
+                    )?;
+                }
+                match page.last() {
+                    Some(o) if page.len() == 500 => after = Some(o.alias.to_string()),
+                    _ => break,
+                }
+            }
+        }
+        OrgCmd::Delete { realm, alias } => {
+            p.delete_org(&realm, &alias).await?;
+            writeln!(out, "deleted organization {alias}")?;
+        }
+        OrgCmd::Role(RoleCmd::Create {
+            realm,
+            name,
+            description,
+        }) => {
+            let role = p
+                .create_org_role(&realm, OrgRoleName::parse(&name)?, description)
+                .await?;
+            writeln!(
+                out,
+                "created organization role {} in realm {realm}",
+                role.name.as_str()
+            )?;
+        }
+        OrgCmd::Member(MemberCmd::Add {
+            realm,
+            org,
+            username,
+            roles,
+        }) => {
+            let roles = roles
+                .iter()
+                .map(|r| OrgRoleName::parse(r))
+                .collect::<Result<_, _>>()?;
+            p.add_org_member(
+                &realm,
+                &org,
+                &OrgCaller::RealmAdmin,
+                UserRef::Username(username.clone()),
+                roles,
+                false,
+            )
+            .await?;
+            writeln!(out, "added user {username} to organization {org}")?;
+        }
+        OrgCmd::Member(MemberCmd::Remove {
+            realm,
+            org,
+            username,
+        }) => {
+            let u = p.find_user(&realm, &username).await?;
+            p.remove_org_member(&realm, &org, &OrgCaller::RealmAdmin, u.id)
+                .await?;
+            writeln!(out, "removed user {} from organization {org}", u.username)?;
+        }
+    }
+    Ok(())
+}
