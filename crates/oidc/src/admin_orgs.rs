@@ -90,6 +90,13 @@ fn validate_org(o: &NewOrganization) -> Result<(), OAuthError> {
     Ok(())
 }
 
+/// The `after` cursor of id-keyed pages.
+fn after_id(after: Option<&str>, why: &'static str) -> Result<Option<uuid::Uuid>, OAuthError> {
+    after
+        .map(|a| uuid::Uuid::parse_str(a).map_err(|_| OAuthError::invalid_request(why)))
+        .transpose()
+}
+
 fn invitation_not_found() -> OAuthError {
     not_found("invitation")
 }
@@ -462,13 +469,7 @@ impl Provider {
         limit: Option<u64>,
     ) -> Result<Vec<Member>, OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
-        let after = after
-            .map(|a| {
-                uuid::Uuid::parse_str(a)
-                    .map(UserId)
-                    .map_err(|_| OAuthError::invalid_request("after must be a user id"))
-            })
-            .transpose()?;
+        let after = after_id(after, "after must be a user id")?.map(UserId);
         let p = page(None, limit);
         Ok(self
             .store()
@@ -567,13 +568,7 @@ impl Provider {
         limit: Option<u64>,
     ) -> Result<Vec<Invitation>, OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
-        let after = after
-            .map(|a| {
-                uuid::Uuid::parse_str(a)
-                    .map(InvitationId)
-                    .map_err(|_| OAuthError::invalid_request("after must be an invitation id"))
-            })
-            .transpose()?;
+        let after = after_id(after, "after must be an invitation id")?.map(InvitationId);
         Ok(self
             .store()
             .list_invitations(ctx.realm.id, org.id, after, page(None, limit).limit)

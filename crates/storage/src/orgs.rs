@@ -67,6 +67,15 @@ fn invitation_of(m: invitation::Model) -> StoreResult<Invitation> {
     })
 }
 
+/// `NotFound` when a keyed delete removed nothing.
+fn exactly_one(r: sea_orm::DeleteResult) -> StoreResult<()> {
+    if r.rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 fn col(table: &str, c: &str) -> Expr {
     Expr::col((Alias::new(table), Alias::new(c)))
 }
@@ -320,9 +329,7 @@ impl Store {
             .filter(org::Column::Id.eq(id.0))
             .exec(&tx)
             .await?;
-        if gone.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        exactly_one(gone)?;
         tx.commit().await?;
         Ok(())
     }
@@ -389,9 +396,7 @@ impl Store {
             .filter(domain::Column::Name.eq(name.as_str()))
             .exec(&self.db)
             .await?;
-        if gone.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        exactly_one(gone)?;
         Ok(())
     }
 
@@ -446,9 +451,7 @@ impl Store {
             .filter(role::Column::Name.eq(name.as_str()))
             .exec(&self.db)
             .await?;
-        if gone.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        exactly_one(gone)?;
         Ok(())
     }
 
@@ -528,9 +531,7 @@ impl Store {
             .filter(membership::Column::UserId.eq(user_id.0))
             .exec(&self.db)
             .await?;
-        if gone.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
+        exactly_one(gone)?;
         Ok(())
     }
 
