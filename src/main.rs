@@ -299,6 +299,7 @@ async fn main() -> anyhow::Result<()> {
                             },
                             claim_format: OrgClaimFormat::parse(&a.organization_claim)?,
                         },
+                        exchange: None,
                     };
                     let given = a.secret.is_some();
                     let (client, secret) = p.create_client(&a.realm, c, a.secret).await?;

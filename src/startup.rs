@@ -122,7 +122,8 @@ impl Application {
         self.port
     }
 
-    /// Runs until the server stops, sweeping expired revocations every ten minutes.
+    /// Runs until the server stops, sweeping expired revocations every ten minutes and
+    /// writing the token-exchange log every second (it is batched in memory).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let provider = self.provider.clone();
         let sweeper = tokio::spawn(async move {
@@ -134,8 +135,23 @@ impl Application {
                 }
             }
         });
+        let provider = self.provider.clone();
+        let log_writer = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = provider.flush_exchange_log().await {
+                    tracing::warn!(error = %e, "writing the token-exchange log failed");
+                }
+            }
+        });
         let res = self.server.await;
         sweeper.abort();
+        log_writer.abort();
+        // What the last tick did not write yet.
+        if let Err(e) = self.provider.flush_exchange_log().await {
+            tracing::warn!(error = %e, "writing the token-exchange log failed");
+        }
         res
     }
 }

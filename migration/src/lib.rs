@@ -6,6 +6,7 @@ mod m20261123_000001_foundation;
 mod m20261123_000002_users;
 mod m20261123_000003_sessions_grants;
 mod m20261124_000004_organizations;
+mod m20261124_000005_token_exchange;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_users::Migration),
             Box::new(m20261123_000003_sessions_grants::Migration),
             Box::new(m20261124_000004_organizations::Migration),
+            Box::new(m20261124_000005_token_exchange::Migration),
         ]
     }
 }

@@ -39,7 +39,12 @@ async fn discovery_issuer_is_the_configured_url_whatever_the_host_header_iso_7()
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     // BCP-7, BCP-19: S256 only, and the `iss` authorization response parameter.
     assert_eq!(

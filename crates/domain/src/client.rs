@@ -1,6 +1,6 @@
 use crate::{
-    ClientId, ClientUuid, DomainError, OrgClaimFormat, OrgId, OrgScope, RealmId, Scope, ScopeSet,
-    SigningAlg, UnixTime,
+    ClientId, ClientUuid, DomainError, ExchangePolicy, OrgClaimFormat, OrgId, OrgScope, RealmId,
+    Scope, ScopeSet, SigningAlg, UnixTime,
 };
 use std::fmt;
 use url::Url;
@@ -166,6 +166,8 @@ pub struct Client {
     pub access_token_format: AccessTokenFormat,
     pub oidc: OidcSettings,
     pub org: OrgSettings,
+    /// Token exchange policy; `None`: the client may not exchange tokens.
+    pub exchange: Option<ExchangePolicy>,
     pub created_at: UnixTime,
 }
 
@@ -221,6 +223,7 @@ pub struct NewClient {
     pub access_token_format: AccessTokenFormat,
     pub oidc: OidcSettings,
     pub org: OrgSettings,
+    pub exchange: Option<ExchangePolicy>,
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod client;
 mod clock;
 mod error;
+mod exchange;
 mod grant;
 mod ids;
 mod keys;
@@ -15,6 +16,9 @@ pub use client::{
 };
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use error::DomainError;
+pub use exchange::{
+    ExchangePolicy, ExchangeRecord, ImpersonationScope, ImpersonationToken, TokenType,
+};
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{
     ClientId, ClientUuid, GrantId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName, SessionId,
@@ -44,6 +48,8 @@ pub struct Realm {
     /// Organizations feature: when off, no token, userinfo or introspection response
     /// carries organization claims (ORG-3).
     pub organizations_enabled: bool,
+    /// Longest `act` chain a token exchange may build (RFC 8693 §4.1).
+    pub max_delegation_depth: i64,
     pub created_at: UnixTime,
 }
 
@@ -81,6 +87,7 @@ pub struct RealmSettings {
     pub password_params: Option<PasswordParams>,
     pub lifetimes: Lifetimes,
     pub organizations_enabled: bool,
+    pub max_delegation_depth: i64,
 }
 
 impl Default for RealmSettings {
@@ -92,6 +99,7 @@ impl Default for RealmSettings {
             password_params: None,
             lifetimes: Lifetimes::default(),
             organizations_enabled: true,
+            max_delegation_depth: 3,
         }
     }
 }
@@ -114,6 +122,9 @@ pub struct OpaqueToken {
     /// The `organization` claim as issued (JSON), and the active organization.
     pub org_claim: Option<String>,
     pub org_id: Option<OrgId>,
+    /// For exchanged tokens: the `act` claim (JSON) and the jtis of its ancestors.
+    pub act: Option<String>,
+    pub lineage: Vec<String>,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
 }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use tessera_domain::{AccessTokenFormat, Client, GrantId, OpaqueToken, OrgId, ScopeSet, UnixTime};
 
 pub const TYP: &str = "at+jwt";
+/// Longest exchange chain a token may descend from.
+pub const MAX_LINEAGE: usize = 16;
 
 /// `aud` is a string when single and an array otherwise (RFC 7519 §4.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +71,33 @@ pub struct AccessClaims {
     /// The one active organization: disabling or deleting it deactivates the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// RFC 8693 §4.1: who acts for `sub` (delegation, impersonation), prior actors nested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+    /// RFC 8693 §4.4: who may act for `sub` when this token is exchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub may_act: Option<Actor>,
+    /// jtis of the tokens this one was exchanged from, oldest first: revoking any of
+    /// them deactivates this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<String>,
+}
+
+/// An actor (`act`, `may_act`): a subject and the client it used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
+}
+
+impl Actor {
+    /// How many actors the chain holds, this one included.
+    pub fn depth(&self) -> usize {
+        1 + self.act.as_ref().map_or(0, |a| a.depth())
+    }
 }
 
 /// What a grant decided to issue.
@@ -81,10 +110,41 @@ pub struct TokenGrant<'a> {
     /// The user's grant and session id, for user tokens.
     pub grant: Option<(GrantId, String)>,
     pub org: OrgContext,
+    /// Exchanged tokens: the actor chain, the ancestors' jtis, and an upper bound on `exp`.
+    pub act: Option<Actor>,
+    pub lineage: Vec<String>,
+    pub not_after: Option<UnixTime>,
+    /// Force a JWT whatever the client's format (`requested_token_type=…:jwt`).
+    pub force_jwt: bool,
+}
+
+impl<'a> TokenGrant<'a> {
+    /// A token of `client` for `subject` with no exchange history.
+    pub fn new(
+        client: &'a Client,
+        subject: String,
+        scope: ScopeSet,
+        audience: Vec<String>,
+    ) -> Self {
+        Self {
+            client,
+            subject,
+            scope,
+            audience,
+            roles: vec![],
+            grant: None,
+            org: OrgContext::default(),
+            act: None,
+            lineage: vec![],
+            not_after: None,
+            force_jwt: false,
+        }
+    }
 }
 
 pub struct IssuedToken {
     pub access_token: String,
+    pub jti: String,
     pub expires_in: i64,
     pub scope: ScopeSet,
 }
@@ -97,10 +157,26 @@ impl Provider {
         g: TokenGrant<'_>,
     ) -> Result<IssuedToken, OAuthError> {
         let now = self.clock().now();
-        let lifetime = ctx.realm.access_token_lifetime_secs;
-        let exp = now.plus_secs(lifetime);
+        let mut exp = now.plus_secs(ctx.realm.access_token_lifetime_secs);
+        if let Some(limit) = g.not_after {
+            exp = exp.min(limit);
+        }
+        let lifetime = exp.0 - now.0;
         let jti = random_id();
-        let access_token = match g.client.access_token_format {
+        let jti_out = jti.clone();
+        let may_act = g.client.exchange.as_ref().and_then(|p| {
+            p.may_act.as_ref().map(|c| Actor {
+                sub: c.clone(),
+                client_id: Some(c.clone()),
+                act: None,
+            })
+        });
+        let format = if g.force_jwt {
+            AccessTokenFormat::Jwt
+        } else {
+            g.client.access_token_format
+        };
+        let access_token = match format {
             AccessTokenFormat::Jwt => {
                 let key = ctx.keys.signer(ctx.realm.access_token_alg).ok_or_else(|| {
                     OAuthError::ServerError(format!(
@@ -123,6 +199,9 @@ impl Provider {
                     grant_id: g.grant.as_ref().map(|(id, _)| id.to_string()),
                     organization: g.org.claim,
                     org_id: g.org.org_id.map(|o| o.to_string()),
+                    act: g.act,
+                    may_act,
+                    lineage: g.lineage,
                 };
                 jws::sign(key, TYP, &claims)
             }
@@ -147,6 +226,8 @@ impl Provider {
                             .as_ref()
                             .and_then(|c| serde_json::to_string(c).ok()),
                         org_id: g.org.org_id,
+                        act: g.act.as_ref().and_then(|a| serde_json::to_string(a).ok()),
+                        lineage: g.lineage,
                         issued_at: now,
                         expires_at: exp,
                     })
@@ -156,6 +237,7 @@ impl Provider {
         };
         Ok(IssuedToken {
             access_token,
+            jti: jti_out,
             expires_in: lifetime,
             scope: g.scope,
         })
@@ -174,9 +256,12 @@ impl Provider {
             let Ok(c) = jws::verify::<AccessClaims>(&ctx.keys, TYP, token) else {
                 return Ok(None);
             };
+            let mut jtis: Vec<&str> = c.lineage.iter().map(String::as_str).collect();
+            jtis.push(&c.jti);
             if c.iss != ctx.issuer
                 || c.exp <= now.0
-                || self.store().is_jti_revoked(ctx.realm.id, &c.jti).await?
+                || jtis.len() > MAX_LINEAGE + 1
+                || self.store().any_jti_revoked(ctx.realm.id, &jtis).await?
             {
                 return Ok(None);
             }
@@ -192,7 +277,11 @@ impl Provider {
             else {
                 return Ok(None);
             };
-            if t.expires_at <= now {
+            let lineage: Vec<&str> = t.lineage.iter().map(String::as_str).collect();
+            if t.expires_at <= now
+                || (!lineage.is_empty()
+                    && self.store().any_jti_revoked(ctx.realm.id, &lineage).await?)
+            {
                 return Ok(None);
             }
             AccessClaims {
@@ -213,6 +302,9 @@ impl Provider {
                     .as_deref()
                     .and_then(|c| serde_json::from_str(c).ok()),
                 org_id: t.org_id.map(|o| o.to_string()),
+                act: t.act.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+                may_act: None,
+                lineage: t.lineage,
             }
         };
         if !self.issuing_client_is_active(ctx, &claims).await?
@@ -277,11 +369,12 @@ impl Provider {
         token: &str,
         claims: &AccessClaims,
     ) -> Result<(), OAuthError> {
-        if looks_like_jws(token) {
-            self.store()
-                .revoke_jti(ctx.realm.id, &claims.jti, UnixTime(claims.exp))
-                .await?;
-        } else {
+        // The jti is listed for opaque tokens too: tokens exchanged from this one name it
+        // in their lineage and die with it.
+        self.store()
+            .revoke_jti(ctx.realm.id, &claims.jti, UnixTime(claims.exp))
+            .await?;
+        if !looks_like_jws(token) {
             self.store()
                 .delete_opaque_token(ctx.realm.id, &sha256(token.as_bytes()))
                 .await?;

@@ -92,6 +92,11 @@ fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
     if let Some(p) = &s.password_params {
         p.validate()?;
     }
+    if !(1..=10).contains(&s.max_delegation_depth) {
+        return Err(OAuthError::invalid_request(
+            "max_delegation_depth must be within 1..=10",
+        ));
+    }
     Ok(())
 }
 
@@ -188,6 +193,7 @@ impl Provider {
             password_params: settings.password_params,
             lifetimes: settings.lifetimes,
             organizations_enabled: settings.organizations_enabled,
+            max_delegation_depth: settings.max_delegation_depth,
             created_at: now,
         };
         self.store()
@@ -348,6 +354,9 @@ impl Provider {
                 "a public client cannot become confidential; create a new client",
             ));
         }
+        // The exchange policy has its own endpoint; a client update keeps it.
+        let mut c = c;
+        c.exchange = old.exchange.clone();
         let client = self
             .store()
             .update_client(realm_id, id, &c)
@@ -455,6 +464,7 @@ impl Provider {
                 access_token_format: AccessTokenFormat::Jwt,
                 oidc: Default::default(),
                 org: Default::default(),
+                exchange: None,
             })
         };
         use GrantType::*;

@@ -40,6 +40,7 @@ fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> NewClient {
         access_token_format: format,
         oidc: Default::default(),
         org: Default::default(),
+        exchange: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Token introspection (RFC 7662), for authenticated confidential clients of the realm.
 
-use crate::access_token::{AccessClaims, Audience};
+use crate::access_token::{AccessClaims, Actor, Audience};
 use crate::client_auth::{Accept, BasicCredentials};
 use crate::orgs::OrgClaim;
 use crate::{OAuthError, Params, Provider};
@@ -31,6 +31,11 @@ pub struct ActiveClaims {
     pub organization: Option<OrgClaim>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
+    /// Exchanged tokens: who acts for `sub` (RFC 8693 §4.1), and who may (§4.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub may_act: Option<Actor>,
 }
 
 impl From<AccessClaims> for ActiveClaims {
@@ -48,6 +53,8 @@ impl From<AccessClaims> for ActiveClaims {
             roles: c.roles,
             organization: c.organization,
             org_id: c.org_id,
+            act: c.act,
+            may_act: c.may_act,
         }
     }
 }

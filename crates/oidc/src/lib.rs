@@ -4,6 +4,7 @@
 
 pub mod access_token;
 pub mod admin;
+pub mod admin_exchange;
 pub mod admin_orgs;
 pub mod admin_users;
 pub mod authorize;
@@ -11,6 +12,7 @@ pub mod client_auth;
 pub mod crypto;
 pub mod discovery;
 mod error;
+pub mod exchange;
 pub mod flow;
 pub mod id_token;
 pub mod introspect;
@@ -85,6 +87,7 @@ pub struct Provider {
     logins: passwords::LoginLimiter,
     /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
     http: reqwest::Client,
+    exchange_log: exchange::ExchangeLog,
 }
 
 impl Provider {
@@ -106,6 +109,7 @@ impl Provider {
             ),
             logins: passwords::LoginLimiter::new(config.login.limits),
             http: logout::outbound_client(),
+            exchange_log: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)

@@ -39,6 +39,14 @@ fn to_domain(m: client::Model) -> StoreResult<Client> {
             bound_to: m.org_id.map(OrgId),
             claim_format: OrgClaimFormat::parse(&m.org_claim_format)?,
         },
+        exchange: m
+            .exchange_policy
+            .as_deref()
+            .map(|p| {
+                serde_json::from_str(p)
+                    .map_err(|e| tessera_domain::DomainError::new("exchange_policy", e.to_string()))
+            })
+            .transpose()?,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -75,6 +83,11 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
         .map(|u| u.as_str().to_owned()));
     m.org_id = Set(c.org.bound_to.map(|o| o.0));
     m.org_claim_format = Set(c.org.claim_format.as_str().to_owned());
+    // Serializing plain data cannot fail.
+    m.exchange_policy = Set(c
+        .exchange
+        .as_ref()
+        .and_then(|p| serde_json::to_string(p).ok()));
 }
 
 impl Store {
@@ -159,6 +172,18 @@ impl Store {
         to_domain(m.update(&self.db).await?)
     }
 
+    /// Sets or removes a client's token exchange policy.
+    pub async fn set_client_exchange_policy(
+        &self,
+        realm: RealmId,
+        id: ClientUuid,
+        policy: Option<&tessera_domain::ExchangePolicy>,
+    ) -> StoreResult<Client> {
+        let mut m = self.client_row(realm, id).await?.into_active_model();
+        m.exchange_policy = Set(policy.and_then(|p| serde_json::to_string(p).ok()));
+        to_domain(m.update(&self.db).await?)
+    }
+
     pub async fn set_client_secret_hash(
         &self,
         realm: RealmId,
@@ -205,6 +230,7 @@ pub(crate) mod tests {
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
             org: Default::default(),
+            exchange: None,
         }
     }
 

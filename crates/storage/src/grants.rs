@@ -347,6 +347,24 @@ impl Store {
             .transpose()
     }
 
+    /// A refresh token that is neither rotated nor expired, of a live grant (token
+    /// exchange reads it without spending it).
+    pub async fn find_live_refresh_token(
+        &self,
+        realm: RealmId,
+        hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<RefreshToken>> {
+        rt::Entity::find_by_id((realm.0, hash.to_vec()))
+            .filter(rt::Column::RotatedAt.is_null())
+            .filter(rt::Column::ExpiresAt.gt(now.0))
+            .filter(rt::Column::GrantId.in_subquery(live_grants(realm, now)))
+            .one(&self.db)
+            .await?
+            .map(refresh_of)
+            .transpose()
+    }
+
     pub async fn find_consent(
         &self,
         realm: RealmId,

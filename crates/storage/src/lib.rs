@@ -5,6 +5,7 @@
 
 mod clients;
 mod entity;
+mod exchanges;
 mod grants;
 mod keys;
 mod orgs;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use tessera_domain::DomainError;
 use thiserror::Error;
 
+pub use exchanges::ExchangeFilter;
 pub use tessera_domain::RealmId;
 
 #[derive(Debug, Error)]
@@ -176,6 +178,7 @@ pub(crate) mod test_util {
             password_params: None,
             lifetimes: Default::default(),
             organizations_enabled: true,
+            max_delegation_depth: 3,
             created_at: UnixTime(1),
         }
     }

@@ -28,6 +28,7 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
             refresh_max_secs: m.refresh_max_secs,
         },
         organizations_enabled: m.organizations_enabled,
+        max_delegation_depth: m.max_delegation_depth,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -58,6 +59,7 @@ impl Store {
             refresh_idle_secs: Set(realm.lifetimes.refresh_idle_secs),
             refresh_max_secs: Set(realm.lifetimes.refresh_max_secs),
             organizations_enabled: Set(realm.organizations_enabled),
+            max_delegation_depth: Set(realm.max_delegation_depth),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -107,6 +109,7 @@ impl Store {
         m.refresh_idle_secs = Set(s.lifetimes.refresh_idle_secs);
         m.refresh_max_secs = Set(s.lifetimes.refresh_max_secs);
         m.organizations_enabled = Set(s.organizations_enabled);
+        m.max_delegation_depth = Set(s.max_delegation_depth);
         to_domain(m.update(&self.db).await?)
     }
 

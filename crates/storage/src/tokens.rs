@@ -1,7 +1,7 @@
 use crate::entity::{opaque_token, revoked_token};
 use crate::{Store, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use tessera_domain::{
     ClientId, ClientUuid, GrantId, OpaqueToken, OrgId, RealmId, ScopeSet, UnixTime,
 };
@@ -21,6 +21,10 @@ fn to_domain(m: opaque_token::Model) -> StoreResult<OpaqueToken> {
         sid: m.sid,
         org_claim: m.org_claim,
         org_id: m.org_id.map(OrgId),
+        act: m.act,
+        lineage: split_list(m.lineage.as_deref().unwrap_or_default(), |s| {
+            Ok(s.to_owned())
+        })?,
         issued_at: UnixTime(m.issued_at),
         expires_at: UnixTime(m.expires_at),
     })
@@ -42,6 +46,8 @@ impl Store {
             sid: Set(t.sid.clone()),
             org_claim: Set(t.org_claim.clone()),
             org_id: Set(t.org_id.map(|o| o.0)),
+            act: Set(t.act.clone()),
+            lineage: Set((!t.lineage.is_empty()).then(|| join_list(&t.lineage))),
             issued_at: Set(t.issued_at.0),
             expires_at: Set(t.expires_at.0),
         })
@@ -103,6 +109,23 @@ impl Store {
             .is_some())
     }
 
+    /// Whether any of `jtis` is revoked: a token and its exchange ancestors in one lookup,
+    /// so revoking a token deactivates everything exchanged from it without a cascade.
+    pub async fn any_jti_revoked(&self, realm: RealmId, jtis: &[&str]) -> StoreResult<bool> {
+        if let [one] = jtis {
+            return self.is_jti_revoked(realm, one).await;
+        }
+        let found: Option<String> = revoked_token::Entity::find()
+            .filter(revoked_token::Column::RealmId.eq(realm.0))
+            .filter(revoked_token::Column::Jti.is_in(jtis.iter().copied()))
+            .select_only()
+            .column(revoked_token::Column::Jti)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// Drops revocation entries and opaque tokens that have expired; returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
@@ -153,6 +176,8 @@ mod tests {
             sid: None,
             org_claim: Some(r#"{"acme":{"id":"x"}}"#.into()),
             org_id: Some(tessera_domain::OrgId::new_v7()),
+            act: Some(r#"{"sub":"a"}"#.into()),
+            lineage: vec!["p1".into(), "p2".into()],
             issued_at: UnixTime(1),
             expires_at: UnixTime(100),
         };

@@ -156,6 +156,7 @@ mod tests {
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
             org: Default::default(),
+            exchange: None,
             created_at: UnixTime(0),
         }
     }

@@ -23,20 +23,16 @@ pub(super) async fn exchange(
     } else {
         crate::orgs::without_org_scopes(&scope)
     };
-    p.issue_access_token(
-        ctx,
-        TokenGrant {
-            client,
-            // The client's server-assigned UUID: never equal to a user's `sub` (RFC 9700 §4.15).
-            subject: client.id.to_string(),
-            scope,
-            audience: vec![ctx.issuer.clone()],
-            roles: client.roles.clone(),
-            grant: None,
-            org,
-        },
-    )
-    .await
+    let mut g = TokenGrant::new(
+        client,
+        // The client's server-assigned UUID: never equal to a user's `sub` (RFC 9700 §4.15).
+        client.id.to_string(),
+        scope,
+        vec![ctx.issuer.clone()],
+    );
+    g.roles = client.roles.clone();
+    g.org = org;
+    p.issue_access_token(ctx, g).await
 }
 
 /// The requested scope must be a subset of the client's; without `scope`, the client's
@@ -76,6 +72,7 @@ mod tests {
             access_token_format: AccessTokenFormat::Jwt,
             oidc: Default::default(),
             org: Default::default(),
+            exchange: None,
             created_at: UnixTime(0),
         }
     }

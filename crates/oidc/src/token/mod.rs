@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 mod refresh_token;
+mod token_exchange;
 mod user_tokens;
 
 use crate::client_auth::{Accept, BasicCredentials};
@@ -22,11 +23,13 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1, token exchange only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
-/// Parameters that may legitimately repeat at the token endpoint (none yet; RFC 8693
-/// `audience`/`resource` will).
-pub const REPEATABLE: &[&str] = &[];
+/// Parameters that may legitimately repeat at the token endpoint (RFC 8693 §2.1).
+pub const REPEATABLE: &[&str] = &["audience", "resource"];
 
 pub(crate) fn invalid_grant(d: &'static str) -> OAuthError {
     OAuthError::InvalidGrant(d.into())
@@ -85,15 +88,14 @@ impl Provider {
                     scope: (!issued.scope.is_empty()).then(|| issued.scope.to_string()),
                     refresh_token: None,
                     id_token: None,
+                    issued_token_type: None,
                 })
             }
             GrantType::AuthorizationCode => {
                 authorization_code::exchange(self, &ctx, &client, params).await
             }
             GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
-            GrantType::TokenExchange => Err(OAuthError::UnsupportedGrantType(
-                "grant type not supported yet".into(),
-            )),
+            GrantType::TokenExchange => token_exchange::exchange(self, &ctx, &client, params).await,
         }
     }
 }

@@ -34,20 +34,15 @@ pub(super) async fn issue_user_tokens(
     } else {
         without_org_scopes(&t.scope)
     };
-    let issued = p
-        .issue_access_token(
-            ctx,
-            TokenGrant {
-                client,
-                subject: user.id.to_string(),
-                scope: scope.clone(),
-                audience: vec![ctx.issuer.clone()],
-                roles: vec![],
-                grant: Some((grant.id, grant.sid.clone())),
-                org: org.clone(),
-            },
-        )
-        .await?;
+    let mut g = TokenGrant::new(
+        client,
+        user.id.to_string(),
+        scope.clone(),
+        vec![ctx.issuer.clone()],
+    );
+    g.grant = Some((grant.id, grant.sid.clone()));
+    g.org = org.clone();
+    let issued = p.issue_access_token(ctx, g).await?;
     let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
         let token = random_token();
         let idle_end = now.plus_secs(if grant.offline {
@@ -100,5 +95,6 @@ pub(super) async fn issue_user_tokens(
         scope: (!scope.is_empty()).then(|| scope.to_string()),
         refresh_token,
         id_token,
+        issued_token_type: None,
     })
 }

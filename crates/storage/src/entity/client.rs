@@ -22,6 +22,8 @@ pub struct Model {
     pub backchannel_logout_uri: Option<String>,
     pub org_id: Option<Uuid>,
     pub org_claim_format: String,
+    /// JSON `ExchangePolicy`; NULL: no token exchange.
+    pub exchange_policy: Option<String>,
     pub created_at: i64,
 }
 

@@ -18,6 +18,9 @@ pub struct Model {
     pub sid: Option<String>,
     pub org_claim: Option<String>,
     pub org_id: Option<Uuid>,
+    pub act: Option<String>,
+    /// Space-separated jtis of the tokens this one was exchanged from.
+    pub lineage: Option<String>,
     pub issued_at: i64,
     pub expires_at: i64,
 }

@@ -17,6 +17,7 @@ pub struct Model {
     pub refresh_idle_secs: i64,
     pub refresh_max_secs: i64,
     pub organizations_enabled: bool,
+    pub max_delegation_depth: i64,
     pub created_at: i64,
 }
 

@@ -196,6 +196,8 @@ impl ClientBody {
                     None => OrgClaimFormat::Map,
                 },
             },
+            // Set through /clients/{id}/exchange-policy.
+            exchange: None,
         };
         Ok((c, self.secret))
     }

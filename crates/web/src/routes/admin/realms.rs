@@ -36,6 +36,8 @@ pub struct RealmRep {
     pub password_params: Option<PasswordParamsRep>,
     /// Organizations and the `organization` scope; off: no organization claim anywhere.
     pub organizations_enabled: bool,
+    /// Longest actor chain a token exchange may build.
+    pub max_delegation_depth: i64,
     pub created_at: i64,
 }
 
@@ -53,6 +55,7 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         refresh_max_secs: r.lifetimes.refresh_max_secs,
         password_params: r.password_params.map(Into::into),
         organizations_enabled: r.organizations_enabled,
+        max_delegation_depth: r.max_delegation_depth,
         created_at: r.created_at.0,
     }
 }
@@ -80,6 +83,8 @@ pub struct RealmSettingsBody {
     pub refresh_max_secs: Option<i64>,
     /// Organizations and the `organization` scope (default true).
     pub organizations_enabled: Option<bool>,
+    /// Longest `act` chain of token exchange, 1 to 10 (default 3).
+    pub max_delegation_depth: Option<i64>,
 }
 
 impl RealmSettingsBody {
@@ -114,6 +119,9 @@ impl RealmSettingsBody {
             organizations_enabled: self
                 .organizations_enabled
                 .unwrap_or(base.organizations_enabled),
+            max_delegation_depth: self
+                .max_delegation_depth
+                .unwrap_or(base.max_delegation_depth),
         })
     }
 }
@@ -180,6 +188,7 @@ pub async fn update(
         password_params: cur.password_params,
         lifetimes: cur.lifetimes,
         organizations_enabled: cur.organizations_enabled,
+        max_delegation_depth: cur.max_delegation_depth,
     };
     let r = state
         .provider
