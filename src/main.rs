@@ -5,14 +5,15 @@ mod org_cmd;
 mod user_cmd;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use tessera::config::{Overrides, Settings};
 use tessera::startup::{Application, open_provider};
 use tessera_domain::{
-    AccessTokenFormat, ClientId, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgSettings,
-    RealmSettings, RedirectUri, ScopeSet, SigningAlg,
+    AccessTokenFormat, ClientId, ExchangePolicy, GrantType, ImpersonationScope, NewClient,
+    OidcSettings, OrgClaimFormat, OrgSettings, RealmSettings, RedirectUri, ScopeSet, SigningAlg,
+    TokenType,
 };
 use tessera_oidc::admin::SeededKind;
 use tessera_oidc::admin_orgs::OrgCaller;
@@ -102,6 +103,72 @@ enum ClientCmd {
         #[arg(long)]
         client_id: String,
     },
+    /// Set (replace) or remove the client's token exchange policy (RFC 8693). The client
+    /// also needs --grant-type urn:ietf:params:oauth:grant-type:token-exchange.
+    ExchangePolicy(Box<ExchangePolicyArgs>),
+}
+
+#[derive(Args)]
+struct ExchangePolicyArgs {
+    #[arg(long)]
+    realm: String,
+    #[arg(long)]
+    client_id: String,
+    /// An audience it may ask for: a client id of the realm or an absolute URI (repeatable;
+    /// its own client id is always allowed).
+    #[arg(long = "audience")]
+    audiences: Vec<String>,
+    /// May present an actor_token (delegation).
+    #[arg(long)]
+    delegate: bool,
+    /// May impersonate any user of the realm (never administrators).
+    #[arg(long, conflicts_with = "impersonate_orgs")]
+    impersonate: bool,
+    /// May impersonate members of this organization (alias or id; repeatable).
+    #[arg(long = "impersonate-org")]
+    impersonate_orgs: Vec<String>,
+    /// Longest lifetime of an exchanged token, 10 to 86400 seconds (default: the realm's).
+    #[arg(long)]
+    max_lifetime: Option<i64>,
+    /// A scope exchanged tokens may carry at most (repeatable; none: no ceiling beyond the
+    /// subject token's).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// A subject token type it may present (repeatable; default access_token).
+    #[arg(long = "subject-type", value_enum)]
+    subject_types: Vec<SubjectType>,
+    /// May ask for refresh tokens.
+    #[arg(long)]
+    refresh_tokens: bool,
+    /// Access tokens issued to this client name this client id in `may_act`.
+    #[arg(long)]
+    may_act: Option<String>,
+    /// Remove the policy: the client may no longer exchange tokens.
+    #[arg(long, conflicts_with_all = [
+        "audiences", "delegate", "impersonate", "impersonate_orgs", "max_lifetime", "scopes",
+        "subject_types", "refresh_tokens", "may_act",
+    ])]
+    remove: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SubjectType {
+    #[value(name = "access_token")]
+    Access,
+    #[value(name = "refresh_token")]
+    Refresh,
+    #[value(name = "impersonation_token")]
+    Impersonation,
+}
+
+impl From<SubjectType> for TokenType {
+    fn from(t: SubjectType) -> Self {
+        match t {
+            SubjectType::Access => TokenType::AccessToken,
+            SubjectType::Refresh => TokenType::RefreshToken,
+            SubjectType::Impersonation => TokenType::Impersonation,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -342,6 +409,7 @@ async fn main() -> anyhow::Result<()> {
                     p.delete_client(&realm, c.id).await?;
                     writeln!(out, "deleted client {client_id}")?;
                 }
+                ClientCmd::ExchangePolicy(a) => exchange_policy(&p, *a, &mut out).await?,
             }
         }
         Command::User(cmd) => {
@@ -414,4 +482,101 @@ fn print_seeded(
         )?;
     }
     out.flush()
+}
+
+/// `access_token` for `urn:ietf:params:oauth:token-type:access_token`.
+fn short_type(t: &TokenType) -> &str {
+    t.as_str().rsplit(':').next().unwrap_or(t.as_str())
+}
+
+async fn exchange_policy(
+    p: &tessera_oidc::Provider,
+    a: ExchangePolicyArgs,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if a.remove {
+        p.set_exchange_policy(&a.realm, &a.client_id, None).await?;
+        writeln!(
+            out,
+            "removed the exchange policy of client {} in realm {}",
+            a.client_id, a.realm
+        )?;
+        return Ok(());
+    }
+    let impersonate = if a.impersonate {
+        ImpersonationScope::AllUsers
+    } else if a.impersonate_orgs.is_empty() {
+        ImpersonationScope::Nobody
+    } else {
+        let mut orgs = Vec::with_capacity(a.impersonate_orgs.len());
+        for o in &a.impersonate_orgs {
+            orgs.push(p.get_org(&a.realm, o, &OrgCaller::RealmAdmin).await?.0.id);
+        }
+        ImpersonationScope::Organizations(orgs)
+    };
+    let mut subject_token_types: Vec<TokenType> = vec![];
+    for t in a.subject_types.iter().map(|&t| TokenType::from(t)) {
+        if !subject_token_types.contains(&t) {
+            subject_token_types.push(t);
+        }
+    }
+    let policy = ExchangePolicy {
+        subject_token_types: if subject_token_types.is_empty() {
+            ExchangePolicy::default().subject_token_types
+        } else {
+            subject_token_types
+        },
+        audiences: a.audiences,
+        delegate: a.delegate,
+        impersonate,
+        scope_ceiling: (!a.scopes.is_empty()).then_some(a.scopes),
+        max_lifetime_secs: a.max_lifetime,
+        refresh_tokens: a.refresh_tokens,
+        may_act: a.may_act,
+    };
+    let client = p
+        .set_exchange_policy(&a.realm, &a.client_id, Some(policy.clone()))
+        .await?;
+    let types: Vec<_> = policy.subject_token_types.iter().map(short_type).collect();
+    let impersonate = match &policy.impersonate {
+        ImpersonationScope::Nobody => "nobody".to_owned(),
+        ImpersonationScope::AllUsers => "all users".to_owned(),
+        ImpersonationScope::Organizations(_) => {
+            format!("members of {}", a.impersonate_orgs.join(","))
+        }
+    };
+    let or_none = |v: &[String]| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(",")
+        }
+    };
+    writeln!(
+        out,
+        "exchange policy of client {} in realm {}: subject types {}; audiences {}; delegate {}; impersonate {}; scope ceiling {}; max lifetime {}; refresh tokens {}; may_act {}",
+        a.client_id,
+        a.realm,
+        types.join(","),
+        or_none(&policy.audiences),
+        if policy.delegate { "yes" } else { "no" },
+        impersonate,
+        policy
+            .scope_ceiling
+            .as_deref()
+            .map_or_else(|| "none".to_owned(), |s| s.join(" ")),
+        policy
+            .max_lifetime_secs
+            .map_or_else(|| "realm default".to_owned(), |s| format!("{s}s")),
+        if policy.refresh_tokens { "yes" } else { "no" },
+        policy.may_act.as_deref().unwrap_or("-"),
+    )?;
+    if !client.allows_grant(GrantType::TokenExchange) {
+        writeln!(
+            out,
+            "note: the client lacks the grant type {}: it cannot exchange yet",
+            GrantType::TokenExchange.as_str()
+        )?;
+    }
+    Ok(())
 }

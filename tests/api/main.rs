@@ -7,6 +7,7 @@ mod admin;
 mod bcp;
 mod browser_isolation;
 mod discovery;
+mod exchange;
 mod hostile_input;
 mod isolation;
 mod log_scrubbing;

@@ -491,13 +491,20 @@ impl Provider {
             ),
             (
                 "demo",
-                client(
-                    "demo-app",
-                    vec![AuthorizationCode, RefreshToken, ClientCredentials],
-                    "openid profile email offline_access api:read organization",
-                    vec![],
-                    Some("http://127.0.0.1:9999/cb"),
-                )?,
+                NewClient {
+                    // It may trade its users' tokens for tokens to demo-service (RFC 8693).
+                    exchange: Some(tessera_domain::ExchangePolicy {
+                        audiences: vec!["demo-service".into()],
+                        ..Default::default()
+                    }),
+                    ..client(
+                        "demo-app",
+                        vec![AuthorizationCode, RefreshToken, ClientCredentials, TokenExchange],
+                        "openid profile email offline_access api:read organization",
+                        vec![],
+                        Some("http://127.0.0.1:9999/cb"),
+                    )?
+                },
             ),
         ];
         self.create_realm(MASTER_REALM, RealmSettings::default())

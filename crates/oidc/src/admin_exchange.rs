@@ -9,7 +9,7 @@ use serde::Serialize;
 use tessera_domain::{
     Client, ClientId, ExchangePolicy, ExchangeRecord, ImpersonationToken, UnixTime, UserId,
 };
-use tessera_storage::ExchangeFilter;
+pub use tessera_storage::ExchangeFilter;
 
 /// The answer of the dry run: what the token endpoint would do, and why.
 #[derive(Debug, Serialize)]

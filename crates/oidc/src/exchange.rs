@@ -127,6 +127,8 @@ struct Subject {
     org_id: Option<OrgId>,
     /// Ancestors' jtis, then this token's id: the issued token's lineage.
     lineage: Vec<String>,
+    /// Why an administrator impersonates (goes to the exchange log).
+    reason: Option<String>,
 }
 
 /// What an exchange will issue, and why it is allowed.
@@ -157,6 +159,8 @@ pub struct Plan {
     requested: TokenType,
     #[serde(skip)]
     scope_set: ScopeSet,
+    /// The impersonation's stated reason, for the log.
+    pub reason: Option<String>,
 }
 
 /// The exchange log, written in batches: an exchange only appends to memory; the batch
@@ -315,6 +319,7 @@ impl Provider {
                     may_act: None,
                     org_id: t.org.and_then(OrgSelection::single),
                     lineage: vec![format!("grant:{}", grant.id)],
+                    reason: None,
                 })
             }
             TokenType::Impersonation => {
@@ -343,8 +348,8 @@ impl Provider {
                     return Err(OAuthError::invalid_request(why));
                 }
                 reasons.push(format!(
-                    "subject: impersonation of user {} by {} ({})",
-                    user.id, t.admin_sub, t.reason
+                    "subject: impersonation of user {} by {}",
+                    user.id, t.admin_sub
                 ));
                 Ok(Subject {
                     sub: user.id.to_string(),
@@ -363,6 +368,7 @@ impl Provider {
                     may_act: None,
                     org_id: None,
                     lineage: vec![format!("impersonation:{}", hex(&hash[..8]))],
+                    reason: Some(t.reason),
                 })
             }
             TokenType::Jwt | TokenType::IdToken => {
@@ -581,6 +587,7 @@ impl Provider {
             org,
             requested: req.requested,
             scope_set: scope,
+            reason: subject.reason,
         })
     }
 
@@ -637,12 +644,12 @@ impl Provider {
         let now = self.clock().now();
         let parent = plan.lineage.last().cloned().unwrap_or_default();
         let actors = actor_subs(plan.act.as_ref());
-        let (token, child, expires_in, refresh) = if plan.requested == TokenType::RefreshToken {
+        let (token, child, expires_in) = if plan.requested == TokenType::RefreshToken {
             let user = plan.user.ok_or_else(|| bad("no user"))?;
             let (grant, rt) = self
                 .exchange_refresh_grant(ctx, client, user, &plan)
                 .await?;
-            (rt, format!("grant:{grant}"), plan.exp - now.0, true)
+            (rt, format!("grant:{grant}"), plan.exp - now.0)
         } else {
             let mut g = TokenGrant::new(
                 client,
@@ -657,7 +664,7 @@ impl Provider {
             g.not_after = Some(UnixTime(plan.exp));
             g.force_jwt = plan.requested == TokenType::Jwt;
             let issued = self.issue_access_token(ctx, g).await?;
-            (issued.access_token, issued.jti, issued.expires_in, false)
+            (issued.access_token, issued.jti, issued.expires_in)
         };
         let record = ExchangeRecord {
             realm_id: ctx.realm.id,
@@ -666,7 +673,7 @@ impl Provider {
             subject: plan.sub.clone(),
             actors,
             client_id: client.client_id.to_string(),
-            reason: None,
+            reason: plan.reason.clone(),
             created_at: now,
             expires_at: UnixTime(plan.exp),
         };
@@ -681,12 +688,6 @@ impl Provider {
             refresh_token: None,
             id_token: None,
             issued_token_type: Some(plan.issued_token_type),
-        })
-        .map(|mut r| {
-            if refresh {
-                r.expires_in = r.expires_in.max(0);
-            }
-            r
         })
     }
 }
@@ -733,5 +734,6 @@ fn subject_of(c: AccessClaims) -> Subject {
             .and_then(|o| uuid::Uuid::parse_str(&o).ok())
             .map(OrgId),
         lineage,
+        reason: None,
     }
 }

@@ -1,3 +1,4 @@
+use super::exchange::ExchangePolicyBody;
 use super::{Admin, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
@@ -48,6 +49,10 @@ pub struct ClientRep {
     pub organization_id: Option<String>,
     /// map (Keycloak's shape, default) or list (aliases only).
     pub organization_claim: String,
+    /// What the client may do with the token-exchange grant; absent: it may not exchange.
+    /// Set through `/clients/{id}/exchange-policy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange_policy: Option<ExchangePolicyBody>,
     pub created_at: i64,
     /// Shown once, when the server generated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +94,7 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
             .map(|u| u.as_str().to_owned()),
         organization_id: c.org.bound_to.map(|o| o.to_string()),
         organization_claim: c.org.claim_format.as_str().to_owned(),
+        exchange_policy: c.exchange.map(Into::into),
         created_at: c.created_at.0,
         secret,
     }
@@ -203,7 +209,7 @@ impl ClientBody {
     }
 }
 
-fn client_uuid(raw: &str) -> Result<ClientUuid, ApiError> {
+pub(super) fn client_uuid(raw: &str) -> Result<ClientUuid, ApiError> {
     Uuid::parse_str(raw)
         .map(ClientUuid)
         .map_err(|_| ApiError(OAuthError::NotFound("client not found".into())))

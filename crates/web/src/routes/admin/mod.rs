@@ -5,6 +5,7 @@
 //! at `/admin/docs/`.
 
 mod clients;
+mod exchange;
 mod orgs;
 mod realms;
 mod users;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 use tessera_oidc::OAuthError;
+use tessera_oidc::admin::AdminPrincipal;
 use tessera_oidc::admin_orgs::OrgCaller;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
@@ -44,7 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(realms::configure)
             .configure(clients::configure)
             .configure(users::configure)
-            .configure(orgs::configure),
+            .configure(orgs::configure)
+            .configure(exchange::configure),
     );
 }
 
@@ -72,6 +75,28 @@ impl FromRequest for Admin {
                 .authorize_realm_admin(req.match_info().get("realm"), token)
                 .await?;
             Ok(Admin)
+        })
+    }
+}
+
+/// An [`Admin`] whose principal the handler needs (who minted an impersonation token).
+/// Same refusals as [`Admin`]: 403 for a user token of the addressed realm, else 401.
+pub struct AdminCaller(pub AdminPrincipal);
+
+impl FromRequest for AdminCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req);
+            let token = bearer_token(&req)?;
+            state
+                .provider
+                .authorize_realm_admin(req.match_info().get("realm"), token)
+                .await?;
+            Ok(AdminCaller(state.provider.authorize_admin(token).await?))
         })
     }
 }
@@ -159,7 +184,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Realms, clients, users and organizations. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations and role list also accept an access token of the organization's realm whose user holds the organization role `admin`."),
+    info(title = "Tessera admin API", description = "Realms, clients, users, organizations and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations and role list also accept an access token of the organization's realm whose user holds the organization role `admin`."),
     paths(
         realms::list, realms::create, realms::get, realms::update, realms::delete,
         realms::list_keys, realms::rotate_keys,
@@ -171,6 +196,8 @@ impl Modify for BearerAuth {
         orgs::list_org_roles, orgs::list_roles, orgs::create_role, orgs::delete_role,
         orgs::list_invitations, orgs::create_invitation, orgs::resend_invitation, orgs::revoke_invitation,
         orgs::user_orgs,
+        exchange::get_policy, exchange::put_policy, exchange::delete_policy,
+        exchange::mint_impersonation_token, exchange::evaluate, exchange::list_exchanges,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),

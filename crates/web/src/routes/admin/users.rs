@@ -160,7 +160,7 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
+pub(super) fn user_id(raw: &str) -> Result<UserId, ApiError> {
     Uuid::parse_str(raw)
         .map(UserId)
         .map_err(|_| ApiError(OAuthError::NotFound("user not found".into())))
