@@ -499,7 +499,12 @@ impl Provider {
                     }),
                     ..client(
                         "demo-app",
-                        vec![AuthorizationCode, RefreshToken, ClientCredentials, TokenExchange],
+                        vec![
+                            AuthorizationCode,
+                            RefreshToken,
+                            ClientCredentials,
+                            TokenExchange,
+                        ],
                         "openid profile email offline_access api:read organization",
                         vec![],
                         Some("http://127.0.0.1:9999/cb"),
