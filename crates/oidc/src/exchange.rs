@@ -737,3 +737,107 @@ fn subject_of(c: AccessClaims) -> Subject {
         reason: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        Params::from_pairs(
+            pairs
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+        )
+    }
+
+    const AT: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+    #[test]
+    fn subject_token_and_type_are_required_and_actor_parameters_come_in_pairs() {
+        let code = |p: &[(&str, &str)]| ExchangeRequest::parse(&params(p)).unwrap_err().code();
+        assert_eq!(code(&[("subject_token_type", AT)]), "invalid_request");
+        assert_eq!(code(&[("subject_token", "t")]), "invalid_request");
+        assert_eq!(
+            code(&[
+                ("subject_token", "t"),
+                ("subject_token_type", AT),
+                ("actor_token", "a")
+            ]),
+            "invalid_request"
+        );
+        assert_eq!(
+            code(&[
+                ("subject_token", "t"),
+                ("subject_token_type", AT),
+                ("actor_token_type", AT)
+            ]),
+            "invalid_request"
+        );
+        assert_eq!(
+            code(&[("subject_token", "t"), ("subject_token_type", "urn:x")]),
+            "invalid_request"
+        );
+        assert_eq!(
+            code(&[
+                ("subject_token", "t"),
+                ("subject_token_type", AT),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:id_token"
+                ),
+            ]),
+            "invalid_request"
+        );
+        assert_eq!(
+            code(&[
+                ("subject_token", "t"),
+                ("subject_token_type", AT),
+                ("resource", "relative/path")
+            ]),
+            "invalid_target"
+        );
+        assert_eq!(
+            code(&[
+                ("subject_token", "t"),
+                ("subject_token_type", AT),
+                ("scope", "a  b")
+            ]),
+            "invalid_scope"
+        );
+    }
+
+    #[test]
+    fn audiences_and_resources_repeat_and_the_default_is_an_access_token() {
+        let r = ExchangeRequest::parse(&params(&[
+            ("subject_token", "t"),
+            ("subject_token_type", AT),
+            ("audience", "a"),
+            ("audience", "b"),
+            ("resource", "https://r.example/"),
+        ]))
+        .unwrap();
+        assert_eq!(r.audiences, ["a", "b"]);
+        assert_eq!(r.resources, ["https://r.example/"]);
+        assert_eq!(r.requested, TokenType::AccessToken);
+        assert!(r.actor.is_none());
+    }
+
+    #[test]
+    fn actor_chains_count_their_depth_and_list_outermost_first() {
+        let inner = Actor {
+            sub: "svc".into(),
+            client_id: Some("svc".into()),
+            act: None,
+        };
+        let outer = Actor {
+            sub: "svc2".into(),
+            client_id: None,
+            act: Some(Box::new(inner)),
+        };
+        assert_eq!(outer.depth(), 2);
+        assert_eq!(actor_subs(Some(&outer)), ["svc2", "svc"]);
+        assert_eq!(token_type_of(TokenType::AccessToken), "Bearer");
+        assert_eq!(token_type_of(TokenType::Jwt), "N_A");
+    }
+}
