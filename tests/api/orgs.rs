@@ -1216,3 +1216,40 @@ async fn org_11_registration_without_a_valid_invitation_or_into_a_disabled_organ
         "no account was created"
     );
 }
+
+#[tokio::test]
+async fn an_organization_star_token_too_big_for_16_kib_is_still_accepted_by_our_own_endpoints() {
+    let app = spawn_app().await;
+    let fx = setup(&app, "org-big").await;
+    let admin = app.admin_token().await;
+    let base = app.url(&format!("/admin/realms/{}/organizations", fx.realm));
+    for i in 0..170 {
+        let res = app
+            .http
+            .post(&base)
+            .bearer_auth(&admin)
+            .json(&json!({ "alias": format!("org-{i:03}"), "name": format!("Organization number {i}") }))
+            .send()
+            .await
+            .unwrap();
+        let org = s(&res.json::<Value>().await.unwrap(), "id");
+        let res = app
+            .http
+            .post(format!("{base}/{org}/members"))
+            .bearer_auth(&admin)
+            .json(&json!({ "user_id": fx.carol, "roles": ["admin", "billing"] }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+    let t = tokens(&app, &fx, "openid organization:*", "carol", &[]).await;
+    let at = s(&t, "access_token");
+    assert!(at.len() > 16 * 1024, "{} bytes", at.len());
+    assert_eq!(claims(&at)["organization"].as_object().unwrap().len(), 170);
+    let res = userinfo(&app, &fx.realm, &at).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(introspect(&app, &fx, &at).await["active"], json!(true));
+    let res = fx.rp.refresh(&app, &s(&t, "refresh_token"), None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -8,8 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// Largest compact JWS we try to parse; anything bigger is not ours.
-pub const MAX_JWS_LEN: usize = 16 * 1024;
+/// Largest compact JWS we try to parse; anything bigger is not ours. An access token with
+/// `organization:*` for a user in 1,000 organizations is about 105 KB, and must still pass
+/// through a bearer header (actix reads request heads of up to 128 KiB) and a form body.
+pub const MAX_JWS_LEN: usize = 120 * 1024;
 
 #[derive(Serialize)]
 struct HeaderOut<'a> {

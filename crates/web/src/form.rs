@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use tessera_oidc::client_auth::{BasicCredentials, parse_basic};
 use tessera_oidc::{OAuthError, Params};
 
-/// Largest form body we read; token requests are far smaller.
-pub const MAX_FORM_BYTES: usize = 16 * 1024;
+/// Largest form body we read: room for one of our largest access tokens (introspection,
+/// revocation, token exchange); other requests are far smaller.
+pub const MAX_FORM_BYTES: usize = 128 * 1024;
 
 /// Reads and parses an `application/x-www-form-urlencoded` body, stopping at the limit.
 pub async fn read_form(
