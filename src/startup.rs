@@ -123,7 +123,7 @@ impl Application {
     }
 
     /// Runs until the server stops, sweeping expired revocations every ten minutes and
-    /// writing the token-exchange log every second (it is batched in memory).
+    /// writing the token-exchange log (batched in memory) when a batch is full or every second.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let provider = self.provider.clone();
         let sweeper = tokio::spawn(async move {
@@ -139,7 +139,11 @@ impl Application {
         let log_writer = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
-                tick.tick().await;
+                // A full batch is written at once, the rest within a second.
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = provider.exchange_log_full() => {}
+                }
                 if let Err(e) = provider.flush_exchange_log().await {
                     tracing::warn!(error = %e, "writing the token-exchange log failed");
                 }

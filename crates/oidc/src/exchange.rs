@@ -163,22 +163,34 @@ pub struct Plan {
     pub reason: Option<String>,
 }
 
-/// The exchange log, written in batches: an exchange only appends to memory; the batch
-/// goes to the database when it is full, every flush tick, and before the log is read.
-/// Revocation does not depend on it: exchanged tokens carry their lineage.
+/// The exchange log, written in batches: an exchange only appends to memory; the writer
+/// task (src/startup.rs) stores a batch when it is full, every second, and before the log
+/// is read. A request never waits for that write, unless the writer has fallen
+/// [`LOG_MAX`] records behind (back-pressure instead of unbounded memory). Revocation does
+/// not depend on the log: exchanged tokens carry their lineage.
 #[derive(Default)]
 pub struct ExchangeLog {
     pending: Mutex<Vec<ExchangeRecord>>,
+    full: tokio::sync::Notify,
 }
 
-/// Records per INSERT.
+/// Records per INSERT (10 bound values each: far below SQLite's 32,766).
 pub const LOG_BATCH: usize = 256;
+/// Records held in memory at most.
+pub const LOG_MAX: usize = 64 * LOG_BATCH;
 
 impl ExchangeLog {
+    /// Appends; returns the records the caller must write itself when the writer lags.
     fn push(&self, r: ExchangeRecord) -> Option<Vec<ExchangeRecord>> {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         p.push(r);
-        (p.len() >= LOG_BATCH).then(|| std::mem::take(&mut *p))
+        if p.len() >= LOG_MAX {
+            return Some(std::mem::take(&mut *p));
+        }
+        if p.len() == LOG_BATCH {
+            self.full.notify_one();
+        }
+        None
     }
     fn take(&self) -> Vec<ExchangeRecord> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
@@ -194,10 +206,21 @@ fn token_type_of(issued: TokenType) -> &'static str {
 }
 
 impl Provider {
-    /// Writes the pending exchange log; run on a timer and before the log is read.
+    /// Writes the pending exchange log, [`LOG_BATCH`] records per INSERT.
     pub async fn flush_exchange_log(&self) -> Result<(), OAuthError> {
-        let batch = self.exchange_log.take();
-        Ok(self.store().insert_exchange_records(&batch).await?)
+        self.write_exchange_records(self.exchange_log.take()).await
+    }
+
+    async fn write_exchange_records(&self, all: Vec<ExchangeRecord>) -> Result<(), OAuthError> {
+        for batch in all.chunks(LOG_BATCH) {
+            self.store().insert_exchange_records(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves when a batch of the exchange log is full (the writer task waits on it).
+    pub async fn exchange_log_full(&self) {
+        self.exchange_log.full.notified().await
     }
 
     /// A user is an administrator when they are a principal of the master realm or hold
@@ -677,8 +700,8 @@ impl Provider {
             created_at: now,
             expires_at: UnixTime(plan.exp),
         };
-        if let Some(batch) = self.exchange_log.push(record) {
-            self.store().insert_exchange_records(&batch).await?;
+        if let Some(backlog) = self.exchange_log.push(record) {
+            self.write_exchange_records(backlog).await?;
         }
         Ok(crate::token::TokenResponse {
             access_token: token,
@@ -839,5 +862,26 @@ mod tests {
         assert_eq!(actor_subs(Some(&outer)), ["svc2", "svc"]);
         assert_eq!(token_type_of(TokenType::AccessToken), "Bearer");
         assert_eq!(token_type_of(TokenType::Jwt), "N_A");
+    }
+
+    #[test]
+    fn the_log_never_makes_a_request_write_until_the_writer_falls_far_behind() {
+        let log = ExchangeLog::default();
+        let rec = || ExchangeRecord {
+            realm_id: tessera_domain::RealmId::new_v7(),
+            parent_jti: "p".into(),
+            child_jti: "c".into(),
+            subject: "s".into(),
+            actors: vec![],
+            client_id: "app".into(),
+            reason: None,
+            created_at: UnixTime(0),
+            expires_at: UnixTime(1),
+        };
+        for _ in 0..LOG_MAX - 1 {
+            assert!(log.push(rec()).is_none());
+        }
+        assert_eq!(log.push(rec()).map(|b| b.len()), Some(LOG_MAX));
+        assert!(log.take().is_empty());
     }
 }
