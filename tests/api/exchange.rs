@@ -1128,3 +1128,48 @@ async fn the_dry_run_explains_without_issuing_or_consuming_and_the_log_records_e
     .await;
     assert_eq!(by_actor["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_opaque_subject_is_exchanged_by_hash_and_revoking_it_ends_its_descendants() {
+    let app = spawn_app().await;
+    let fx = setup(&app, "te-opaque").await;
+    let (uuid, secret) = app
+        .create_client(
+            &fx.realm,
+            json!({
+                "client_id": "opq",
+                "grant_types": ["client_credentials", TE],
+                "scopes": ["api:read"],
+                "access_token_format": "opaque",
+            }),
+        )
+        .await;
+    let secret = secret.unwrap();
+    set_policy(&app, &fx.realm, &uuid, json!({})).await;
+    let subject = s(
+        &app.client_credentials(&fx.realm, "opq", &secret).await,
+        "access_token",
+    );
+    assert_eq!(subject.matches('.').count(), 0, "opaque");
+    let res = fx
+        .exchange_as(
+            &app,
+            "opq",
+            &secret,
+            &[("subject_token", &subject), ("subject_token_type", AT)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let child = s(&res.json().await.unwrap(), "access_token");
+    let active = |t: String| {
+        let (app, realm, secret) = (&app, fx.realm.clone(), secret.clone());
+        async move { app.introspect(&realm, "opq", &secret, &t).await["active"].clone() }
+    };
+    assert_eq!(active(child.clone()).await, json!(true));
+    let res = app
+        .post_basic(&fx.realm, "revoke", "opq", &secret, &[("token", &subject)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(active(subject).await, json!(false));
+    assert_eq!(active(child).await, json!(false));
+}
