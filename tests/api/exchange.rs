@@ -23,17 +23,8 @@ struct Fx {
     app_uuid: String,
 }
 
-async fn admin_ok(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Value {
-    let res = app.admin(method, path, body).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 async fn set_policy(app: &TestApp, realm: &str, uuid: &str, policy: Value) {
-    admin_ok(
-        app,
+    app.admin_ok(
         Method::PUT,
         &format!("/admin/realms/{realm}/clients/{uuid}/exchange-policy"),
         Some(policy),
@@ -92,22 +83,19 @@ async fn setup(app: &TestApp, realm: &str) -> Fx {
     .await;
     let bob = add_user(app, realm, "bob", PW).await;
     let alice = add_user(app, realm, "alice", PW).await;
-    admin_ok(
-        app,
+    app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{realm}/organization-roles"),
         Some(json!({ "name": "admin" })),
     )
     .await;
-    admin_ok(
-        app,
+    app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{realm}/organizations"),
         Some(json!({ "alias": "acme", "name": "Acme" })),
     )
     .await;
-    admin_ok(
-        app,
+    app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{realm}/organizations/acme/members"),
         Some(json!({ "user_id": alice, "roles": ["admin"] })),
@@ -577,13 +565,13 @@ async fn te_10_impersonation_gives_the_user_as_sub_and_the_admin_as_act_once() {
 }
 
 async fn svc_uuid(app: &TestApp, fx: &Fx) -> String {
-    let v = admin_ok(
-        app,
-        Method::GET,
-        &format!("/admin/realms/{}/clients", fx.realm),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{}/clients", fx.realm),
+            None,
+        )
+        .await;
     v["items"]
         .as_array()
         .unwrap()
@@ -694,8 +682,7 @@ async fn te_12_delegation_sets_act_and_a_chain_nests_the_previous_actor_up_to_th
         "svc"
     );
     // The realm allows chains of two here.
-    admin_ok(
-        &app,
+    app.admin_ok(
         Method::PUT,
         &format!("/admin/realms/{}", fx.realm),
         Some(json!({ "max_delegation_depth": 2 })),
@@ -1061,8 +1048,7 @@ async fn the_dry_run_explains_without_issuing_or_consuming_and_the_log_records_e
         let app = &app;
         let realm = fx.realm.clone();
         async move {
-            admin_ok(
-                app,
+            app.admin_ok(
                 Method::POST,
                 &format!("/admin/realms/{realm}/token-exchange/evaluate"),
                 Some(body),
@@ -1102,30 +1088,30 @@ async fn the_dry_run_explains_without_issuing_or_consuming_and_the_log_records_e
         ],
     )
     .await;
-    let log = admin_ok(
-        &app,
-        Method::GET,
-        &format!(
-            "/admin/realms/{}/token-exchanges?subject={}",
-            fx.realm, fx.bob
-        ),
-        None,
-    )
-    .await;
+    let log = app
+        .admin_ok(
+            Method::GET,
+            &format!(
+                "/admin/realms/{}/token-exchanges?subject={}",
+                fx.realm, fx.bob
+            ),
+            None,
+        )
+        .await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{log}");
     assert!(items.iter().all(|i| i["client_id"] == "app"));
-    let by_actor = admin_ok(
-        &app,
-        Method::GET,
-        &format!(
-            "/admin/realms/{}/token-exchanges?actor={}",
-            fx.realm,
-            claims(&svc)["sub"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
+    let by_actor = app
+        .admin_ok(
+            Method::GET,
+            &format!(
+                "/admin/realms/{}/token-exchanges?actor={}",
+                fx.realm,
+                claims(&svc)["sub"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(by_actor["items"].as_array().unwrap().len(), 1);
 }
 

@@ -206,6 +206,20 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// An admin API call that must succeed: its JSON body (`null` when empty).
+    pub async fn admin_ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let res = self.admin(method, path, body).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
     /// Creates a realm through the admin API.
     pub async fn create_realm(&self, name: &str, alg: &str) {
         let res = self

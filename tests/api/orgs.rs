@@ -22,28 +22,19 @@ struct Fx {
     globex: String,
 }
 
-async fn admin_ok(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Value {
-    let res = app.admin(method, path, body).await;
-    let status = res.status();
-    let text = res.text().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
 async fn create_org(app: &TestApp, realm: &str, alias: &str, domains: Value) -> String {
-    let v = admin_ok(
-        app,
-        Method::POST,
-        &format!("/admin/realms/{realm}/organizations"),
-        Some(json!({ "alias": alias, "name": alias.to_uppercase(), "domains": domains })),
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::POST,
+            &format!("/admin/realms/{realm}/organizations"),
+            Some(json!({ "alias": alias, "name": alias.to_uppercase(), "domains": domains })),
+        )
+        .await;
     s(&v, "id")
 }
 
 async fn add_member(app: &TestApp, realm: &str, org: &str, user: &str, roles: &[&str]) {
-    admin_ok(
-        app,
+    app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{realm}/organizations/{org}/members"),
         Some(json!({ "user_id": user, "roles": roles })),
@@ -73,8 +64,7 @@ async fn setup(app: &TestApp, realm: &str) -> Fx {
     let bob = add_user(app, realm, "bob", PW).await;
     let carol = add_user(app, realm, "carol", PW).await;
     for role in ["admin", "billing"] {
-        admin_ok(
-            app,
+        app.admin_ok(
             Method::POST,
             &format!("/admin/realms/{realm}/organization-roles"),
             Some(json!({ "name": role })),
@@ -482,8 +472,7 @@ async fn org_8_disabling_an_organization_stops_logins_refreshes_tokens_and_its_c
     assert_eq!(c["org_id"], json!(fx.globex));
     assert_eq!(c["organization"]["globex"]["id"], json!(fx.globex));
 
-    admin_ok(
-        &app,
+    app.admin_ok(
         Method::PUT,
         &format!("/admin/realms/{}/organizations/{}", fx.realm, fx.globex),
         Some(json!({ "alias": "globex", "name": "GLOBEX", "enabled": false })),
@@ -713,13 +702,13 @@ async fn org_5_iso_10_an_org_admin_addressing_another_organization_gets_404() {
         }
     }
     // bob is still in globex.
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("/admin/realms/{}/organizations/globex/members", fx.realm),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{}/organizations/globex/members", fx.realm),
+            None,
+        )
+        .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
 }
 
@@ -832,22 +821,22 @@ async fn iso_5_iso_9_objects_of_another_realm_are_not_found_through_this_realm()
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // Listing and domain search in A never show B's rows (same aliases, same domains).
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{}/organizations?domain=acme.test", base(&a)),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("{}/organizations?domain=acme.test", base(&a)),
+            None,
+        )
+        .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_eq!(v["items"][0]["id"], json!(a.acme));
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{}/organizations/acme/members", base(&a)),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("{}/organizations/acme/members", base(&a)),
+            None,
+        )
+        .await;
     let ids: Vec<&str> = v["items"]
         .as_array()
         .unwrap()
@@ -897,45 +886,45 @@ async fn organizations_are_searchable_unique_by_alias_and_domain_and_members_pag
         let res = app.admin(Method::POST, &base, Some(bad)).await;
         assert_oauth_error(res, 400, "invalid_request").await;
     }
-    let v = admin_ok(&app, Method::GET, &format!("{base}?search=GLOB"), None).await;
+    let v = app
+        .admin_ok(Method::GET, &format!("{base}?search=GLOB"), None)
+        .await;
     assert_eq!(v["items"][0]["alias"], "globex");
-    let v = admin_ok(&app, Method::GET, &format!("{base}?limit=2"), None).await;
+    let v = app
+        .admin_ok(Method::GET, &format!("{base}?limit=2"), None)
+        .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{base}?limit=2&after={}", s(&v, "next")),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("{base}?limit=2&after={}", s(&v, "next")),
+            None,
+        )
+        .await;
     assert_eq!(v["items"][0]["alias"], "initech");
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{base}/globex/members?limit=1"),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(Method::GET, &format!("{base}/globex/members?limit=1"), None)
+        .await;
     let first = v["items"][0]["user_id"].as_str().unwrap().to_owned();
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{base}/globex/members?limit=1&after={first}"),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("{base}/globex/members?limit=1&after={first}"),
+            None,
+        )
+        .await;
     assert_eq!(v["items"].as_array().unwrap().len(), 1);
     assert_ne!(v["items"][0]["user_id"], json!(first));
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!(
-            "/admin/realms/{}/users/{}/organizations",
-            fx.realm, fx.alice
-        ),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!(
+                "/admin/realms/{}/users/{}/organizations",
+                fx.realm, fx.alice
+            ),
+            None,
+        )
+        .await;
     let aliases: Vec<&str> = v
         .as_array()
         .unwrap()
@@ -950,8 +939,7 @@ async fn deleting_an_organization_deletes_managed_members_and_only_unlinks_the_o
     let app = spawn_app().await;
     let fx = setup(&app, "org-managed").await;
     let dave = add_user(&app, &fx.realm, "dave", PW).await;
-    admin_ok(
-        &app,
+    app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{}/organizations/globex/members", fx.realm),
         Some(json!({ "user_id": dave, "managed": true })),
@@ -974,25 +962,25 @@ async fn deleting_an_organization_deletes_managed_members_and_only_unlinks_the_o
         app.admin(Method::GET, &user(&fx.bob), None).await.status(),
         StatusCode::OK
     );
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("{}/organizations", user(&fx.alice)),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("{}/organizations", user(&fx.alice)),
+            None,
+        )
+        .await;
     assert_eq!(v.as_array().unwrap().len(), 1, "alice keeps acme only");
 }
 
 /// Creates an invitation into acme for `email`; returns (invitation id, link path+query).
 async fn invite(app: &TestApp, fx: &Fx, email: &str) -> (String, String) {
-    let v = admin_ok(
-        app,
-        Method::POST,
-        &format!("/admin/realms/{}/organizations/acme/invitations", fx.realm),
-        Some(json!({ "email": email, "roles": ["billing"] })),
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::POST,
+            &format!("/admin/realms/{}/organizations/acme/invitations", fx.realm),
+            Some(json!({ "email": email, "roles": ["billing"] })),
+        )
+        .await;
     let link = s(&v, "link");
     let path = link
         .strip_prefix(crate::helpers::PUBLIC_URL)
@@ -1037,13 +1025,13 @@ async fn an_invitation_link_creates_the_account_joins_once_and_never_again() {
     let res = accept(&app, &fx, &path, "dave", PW).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("You joined ACME"));
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("/admin/realms/{}/organizations/acme/members", fx.realm),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{}/organizations/acme/members", fx.realm),
+            None,
+        )
+        .await;
     let dave = v["items"]
         .as_array()
         .unwrap()
@@ -1061,13 +1049,13 @@ async fn an_invitation_link_creates_the_account_joins_once_and_never_again() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = accept(&app, &fx, &path, "", PW).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let v = admin_ok(
-        &app,
-        Method::GET,
-        &format!("/admin/realms/{}/users/{}/organizations", fx.realm, fx.bob),
-        None,
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{}/users/{}/organizations", fx.realm, fx.bob),
+            None,
+        )
+        .await;
     assert_eq!(v.as_array().unwrap().len(), 2);
 }
 
@@ -1116,13 +1104,13 @@ async fn revoked_resent_and_expired_invitations_follow_their_status() {
     let fx = setup(&app, "org-inv-status").await;
     let base = format!("/admin/realms/{}/organizations/acme/invitations", fx.realm);
     let (id, old) = invite(&app, &fx, "frank@x.example").await;
-    let v = admin_ok(
-        &app,
-        Method::POST,
-        &format!("{base}/{id}/resend"),
-        Some(json!({})),
-    )
-    .await;
+    let v = app
+        .admin_ok(
+            Method::POST,
+            &format!("{base}/{id}/resend"),
+            Some(json!({})),
+        )
+        .await;
     let new = s(&v, "link")
         .strip_prefix(crate::helpers::PUBLIC_URL)
         .unwrap()
@@ -1144,7 +1132,7 @@ async fn revoked_resent_and_expired_invitations_follow_their_status() {
         agent.get(&app, &app.url(&new)).await.status(),
         StatusCode::FORBIDDEN
     );
-    let v = admin_ok(&app, Method::GET, &base, None).await;
+    let v = app.admin_ok(Method::GET, &base, None).await;
     assert_eq!(v["items"][0]["status"], "revoked");
     let res = app
         .admin(
@@ -1161,7 +1149,7 @@ async fn revoked_resent_and_expired_invitations_follow_their_status() {
         agent.get(&app, &app.url(&path)).await.status(),
         StatusCode::FORBIDDEN
     );
-    let v = admin_ok(&app, Method::GET, &base, None).await;
+    let v = app.admin_ok(Method::GET, &base, None).await;
     assert_eq!(v["items"][1]["status"], "expired");
 }
 
@@ -1194,8 +1182,7 @@ async fn org_11_registration_without_a_valid_invitation_or_into_a_disabled_organ
     }
     // A valid link whose organization was disabled meanwhile.
     let (_, path) = invite(&app, &fx, "heidi@x.example").await;
-    admin_ok(
-        &app,
+    app.admin_ok(
         Method::PUT,
         &format!("/admin/realms/{}/organizations/acme", fx.realm),
         Some(json!({ "alias": "acme", "name": "ACME", "enabled": false })),

@@ -145,9 +145,9 @@ impl Provider {
         &self,
         realm: Option<&str>,
         bearer: &str,
-    ) -> Result<(), OAuthError> {
+    ) -> Result<crate::admin::AdminPrincipal, OAuthError> {
         match self.authorize_admin(bearer).await {
-            Ok(_) => Ok(()),
+            Ok(p) => Ok(p),
             Err(OAuthError::InvalidToken(d)) => {
                 if let Some(realm) = realm
                     && let Ok(ctx) = self.admin_realm(realm).await

@@ -65,17 +65,9 @@ impl FromRequest for Admin {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = app_state(&req);
-            let token = bearer_token(&req)?;
-            state
-                .provider
-                .authorize_realm_admin(req.match_info().get("realm"), token)
-                .await?;
-            Ok(Admin)
-        })
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = AdminCaller::from_request(req, payload);
+        Box::pin(async move { caller.await.map(|_| Admin) })
     }
 }
 
@@ -92,11 +84,11 @@ impl FromRequest for AdminCaller {
         Box::pin(async move {
             let state = app_state(&req);
             let token = bearer_token(&req)?;
-            state
+            let principal = state
                 .provider
                 .authorize_realm_admin(req.match_info().get("realm"), token)
                 .await?;
-            Ok(AdminCaller(state.provider.authorize_admin(token).await?))
+            Ok(AdminCaller(principal))
         })
     }
 }
