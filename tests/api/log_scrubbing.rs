@@ -437,7 +437,7 @@ async fn secrets_in_rejected_malformed_and_misdirected_requests_never_reach_the_
     // Oversized.
     let body = format!(
         "grant_type=refresh_token&refresh_token={rt}&pad={}",
-        "p".repeat(20_000)
+        "p".repeat(200_000)
     );
     assert_eq!(raw(body.into_bytes(), Some(basic.clone())).await, 400);
     // A Basic header without a colon, made of a secret.
