@@ -136,15 +136,16 @@ struct Subject {
 pub struct Plan {
     pub sub: String,
     pub aud: Vec<String>,
-    pub scope: String,
+    #[serde(serialize_with = "as_text")]
+    pub scope: ScopeSet,
     pub exp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization: Option<crate::orgs::OrgClaim>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    pub issued_token_type: &'static str,
+    /// `organization` and `org_id`, as the token will carry them.
+    #[serde(flatten)]
+    pub org: OrgContext,
+    #[serde(rename = "issued_token_type")]
+    pub requested: TokenType,
     /// The checks that passed, in order.
     pub reasons: Vec<String>,
     #[serde(skip)]
@@ -153,14 +154,12 @@ pub struct Plan {
     grant: Option<(GrantId, String)>,
     #[serde(skip)]
     lineage: Vec<String>,
-    #[serde(skip)]
-    org: OrgContext,
-    #[serde(skip)]
-    requested: TokenType,
-    #[serde(skip)]
-    scope_set: ScopeSet,
     /// The impersonation's stated reason, for the log.
     pub reason: Option<String>,
+}
+
+fn as_text<S: serde::Serializer>(scope: &ScopeSet, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(scope)
 }
 
 /// The exchange log, written in batches: an exchange only appends to memory; the writer
@@ -379,9 +378,9 @@ impl Provider {
                     user: Some(user.id),
                     // The impersonating client's scopes bound what the token may carry.
                     scope: client.scopes.clone(),
-                    exp: t
-                        .expires_at
-                        .max(now.plus_secs(ctx.realm.access_token_lifetime_secs)),
+                    // The token's own expiry only bounds when it may be redeemed; what
+                    // it yields lives as long as the realm and policy allow.
+                    exp: now.plus_secs(ctx.realm.access_token_lifetime_secs),
                     grant: None,
                     act: Some(Actor {
                         sub: t.admin_sub,
@@ -597,19 +596,15 @@ impl Provider {
         Ok(Plan {
             sub: subject.sub,
             aud,
-            scope: scope.to_string(),
+            scope,
             exp: not_after.0,
             act,
-            organization: org.claim.clone(),
-            org_id: org.org_id.map(|o| o.to_string()),
-            issued_token_type: req.requested.as_str(),
+            org,
+            requested: req.requested,
             reasons,
             user: subject.user,
             grant: subject.grant,
             lineage: subject.lineage,
-            org,
-            requested: req.requested,
-            scope_set: scope,
             reason: subject.reason,
         })
     }
@@ -631,7 +626,7 @@ impl Provider {
             user_id: user,
             session_id: None,
             sid: crate::crypto::random_id(),
-            scope: plan.scope_set.clone(),
+            scope: plan.scope.clone(),
             auth_time: now,
             offline: false,
             org: plan.org.org_id.map(OrgSelection::Chosen),
@@ -646,7 +641,7 @@ impl Provider {
                 realm_id: ctx.realm.id,
                 token_hash: sha256(token.as_bytes()),
                 grant_id: grant.id,
-                scope: plan.scope_set.clone(),
+                scope: plan.scope.clone(),
                 org: grant.org,
                 issued_at: now,
                 expires_at: now
@@ -677,7 +672,7 @@ impl Provider {
             let mut g = TokenGrant::new(
                 client,
                 plan.sub.clone(),
-                plan.scope_set.clone(),
+                plan.scope.clone(),
                 plan.aud.clone(),
             );
             g.grant = plan.grant.clone();
@@ -707,10 +702,10 @@ impl Provider {
             access_token: token,
             token_type: token_type_of(plan.requested),
             expires_in,
-            scope: (!plan.scope.is_empty()).then(|| plan.scope.clone()),
+            scope: (!plan.scope.is_empty()).then(|| plan.scope.to_string()),
             refresh_token: None,
             id_token: None,
-            issued_token_type: Some(plan.issued_token_type),
+            issued_token_type: Some(plan.requested.as_str()),
         })
     }
 }

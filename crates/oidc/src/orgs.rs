@@ -5,8 +5,8 @@ use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tessera_domain::{
-    Client, DomainName, Membership, ORG_SCOPE, OrgAlias, OrgClaimFormat, OrgId, OrgScope,
-    OrgSelection, Organization, Scope, ScopeSet, UserId,
+    Client, DomainName, Membership, ORG_SCOPE, OrgAlias, OrgClaimFormat, OrgId, OrgRoleName,
+    OrgScope, OrgSelection, Organization, Scope, ScopeSet, UserId,
 };
 
 /// One organization in the map form of the claim. Clients must ignore unknown members,
@@ -28,36 +28,46 @@ pub enum OrgClaim {
 }
 
 /// What a token carries about organizations.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct OrgContext {
+    #[serde(rename = "organization", skip_serializing_if = "Option::is_none")]
     pub claim: Option<OrgClaim>,
     /// Set when exactly one organization is active, so resource servers can route on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<OrgId>,
 }
 
 impl OrgContext {
-    fn of(memberships: &[Membership], format: OrgClaimFormat, single: bool) -> Self {
-        let claim = match format {
+    /// The claim for `(alias, id, roles)` entries in the client's format.
+    fn claim<'a>(
+        entries: impl Iterator<Item = (&'a OrgAlias, OrgId, &'a [OrgRoleName])>,
+        format: OrgClaimFormat,
+    ) -> OrgClaim {
+        match format {
             OrgClaimFormat::Map => OrgClaim::Map(
-                memberships
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.alias.to_string(),
-                            OrgEntry {
-                                id: m.org_id.to_string(),
-                                roles: m.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-                            },
-                        )
+                entries
+                    .map(|(alias, id, roles)| {
+                        let roles = roles.iter().map(|r| r.as_str().to_owned()).collect();
+                        let entry = OrgEntry {
+                            id: id.to_string(),
+                            roles,
+                        };
+                        (alias.to_string(), entry)
                     })
                     .collect(),
             ),
             OrgClaimFormat::List => {
-                OrgClaim::List(memberships.iter().map(|m| m.alias.to_string()).collect())
+                OrgClaim::List(entries.map(|(a, _, _)| a.to_string()).collect())
             }
-        };
+        }
+    }
+
+    fn of(memberships: &[Membership], format: OrgClaimFormat, single: bool) -> Self {
+        let entries = memberships
+            .iter()
+            .map(|m| (&m.alias, m.org_id, m.roles.as_slice()));
         Self {
-            claim: Some(claim),
+            claim: Some(Self::claim(entries, format)),
             org_id: if single {
                 memberships.first().map(|m| m.org_id)
             } else {
@@ -68,18 +78,9 @@ impl OrgContext {
 
     /// An organization's own service client: the organization, no member roles.
     fn of_org(org: &Organization, format: OrgClaimFormat) -> Self {
-        let claim = match format {
-            OrgClaimFormat::Map => OrgClaim::Map(BTreeMap::from([(
-                org.alias.to_string(),
-                OrgEntry {
-                    id: org.id.to_string(),
-                    roles: vec![],
-                },
-            )])),
-            OrgClaimFormat::List => OrgClaim::List(vec![org.alias.to_string()]),
-        };
+        let entry = (&org.alias, org.id, &[][..]);
         Self {
-            claim: Some(claim),
+            claim: Some(Self::claim(std::iter::once(entry), format)),
             org_id: Some(org.id),
         }
     }
@@ -262,7 +263,7 @@ impl Provider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_domain::{OrgRoleName, UnixTime};
+    use tessera_domain::UnixTime;
 
     fn m(alias: &str, roles: &[&str]) -> Membership {
         Membership {

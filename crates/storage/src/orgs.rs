@@ -80,6 +80,11 @@ fn col(table: &str, c: &str) -> Expr {
     Expr::col((Alias::new(table), Alias::new(c)))
 }
 
+/// The join condition `a.ac = b.bc`.
+fn on(a: &str, ac: &str, b: &str, bc: &str) -> Expr {
+    col(a, ac).equals((Alias::new(b), Alias::new(bc)))
+}
+
 /// Memberships joined to their organization and (left) to their roles: one row per
 /// role, or one row with a NULL role. Callers add the WHERE.
 fn memberships_with_roles() -> SelectStatement {
@@ -96,19 +101,19 @@ fn memberships_with_roles() -> SelectStatement {
             JoinType::InnerJoin,
             org::Entity,
             Alias::new("o"),
-            col("o", "id").equals((Alias::new("m"), Alias::new("org_id"))),
+            on("o", "id", "m", "org_id"),
         )
         .join_as(
             JoinType::LeftJoin,
             membership_role::Entity,
             Alias::new("mr"),
-            col("mr", "membership_id").equals((Alias::new("m"), Alias::new("id"))),
+            on("mr", "membership_id", "m", "id"),
         )
         .join_as(
             JoinType::LeftJoin,
             role::Entity,
             Alias::new("r"),
-            col("r", "id").equals((Alias::new("mr"), Alias::new("role_id"))),
+            on("r", "id", "mr", "role_id"),
         )
         .to_owned()
 }
@@ -594,7 +599,7 @@ impl Store {
                 JoinType::InnerJoin,
                 user::Entity,
                 Alias::new("u"),
-                col("u", "id").equals((Alias::new("m"), Alias::new("user_id"))),
+                on("u", "id", "m", "user_id"),
             )
             .and_where(col("m", "org_id").eq(org_id.0))
             .and_where(col("m", "realm_id").eq(realm.0))
@@ -629,7 +634,7 @@ impl Store {
                 JoinType::InnerJoin,
                 role::Entity,
                 Alias::new("r"),
-                col("r", "id").equals((Alias::new("mr"), Alias::new("role_id"))),
+                on("r", "id", "mr", "role_id"),
             )
             .and_where(col("mr", "membership_id").is_in(ids.clone()))
             .to_owned();

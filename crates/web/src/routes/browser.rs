@@ -360,17 +360,27 @@ async fn authorize(
     }
 }
 
+/// A page's form post and the browser's cookies; a malformed body gets the error page.
+async fn page_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(Params, Cookies), HttpResponse> {
+    let params = read_form(req, payload, &[])
+        .await
+        .map_err(|e| error_page(&e.0))?;
+    Ok((params, cookies(req)))
+}
+
 async fn login(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&req, payload, &[]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e.0),
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let c = cookies(&req);
     let browser = c.browser(&req);
     let (sealed, username, password) = (
         params.get("state").unwrap_or_default(),
@@ -393,11 +403,10 @@ async fn consent(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&req, payload, &[]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e.0),
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let c = cookies(&req);
     let browser = c.browser(&req);
     let approve = params.get("decision") == Some("allow");
     match state
@@ -421,11 +430,10 @@ async fn choose_org(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&req, payload, &[]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e.0),
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let c = cookies(&req);
     let browser = c.browser(&req);
     match state
         .provider
@@ -496,11 +504,10 @@ async fn answer_invitation(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&req, payload, &[]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e.0),
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let c = cookies(&req);
     let token = params.get("token").unwrap_or_default();
     let form = InvitationForm {
         token,
@@ -581,11 +588,10 @@ async fn logout_confirm(
     req: HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match read_form(&req, payload, &[]).await {
-        Ok(p) => p,
-        Err(e) => return error_page(&e.0),
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
     };
-    let c = cookies(&req);
     // Double-submit: the form's value must be this browser's CSRF cookie.
     let csrf_ok = !c.new_csrf
         && params
