@@ -16,7 +16,7 @@ use tessera_domain::{
     TokenType,
 };
 use tessera_oidc::admin::SeededKind;
-use tessera_oidc::admin_orgs::OrgCaller;
+use tessera_oidc::admin::orgs::OrgCaller;
 
 #[derive(Parser)]
 #[command(

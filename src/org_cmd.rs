@@ -5,7 +5,7 @@ use clap::Subcommand;
 use std::io::Write;
 use tessera_domain::{DomainName, NewOrganization, OrgAlias, OrgDomain, OrgRoleName};
 use tessera_oidc::Provider;
-use tessera_oidc::admin_orgs::{OrgCaller, UserRef};
+use tessera_oidc::admin::orgs::{OrgCaller, UserRef};
 
 #[derive(Subcommand)]
 pub enum OrgCmd {

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use actix_web::http::header;
 use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
-use tessera_oidc::client_auth::{BasicCredentials, parse_basic};
+use tessera_oidc::clients::auth::{BasicCredentials, parse_basic};
 use tessera_oidc::{OAuthError, Params};
 
 /// Largest form body we read: room for one of our largest access tokens (introspection,

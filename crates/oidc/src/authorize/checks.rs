@@ -112,7 +112,7 @@ pub(super) fn scope(params: &Params, client: &Client) -> Result<ScopeSet, OAuthE
             format!("scope {shown} is not allowed for this client").into(),
         ));
     }
-    crate::orgs::requested_org_scope(&want)?;
+    crate::tokens::org_claims::requested_org_scope(&want)?;
     Ok(want)
 }
 

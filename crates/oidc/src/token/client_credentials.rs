@@ -1,6 +1,6 @@
 //! `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
 
-use crate::access_token::{IssuedToken, TokenGrant};
+use crate::tokens::access_token::{IssuedToken, TokenGrant};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, ScopeSet};
 
@@ -21,7 +21,7 @@ pub(super) async fn exchange(
     let scope = if org.claim.is_some() {
         scope
     } else {
-        crate::orgs::without_org_scopes(&scope)
+        crate::tokens::org_claims::without_org_scopes(&scope)
     };
     let mut g = TokenGrant::new(
         client,

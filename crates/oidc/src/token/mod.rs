@@ -2,11 +2,12 @@
 
 mod authorization_code;
 mod client_credentials;
+pub mod exchange;
 mod refresh_token;
 mod token_exchange;
 mod user_tokens;
 
-use crate::client_auth::{Accept, BasicCredentials};
+use crate::clients::auth::{Accept, BasicCredentials};
 use crate::{OAuthError, Params, Provider};
 use serde::Serialize;
 use tessera_domain::GrantType;

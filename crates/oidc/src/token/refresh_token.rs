@@ -5,7 +5,7 @@
 use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::crypto::sha256;
-use crate::orgs::requested_org_scope;
+use crate::tokens::org_claims::requested_org_scope;
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, OrgScope, OrgSelection, ScopeSet};
 

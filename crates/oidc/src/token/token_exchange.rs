@@ -1,8 +1,8 @@
 //! `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693): the request is parsed at
-//! the edge, planned by the exchange rules (see `crate::exchange`), then issued.
+//! the edge, planned by the exchange rules (see `crate::token::exchange`), then issued.
 
 use super::TokenResponse;
-use crate::exchange::{ExchangeRequest, Mode};
+use crate::token::exchange::{ExchangeRequest, Mode};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::Client;
 

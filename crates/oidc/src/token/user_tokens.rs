@@ -1,11 +1,11 @@
 //! Tokens for a user's grant: access token, rotating refresh token, ID token.
 
 use super::TokenResponse;
-use crate::access_token::Audience;
-use crate::access_token::TokenGrant;
+use crate::tokens::access_token::Audience;
+use crate::tokens::access_token::TokenGrant;
 use crate::crypto::{random_token, sha256};
-use crate::id_token::{self, IdClaims, UserClaims};
-use crate::orgs::without_org_scopes;
+use crate::tokens::id_token::{self, IdClaims, UserClaims};
+use crate::tokens::org_claims::without_org_scopes;
 use crate::{OAuthError, Provider, RealmCtx};
 use tessera_domain::{Client, Grant, GrantType, OrgSelection, RefreshToken, ScopeSet, User};
 

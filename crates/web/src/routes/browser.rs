@@ -10,8 +10,8 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
-use tessera_oidc::flow::{Browser, ClientResponse, NewSession, Step};
-use tessera_oidc::invitations::{InvitationForm, InvitationOutcome, InvitationView};
+use tessera_oidc::interaction::code_flow::{Browser, ClientResponse, NewSession, Step};
+use tessera_oidc::interaction::invitations::{InvitationForm, InvitationOutcome, InvitationView};
 use tessera_oidc::{OAuthError, Params};
 
 const SESSION_COOKIE: &str = "tessera_session";

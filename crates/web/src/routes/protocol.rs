@@ -6,7 +6,7 @@ use crate::error::ApiError;
 use crate::form::{basic_auth, read_form};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use tessera_oidc::client_auth::BasicCredentials;
+use tessera_oidc::clients::auth::BasicCredentials;
 use tessera_oidc::token::REPEATABLE;
 use tessera_oidc::{OAuthError, Params};
 

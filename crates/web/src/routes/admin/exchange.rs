@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{ExchangePolicy, ExchangeRecord, ImpersonationScope, OrgId, TokenType};
-use tessera_oidc::admin_exchange::ExchangeFilter;
+use tessera_oidc::admin::exchange::ExchangeFilter;
 use tessera_oidc::{OAuthError, Params};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

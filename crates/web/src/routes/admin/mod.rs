@@ -20,7 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::AdminPrincipal;
-use tessera_oidc::admin_orgs::OrgCaller;
+use tessera_oidc::admin::orgs::OrgCaller;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 

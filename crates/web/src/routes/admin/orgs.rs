@@ -12,7 +12,7 @@ use tessera_domain::{
     OrgDomain, OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
 };
 use tessera_oidc::OAuthError;
-use tessera_oidc::admin_orgs::{OrgCaller, UserRef};
+use tessera_oidc::admin::orgs::{OrgCaller, UserRef};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 

@@ -5,9 +5,10 @@
 
 use crate::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseMode};
 use crate::crypto::{random_id, random_token, sha256};
-use crate::orgs::OrgDecision;
-use crate::passwords::LoginError;
-use crate::{OAuthError, Params, Provider, RealmCtx, state};
+use crate::tokens::org_claims::OrgDecision;
+use crate::interaction::passwords::LoginError;
+use crate::interaction::sealed_request as state;
+use crate::{OAuthError, Params, Provider, RealmCtx};
 use std::net::IpAddr;
 use std::sync::Arc;
 use tessera_domain::{
@@ -400,7 +401,7 @@ impl Provider {
         b: &Browser<'_>,
     ) -> Result<Result<Option<OrgSelection>, Step>, OAuthError> {
         let scopes = req.scopes();
-        let preselected = match (&req.org_choice, crate::orgs::requested_org_scope(&scopes)) {
+        let preselected = match (&req.org_choice, crate::tokens::org_claims::requested_org_scope(&scopes)) {
             (Some(c), _) => Some(c.clone()),
             (None, Ok(Some(OrgScope::Any))) => self
                 .request_org(ctx, req)
@@ -479,7 +480,7 @@ impl Provider {
         // Without organization context the organization scope is not granted.
         let scope: ScopeSet = match org {
             Some(_) => req.scopes(),
-            None => crate::orgs::without_org_scopes(&req.scopes()),
+            None => crate::tokens::org_claims::without_org_scopes(&req.scopes()),
         };
         let grant = Grant {
             id: GrantId::new_v7(),

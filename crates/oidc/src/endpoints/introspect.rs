@@ -1,8 +1,8 @@
 //! Token introspection (RFC 7662), for authenticated confidential clients of the realm.
 
-use crate::access_token::{AccessClaims, Actor, Audience};
-use crate::client_auth::{Accept, BasicCredentials};
-use crate::orgs::OrgClaim;
+use crate::tokens::access_token::{AccessClaims, Actor, Audience};
+use crate::clients::auth::{Accept, BasicCredentials};
+use crate::tokens::org_claims::OrgClaim;
 use crate::{OAuthError, Params, Provider};
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 //! clock. Realms use tiny Argon2id costs so the tests stay fast; the default stays OWASP.
 
 use crate::crypto::MasterKey;
-use crate::passwords::{LoginConfig, LoginError, needs_rehash};
+use crate::interaction::passwords::{LoginConfig, LoginError, needs_rehash};
 use crate::test_util::{NOW, provider};
 use crate::{OAuthError, Provider, ProviderConfig};
 use std::net::IpAddr;

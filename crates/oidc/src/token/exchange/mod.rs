@@ -3,10 +3,10 @@
 //! run). The subject token's type decides how it is verified, never which other
 //! parameters happen to be present (TE-14).
 
-use crate::access_token::{AccessClaims, Actor, MAX_LINEAGE, TokenGrant};
+use crate::tokens::access_token::{AccessClaims, Actor, MAX_LINEAGE, TokenGrant};
 use crate::admin::MASTER_REALM;
 use crate::crypto::sha256;
-use crate::orgs::{OrgContext, requested_org_scope, without_org_scopes};
+use crate::tokens::org_claims::{OrgContext, requested_org_scope, without_org_scopes};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use serde::Serialize;
 use std::sync::Mutex;

@@ -2,8 +2,8 @@
 //! their resolution for introspection, revocation and resource servers such as the admin API.
 
 use crate::crypto::{random_id, random_token, sha256};
-use crate::jws::{self, looks_like_jws};
-use crate::orgs::{OrgClaim, OrgContext};
+use crate::crypto::jws::{self, looks_like_jws};
+use crate::tokens::org_claims::{OrgClaim, OrgContext};
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{AccessTokenFormat, Client, GrantId, OpaqueToken, OrgId, ScopeSet, UnixTime};

@@ -2,9 +2,9 @@
 //! invited e-mail exists) or creates an account for that e-mail, and joins the
 //! organization. Self-registration exists only here, behind a valid invitation (ORG-11).
 
-use crate::admin_orgs::OpenInvitation;
+use crate::admin::orgs::OpenInvitation;
 use crate::crypto::ct_eq;
-use crate::passwords::LoginError;
+use crate::interaction::passwords::LoginError;
 use crate::{OAuthError, Provider};
 use std::net::IpAddr;
 use tessera_domain::{NewUser, UserId, Username};

@@ -2,7 +2,7 @@
 //! verification checks `typ`, the key id *within one realm's key ring*, and that the
 //! header `alg` equals the key's algorithm (no `none`, no algorithm confusion).
 
-use crate::keys::{KeyRing, SigningKey};
+use crate::crypto::keys::{KeyRing, SigningKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;

@@ -2,10 +2,11 @@
 //! clients (OIDC Back-Channel Logout 1.0) with `typ: logout+jwt` tokens, sent through one
 //! outbound client with timeouts, bounded retries and no redirects.
 
-use crate::access_token::Audience;
+use crate::tokens::access_token::Audience;
 use crate::crypto::random_id;
-use crate::id_token::{self, IdClaims};
-use crate::{OAuthError, Params, Provider, RealmCtx, jws};
+use crate::tokens::id_token::{self, IdClaims};
+use crate::crypto::jws;
+use crate::{OAuthError, Params, Provider, RealmCtx};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;

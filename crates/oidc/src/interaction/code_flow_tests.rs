@@ -1,6 +1,6 @@
 //! Protocol rules exercised through the engine on a real (in-memory) database and a fixed clock.
 
-use crate::client_auth::{Accept, BasicCredentials};
+use crate::clients::auth::{Accept, BasicCredentials};
 use crate::test_util::{NOW, provider};
 use crate::{OAuthError, Params, Provider};
 use tessera_domain::{
@@ -381,7 +381,7 @@ async fn code_flow_tokens(
     p: &Provider,
     seeded: &[crate::admin::Seeded],
 ) -> crate::token::TokenResponse {
-    use crate::flow::{Browser, Step};
+    use crate::interaction::code_flow::{Browser, Step};
     let secret = |n: &str| seeded.iter().find(|s| s.name == n).unwrap().secret.clone();
     let b = Browser {
         session_token: None,

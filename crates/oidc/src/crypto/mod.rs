@@ -1,6 +1,9 @@
 //! Small cryptographic helpers over aws-lc-rs: random handles, hashes, constant-time
 //! comparison, and sealing of private keys at rest.
 
+pub mod jws;
+pub mod keys;
+
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::{constant_time, digest, hkdf, rand};
 use base64::Engine;

@@ -3,7 +3,7 @@
 //! leaves storage.
 
 use crate::admin::{conflict, not_found, page};
-use crate::passwords::MAX_PASSWORD_CHARS;
+use crate::interaction::passwords::MAX_PASSWORD_CHARS;
 use crate::{OAuthError, Provider};
 use tessera_domain::{NewUser, RealmId, User, UserId, Username};
 

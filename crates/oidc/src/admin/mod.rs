@@ -1,10 +1,14 @@
 //! Administration of realms, clients and keys, shared by the admin REST API and the CLI,
 //! and the authorization of admin API callers.
 
-use crate::access_token::AccessClaims;
-use crate::admin_orgs::{OrgCaller, UserRef};
+pub mod exchange;
+pub mod orgs;
+pub mod users;
+
+use crate::tokens::access_token::AccessClaims;
+use crate::admin::orgs::{OrgCaller, UserRef};
 use crate::crypto::{random_token, sha256};
-use crate::keys::SigningKey;
+use crate::crypto::keys::SigningKey;
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{

@@ -1,7 +1,7 @@
 //! UserInfo (OIDC Core §5.3): a bearer access token of this realm, for a user, with `openid`.
 
-use crate::id_token::UserClaims;
-use crate::orgs::OrgClaim;
+use crate::tokens::id_token::UserClaims;
+use crate::tokens::org_claims::OrgClaim;
 use crate::{OAuthError, Provider};
 use serde::Serialize;
 use tessera_domain::{ScopeSet, UserId};

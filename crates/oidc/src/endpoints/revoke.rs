@@ -1,6 +1,6 @@
 //! Token revocation (RFC 7009).
 
-use crate::client_auth::{Accept, BasicCredentials};
+use crate::clients::auth::{Accept, BasicCredentials};
 use crate::crypto::sha256;
 use crate::{OAuthError, Params, Provider};
 

@@ -1,0 +1,3 @@
+//! Clients: how they authenticate at our endpoints.
+
+pub mod auth;

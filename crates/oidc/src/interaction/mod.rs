@@ -1,0 +1,14 @@
+//! What a person does in the browser: the code flow's pages (login, consent, organization
+//! chooser), the sealed request that carries it between pages, password checks and their
+//! limits, invitations, and logout.
+
+pub mod code_flow;
+pub mod invitations;
+pub mod logout;
+pub mod passwords;
+pub mod sealed_request;
+
+#[cfg(test)]
+mod code_flow_tests;
+#[cfg(test)]
+mod login_tests;

@@ -1,0 +1,205 @@
+//! The engine's shared state: configuration, the store, the clock, the master key, and the
+//! realm and client caches the hot paths read from.
+
+use crate::crypto::MasterKey;
+use crate::OAuthError;
+use crate::crypto::keys::KeyRing;
+use crate::endpoints::discovery;
+use crate::interaction::{logout, passwords};
+use crate::token::exchange;
+use moka::future::Cache;
+use std::sync::Arc;
+use std::time::Duration;
+use tessera_domain::{Client, ClientId, Clock, Realm, RealmId, RealmName};
+use tessera_storage::Store;
+
+/// How long realm, key and client lookups are served from memory before re-reading the
+/// database. Changes made through this process's admin API invalidate at once; changes
+/// made by the CLI or another process are picked up within this bound.
+pub const CACHE_TTL: Duration = Duration::from_secs(30);
+
+pub struct ProviderConfig {
+    /// Public base URL, e.g. `https://id.example.com`; issuers are `{public_url}/realms/{name}`.
+    /// Configuration only: never derived from `Host` or `X-Forwarded-*` (ISO-7).
+    pub public_url: String,
+    /// Password hashing pool and failed-login limits.
+    pub login: passwords::LoginConfig,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            login: passwords::LoginConfig::default(),
+        }
+    }
+}
+
+/// A realm with everything the hot paths need, built once per cache fill.
+pub struct RealmCtx {
+    pub realm: Realm,
+    pub issuer: String,
+    pub keys: KeyRing,
+    pub discovery_json: String,
+}
+
+/// The protocol engine's shared state.
+pub struct Provider {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) master: MasterKey,
+    pub(crate) public_url: String,
+    // Keys include the realm (by name or id), so nothing cached can cross tenants (ISO-11).
+    pub(crate) realms: Cache<RealmName, Option<Arc<RealmCtx>>>,
+    pub(crate) clients: Cache<(RealmId, ClientId), Option<Arc<Client>>>,
+    pub(crate) passwords: passwords::PasswordHasher,
+    pub(crate) logins: passwords::LoginLimiter,
+    /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
+    pub(crate) http: reqwest::Client,
+    pub(crate) exchange_log: exchange::ExchangeLog,
+}
+
+impl Provider {
+    pub fn new(
+        store: Store,
+        master: MasterKey,
+        clock: Arc<dyn Clock>,
+        config: ProviderConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            master,
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            passwords: passwords::PasswordHasher::new(
+                config.login.hash_workers,
+                config.login.hash_queue,
+                config.login.hash_queue_timeout,
+            ),
+            logins: passwords::LoginLimiter::new(config.login.limits),
+            http: logout::outbound_client(),
+            exchange_log: Default::default(),
+            realms: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            clients: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Cookies get `Secure` when the public URL is https.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn issuer_for(&self, realm: &RealmName) -> String {
+        format!("{}/realms/{}", self.public_url, realm)
+    }
+
+    /// An enabled realm by name, from memory after the first request.
+    pub async fn realm(&self, name: &str) -> Result<Arc<RealmCtx>, OAuthError> {
+        let not_found = || OAuthError::NotFound("realm not found".into());
+        let name = RealmName::parse(name).map_err(|_| not_found())?;
+        self.realm_ctx(&name)
+            .await?
+            .filter(|c| c.realm.enabled)
+            .ok_or_else(not_found)
+    }
+
+    /// A realm by name whether enabled or not (administration).
+    pub(crate) async fn realm_ctx(
+        &self,
+        name: &RealmName,
+    ) -> Result<Option<Arc<RealmCtx>>, OAuthError> {
+        self.realms
+            .try_get_with(name.clone(), self.load_realm(name))
+            .await
+            .map_err(|e| OAuthError::ServerError(e.to_string()))
+    }
+
+    async fn load_realm(&self, name: &RealmName) -> Result<Option<Arc<RealmCtx>>, OAuthError> {
+        let Some(realm) = self.store.find_realm_by_name(name).await? else {
+            return Ok(None);
+        };
+        let stored = self.store.list_keys(realm.id).await?;
+        let keys = KeyRing::load(&stored, &self.master)
+            .map_err(|e| OAuthError::ServerError(e.to_string()))?;
+        let issuer = self.issuer_for(&realm.name);
+        let discovery_json = discovery::document(&issuer, &keys);
+        Ok(Some(Arc::new(RealmCtx {
+            realm,
+            issuer,
+            keys,
+            discovery_json,
+        })))
+    }
+
+    /// A client of this realm by `client_id`, from memory after the first request.
+    pub async fn client(
+        &self,
+        ctx: &RealmCtx,
+        client_id: &ClientId,
+    ) -> Result<Option<Arc<Client>>, OAuthError> {
+        let realm = ctx.realm.id;
+        self.clients
+            .try_get_with((realm, client_id.clone()), async move {
+                Ok::<_, OAuthError>(
+                    self.store
+                        .find_client_by_client_id(realm, client_id)
+                        .await?
+                        .map(Arc::new),
+                )
+            })
+            .await
+            .map_err(|e| OAuthError::ServerError(e.to_string()))
+    }
+
+    pub(crate) async fn forget_realm(&self, name: &RealmName) {
+        self.realms.invalidate(name).await;
+    }
+
+    pub(crate) async fn forget_client(&self, realm: RealmId, client_id: &ClientId) {
+        self.clients.invalidate(&(realm, client_id.clone())).await;
+    }
+
+    /// Removes expired revocation entries and opaque tokens; run periodically.
+    pub async fn purge_expired(&self) -> Result<u64, OAuthError> {
+        Ok(self.store.purge_expired(self.clock.now()).await?)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    use super::*;
+    use tessera_domain::FixedClock;
+
+    pub const NOW: i64 = 1_800_000_000;
+
+    /// A provider over a fresh migrated in-memory SQLite database and a fixed clock.
+    pub async fn provider() -> (Provider, Arc<FixedClock>) {
+        let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(FixedClock::new(NOW));
+        let p = Provider::new(
+            store,
+            MasterKey::from_bytes(&[7; 32]).unwrap(),
+            clock.clone(),
+            ProviderConfig {
+                public_url: "https://id.example/".into(),
+                ..Default::default()
+            },
+        );
+        (p, clock)
+    }
+}
