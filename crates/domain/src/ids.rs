@@ -62,6 +62,9 @@ uuid_id!(
 pub struct RealmName(String);
 
 impl RealmName {
+    /// The realm whose administrators administer every realm.
+    pub const MASTER: &'static str = "master";
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let ok = !s.is_empty()
             && s.len() <= 64

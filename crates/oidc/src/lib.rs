@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod endpoints;
 mod error;
 pub mod interaction;
+pub mod outbound;
 pub mod params;
 mod provider;
 pub mod token;
@@ -22,6 +23,6 @@ pub mod tokens;
 
 pub use error::OAuthError;
 pub use params::Params;
-pub use provider::{CACHE_TTL, Provider, ProviderConfig, RealmCtx};
 #[cfg(test)]
 pub(crate) use provider::test_util;
+pub use provider::{CACHE_TTL, Provider, ProviderConfig, RealmCtx};

@@ -1,12 +1,13 @@
 //! The engine's shared state: configuration, the store, the clock, the master key, and the
 //! realm and client caches the hot paths read from.
 
-use crate::crypto::MasterKey;
 use crate::OAuthError;
+use crate::crypto::MasterKey;
 use crate::crypto::keys::KeyRing;
 use crate::endpoints::discovery;
-use crate::interaction::{logout, passwords};
-use crate::token::exchange;
+use crate::interaction::passwords;
+use crate::outbound;
+use crate::token::exchange::log::ExchangeLog;
 use moka::future::Cache;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +57,7 @@ pub struct Provider {
     pub(crate) logins: passwords::LoginLimiter,
     /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
     pub(crate) http: reqwest::Client,
-    pub(crate) exchange_log: exchange::ExchangeLog,
+    pub(crate) exchange_log: ExchangeLog,
 }
 
 impl Provider {
@@ -77,7 +78,7 @@ impl Provider {
                 config.login.hash_queue_timeout,
             ),
             logins: passwords::LoginLimiter::new(config.login.limits),
-            http: logout::outbound_client(),
+            http: outbound::outbound_client(),
             exchange_log: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)

@@ -3,7 +3,9 @@
 
 use crate::admin::{AdminPrincipal, not_found};
 use crate::crypto::{random_token, sha256};
-use crate::token::exchange::{ExchangeRequest, IMPERSONATION_MAX_SECS, MAX_REASON_CHARS, Mode, Plan};
+use crate::token::exchange::{
+    ExchangeRequest, IMPERSONATION_MAX_SECS, MAX_REASON_CHARS, Mode, Plan,
+};
 use crate::{OAuthError, Params, Provider};
 use serde::Serialize;
 use tessera_domain::{

@@ -5,10 +5,10 @@ pub mod exchange;
 pub mod orgs;
 pub mod users;
 
-use crate::tokens::access_token::AccessClaims;
 use crate::admin::orgs::{OrgCaller, UserRef};
-use crate::crypto::{random_token, sha256};
 use crate::crypto::keys::SigningKey;
+use crate::crypto::{random_token, sha256};
+use crate::tokens::access_token::AccessClaims;
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{
@@ -18,8 +18,6 @@ use tessera_domain::{
 };
 use tessera_storage::{PageRequest, StoreError};
 
-/// The realm whose tokens administer every realm.
-pub const MASTER_REALM: &str = "master";
 /// The role a master-realm token must carry to use the admin API.
 pub const ADMIN_ROLE: &str = "admin";
 /// Shortest client secret an administrator may set by hand (generated ones are 43).
@@ -137,7 +135,7 @@ impl Provider {
     /// names the master issuer as audience (RFC 9700 §2.3: resource servers check `aud`).
     pub async fn authorize_admin(&self, bearer: &str) -> Result<AdminPrincipal, OAuthError> {
         let invalid = || OAuthError::InvalidToken("the access token is invalid or expired".into());
-        let ctx = self.realm(MASTER_REALM).await.map_err(|_| invalid())?;
+        let ctx = self.realm(RealmName::MASTER).await.map_err(|_| invalid())?;
         let claims: AccessClaims = self
             .resolve_access_token(&ctx, bearer)
             .await?
@@ -251,7 +249,7 @@ impl Provider {
     ) -> Result<Realm, OAuthError> {
         validate_settings(&settings)?;
         let ctx = self.admin_realm(name).await?;
-        if ctx.realm.name.as_str() == MASTER_REALM && !settings.enabled {
+        if ctx.realm.name.as_str() == RealmName::MASTER && !settings.enabled {
             return Err(OAuthError::invalid_request(
                 "the master realm cannot be disabled",
             ));
@@ -264,7 +262,7 @@ impl Provider {
     /// Deletes a realm and everything in it; its tokens stop verifying at once (ISO-13).
     pub async fn delete_realm(&self, name: &str) -> Result<(), OAuthError> {
         let ctx = self.admin_realm(name).await?;
-        if ctx.realm.name.as_str() == MASTER_REALM {
+        if ctx.realm.name.as_str() == RealmName::MASTER {
             return Err(OAuthError::invalid_request(
                 "the master realm cannot be deleted",
             ));
@@ -474,7 +472,7 @@ impl Provider {
         use GrantType::*;
         let clients = [
             (
-                MASTER_REALM,
+                RealmName::MASTER,
                 client(
                     "tessera-admin",
                     vec![ClientCredentials],
@@ -516,7 +514,7 @@ impl Provider {
                 },
             ),
         ];
-        self.create_realm(MASTER_REALM, RealmSettings::default())
+        self.create_realm(RealmName::MASTER, RealmSettings::default())
             .await?;
         self.create_realm("demo", RealmSettings::default()).await?;
         let mut seeded = Vec::new();

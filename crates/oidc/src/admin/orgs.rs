@@ -2,11 +2,11 @@
 //! authorization of organization administrators: a member holding the organization role
 //! `admin` manages their own organization's members, roles and invitations, nothing else.
 
-use crate::tokens::access_token::AccessClaims;
-use crate::admin::{conflict, not_found, page};
 use crate::admin::users::{MAX_ATTRIBUTES_BYTES, MAX_SEARCH_CHARS};
-use crate::crypto::random_id;
+use crate::admin::{conflict, not_found, page};
 use crate::crypto::jws;
+use crate::crypto::random_id;
+use crate::tokens::access_token::AccessClaims;
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

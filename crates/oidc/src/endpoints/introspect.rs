@@ -1,7 +1,7 @@
 //! Token introspection (RFC 7662), for authenticated confidential clients of the realm.
 
-use crate::tokens::access_token::{AccessClaims, Actor, Audience};
 use crate::clients::auth::{Accept, BasicCredentials};
+use crate::tokens::access_token::{AccessClaims, Actor, Audience};
 use crate::tokens::org_claims::OrgClaim;
 use crate::{OAuthError, Params, Provider};
 use serde::Serialize;

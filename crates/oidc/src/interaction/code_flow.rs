@@ -5,9 +5,9 @@
 
 use crate::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseMode};
 use crate::crypto::{random_id, random_token, sha256};
-use crate::tokens::org_claims::OrgDecision;
 use crate::interaction::passwords::LoginError;
 use crate::interaction::sealed_request as state;
+use crate::tokens::org_claims::OrgDecision;
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -401,7 +401,10 @@ impl Provider {
         b: &Browser<'_>,
     ) -> Result<Result<Option<OrgSelection>, Step>, OAuthError> {
         let scopes = req.scopes();
-        let preselected = match (&req.org_choice, crate::tokens::org_claims::requested_org_scope(&scopes)) {
+        let preselected = match (
+            &req.org_choice,
+            crate::tokens::org_claims::requested_org_scope(&scopes),
+        ) {
             (Some(c), _) => Some(c.clone()),
             (None, Ok(Some(OrgScope::Any))) => self
                 .request_org(ctx, req)

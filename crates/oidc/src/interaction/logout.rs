@@ -2,10 +2,10 @@
 //! clients (OIDC Back-Channel Logout 1.0) with `typ: logout+jwt` tokens, sent through one
 //! outbound client with timeouts, bounded retries and no redirects.
 
-use crate::tokens::access_token::Audience;
-use crate::crypto::random_id;
-use crate::tokens::id_token::{self, IdClaims};
 use crate::crypto::jws;
+use crate::crypto::random_id;
+use crate::tokens::access_token::Audience;
+use crate::tokens::id_token::{self, IdClaims};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -38,15 +38,6 @@ pub struct LogoutRequest {
 }
 
 /// One outbound HTTP client: short timeouts, no redirects (SSRF and hang protection).
-pub fn outbound_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client builds")
-}
-
 impl Provider {
     /// The browser's live session in a realm, from its cookie token.
     pub async fn current_session(

@@ -4,6 +4,7 @@
 
 pub mod code_flow;
 pub mod invitations;
+pub mod login;
 pub mod logout;
 pub mod passwords;
 pub mod sealed_request;

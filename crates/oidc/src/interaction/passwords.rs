@@ -8,7 +8,7 @@
 //! without bound. Failed logins are limited per account and per client address, keyed by
 //! realm, so one realm's attackers never lock another realm's users out.
 
-use crate::{OAuthError, Provider, RealmCtx};
+use crate::OAuthError;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
 };
@@ -17,13 +17,13 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tessera_domain::{Email, PasswordParams, RealmId, UnixTime, User, UserId};
+use tessera_domain::{PasswordParams, RealmId, UnixTime, UserId};
 use tokio::sync::Semaphore;
 
 /// Longest password accepted anywhere (characters).
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// Longest login name looked up (bytes): beyond any username or e-mail address.
-const MAX_LOGIN_BYTES: usize = 320;
+pub(crate) const MAX_LOGIN_BYTES: usize = 320;
 
 /// Budgets for failed logins: GCRA buckets of `*_burst` failures refilling at
 /// `*_per_minute`. Successful logins cost nothing.
@@ -146,7 +146,7 @@ fn argon2(p: PasswordParams) -> Result<Argon2<'static>, HashError> {
 
 /// A PHC string that no password matches, with the given costs: verifying against it
 /// takes as long as verifying a real hash, so unknown users answer in the same time.
-fn dummy_hash(p: PasswordParams) -> String {
+pub(crate) fn dummy_hash(p: PasswordParams) -> String {
     // 16-byte salt and 32-byte output, B64 without padding.
     format!(
         "$argon2id$v=19$m={},t={},p={}$dGVzc2VyYS1kdW1teS1zYWx0$ZHVtbXktaGFzaC1kdW1teS1oYXNoLWR1bW15LWhhc2g",
@@ -257,7 +257,7 @@ impl PasswordHasher {
 /// Unlike a plain token bucket it can be *peeked*: every attempt is checked before the
 /// password is, and only failures are charged.
 #[derive(Debug)]
-struct FailureLimiter<K> {
+pub(crate) struct FailureLimiter<K> {
     interval_ms: i64,
     tolerance_ms: i64,
     buckets: Mutex<Buckets<K>>,
@@ -289,13 +289,13 @@ impl<K: Hash + Eq> FailureLimiter<K> {
     }
 
     /// How long `key` must wait before its next attempt, if it must.
-    fn blocked_for(&self, key: &K, now_ms: i64) -> Option<Duration> {
+    pub(crate) fn blocked_for(&self, key: &K, now_ms: i64) -> Option<Duration> {
         let tat = *self.lock().tats.get(key)?;
         let wait = tat - self.tolerance_ms - now_ms;
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
     }
 
-    fn record_failure(&self, key: K, now_ms: i64) {
+    pub(crate) fn record_failure(&self, key: K, now_ms: i64) {
         let mut b = self.lock();
         let tat = b.tats.entry(key).or_insert(now_ms);
         *tat = (*tat).max(now_ms) + self.interval_ms;
@@ -310,7 +310,7 @@ impl<K: Hash + Eq> FailureLimiter<K> {
 
 /// Whom a failed login is charged to besides its address.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Account {
+pub(crate) enum Account {
     /// An existing user, however it was named (username or e-mail).
     User(UserId),
     /// A login name that names no user (normalized), so guessing it is limited too.
@@ -320,8 +320,8 @@ enum Account {
 /// Per-realm failed-login budgets for accounts and client addresses.
 #[derive(Debug)]
 pub struct LoginLimiter {
-    accounts: FailureLimiter<(RealmId, Account)>,
-    addresses: FailureLimiter<(RealmId, IpAddr)>,
+    pub(crate) accounts: FailureLimiter<(RealmId, Account)>,
+    pub(crate) addresses: FailureLimiter<(RealmId, IpAddr)>,
 }
 
 impl LoginLimiter {
@@ -334,7 +334,7 @@ impl LoginLimiter {
 }
 
 /// IPv4 (also when mapped into IPv6) as is; IPv6 by its /64, which one host usually owns.
-fn address_key(ip: IpAddr) -> IpAddr {
+pub(crate) fn address_key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
@@ -344,109 +344,13 @@ fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn millis(t: UnixTime) -> i64 {
+pub(crate) fn millis(t: UnixTime) -> i64 {
     t.0.saturating_mul(1000)
 }
 
-fn retry_after(wait: Duration) -> LoginError {
+pub(crate) fn retry_after(wait: Duration) -> LoginError {
     LoginError::RateLimited {
         retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-    }
-}
-
-impl Provider {
-    pub fn password_hasher(&self) -> &PasswordHasher {
-        &self.passwords
-    }
-
-    /// Checks a username-or-e-mail and password in `ctx`'s realm. The order is fixed so
-    /// that answers reveal as little as possible: the address budget is checked first,
-    /// then the account's; every attempt that gets that far costs one Argon2id check
-    /// (against a dummy hash when there is no such user or it has no password), so
-    /// wrong passwords, unknown users and disabled accounts take the same time. Only
-    /// failures are charged; a correct password for a disabled account is `Disabled`.
-    /// After a success, a hash made with other than the realm's current parameters is
-    /// replaced in the background.
-    pub async fn authenticate_user(
-        &self,
-        ctx: &RealmCtx,
-        login: &str,
-        password: &str,
-        client_ip: Option<IpAddr>,
-    ) -> Result<User, LoginError> {
-        let realm = ctx.realm.id;
-        let now = millis(self.clock().now());
-        let address = client_ip.map(|ip| (realm, address_key(ip)));
-        if let Some(wait) = address
-            .as_ref()
-            .and_then(|k| self.logins.addresses.blocked_for(k, now))
-        {
-            return Err(retry_after(wait));
-        }
-        let found = if login.len() <= MAX_LOGIN_BYTES {
-            self.store().find_user_credentials(realm, login).await?
-        } else {
-            None
-        };
-        let account = match &found {
-            Some((u, _)) => Account::User(u.id),
-            None => {
-                let mut end = login.len().min(MAX_LOGIN_BYTES);
-                while !login.is_char_boundary(end) {
-                    end -= 1;
-                }
-                Account::Unknown(Email::normalize(&login[..end]))
-            }
-        };
-        let account = (realm, account);
-        if let Some(wait) = self.logins.accounts.blocked_for(&account, now) {
-            return Err(retry_after(wait));
-        }
-
-        let params = ctx.realm.password_params.unwrap_or_default();
-        let (user, hash) = match found {
-            Some((u, Some(h))) => (Some(u), h),
-            _ => (None, dummy_hash(params)),
-        };
-        let ok = password.chars().count() <= MAX_PASSWORD_CHARS
-            && self.passwords.verify(password, &hash).await?;
-        match user {
-            Some(u) if ok => {
-                if !u.enabled {
-                    return Err(LoginError::Disabled);
-                }
-                if needs_rehash(&hash, params) {
-                    self.rehash_in_background(realm, u.id, password, params);
-                }
-                Ok(u)
-            }
-            _ => {
-                self.logins.accounts.record_failure(account, now);
-                if let Some(k) = address {
-                    self.logins.addresses.record_failure(k, now);
-                }
-                Err(LoginError::InvalidCredentials)
-            }
-        }
-    }
-
-    fn rehash_in_background(&self, realm: RealmId, id: UserId, password: &str, p: PasswordParams) {
-        let (hasher, store, password) = (
-            self.passwords.clone(),
-            self.store().clone(),
-            password.to_owned(),
-        );
-        tokio::spawn(async move {
-            match hasher.hash(&password, p).await {
-                Ok(h) => {
-                    if let Err(e) = store.set_user_password_hash(realm, id, Some(h)).await {
-                        tracing::warn!(error = %e, "storing a re-hashed password failed");
-                    }
-                }
-                // Busy: the next login tries again.
-                Err(e) => tracing::debug!(error = %e, "password re-hash skipped"),
-            }
-        });
     }
 }
 

@@ -4,30 +4,14 @@ mod authorization_code;
 mod client_credentials;
 pub mod exchange;
 mod refresh_token;
-mod token_exchange;
+pub mod response;
 mod user_tokens;
+
+pub use response::TokenResponse;
 
 use crate::clients::auth::{Accept, BasicCredentials};
 use crate::{OAuthError, Params, Provider};
-use serde::Serialize;
 use tessera_domain::GrantType;
-
-/// The successful token response (RFC 6749 §5.1).
-#[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-    /// RFC 8693 §2.2.1, token exchange only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub issued_token_type: Option<&'static str>,
-}
 
 /// Parameters that may legitimately repeat at the token endpoint (RFC 8693 §2.1).
 pub const REPEATABLE: &[&str] = &["audience", "resource"];
@@ -96,7 +80,7 @@ impl Provider {
                 authorization_code::exchange(self, &ctx, &client, params).await
             }
             GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
-            GrantType::TokenExchange => token_exchange::exchange(self, &ctx, &client, params).await,
+            GrantType::TokenExchange => exchange::grant(self, &ctx, &client, params).await,
         }
     }
 }

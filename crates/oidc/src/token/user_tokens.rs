@@ -1,9 +1,9 @@
 //! Tokens for a user's grant: access token, rotating refresh token, ID token.
 
-use super::TokenResponse;
+use super::response::TokenResponse;
+use crate::crypto::{random_token, sha256};
 use crate::tokens::access_token::Audience;
 use crate::tokens::access_token::TokenGrant;
-use crate::crypto::{random_token, sha256};
 use crate::tokens::id_token::{self, IdClaims, UserClaims};
 use crate::tokens::org_claims::without_org_scopes;
 use crate::{OAuthError, Provider, RealmCtx};

@@ -1,8 +1,8 @@
 //! Access tokens: RFC 9068 JWTs (nothing stored) or opaque handles (stored hashed), and
 //! their resolution for introspection, revocation and resource servers such as the admin API.
 
-use crate::crypto::{random_id, random_token, sha256};
 use crate::crypto::jws::{self, looks_like_jws};
+use crate::crypto::{random_id, random_token, sha256};
 use crate::tokens::org_claims::{OrgClaim, OrgContext};
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};

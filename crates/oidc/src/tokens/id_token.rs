@@ -1,8 +1,8 @@
 //! ID tokens (OIDC Core §2): signed with the client's algorithm, `typ: JWT` so they can
 //! never pass for an access token (`at+jwt`) or a logout token (`logout+jwt`).
 
-use crate::tokens::access_token::Audience;
 use crate::crypto::jws;
+use crate::tokens::access_token::Audience;
 use crate::tokens::org_claims::OrgClaim;
 use crate::{OAuthError, RealmCtx};
 use aws_lc_rs::digest;

@@ -1,0 +1,107 @@
+//! Password sign-in: one username-or-e-mail and password check, in a fixed order that
+//! reveals as little as possible, on the bounded hashing pool and behind the failed-login
+//! limits of [`super::passwords`].
+
+use super::passwords::{
+    Account, LoginError, MAX_LOGIN_BYTES, MAX_PASSWORD_CHARS, PasswordHasher, address_key,
+    dummy_hash, millis, needs_rehash, retry_after,
+};
+use crate::{Provider, RealmCtx};
+use std::net::IpAddr;
+use tessera_domain::{Email, PasswordParams, RealmId, User, UserId};
+
+impl Provider {
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.passwords
+    }
+
+    /// Checks a username-or-e-mail and password in `ctx`'s realm. The order is fixed so
+    /// that answers reveal as little as possible: the address budget is checked first,
+    /// then the account's; every attempt that gets that far costs one Argon2id check
+    /// (against a dummy hash when there is no such user or it has no password), so
+    /// wrong passwords, unknown users and disabled accounts take the same time. Only
+    /// failures are charged; a correct password for a disabled account is `Disabled`.
+    /// After a success, a hash made with other than the realm's current parameters is
+    /// replaced in the background.
+    pub async fn authenticate_user(
+        &self,
+        ctx: &RealmCtx,
+        login: &str,
+        password: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<User, LoginError> {
+        let realm = ctx.realm.id;
+        let now = millis(self.clock().now());
+        let address = client_ip.map(|ip| (realm, address_key(ip)));
+        if let Some(wait) = address
+            .as_ref()
+            .and_then(|k| self.logins.addresses.blocked_for(k, now))
+        {
+            return Err(retry_after(wait));
+        }
+        let found = if login.len() <= MAX_LOGIN_BYTES {
+            self.store().find_user_credentials(realm, login).await?
+        } else {
+            None
+        };
+        let account = match &found {
+            Some((u, _)) => Account::User(u.id),
+            None => {
+                let mut end = login.len().min(MAX_LOGIN_BYTES);
+                while !login.is_char_boundary(end) {
+                    end -= 1;
+                }
+                Account::Unknown(Email::normalize(&login[..end]))
+            }
+        };
+        let account = (realm, account);
+        if let Some(wait) = self.logins.accounts.blocked_for(&account, now) {
+            return Err(retry_after(wait));
+        }
+
+        let params = ctx.realm.password_params.unwrap_or_default();
+        let (user, hash) = match found {
+            Some((u, Some(h))) => (Some(u), h),
+            _ => (None, dummy_hash(params)),
+        };
+        let ok = password.chars().count() <= MAX_PASSWORD_CHARS
+            && self.passwords.verify(password, &hash).await?;
+        match user {
+            Some(u) if ok => {
+                if !u.enabled {
+                    return Err(LoginError::Disabled);
+                }
+                if needs_rehash(&hash, params) {
+                    self.rehash_in_background(realm, u.id, password, params);
+                }
+                Ok(u)
+            }
+            _ => {
+                self.logins.accounts.record_failure(account, now);
+                if let Some(k) = address {
+                    self.logins.addresses.record_failure(k, now);
+                }
+                Err(LoginError::InvalidCredentials)
+            }
+        }
+    }
+
+    fn rehash_in_background(&self, realm: RealmId, id: UserId, password: &str, p: PasswordParams) {
+        let (hasher, store, password) = (
+            self.passwords.clone(),
+            self.store().clone(),
+            password.to_owned(),
+        );
+        tokio::spawn(async move {
+            match hasher.hash(&password, p).await {
+                Ok(h) => {
+                    if let Err(e) = store.set_user_password_hash(realm, id, Some(h)).await {
+                        tracing::warn!(error = %e, "storing a re-hashed password failed");
+                    }
+                }
+                // Busy: the next login tries again.
+                Err(e) => tracing::debug!(error = %e, "password re-hash skipped"),
+            }
+        });
+    }
+}

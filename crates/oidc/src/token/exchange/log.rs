@@ -1,0 +1,66 @@
+//! The exchange log's in-memory buffer. Nothing here touches the store: the writer job
+//! (src/jobs/) and the rare lagging request write what [`ExchangeLog`] hands them.
+
+use std::sync::Mutex;
+use tessera_domain::ExchangeRecord;
+
+/// The exchange log, written in batches: an exchange only appends to memory; the writer
+/// task (src/startup.rs) stores a batch when it is full, every second, and before the log
+/// is read. A request never waits for that write, unless the writer has fallen
+/// [`LOG_MAX`] records behind (back-pressure instead of unbounded memory). Revocation does
+/// not depend on the log: exchanged tokens carry their lineage.
+#[derive(Default)]
+pub struct ExchangeLog {
+    pending: Mutex<Vec<ExchangeRecord>>,
+    pub(crate) full: tokio::sync::Notify,
+}
+
+/// Records per INSERT (10 bound values each: far below SQLite's 32,766).
+pub const LOG_BATCH: usize = 256;
+/// Records held in memory at most.
+pub const LOG_MAX: usize = 64 * LOG_BATCH;
+
+impl ExchangeLog {
+    /// Appends; returns the records the caller must write itself when the writer lags.
+    pub(crate) fn push(&self, r: ExchangeRecord) -> Option<Vec<ExchangeRecord>> {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        p.push(r);
+        if p.len() >= LOG_MAX {
+            return Some(std::mem::take(&mut *p));
+        }
+        if p.len() == LOG_BATCH {
+            self.full.notify_one();
+        }
+        None
+    }
+    pub(crate) fn take(&self) -> Vec<ExchangeRecord> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_domain::UnixTime;
+
+    #[test]
+    fn the_log_never_makes_a_request_write_until_the_writer_falls_far_behind() {
+        let log = ExchangeLog::default();
+        let rec = || ExchangeRecord {
+            realm_id: tessera_domain::RealmId::new_v7(),
+            parent_jti: "p".into(),
+            child_jti: "c".into(),
+            subject: "s".into(),
+            actors: vec![],
+            client_id: "app".into(),
+            reason: None,
+            created_at: UnixTime(0),
+            expires_at: UnixTime(1),
+        };
+        for _ in 0..LOG_MAX - 1 {
+            assert!(log.push(rec()).is_none());
+        }
+        assert_eq!(log.push(rec()).map(|b| b.len()), Some(LOG_MAX));
+        assert!(log.take().is_empty());
+    }
+}
