@@ -2,4 +2,5 @@
 //! and the integration tests.
 
 pub mod config;
+pub mod jobs;
 pub mod startup;

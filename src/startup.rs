@@ -1,15 +1,15 @@
 //! Opening storage, the master key and the provider; building the HTTP server.
 
 use crate::config::Settings;
+use crate::jobs;
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 use tessera_domain::{Clock, SystemClock};
-use tessera_oidc::admin::Seeded;
+use tessera_oidc::admin::seed::Seeded;
 use tessera_oidc::crypto::MasterKey;
 use tessera_oidc::{Provider, ProviderConfig};
 use tessera_storage::Store;
@@ -125,35 +125,13 @@ impl Application {
     /// Runs until the server stops, sweeping expired revocations every ten minutes and
     /// writing the token-exchange log (batched in memory) when a batch is full or every second.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let provider = self.provider.clone();
-        let sweeper = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                if let Err(e) = provider.purge_expired().await {
-                    tracing::warn!(error = %e, "expiry sweep failed");
-                }
-            }
-        });
-        let provider = self.provider.clone();
-        let log_writer = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                // A full batch is written at once, the rest within a second.
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = provider.exchange_log_full() => {}
-                }
-                if let Err(e) = provider.flush_exchange_log().await {
-                    tracing::warn!(error = %e, "writing the token-exchange log failed");
-                }
-            }
-        });
+        let sweeper = jobs::expiry_sweep::spawn(self.provider.clone());
+        let log_writer = jobs::exchange_log::spawn(self.provider.clone());
         let res = self.server.await;
         sweeper.abort();
         log_writer.abort();
         // What the last tick did not write yet.
-        if let Err(e) = self.provider.flush_exchange_log().await {
+        if let Err(e) = jobs::exchange_log::run_once(&self.provider).await {
             tracing::warn!(error = %e, "writing the token-exchange log failed");
         }
         res

@@ -155,7 +155,14 @@ async fn key_rotation_keeps_the_old_key_in_jwks_and_old_tokens_valid_until_retir
 
     // Retire the old key: gone from JWKS, its tokens inactive.
     let kid = old_header["kid"].as_str().unwrap();
-    app.provider.retire_key("demo", kid).await.unwrap();
+    app.provider
+        .retire_key(
+            &tessera_oidc::admin::AdminPrincipal::operator(),
+            "demo",
+            kid,
+        )
+        .await
+        .unwrap();
     let jwks: Value = app
         .http
         .get(app.endpoint("demo", "certs"))

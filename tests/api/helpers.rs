@@ -19,7 +19,7 @@ pub struct TestApp {
     pub admin_secret: String,
     pub demo_secret: String,
     /// Everything seeded at first start, by name (`demo-app`, user `demo`, …).
-    pub seeded: Vec<tessera_oidc::admin::Seeded>,
+    pub seeded: Vec<tessera_oidc::admin::seed::Seeded>,
     pub provider: Arc<Provider>,
     /// The server's clock, starting at the real time; tests move it forward.
     pub clock: Arc<FixedClock>,
@@ -62,7 +62,7 @@ pub async fn spawn_app() -> TestApp {
     let secret = |realm: &str| {
         app.seeded
             .iter()
-            .find(|c| c.realm == realm && c.kind == tessera_oidc::admin::SeededKind::Client)
+            .find(|c| c.realm == realm && c.kind == tessera_oidc::admin::seed::SeededKind::Client)
             .unwrap()
             .secret
             .clone()

@@ -8,6 +8,7 @@
 //! clients; `admin/` is administration behind one principal; `crypto/` holds keys,
 //! JWS and sealing. Protocol rooms never import `admin/`.
 
+pub mod accounts;
 pub mod admin;
 pub mod authorize;
 pub mod clients;

@@ -174,6 +174,14 @@ impl Provider {
         self.clients.invalidate(&(realm, client_id.clone())).await;
     }
 
+    /// The first `limit` enabled realms by name, for the start page's links.
+    pub async fn enabled_realms(&self, limit: u64) -> Result<Vec<Realm>, OAuthError> {
+        let page = tessera_storage::PageRequest { after: None, limit };
+        let mut realms = self.store.list_realms(&page).await?;
+        realms.retain(|r| r.enabled);
+        Ok(realms)
+    }
+
     /// Removes expired revocation entries and opaque tokens; run periodically.
     pub async fn purge_expired(&self) -> Result<u64, OAuthError> {
         Ok(self.store.purge_expired(self.clock.now()).await?)

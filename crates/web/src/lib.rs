@@ -1,6 +1,7 @@
 //! HTTP edge: actix-web routes, error mapping, the admin API with OpenAPI, health and metrics.
 
 pub mod error;
+mod extract;
 mod form;
 mod routes;
 

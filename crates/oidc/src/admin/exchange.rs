@@ -1,7 +1,7 @@
 //! Administration of token exchange: per-client policies, impersonation tokens, the dry
 //! run, and the exchange log. Shared by the admin REST API and the CLI.
 
-use crate::admin::{AdminPrincipal, not_found};
+use super::{AdminPrincipal, not_found};
 use crate::crypto::{random_token, sha256};
 use crate::token::exchange::{
     ExchangeRequest, IMPERSONATION_MAX_SECS, MAX_REASON_CHARS, Mode, Plan,
@@ -38,13 +38,15 @@ impl Provider {
     /// ids of this realm or absolute URIs; organizations must be of this realm.
     pub async fn set_exchange_policy(
         &self,
+        caller: &AdminPrincipal,
         realm: &str,
         client_id: &str,
         policy: Option<ExchangePolicy>,
     ) -> Result<Client, OAuthError> {
+        caller.require_realm_admin()?;
         let ctx = self.admin_realm(realm).await?;
         let realm_id = ctx.realm.id;
-        let client = self.find_client(realm, client_id).await?;
+        let client = self.find_client(caller, realm, client_id).await?;
         if let Some(p) = &policy {
             p.validate()?;
             for a in &p.audiences {
@@ -91,13 +93,14 @@ impl Provider {
     /// (whose policy must allow impersonating this user), for at most ten minutes.
     pub async fn mint_impersonation_token(
         &self,
+        caller: &AdminPrincipal,
         realm: &str,
         user: UserId,
-        admin: &AdminPrincipal,
         client_id: &str,
         reason: &str,
         lifetime_secs: Option<i64>,
     ) -> Result<MintedImpersonation, OAuthError> {
+        caller.require_realm_admin()?;
         let reason = reason.trim();
         if reason.is_empty()
             || reason.chars().count() > MAX_REASON_CHARS
@@ -123,7 +126,7 @@ impl Provider {
             return Err(OAuthError::invalid_request("the user is disabled"));
         }
         let client = self
-            .find_client(realm, client_id)
+            .find_client(caller, realm, client_id)
             .await
             .map_err(|_| OAuthError::invalid_request("client_id is not a client of this realm"))?;
         let policy = client
@@ -136,6 +139,7 @@ impl Provider {
         if let Err(why) = self.may_impersonate(&ctx, policy, user).await? {
             return Err(OAuthError::invalid_request(why));
         }
+        let (admin_sub, admin_client_id) = caller.subject();
         let now = self.clock().now();
         let token = random_token();
         let t = ImpersonationToken {
@@ -143,8 +147,8 @@ impl Provider {
             token_hash: sha256(token.as_bytes()),
             user_id: user,
             client: client.id,
-            admin_sub: admin.sub.clone(),
-            admin_client_id: admin.client_id.clone(),
+            admin_sub,
+            admin_client_id,
             reason: reason.to_owned(),
             created_at: now,
             expires_at: now.plus_secs(secs),
@@ -160,12 +164,14 @@ impl Provider {
     /// rules for `client_id` with these parameters; nothing consumed, written or signed.
     pub async fn evaluate_exchange(
         &self,
+        caller: &AdminPrincipal,
         realm: &str,
         client_id: &str,
         params: &Params,
     ) -> Result<Evaluation, OAuthError> {
+        caller.require_realm_admin()?;
         let ctx = self.admin_realm(realm).await?;
-        let client = self.find_client(realm, client_id).await?;
+        let client = self.find_client(caller, realm, client_id).await?;
         let refused = |e: OAuthError| Evaluation {
             allowed: false,
             error: Some(e.code()),
@@ -198,10 +204,12 @@ impl Provider {
     /// The newest exchanges of a realm, filtered by subject, client or actor.
     pub async fn list_exchanges(
         &self,
+        caller: &AdminPrincipal,
         realm: &str,
         filter: ExchangeFilter,
         limit: Option<u64>,
     ) -> Result<Vec<ExchangeRecord>, OAuthError> {
+        caller.require_realm_admin()?;
         let realm_id = self.admin_realm_id(realm).await?;
         self.flush_exchange_log().await?;
         Ok(self

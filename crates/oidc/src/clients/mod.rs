@@ -1,3 +1,4 @@
-//! Clients: how they authenticate at our endpoints.
+//! Clients: how they authenticate at our endpoints, and how one is built from metadata.
 
 pub mod auth;
+pub mod metadata;

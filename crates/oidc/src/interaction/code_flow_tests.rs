@@ -1,11 +1,11 @@
 //! Protocol rules exercised through the engine on a real (in-memory) database and a fixed clock.
 
+use crate::admin::{AdminCredentials, AdminPrincipal};
 use crate::clients::auth::{Accept, BasicCredentials};
+use crate::clients::metadata::ClientMetadata;
 use crate::test_util::{NOW, provider};
 use crate::{OAuthError, Params, Provider};
-use tessera_domain::{
-    AccessTokenFormat, ClientId, GrantType, NewClient, RealmSettings, ScopeSet, SigningAlg,
-};
+use tessera_domain::{AccessTokenFormat, RealmSettings, SigningAlg};
 
 fn form(pairs: &[(&str, &str)]) -> Params {
     Params::from_pairs(
@@ -23,30 +23,27 @@ fn basic(id: &str, secret: &str) -> Option<BasicCredentials> {
     })
 }
 
-fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> NewClient {
-    NewClient {
-        client_id: ClientId::parse(id).unwrap(),
-        name: id.into(),
-        enabled: true,
+fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> ClientMetadata {
+    ClientMetadata {
         public,
-        redirect_uris: vec![],
-        grant_types: if public {
-            vec![GrantType::AuthorizationCode]
-        } else {
-            vec![GrantType::ClientCredentials]
-        },
-        scopes: ScopeSet::parse("api:read").unwrap(),
-        roles: vec![],
-        access_token_format: format,
-        oidc: Default::default(),
-        org: Default::default(),
-        exchange: None,
+        grant_types: Some(vec![
+            if public {
+                "authorization_code"
+            } else {
+                "client_credentials"
+            }
+            .into(),
+        ]),
+        scopes: vec!["api:read".into()],
+        access_token_format: Some(format.as_str().into()),
+        ..ClientMetadata::new(id)
     }
 }
 
 /// A realm `r` with confidential `svc` and public `spa`; returns svc's secret.
 async fn setup(p: &Provider, alg: SigningAlg) -> String {
     p.create_realm(
+        &AdminPrincipal::operator(),
         "r",
         RealmSettings {
             access_token_alg: alg,
@@ -55,14 +52,24 @@ async fn setup(p: &Provider, alg: SigningAlg) -> String {
     )
     .await
     .unwrap();
-    p.create_client("r", new_client("spa", true, AccessTokenFormat::Jwt), None)
-        .await
-        .unwrap();
-    p.create_client("r", new_client("svc", false, AccessTokenFormat::Jwt), None)
-        .await
-        .unwrap()
-        .1
-        .unwrap()
+    p.create_client(
+        &AdminPrincipal::operator(),
+        "r",
+        new_client("spa", true, AccessTokenFormat::Jwt),
+        None,
+    )
+    .await
+    .unwrap();
+    p.create_client(
+        &AdminPrincipal::operator(),
+        "r",
+        new_client("svc", false, AccessTokenFormat::Jwt),
+        None,
+    )
+    .await
+    .unwrap()
+    .1
+    .unwrap()
 }
 
 async fn cc(p: &Provider, secret: &str) -> Result<String, OAuthError> {
@@ -180,6 +187,7 @@ async fn opaque_tokens_are_stored_hashed_and_resolve_until_revoked() {
     setup(&p, SigningAlg::Rs256).await;
     let (_, secret) = p
         .create_client(
+            &AdminPrincipal::operator(),
             "r",
             new_client("opq", false, AccessTokenFormat::Opaque),
             None,
@@ -254,10 +262,11 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.authorize_admin(&admin.access_token)
+        p.resolve_admin(AdminCredentials::Bearer(&admin.access_token), None, None)
             .await
             .unwrap()
-            .client_id,
+            .subject()
+            .1,
         "tessera-admin"
     );
 
@@ -270,7 +279,7 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.authorize_admin(&demo.access_token)
+        p.resolve_admin(AdminCredentials::Bearer(&demo.access_token), None, None)
             .await
             .unwrap_err()
             .code(),
@@ -279,6 +288,7 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
 
     let (_, plain) = p
         .create_client(
+            &AdminPrincipal::operator(),
             "master",
             new_client("reporter", false, AccessTokenFormat::Jwt),
             None,
@@ -294,11 +304,17 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.authorize_admin(&t.access_token).await.unwrap_err().code(),
+        p.resolve_admin(AdminCredentials::Bearer(&t.access_token), None, None)
+            .await
+            .unwrap_err()
+            .code(),
         "insufficient_scope"
     );
     assert_eq!(
-        p.authorize_admin("garbage").await.unwrap_err().code(),
+        p.resolve_admin(AdminCredentials::Bearer("garbage"), None, None)
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_token"
     );
 }
@@ -309,7 +325,9 @@ async fn deleting_a_realm_invalidates_its_cached_context_and_tokens_iso_13() {
     p.bootstrap().await.unwrap();
     let secret = setup(&p, SigningAlg::EdDsa).await;
     let token = cc(&p, &secret).await.unwrap();
-    p.delete_realm("r").await.unwrap();
+    p.delete_realm(&AdminPrincipal::operator(), "r")
+        .await
+        .unwrap();
     assert_eq!(p.realm("r").await.err().unwrap().code(), "not_found");
     // Re-created under the same name: new keys, the old token means nothing.
     let secret2 = setup(&p, SigningAlg::EdDsa).await;
@@ -322,7 +340,10 @@ async fn deleting_a_realm_invalidates_its_cached_context_and_tokens_iso_13() {
             .is_none()
     );
     assert_eq!(
-        p.delete_realm("master").await.unwrap_err().code(),
+        p.delete_realm(&AdminPrincipal::operator(), "master")
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_request"
     );
 }
@@ -335,11 +356,14 @@ async fn realm_settings_and_client_secrets_are_validated() {
         ..Default::default()
     };
     assert_eq!(
-        p.create_realm("r", bad).await.unwrap_err().code(),
+        p.create_realm(&AdminPrincipal::operator(), "r", bad)
+            .await
+            .unwrap_err()
+            .code(),
         "invalid_request"
     );
     assert_eq!(
-        p.create_realm("a/b", RealmSettings::default())
+        p.create_realm(&AdminPrincipal::operator(), "a/b", RealmSettings::default())
             .await
             .unwrap_err()
             .code(),
@@ -347,7 +371,7 @@ async fn realm_settings_and_client_secrets_are_validated() {
     );
     setup(&p, SigningAlg::Rs256).await;
     assert_eq!(
-        p.create_realm("r", RealmSettings::default())
+        p.create_realm(&AdminPrincipal::operator(), "r", RealmSettings::default())
             .await
             .unwrap_err()
             .code(),
@@ -355,6 +379,7 @@ async fn realm_settings_and_client_secrets_are_validated() {
     );
     let short = p
         .create_client(
+            &AdminPrincipal::operator(),
             "r",
             new_client("x", false, AccessTokenFormat::Jwt),
             Some("short".into()),
@@ -362,16 +387,21 @@ async fn realm_settings_and_client_secrets_are_validated() {
         .await;
     assert_eq!(short.unwrap_err().code(), "invalid_request");
     let mut public_cc = new_client("y", true, AccessTokenFormat::Jwt);
-    public_cc.grant_types = vec![GrantType::ClientCredentials];
+    public_cc.grant_types = Some(vec!["client_credentials".into()]);
     assert_eq!(
-        p.create_client("r", public_cc, None)
+        p.create_client(&AdminPrincipal::operator(), "r", public_cc, None)
             .await
             .unwrap_err()
             .code(),
         "invalid_request"
     );
     let dup = p
-        .create_client("r", new_client("svc", false, AccessTokenFormat::Jwt), None)
+        .create_client(
+            &AdminPrincipal::operator(),
+            "r",
+            new_client("svc", false, AccessTokenFormat::Jwt),
+            None,
+        )
         .await;
     assert_eq!(dup.unwrap_err().code(), "conflict");
 }
@@ -379,7 +409,7 @@ async fn realm_settings_and_client_secrets_are_validated() {
 /// Drives the browser flow for the seeded `demo` user and `demo-app`; returns the token response.
 async fn code_flow_tokens(
     p: &Provider,
-    seeded: &[crate::admin::Seeded],
+    seeded: &[crate::admin::seed::Seeded],
 ) -> crate::token::TokenResponse {
     use crate::interaction::code_flow::{Browser, Step};
     let secret = |n: &str| seeded.iter().find(|s| s.name == n).unwrap().secret.clone();

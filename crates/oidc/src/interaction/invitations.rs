@@ -2,11 +2,16 @@
 //! invited e-mail exists) or creates an account for that e-mail, and joins the
 //! organization. Self-registration exists only here, behind a valid invitation (ORG-11).
 
-use crate::admin::orgs::OpenInvitation;
+/// `typ` of invitation tokens: never accepted as any other token, nor any other as one.
+pub const INVITATION_TYP: &str = "invitation+jwt";
+
 use crate::crypto::ct_eq;
+use crate::crypto::jws;
 use crate::interaction::passwords::LoginError;
-use crate::{OAuthError, Provider};
+use crate::{OAuthError, Provider, RealmCtx};
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use tessera_domain::{Email, Invitation, InvitationId, InvitationStatus, OrgId, Organization};
 use tessera_domain::{NewUser, UserId, Username};
 
 /// What the invitation page shows.
@@ -115,7 +120,7 @@ impl Provider {
             u.email = Some(inv.email.clone());
             u.email_verified = true;
             match self
-                .create_user(realm, u, Some(f.password.to_owned()))
+                .insert_account(&ctx, u, Some(f.password.to_owned()))
                 .await
             {
                 Ok(u) => u.id,
@@ -139,6 +144,117 @@ impl Provider {
                 }
                 Err(e)
             }
+        }
+    }
+}
+
+/// The claims of an invitation link's token. Everything in it is re-checked against the
+/// stored invitation; the signature makes it unforgeable (ORG-4).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvitationClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The invitation id.
+    pub sub: String,
+    pub org_id: String,
+    pub email: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// A verified invitation link: the stored invitation and its organization.
+#[derive(Debug, Clone)]
+pub struct OpenInvitation {
+    pub invitation: Invitation,
+    pub org: Organization,
+    pub jti: String,
+}
+
+impl Provider {
+    /// Verifies an invitation link: signature by this realm's keys, `typ`, `iss`, `aud`,
+    /// `exp`, then the stored invitation (pending, same link, same organization and
+    /// e-mail) and its organization (enabled). Anything else is `access_denied` (ORG-4).
+    pub async fn open_invitation(
+        &self,
+        ctx: &RealmCtx,
+        token: &str,
+    ) -> Result<OpenInvitation, OAuthError> {
+        let denied =
+            || OAuthError::AccessDenied("the invitation link is invalid, used or expired".into());
+        let c: InvitationClaims =
+            jws::verify(&ctx.keys, INVITATION_TYP, token).map_err(|_| denied())?;
+        let now = self.clock().now();
+        if c.iss != ctx.issuer || c.aud != ctx.issuer || c.exp <= now.0 {
+            return Err(denied());
+        }
+        let (Ok(id), Ok(org_id)) = (
+            uuid::Uuid::parse_str(&c.sub),
+            uuid::Uuid::parse_str(&c.org_id),
+        ) else {
+            return Err(denied());
+        };
+        let inv = self
+            .store()
+            .get_invitation(ctx.realm.id, OrgId(org_id), InvitationId(id))
+            .await?
+            .ok_or_else(denied)?;
+        let email = Email::parse(&c.email).map_err(|_| denied())?;
+        if inv.status_at(now) != InvitationStatus::Pending
+            || inv.jti != c.jti
+            || inv.email.normalized() != email.normalized()
+        {
+            return Err(denied());
+        }
+        let org = self
+            .store()
+            .get_org(ctx.realm.id, inv.org_id)
+            .await?
+            .filter(|o| o.enabled)
+            .ok_or_else(denied)?;
+        Ok(OpenInvitation {
+            invitation: inv,
+            org,
+            jti: c.jti,
+        })
+    }
+
+    /// Joins `user` to the invitation's organization with its roles; the link is spent
+    /// by one conditional UPDATE, so it works once (ISO-6).
+    pub async fn accept_invitation(
+        &self,
+        ctx: &RealmCtx,
+        open: &OpenInvitation,
+        user: UserId,
+    ) -> Result<(), OAuthError> {
+        let inv = &open.invitation;
+        let roles: Vec<_> = self
+            .store()
+            .find_org_roles(ctx.realm.id, &inv.roles)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let accepted = self
+            .store()
+            .accept_invitation(
+                ctx.realm.id,
+                inv.org_id,
+                inv.id,
+                &open.jti,
+                &inv.email,
+                user,
+                &roles,
+                self.clock().now(),
+            )
+            .await?;
+        if accepted {
+            Ok(())
+        } else {
+            Err(OAuthError::AccessDenied(
+                "the invitation link is invalid, used or expired".into(),
+            ))
         }
     }
 }

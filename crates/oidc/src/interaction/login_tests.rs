@@ -1,6 +1,7 @@
 //! Users and password logins through the engine, on an in-memory database and a fixed
 //! clock. Realms use tiny Argon2id costs so the tests stay fast; the default stays OWASP.
 
+use crate::admin::AdminPrincipal;
 use crate::crypto::MasterKey;
 use crate::interaction::passwords::{LoginConfig, LoginError, needs_rehash};
 use crate::test_util::{NOW, provider};
@@ -33,6 +34,7 @@ fn new_user(name: &str, email: Option<&str>) -> NewUser {
 
 async fn fast_realm(p: &Provider, name: &str) {
     p.create_realm(
+        &AdminPrincipal::operator(),
         name,
         RealmSettings {
             password_params: Some(FAST),
@@ -49,6 +51,7 @@ async fn setup() -> (Provider, Arc<FixedClock>, User) {
     fast_realm(&p, "r").await;
     let alice = p
         .create_user(
+            &AdminPrincipal::operator(),
             "r",
             new_user("alice", Some("Alice@Example.com")),
             Some(PASSWORD.into()),
@@ -87,9 +90,14 @@ async fn users_log_in_with_username_or_email_in_any_case() {
 #[tokio::test]
 async fn wrong_passwords_unknown_users_and_users_without_password_look_alike() {
     let (p, _, _) = setup().await;
-    p.create_user("r", new_user("nopass", None), None)
-        .await
-        .unwrap();
+    p.create_user(
+        &AdminPrincipal::operator(),
+        "r",
+        new_user("nopass", None),
+        None,
+    )
+    .await
+    .unwrap();
     for (who, pw) in [
         ("alice", "wrong password"),
         ("alice", ""),
@@ -114,7 +122,9 @@ async fn a_disabled_user_is_told_only_after_the_right_password() {
     let (p, _, alice) = setup().await;
     let mut profile = new_user("alice", Some("Alice@Example.com"));
     profile.enabled = false;
-    p.update_user("r", alice.id, profile).await.unwrap();
+    p.update_user(&AdminPrincipal::operator(), "r", alice.id, profile)
+        .await
+        .unwrap();
     assert_eq!(
         login(&p, "r", "alice", "wrong password", "192.0.2.1").await,
         Err(LoginError::InvalidCredentials)
@@ -203,9 +213,14 @@ async fn failed_logins_are_limited_per_address_and_ipv6_per_64() {
 async fn login_budgets_are_per_realm_iso_5() {
     let (p, _, _) = setup().await;
     fast_realm(&p, "b").await;
-    p.create_user("b", new_user("alice", None), Some(PASSWORD.into()))
-        .await
-        .unwrap();
+    p.create_user(
+        &AdminPrincipal::operator(),
+        "b",
+        new_user("alice", None),
+        Some(PASSWORD.into()),
+    )
+    .await
+    .unwrap();
     for _ in 0..20 {
         let _ = login(&p, "r", "alice", "wrong password", "192.0.2.7").await;
     }
@@ -218,9 +233,14 @@ async fn login_budgets_are_per_realm_iso_5() {
         .unwrap();
     assert_eq!(b_alice.realm_id, p.realm("b").await.unwrap().realm.id);
     // Realm a's password does not open realm b's user of the same name (ISO-9).
-    p.set_user_password("b", b_alice.id, "another password")
-        .await
-        .unwrap();
+    p.set_user_password(
+        &AdminPrincipal::operator(),
+        "b",
+        b_alice.id,
+        "another password",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         login(&p, "b", "alice", PASSWORD, "192.0.2.8").await,
         Err(LoginError::InvalidCredentials)
@@ -246,9 +266,14 @@ async fn a_saturated_hashing_pool_answers_busy() {
         },
     );
     fast_realm(&p, "r").await;
-    p.create_user("r", new_user("alice", None), Some(PASSWORD.into()))
-        .await
-        .unwrap();
+    p.create_user(
+        &AdminPrincipal::operator(),
+        "r",
+        new_user("alice", None),
+        Some(PASSWORD.into()),
+    )
+    .await
+    .unwrap();
     let held = p.password_hasher().saturate();
     assert_eq!(
         login(&p, "r", "alice", PASSWORD, "192.0.2.1").await,
@@ -257,8 +282,13 @@ async fn a_saturated_hashing_pool_answers_busy() {
     let e: OAuthError = LoginError::Busy.into();
     assert_eq!(e.status(), 503);
     assert!(matches!(
-        p.create_user("r", new_user("bob", None), Some(PASSWORD.into()))
-            .await,
+        p.create_user(
+            &AdminPrincipal::operator(),
+            "r",
+            new_user("bob", None),
+            Some(PASSWORD.into())
+        )
+        .await,
         Err(OAuthError::TemporarilyUnavailable)
     ));
     drop(held);
@@ -279,6 +309,7 @@ async fn a_login_rehashes_with_the_realms_new_parameters() {
     let (p, _, alice) = setup().await;
     let stronger = PasswordParams { m_cost: 16, ..FAST };
     p.update_realm(
+        &AdminPrincipal::operator(),
         "r",
         RealmSettings {
             password_params: Some(stronger),
@@ -321,9 +352,16 @@ async fn a_login_rehashes_with_the_realms_new_parameters() {
 #[tokio::test]
 async fn new_realms_hash_with_owasp_defaults() {
     let (p, _) = provider().await;
-    p.create_realm("d", RealmSettings::default()).await.unwrap();
+    p.create_realm(&AdminPrincipal::operator(), "d", RealmSettings::default())
+        .await
+        .unwrap();
     let u = p
-        .create_user("d", new_user("alice", None), Some(PASSWORD.into()))
+        .create_user(
+            &AdminPrincipal::operator(),
+            "d",
+            new_user("alice", None),
+            Some(PASSWORD.into()),
+        )
         .await
         .unwrap();
     let (_, hash) = p
@@ -344,78 +382,134 @@ async fn user_administration_validates_and_names_conflicts() {
     let code = |r: Result<User, OAuthError>| r.unwrap_err().code();
     assert_eq!(
         code(
-            p.create_user("r", new_user("bob", None), Some("short".into()))
-                .await
+            p.create_user(
+                &AdminPrincipal::operator(),
+                "r",
+                new_user("bob", None),
+                Some("short".into())
+            )
+            .await
         ),
         "invalid_request"
     );
     assert_eq!(
         code(
-            p.create_user("r", new_user("bob", None), Some("x".repeat(1025)))
-                .await
+            p.create_user(
+                &AdminPrincipal::operator(),
+                "r",
+                new_user("bob", None),
+                Some("x".repeat(1025))
+            )
+            .await
         ),
         "invalid_request"
     );
     let mut unverifiable = new_user("bob", None);
     unverifiable.email_verified = true;
     assert_eq!(
-        code(p.create_user("r", unverifiable, None).await),
+        code(
+            p.create_user(&AdminPrincipal::operator(), "r", unverifiable, None)
+                .await
+        ),
         "invalid_request"
     );
     let mut long_name = new_user("bob", None);
     long_name.given_name = Some("x".repeat(201));
     assert_eq!(
-        code(p.create_user("r", long_name, None).await),
+        code(
+            p.create_user(&AdminPrincipal::operator(), "r", long_name, None)
+                .await
+        ),
         "invalid_request"
     );
     let mut big = new_user("bob", None);
     big.attributes
         .insert("blob".into(), serde_json::json!("x".repeat(20_000)));
-    assert_eq!(code(p.create_user("r", big, None).await), "invalid_request");
+    assert_eq!(
+        code(
+            p.create_user(&AdminPrincipal::operator(), "r", big, None)
+                .await
+        ),
+        "invalid_request"
+    );
 
-    let dup_name = p.create_user("r", new_user("ALICE", None), None).await;
+    let dup_name = p
+        .create_user(
+            &AdminPrincipal::operator(),
+            "r",
+            new_user("ALICE", None),
+            None,
+        )
+        .await;
     assert!(
         matches!(&dup_name, Err(OAuthError::Conflict(d)) if d.contains("username")),
         "{dup_name:?}"
     );
     let dup_email = p
-        .create_user("r", new_user("alice2", Some("alice@EXAMPLE.com")), None)
+        .create_user(
+            &AdminPrincipal::operator(),
+            "r",
+            new_user("alice2", Some("alice@EXAMPLE.com")),
+            None,
+        )
         .await;
     assert!(
         matches!(&dup_email, Err(OAuthError::Conflict(d)) if d.contains("email")),
         "{dup_email:?}"
     );
     let bob = p
-        .create_user("r", new_user("bob", None), None)
+        .create_user(
+            &AdminPrincipal::operator(),
+            "r",
+            new_user("bob", None),
+            None,
+        )
         .await
         .unwrap();
     assert!(matches!(
-        p.update_user("r", bob.id, new_user("alice", None)).await,
+        p.update_user(
+            &AdminPrincipal::operator(),
+            "r",
+            bob.id,
+            new_user("alice", None)
+        )
+        .await,
         Err(OAuthError::Conflict(_))
     ));
     // Keeping one's own username and e-mail is no conflict.
-    p.update_user("r", alice.id, new_user("alice", Some("ALICE@example.com")))
-        .await
-        .unwrap();
+    p.update_user(
+        &AdminPrincipal::operator(),
+        "r",
+        alice.id,
+        new_user("alice", Some("ALICE@example.com")),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        p.set_user_password("r", bob.id, "short")
+        p.set_user_password(&AdminPrincipal::operator(), "r", bob.id, "short")
             .await
             .unwrap_err()
             .code(),
         "invalid_request"
     );
     assert_eq!(
-        p.set_user_password("r", UserId::new_v7(), PASSWORD)
+        p.set_user_password(&AdminPrincipal::operator(), "r", UserId::new_v7(), PASSWORD)
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
     assert_eq!(
-        p.list_users("r", Some(&"x".repeat(257)), None, None)
-            .await
-            .unwrap_err()
-            .code(),
+        p.list_users(
+            &AdminPrincipal::operator(),
+            "r",
+            Some(&"x".repeat(257)),
+            None,
+            None
+        )
+        .await
+        .unwrap_err()
+        .code(),
         "invalid_request"
     );
 }
@@ -426,36 +520,58 @@ async fn users_are_addressed_only_through_their_realm_iso_5() {
     fast_realm(&p, "b").await;
     let not_found = |r: Result<(), OAuthError>| r.unwrap_err().code();
     assert_eq!(
-        p.get_user("b", alice.id).await.unwrap_err().code(),
-        "not_found"
-    );
-    assert_eq!(
-        p.update_user("b", alice.id, new_user("x", None))
+        p.get_user(&AdminPrincipal::operator(), "b", alice.id)
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
     assert_eq!(
-        not_found(p.set_user_password("b", alice.id, "new password").await),
+        p.update_user(
+            &AdminPrincipal::operator(),
+            "b",
+            alice.id,
+            new_user("x", None)
+        )
+        .await
+        .unwrap_err()
+        .code(),
         "not_found"
     );
-    assert_eq!(not_found(p.delete_user("b", alice.id).await), "not_found");
+    assert_eq!(
+        not_found(
+            p.set_user_password(&AdminPrincipal::operator(), "b", alice.id, "new password")
+                .await
+        ),
+        "not_found"
+    );
+    assert_eq!(
+        not_found(
+            p.delete_user(&AdminPrincipal::operator(), "b", alice.id)
+                .await
+        ),
+        "not_found"
+    );
     assert!(
-        p.list_users("b", None, None, None)
+        p.list_users(&AdminPrincipal::operator(), "b", None, None, None)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        p.find_user("b", "alice").await.unwrap_err().code(),
+        p.find_user(&AdminPrincipal::operator(), "b", "alice")
+            .await
+            .unwrap_err()
+            .code(),
         "not_found"
     );
     // Still there, password unchanged.
     login(&p, "r", "alice", PASSWORD, "192.0.2.1")
         .await
         .unwrap();
-    p.delete_user("r", alice.id).await.unwrap();
+    p.delete_user(&AdminPrincipal::operator(), "r", alice.id)
+        .await
+        .unwrap();
     assert_eq!(
         login(&p, "r", "alice", PASSWORD, "192.0.2.1").await,
         Err(LoginError::InvalidCredentials)

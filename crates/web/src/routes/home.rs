@@ -24,11 +24,10 @@ struct RealmLink {
 async fn home(state: web::Data<AppState>) -> impl Responder {
     let realms = state
         .provider
-        .list_realms(None, Some(50))
+        .enabled_realms(50)
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| r.enabled)
         .map(|r| RealmLink {
             issuer: state.provider.issuer_for(&r.name),
             name: r.name.to_string(),

@@ -1,16 +1,13 @@
 use super::exchange::ExchangePolicyBody;
-use super::{Admin, Page, PageQuery};
+use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::client_uuid;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings,
-    OrgClaimFormat, OrgId, OrgSettings, RedirectUri, ScopeSet, SigningAlg,
-};
-use tessera_oidc::OAuthError;
+use tessera_domain::Client;
+use tessera_oidc::clients::metadata::ClientMetadata;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/clients", web::get().to(list))
@@ -142,83 +139,34 @@ fn yes() -> bool {
 }
 
 impl ClientBody {
-    fn parse(self) -> Result<(NewClient, Option<String>), ApiError> {
-        let grant_types = match self.grant_types {
-            Some(g) => g
-                .iter()
-                .map(|g| GrantType::parse(g))
-                .collect::<Result<_, _>>()?,
-            None if self.public => vec![],
-            None => vec![GrantType::ClientCredentials],
-        };
-        let c = NewClient {
-            name: self.name.unwrap_or_else(|| self.client_id.clone()),
-            client_id: ClientId::parse(&self.client_id)?,
+    fn parse(self) -> (ClientMetadata, Option<String>) {
+        let m = ClientMetadata {
+            client_id: self.client_id,
+            name: self.name,
             enabled: self.enabled,
             public: self.public,
-            redirect_uris: self
-                .redirect_uris
-                .iter()
-                .map(|u| RedirectUri::parse(u))
-                .collect::<Result<_, _>>()?,
-            grant_types,
-            scopes: ScopeSet::from_list(&self.scopes)?,
+            redirect_uris: self.redirect_uris,
+            grant_types: self.grant_types,
+            scopes: self.scopes,
             roles: self.roles,
-            access_token_format: match self.access_token_format {
-                Some(f) => AccessTokenFormat::parse(&f)?,
-                None => AccessTokenFormat::Jwt,
-            },
-            oidc: OidcSettings {
-                consent_required: self.consent_required,
-                id_token_alg: match &self.id_token_alg {
-                    Some(a) => SigningAlg::parse(a)?,
-                    None => SigningAlg::Rs256,
-                },
-                post_logout_redirect_uris: self
-                    .post_logout_redirect_uris
-                    .iter()
-                    .map(|u| RedirectUri::parse(u))
-                    .collect::<Result<_, _>>()?,
-                backchannel_logout_uri: self
-                    .backchannel_logout_uri
-                    .as_deref()
-                    .map(RedirectUri::parse)
-                    .transpose()?,
-            },
-            org: OrgSettings {
-                bound_to: self
-                    .organization_id
-                    .as_deref()
-                    .map(|id| {
-                        Uuid::parse_str(id).map(OrgId).map_err(|_| {
-                            ApiError(OAuthError::invalid_request(
-                                "organization_id is not an organization id",
-                            ))
-                        })
-                    })
-                    .transpose()?,
-                claim_format: match &self.organization_claim {
-                    Some(f) => OrgClaimFormat::parse(f)?,
-                    None => OrgClaimFormat::Map,
-                },
-            },
+            access_token_format: self.access_token_format,
+            consent_required: self.consent_required,
+            id_token_alg: self.id_token_alg,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            backchannel_logout_uri: self.backchannel_logout_uri,
+            organization: self.organization_id,
+            organization_claim: self.organization_claim,
             // Set through /clients/{id}/exchange-policy.
             exchange: None,
         };
-        Ok((c, self.secret))
+        (m, self.secret)
     }
-}
-
-pub(super) fn client_uuid(raw: &str) -> Result<ClientUuid, ApiError> {
-    Uuid::parse_str(raw)
-        .map(ClientUuid)
-        .map_err(|_| ApiError(OAuthError::NotFound("client not found".into())))
 }
 
 #[utoipa::path(get, path = "/admin/realms/{realm}/clients", tag = "clients", params(PageQuery),
     responses((status = 200, body = Page<ClientRep>), (status = 404, body = super::ErrorBody)))]
 pub async fn list(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     q: web::Query<PageQuery>,
@@ -226,7 +174,7 @@ pub async fn list(
     let q = q.into_inner();
     let clients = state
         .provider
-        .list_clients(&realm, q.after, q.limit)
+        .list_clients(&caller, &realm, q.after, q.limit)
         .await?;
     let items: Vec<_> = clients.into_iter().map(|c| rep(c, None)).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |c| c.client_id.clone())))
@@ -235,42 +183,48 @@ pub async fn list(
 #[utoipa::path(post, path = "/admin/realms/{realm}/clients", tag = "clients", request_body = ClientBody,
     responses((status = 201, body = ClientRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
 pub async fn create(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<ClientBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, secret) = body.into_inner().parse()?;
+    let (c, secret) = body.into_inner().parse();
     let given = secret.is_some();
-    let (client, secret) = state.provider.create_client(&realm, c, secret).await?;
+    let (client, secret) = state
+        .provider
+        .create_client(&caller, &realm, c, secret)
+        .await?;
     Ok(HttpResponse::Created().json(rep(client, secret.filter(|_| !given))))
 }
 
 #[utoipa::path(get, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 pub async fn get(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let c = state.provider.get_client(&realm, client_uuid(&id)?).await?;
+    let c = state
+        .provider
+        .get_client(&caller, &realm, client_uuid(&id)?)
+        .await?;
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
 #[utoipa::path(put, path = "/admin/realms/{realm}/clients/{id}", tag = "clients", request_body = ClientBody,
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 pub async fn update(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<ClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (c, _) = body.into_inner().parse()?;
+    let (c, _) = body.into_inner().parse();
     let c = state
         .provider
-        .update_client(&realm, client_uuid(&id)?, c)
+        .update_client(&caller, &realm, client_uuid(&id)?, c)
         .await?;
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
@@ -278,14 +232,14 @@ pub async fn update(
 #[utoipa::path(delete, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 pub async fn delete(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     state
         .provider
-        .delete_client(&realm, client_uuid(&id)?)
+        .delete_client(&caller, &realm, client_uuid(&id)?)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -298,14 +252,14 @@ pub struct SecretRep {
 #[utoipa::path(post, path = "/admin/realms/{realm}/clients/{id}/client-secret", tag = "clients",
     responses((status = 200, body = SecretRep), (status = 404, body = super::ErrorBody)))]
 pub async fn regenerate_secret(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let secret = state
         .provider
-        .regenerate_secret(&realm, client_uuid(&id)?)
+        .regenerate_secret(&caller, &realm, client_uuid(&id)?)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

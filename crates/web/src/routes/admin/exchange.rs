@@ -2,11 +2,10 @@
 //! impersonation tokens, the dry run of an exchange, and the exchange log. Realm
 //! administrators only.
 
-use super::clients::client_uuid;
-use super::users::user_id;
-use super::{Admin, AdminCaller};
+use super::Caller;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{client_uuid, user_id};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{ExchangePolicy, ExchangeRecord, ImpersonationScope, OrgId, TokenType};
@@ -151,12 +150,15 @@ impl ExchangePolicyBody {
     responses((status = 200, body = ExchangePolicyBody),
         (status = 404, description = "no such client, or it has no exchange policy", body = super::ErrorBody)))]
 pub async fn get_policy(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = state.provider.get_client(&realm, client_uuid(&id)?).await?;
+    let client = state
+        .provider
+        .get_client(&caller, &realm, client_uuid(&id)?)
+        .await?;
     let policy = client.exchange.ok_or_else(|| {
         ApiError(OAuthError::NotFound(
             "the client has no exchange policy".into(),
@@ -170,17 +172,20 @@ pub async fn get_policy(
     responses((status = 200, body = ExchangePolicyBody), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
 pub async fn put_policy(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<ExchangePolicyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let policy = body.into_inner().parse()?;
-    let client = state.provider.get_client(&realm, client_uuid(&id)?).await?;
     let client = state
         .provider
-        .set_exchange_policy(&realm, client.client_id.as_str(), Some(policy))
+        .get_client(&caller, &realm, client_uuid(&id)?)
+        .await?;
+    let client = state
+        .provider
+        .set_exchange_policy(&caller, &realm, client.client_id.as_str(), Some(policy))
         .await?;
     let policy = client
         .exchange
@@ -192,15 +197,18 @@ pub async fn put_policy(
     responses((status = 204, description = "the client may no longer exchange tokens"),
         (status = 404, body = super::ErrorBody)))]
 pub async fn delete_policy(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = state.provider.get_client(&realm, client_uuid(&id)?).await?;
+    let client = state
+        .provider
+        .get_client(&caller, &realm, client_uuid(&id)?)
+        .await?;
     state
         .provider
-        .set_exchange_policy(&realm, client.client_id.as_str(), None)
+        .set_exchange_policy(&caller, &realm, client.client_id.as_str(), None)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -233,7 +241,7 @@ pub struct ImpersonationTokenRep {
     responses((status = 201, body = ImpersonationTokenRep), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
 pub async fn mint_impersonation_token(
-    AdminCaller(admin): AdminCaller,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<ImpersonationBody>,
@@ -244,9 +252,9 @@ pub async fn mint_impersonation_token(
     let minted = state
         .provider
         .mint_impersonation_token(
+            &caller,
             &realm,
             user,
-            &admin,
             &b.client_id,
             &b.reason,
             b.lifetime_secs,
@@ -362,7 +370,7 @@ pub struct EvaluationRep {
     responses((status = 200, description = "the dry run: nothing is consumed, written or signed", body = EvaluationRep),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn evaluate(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<EvaluateBody>,
@@ -370,7 +378,7 @@ pub async fn evaluate(
     let (client_id, params) = body.into_inner().params();
     let evaluation = state
         .provider
-        .evaluate_exchange(&realm, &client_id, &params)
+        .evaluate_exchange(&caller, &realm, &client_id, &params)
         .await?;
     Ok(HttpResponse::Ok().json(evaluation))
 }
@@ -429,7 +437,7 @@ pub struct ExchangeList {
     responses((status = 200, body = ExchangeList), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
 pub async fn list_exchanges(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     q: web::Query<ExchangeQuery>,
@@ -442,7 +450,7 @@ pub async fn list_exchanges(
     };
     let records = state
         .provider
-        .list_exchanges(&realm, filter, q.limit)
+        .list_exchanges(&caller, &realm, filter, q.limit)
         .await?;
     Ok(HttpResponse::Ok().json(ExchangeList {
         items: records.into_iter().map(Into::into).collect(),

@@ -10,17 +10,11 @@ mod orgs;
 mod realms;
 mod users;
 
-use crate::AppState;
 use crate::error::ApiError;
-use crate::form::bearer_token;
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+pub(crate) use crate::extract::Caller;
+use actix_web::web;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
-use std::pin::Pin;
 use tessera_oidc::OAuthError;
-use tessera_oidc::admin::AdminPrincipal;
-use tessera_oidc::admin::orgs::OrgCaller;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
@@ -49,79 +43,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(orgs::configure)
             .configure(exchange::configure),
     );
-}
-
-/// A caller proven to hold an admin token of the master realm. A valid user token of the
-/// addressed realm is refused with 403 (insufficient_scope), anything else with 401.
-pub struct Admin;
-
-fn app_state(req: &HttpRequest) -> web::Data<AppState> {
-    req.app_data::<web::Data<AppState>>()
-        .expect("AppState is registered")
-        .clone()
-}
-
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = AdminCaller::from_request(req, payload);
-        Box::pin(async move { caller.await.map(|_| Admin) })
-    }
-}
-
-/// An [`Admin`] whose principal the handler needs (who minted an impersonation token).
-/// Same refusals as [`Admin`]: 403 for a user token of the addressed realm, else 401.
-pub struct AdminCaller(pub AdminPrincipal);
-
-impl FromRequest for AdminCaller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = app_state(&req);
-            let token = bearer_token(&req)?;
-            let principal = state
-                .provider
-                .authorize_realm_admin(req.match_info().get("realm"), token)
-                .await?;
-            Ok(AdminCaller(principal))
-        })
-    }
-}
-
-/// A caller allowed to manage the organization of the path (`{realm}`, `{org}`): a
-/// master-realm admin, or an admin member of that organization. Anyone else gets 404 for
-/// an organization they address with a valid token of its realm.
-pub struct OrgAdmin(pub OrgCaller);
-
-impl FromRequest for OrgAdmin {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = app_state(&req);
-            let token = bearer_token(&req)?;
-            let (Some(realm), Some(org)) =
-                (req.match_info().get("realm"), req.match_info().get("org"))
-            else {
-                return Err(ApiError(OAuthError::NotFound(
-                    "organization not found".into(),
-                )));
-            };
-            Ok(OrgAdmin(
-                state
-                    .provider
-                    .authorize_org_admin(realm, org, token)
-                    .await?,
-            ))
-        })
-    }
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.

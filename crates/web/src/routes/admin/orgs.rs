@@ -2,17 +2,18 @@
 //! realm's role templates (realm administrators), and each organization's members and
 //! invitations (realm administrators, or the organization's own admins).
 
-use super::{Admin, OrgAdmin, Page, PageQuery};
+use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{invitation_id, user_id};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    DomainName, Email, Invitation, InvitationId, Member, Membership, NewOrganization, OrgAlias,
-    OrgDomain, OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
+    DomainName, Email, Invitation, Member, Membership, NewOrganization, OrgAlias, OrgDomain,
+    OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
 };
 use tessera_oidc::OAuthError;
-use tessera_oidc::admin::orgs::{OrgCaller, UserRef};
+use tessera_oidc::admin::orgs::UserRef;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -380,18 +381,6 @@ impl From<Membership> for UserOrgRep {
     }
 }
 
-fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(UserId)
-        .map_err(|_| ApiError(OAuthError::NotFound("user not found".into())))
-}
-
-fn invitation_id(raw: &str) -> Result<InvitationId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(InvitationId)
-        .map_err(|_| ApiError(OAuthError::NotFound("invitation not found".into())))
-}
-
 fn no_store(mut res: HttpResponse) -> HttpResponse {
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
@@ -403,7 +392,7 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
 #[utoipa::path(get, path = "/admin/realms/{realm}/organizations", tag = "organizations", params(OrgQuery),
     responses((status = 200, body = Page<OrgRep>), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn list_orgs(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     q: web::Query<OrgQuery>,
@@ -412,6 +401,7 @@ pub async fn list_orgs(
     let orgs = state
         .provider
         .list_orgs(
+            &caller,
             &realm,
             q.search.as_deref(),
             q.domain.as_deref(),
@@ -427,7 +417,7 @@ pub async fn list_orgs(
     responses((status = 201, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
 pub async fn create_org(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<OrgBody>,
@@ -435,7 +425,7 @@ pub async fn create_org(
     let (o, domains) = body.into_inner().parse()?;
     let org = state
         .provider
-        .create_org(&realm, o, domains.clone())
+        .create_org(&caller, &realm, o, domains.clone())
         .await?;
     Ok(HttpResponse::Created().json(org_rep(org, Some(domains))))
 }
@@ -444,12 +434,12 @@ pub async fn create_org(
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 200, body = OrgRep), (status = 404, body = super::ErrorBody)))]
 pub async fn get_org(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
-    let (org, domains) = state.provider.get_org(&realm, &org, &caller).await?;
+    let (org, domains) = state.provider.get_org(&caller, &realm, &org).await?;
     Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
 }
 
@@ -458,17 +448,17 @@ pub async fn get_org(
     responses((status = 200, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
 pub async fn update_org(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<OrgUpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     let o = body.into_inner().parse()?;
-    let org = state.provider.update_org(&realm, &org, o).await?;
+    let org = state.provider.update_org(&caller, &realm, &org, o).await?;
     let (org, domains) = state
         .provider
-        .get_org(&realm, &org.id.to_string(), &OrgCaller::RealmAdmin)
+        .get_org(&caller, &realm, &org.id.to_string())
         .await?;
     Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
 }
@@ -477,12 +467,12 @@ pub async fn update_org(
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 204, description = "Deleted; managed members' accounts with it"), (status = 404, body = super::ErrorBody)))]
 pub async fn delete_org(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
-    state.provider.delete_org(&realm, &org).await?;
+    state.provider.delete_org(&caller, &realm, &org).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -492,7 +482,7 @@ pub async fn delete_org(
     responses((status = 204, description = "Added or updated"), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "another organization owns the domain", body = super::ErrorBody)))]
 pub async fn put_org_domain(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
     body: web::Json<DomainBody>,
@@ -502,7 +492,10 @@ pub async fn put_org_domain(
         name: DomainName::parse(&domain)?,
         verified: body.verified,
     };
-    state.provider.put_org_domain(&realm, &org, d).await?;
+    state
+        .provider
+        .put_org_domain(&caller, &realm, &org, d)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -510,14 +503,14 @@ pub async fn put_org_domain(
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 pub async fn delete_org_domain(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org, domain) = path.into_inner();
     state
         .provider
-        .delete_org_domain(&realm, &org, &domain)
+        .delete_org_domain(&caller, &realm, &org, &domain)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -527,7 +520,7 @@ pub async fn delete_org_domain(
     responses((status = 200, description = "Sorted by user id; `after` is a user id", body = Page<MemberRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn list_org_members(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     q: web::Query<PageQuery>,
@@ -536,7 +529,7 @@ pub async fn list_org_members(
     let q = q.into_inner();
     let members = state
         .provider
-        .list_org_members(&realm, &org, &caller, q.after.as_deref(), q.limit)
+        .list_org_members(&caller, &realm, &org, q.after.as_deref(), q.limit)
         .await?;
     let items: Vec<MemberRep> = members.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |m| m.user_id.clone())))
@@ -548,7 +541,7 @@ pub async fn list_org_members(
         (status = 403, description = "an organization admin adding by username", body = super::ErrorBody),
         (status = 404, body = super::ErrorBody), (status = 409, description = "already a member", body = super::ErrorBody)))]
 pub async fn add_org_member(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<MemberBody>,
@@ -567,7 +560,7 @@ pub async fn add_org_member(
     let roles = parse_roles(&b.roles)?;
     state
         .provider
-        .add_org_member(&realm, &org, &caller, user, roles, b.managed)
+        .add_org_member(&caller, &realm, &org, user, roles, b.managed)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -577,7 +570,7 @@ pub async fn add_org_member(
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
     responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn set_org_member_roles(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
     body: web::Json<RolesBody>,
@@ -589,7 +582,7 @@ pub async fn set_org_member_roles(
     let roles = parse_roles(&body.roles)?;
     state
         .provider
-        .set_org_member_roles(&realm, &org, &caller, user, roles)
+        .set_org_member_roles(&caller, &realm, &org, user, roles)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -598,7 +591,7 @@ pub async fn set_org_member_roles(
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
     responses((status = 204, description = "Removed (a managed member's account stays)"), (status = 404, body = super::ErrorBody)))]
 pub async fn remove_org_member(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -608,7 +601,7 @@ pub async fn remove_org_member(
         .map_err(|_| ApiError(OAuthError::NotFound("member not found".into())))?;
     state
         .provider
-        .remove_org_member(&realm, &org, &caller, user)
+        .remove_org_member(&caller, &realm, &org, user)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -618,14 +611,14 @@ pub async fn remove_org_member(
     responses((status = 200, description = "The realm's role templates, assignable to members", body = Vec<RoleRep>),
         (status = 404, body = super::ErrorBody)))]
 pub async fn list_org_roles(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     // The extractor authorized the caller for some organization; make sure it is this one.
-    state.provider.get_org(&realm, &org, &caller).await?;
-    let roles = state.provider.list_org_roles(&realm).await?;
+    state.provider.get_org(&caller, &realm, &org).await?;
+    let roles = state.provider.list_org_roles(&caller, &realm).await?;
     let roles: Vec<RoleRep> = roles.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(roles))
 }
@@ -633,11 +626,11 @@ pub async fn list_org_roles(
 #[utoipa::path(get, path = "/admin/realms/{realm}/organization-roles", tag = "organizations",
     responses((status = 200, body = Vec<RoleRep>), (status = 404, body = super::ErrorBody)))]
 pub async fn list_roles(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let roles = state.provider.list_org_roles(&realm).await?;
+    let roles = state.provider.list_org_roles(&caller, &realm).await?;
     let roles: Vec<RoleRep> = roles.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(roles))
 }
@@ -646,7 +639,7 @@ pub async fn list_roles(
     responses((status = 201, body = RoleRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
 pub async fn create_role(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<RoleBody>,
@@ -655,7 +648,12 @@ pub async fn create_role(
     let name = OrgRoleName::parse(&b.name)?;
     let role = state
         .provider
-        .create_org_role(&realm, name, b.description.filter(|d| !d.is_empty()))
+        .create_org_role(
+            &caller,
+            &realm,
+            name,
+            b.description.filter(|d| !d.is_empty()),
+        )
         .await?;
     Ok(HttpResponse::Created().json(RoleRep::from(role)))
 }
@@ -663,12 +661,15 @@ pub async fn create_role(
 #[utoipa::path(delete, path = "/admin/realms/{realm}/organization-roles/{name}", tag = "organizations",
     responses((status = 204, description = "Deleted, and taken from every member holding it"), (status = 404, body = super::ErrorBody)))]
 pub async fn delete_role(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, name) = path.into_inner();
-    state.provider.delete_org_role(&realm, &name).await?;
+    state
+        .provider
+        .delete_org_role(&caller, &realm, &name)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -677,7 +678,7 @@ pub async fn delete_role(
     responses((status = 200, description = "Sorted by id; `after` is an invitation id", body = Page<InvitationRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 pub async fn list_invitations(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     q: web::Query<PageQuery>,
@@ -686,7 +687,7 @@ pub async fn list_invitations(
     let q = q.into_inner();
     let invitations = state
         .provider
-        .list_invitations(&realm, &org, &caller, q.after.as_deref(), q.limit)
+        .list_invitations(&caller, &realm, &org, q.after.as_deref(), q.limit)
         .await?;
     let items: Vec<_> = invitations
         .into_iter()
@@ -701,7 +702,7 @@ pub async fn list_invitations(
     responses((status = 201, description = "Created; `link` is shown", body = InvitationRep), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
 pub async fn create_invitation(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<InvitationBody>,
@@ -712,7 +713,7 @@ pub async fn create_invitation(
     let roles = parse_roles(&b.roles)?;
     let (inv, link) = state
         .provider
-        .create_invitation(&realm, &org, &caller, email, roles, b.lifetime_secs)
+        .create_invitation(&caller, &realm, &org, email, roles, b.lifetime_secs)
         .await?;
     Ok(no_store(HttpResponse::Created().json(invitation_rep(
         &state,
@@ -728,7 +729,7 @@ pub async fn create_invitation(
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "no longer pending", body = super::ErrorBody)))]
 pub async fn resend_invitation(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
     body: web::Bytes,
@@ -745,7 +746,7 @@ pub async fn resend_invitation(
     };
     let (inv, link) = state
         .provider
-        .resend_invitation(&realm, &org, &caller, invitation_id(&id)?, b.lifetime_secs)
+        .resend_invitation(&caller, &realm, &org, invitation_id(&id)?, b.lifetime_secs)
         .await?;
     Ok(no_store(HttpResponse::Ok().json(invitation_rep(
         &state,
@@ -759,14 +760,14 @@ pub async fn resend_invitation(
     responses((status = 204, description = "Revoked"), (status = 404, body = super::ErrorBody),
         (status = 409, description = "no longer pending", body = super::ErrorBody)))]
 pub async fn revoke_invitation(
-    OrgAdmin(caller): OrgAdmin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org, id) = path.into_inner();
     state
         .provider
-        .revoke_invitation(&realm, &org, &caller, invitation_id(&id)?)
+        .revoke_invitation(&caller, &realm, &org, invitation_id(&id)?)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -775,12 +776,15 @@ pub async fn revoke_invitation(
     responses((status = 200, description = "The user's organizations, disabled ones included", body = Vec<UserOrgRep>),
         (status = 404, body = super::ErrorBody)))]
 pub async fn user_orgs(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let orgs = state.provider.user_orgs(&realm, user_id(&id)?).await?;
+    let orgs = state
+        .provider
+        .user_orgs(&caller, &realm, user_id(&id)?)
+        .await?;
     let orgs: Vec<UserOrgRep> = orgs.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(orgs))
 }

@@ -1,11 +1,11 @@
 use super::users::{PasswordParamsRep, double_option};
-use super::{Admin, Page, PageQuery};
+use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Lifetimes, Realm, RealmSettings, SigningAlg};
-use tessera_oidc::admin::KeyInfo;
+use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -138,12 +138,15 @@ pub struct CreateRealmBody {
 #[utoipa::path(get, path = "/admin/realms", tag = "realms", params(PageQuery),
     responses((status = 200, body = Page<RealmRep>), (status = 401, body = super::ErrorBody)))]
 pub async fn list(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
-    let realms = state.provider.list_realms(q.after, q.limit).await?;
+    let realms = state
+        .provider
+        .list_realms(&caller, q.after, q.limit)
+        .await?;
     let items: Vec<_> = realms.into_iter().map(|r| rep(&state, r)).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |r| r.name.clone())))
 }
@@ -151,36 +154,39 @@ pub async fn list(
 #[utoipa::path(post, path = "/admin/realms", tag = "realms", request_body = CreateRealmBody,
     responses((status = 201, body = RealmRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
 pub async fn create(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     body: web::Json<CreateRealmBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let settings = body.settings.into_settings(RealmSettings::default())?;
-    let realm = state.provider.create_realm(&body.name, settings).await?;
+    let realm = state
+        .provider
+        .create_realm(&caller, &body.name, settings)
+        .await?;
     Ok(HttpResponse::Created().json(rep(&state, realm)))
 }
 
 #[utoipa::path(get, path = "/admin/realms/{realm}", tag = "realms",
     responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
 pub async fn get(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = state.provider.get_realm(&realm).await?;
+    let r = state.provider.get_realm(&caller, &realm).await?;
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
 
 #[utoipa::path(put, path = "/admin/realms/{realm}", tag = "realms", request_body = RealmSettingsBody,
     responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
 pub async fn update(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<RealmSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let cur = state.provider.get_realm(&realm).await?;
+    let cur = state.provider.get_realm(&caller, &realm).await?;
     let base = RealmSettings {
         enabled: cur.enabled,
         access_token_alg: cur.access_token_alg,
@@ -192,7 +198,7 @@ pub async fn update(
     };
     let r = state
         .provider
-        .update_realm(&realm, body.into_inner().into_settings(base)?)
+        .update_realm(&caller, &realm, body.into_inner().into_settings(base)?)
         .await?;
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
@@ -200,11 +206,11 @@ pub async fn update(
 #[utoipa::path(delete, path = "/admin/realms/{realm}", tag = "realms",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 pub async fn delete(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    state.provider.delete_realm(&realm).await?;
+    state.provider.delete_realm(&caller, &realm).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -231,13 +237,13 @@ impl From<KeyInfo> for KeyRep {
 #[utoipa::path(get, path = "/admin/realms/{realm}/keys", tag = "keys",
     responses((status = 200, body = Vec<KeyRep>), (status = 404, body = super::ErrorBody)))]
 pub async fn list_keys(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let keys: Vec<KeyRep> = state
         .provider
-        .list_keys(&realm)
+        .list_keys(&caller, &realm)
         .await?
         .into_iter()
         .map(Into::into)
@@ -248,9 +254,9 @@ pub async fn list_keys(
 #[utoipa::path(post, path = "/admin/realms/{realm}/keys/rotate", tag = "keys",
     responses((status = 200, description = "kids of the new active keys", body = Vec<String>), (status = 404, body = super::ErrorBody)))]
 pub async fn rotate_keys(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.provider.rotate_keys(&realm).await?))
+    Ok(HttpResponse::Ok().json(state.provider.rotate_keys(&caller, &realm).await?))
 }

@@ -1,12 +1,12 @@
-use super::{Admin, Page};
+use super::{Caller, Page};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::user_id;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{Email, NewUser, PasswordParams, User, UserAttributes, UserId, Username};
+use tessera_domain::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 use tessera_oidc::OAuthError;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/users", web::get().to(list))
@@ -160,16 +160,10 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-pub(super) fn user_id(raw: &str) -> Result<UserId, ApiError> {
-    Uuid::parse_str(raw)
-        .map(UserId)
-        .map_err(|_| ApiError(OAuthError::NotFound("user not found".into())))
-}
-
 #[utoipa::path(get, path = "/admin/realms/{realm}/users", tag = "users", params(UserQuery),
     responses((status = 200, body = Page<UserRep>), (status = 404, body = super::ErrorBody)))]
 pub async fn list(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     q: web::Query<UserQuery>,
@@ -177,7 +171,7 @@ pub async fn list(
     let q = q.into_inner();
     let users = state
         .provider
-        .list_users(&realm, q.search.as_deref(), q.after, q.limit)
+        .list_users(&caller, &realm, q.search.as_deref(), q.after, q.limit)
         .await?;
     let items: Vec<UserRep> = users.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |u| u.username.clone())))
@@ -187,25 +181,31 @@ pub async fn list(
     responses((status = 201, body = UserRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody),
         (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
 pub async fn create(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
     body: web::Json<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (u, password) = body.into_inner().parse()?;
-    let user = state.provider.create_user(&realm, u, password).await?;
+    let user = state
+        .provider
+        .create_user(&caller, &realm, u, password)
+        .await?;
     Ok(HttpResponse::Created().json(UserRep::from(user)))
 }
 
 #[utoipa::path(get, path = "/admin/realms/{realm}/users/{id}", tag = "users",
     responses((status = 200, body = UserRep), (status = 404, body = super::ErrorBody)))]
 pub async fn get(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let u = state.provider.get_user(&realm, user_id(&id)?).await?;
+    let u = state
+        .provider
+        .get_user(&caller, &realm, user_id(&id)?)
+        .await?;
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
@@ -213,7 +213,7 @@ pub async fn get(
     responses((status = 200, body = UserRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
 pub async fn update(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<UserBody>,
@@ -226,19 +226,22 @@ pub async fn update(
             "set passwords with PUT /admin/realms/{realm}/users/{id}/password",
         )));
     }
-    let u = state.provider.update_user(&realm, id, u).await?;
+    let u = state.provider.update_user(&caller, &realm, id, u).await?;
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
 #[utoipa::path(delete, path = "/admin/realms/{realm}/users/{id}", tag = "users",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 pub async fn delete(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    state.provider.delete_user(&realm, user_id(&id)?).await?;
+    state
+        .provider
+        .delete_user(&caller, &realm, user_id(&id)?)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -246,7 +249,7 @@ pub async fn delete(
     responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
 pub async fn set_password(
-    _: Admin,
+    Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<PasswordBody>,
@@ -254,7 +257,7 @@ pub async fn set_password(
     let (realm, id) = path.into_inner();
     state
         .provider
-        .set_user_password(&realm, user_id(&id)?, &body.password)
+        .set_user_password(&caller, &realm, user_id(&id)?, &body.password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

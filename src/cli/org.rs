@@ -5,7 +5,8 @@ use clap::Subcommand;
 use std::io::Write;
 use tessera_domain::{DomainName, NewOrganization, OrgAlias, OrgDomain, OrgRoleName};
 use tessera_oidc::Provider;
-use tessera_oidc::admin::orgs::{OrgCaller, UserRef};
+use tessera_oidc::admin::AdminPrincipal;
+use tessera_oidc::admin::orgs::UserRef;
 
 #[derive(Subcommand)]
 pub enum OrgCmd {
@@ -83,6 +84,7 @@ pub enum MemberCmd {
 }
 
 pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Result<()> {
+    let op = &AdminPrincipal::operator();
     match cmd {
         OrgCmd::Create {
             realm,
@@ -107,7 +109,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                     })
                 })
                 .collect::<anyhow::Result<_>>()?;
-            let org = p.create_org(&realm, o, domains).await?;
+            let org = p.create_org(op, &realm, o, domains).await?;
             writeln!(
                 out,
                 "created organization {} ({}) in realm {realm}",
@@ -118,7 +120,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             let mut after = None;
             loop {
                 let page = p
-                    .list_orgs(&realm, None, None, after.clone(), Some(500))
+                    .list_orgs(op, &realm, None, None, after.clone(), Some(500))
                     .await?;
                 for o in &page {
                     writeln!(
@@ -137,7 +139,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             }
         }
         OrgCmd::Delete { realm, alias } => {
-            p.delete_org(&realm, &alias).await?;
+            p.delete_org(op, &realm, &alias).await?;
             writeln!(out, "deleted organization {alias}")?;
         }
         OrgCmd::Role(RoleCmd::Create {
@@ -146,7 +148,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             description,
         }) => {
             let role = p
-                .create_org_role(&realm, OrgRoleName::parse(&name)?, description)
+                .create_org_role(op, &realm, OrgRoleName::parse(&name)?, description)
                 .await?;
             writeln!(
                 out,
@@ -165,9 +167,9 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                 .map(|r| OrgRoleName::parse(r))
                 .collect::<Result<_, _>>()?;
             p.add_org_member(
+                op,
                 &realm,
                 &org,
-                &OrgCaller::RealmAdmin,
                 UserRef::Username(username.clone()),
                 roles,
                 false,
@@ -180,9 +182,8 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             org,
             username,
         }) => {
-            let u = p.find_user(&realm, &username).await?;
-            p.remove_org_member(&realm, &org, &OrgCaller::RealmAdmin, u.id)
-                .await?;
+            let u = p.find_user(op, &realm, &username).await?;
+            p.remove_org_member(op, &realm, &org, u.id).await?;
             writeln!(out, "removed user {} from organization {org}", u.username)?;
         }
     }

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use std::io::{BufRead, Write};
 use tessera_domain::{Email, NewUser, Username};
 use tessera_oidc::Provider;
+use tessera_oidc::admin::AdminPrincipal;
 
 #[derive(Subcommand)]
 pub enum UserCmd {
@@ -77,6 +78,7 @@ pub async fn run(
     out: &mut impl Write,
     input: &mut impl BufRead,
 ) -> anyhow::Result<()> {
+    let op = &AdminPrincipal::operator();
     match cmd {
         UserCmd::Create {
             realm,
@@ -99,7 +101,7 @@ pub async fn run(
             } else {
                 None
             };
-            let user = p.create_user(&realm, u, password).await?;
+            let user = p.create_user(op, &realm, u, password).await?;
             writeln!(
                 out,
                 "created user {} ({}) in realm {realm}",
@@ -110,7 +112,7 @@ pub async fn run(
             let mut after = None;
             loop {
                 let page = p
-                    .list_users(&realm, search.as_deref(), after.clone(), Some(500))
+                    .list_users(op, &realm, search.as_deref(), after.clone(), Some(500))
                     .await?;
                 for u in &page {
                     writeln!(
@@ -129,16 +131,16 @@ pub async fn run(
             }
         }
         UserCmd::Delete { realm, username } => {
-            let u = p.find_user(&realm, &username).await?;
-            p.delete_user(&realm, u.id).await?;
+            let u = p.find_user(op, &realm, &username).await?;
+            p.delete_user(op, &realm, u.id).await?;
             writeln!(out, "deleted user {}", u.username)?;
         }
         UserCmd::SetPassword {
             realm, username, ..
         } => {
-            let u = p.find_user(&realm, &username).await?;
+            let u = p.find_user(op, &realm, &username).await?;
             let password = read_password(input)?;
-            p.set_user_password(&realm, u.id, &password).await?;
+            p.set_user_password(op, &realm, u.id, &password).await?;
             writeln!(out, "set the password of user {}", u.username)?;
         }
     }

@@ -1,0 +1,168 @@
+//! Clients: created and updated through the one builder of `crate::clients::metadata`,
+//! secrets generated here and stored only as hashes.
+
+use super::{AdminPrincipal, conflict, not_found, page};
+use crate::clients::metadata::ClientMetadata;
+use crate::crypto::{random_token, sha256};
+use crate::{OAuthError, Provider};
+use tessera_domain::{Client, ClientId, ClientUuid};
+
+/// Shortest client secret an administrator may set by hand (generated ones are 43).
+pub const MIN_SECRET_LEN: usize = 32;
+
+impl Provider {
+    /// Creates a client. For a confidential client without `secret`, a 256-bit secret is
+    /// generated and returned once; only its SHA-256 is stored.
+    pub async fn create_client(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        m: ClientMetadata,
+        secret: Option<String>,
+    ) -> Result<(Client, Option<String>), OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        let c = self.build_client(realm_id, m).await?;
+        let secret = match (c.public, secret) {
+            (true, Some(_)) => {
+                return Err(OAuthError::invalid_request("a public client has no secret"));
+            }
+            (true, None) => None,
+            (false, Some(s)) if s.len() < MIN_SECRET_LEN || s.len() > 256 => {
+                return Err(OAuthError::InvalidRequest(
+                    format!("a client secret must be {MIN_SECRET_LEN} to 256 characters").into(),
+                ));
+            }
+            (false, Some(s)) => Some(s),
+            (false, None) => Some(random_token()),
+        };
+        let hash = secret.as_ref().map(|s| sha256(s.as_bytes()));
+        let client = self
+            .store()
+            .insert_client(realm_id, ClientUuid::new_v7(), &c, hash, self.clock().now())
+            .await
+            .map_err(conflict("client with this client_id"))?;
+        self.forget_client(realm_id, &client.client_id).await;
+        Ok((client, secret))
+    }
+
+    pub async fn list_clients(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        after: Option<String>,
+        limit: Option<u64>,
+    ) -> Result<Vec<Client>, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        Ok(self
+            .store()
+            .list_clients(realm_id, &page(after, limit))
+            .await?)
+    }
+
+    pub async fn get_client(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: ClientUuid,
+    ) -> Result<Client, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        self.store()
+            .get_client(realm_id, id)
+            .await
+            .map_err(|_| not_found("client"))
+    }
+
+    /// Finds a client by its OAuth `client_id` (CLI convenience).
+    pub async fn find_client(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        client_id: &str,
+    ) -> Result<Client, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        let cid = ClientId::parse(client_id).map_err(|_| not_found("client"))?;
+        self.store()
+            .find_client_by_client_id(realm_id, &cid)
+            .await?
+            .ok_or_else(|| not_found("client"))
+    }
+
+    pub async fn update_client(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: ClientUuid,
+        m: ClientMetadata,
+    ) -> Result<Client, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        let c = self.build_client(realm_id, m).await?;
+        let old = self
+            .store()
+            .get_client(realm_id, id)
+            .await
+            .map_err(|_| not_found("client"))?;
+        if !c.public && old.is_public() {
+            return Err(OAuthError::invalid_request(
+                "a public client cannot become confidential; create a new client",
+            ));
+        }
+        // The exchange policy has its own endpoint; a client update keeps it.
+        let mut c = c;
+        c.exchange = old.exchange.clone();
+        let client = self
+            .store()
+            .update_client(realm_id, id, &c)
+            .await
+            .map_err(conflict("client with this client_id"))?;
+        self.forget_client(realm_id, &old.client_id).await;
+        self.forget_client(realm_id, &client.client_id).await;
+        Ok(client)
+    }
+
+    pub async fn regenerate_secret(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: ClientUuid,
+    ) -> Result<String, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        let old = self
+            .store()
+            .get_client(realm_id, id)
+            .await
+            .map_err(|_| not_found("client"))?;
+        if old.is_public() {
+            return Err(OAuthError::invalid_request("a public client has no secret"));
+        }
+        let secret = random_token();
+        self.store()
+            .set_client_secret_hash(realm_id, id, sha256(secret.as_bytes()))
+            .await?;
+        self.forget_client(realm_id, &old.client_id).await;
+        Ok(secret)
+    }
+
+    pub async fn delete_client(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: ClientUuid,
+    ) -> Result<(), OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        let old = self
+            .store()
+            .get_client(realm_id, id)
+            .await
+            .map_err(|_| not_found("client"))?;
+        self.store().delete_client(realm_id, id).await?;
+        self.forget_client(realm_id, &old.client_id).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Who is calling an admin operation, resolved once from the request's credentials. Every
+//! admin operation takes the [`AdminPrincipal`] and asks it what the caller may do; a new
+//! kind of caller (a console session, a registration access token, a scoped admin key)
+//! is one new [`AdminCredentials`] variant and one arm in [`Provider::resolve_admin`].
+
+use super::{ADMIN_ROLE, not_found};
+use crate::tokens::access_token::AccessClaims;
+use crate::{OAuthError, Provider, RealmCtx};
+use tessera_domain::{OrgId, OrgRoleName, RealmId, RealmName, UserId};
+
+/// The credentials a request presented.
+#[derive(Debug, Clone, Copy)]
+pub enum AdminCredentials<'a> {
+    /// `Authorization: Bearer …`: an access token.
+    Bearer(&'a str),
+}
+
+/// An administrator, and of what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminPrincipal {
+    /// Administers every realm: a master-realm token with the `admin` role, or the
+    /// operator at the command line.
+    RealmAdmin { client_id: String, sub: String },
+    /// Administers one organization of one realm: a member holding its `admin` role.
+    OrgAdmin {
+        realm: RealmId,
+        org: OrgId,
+        user: UserId,
+    },
+}
+
+impl AdminPrincipal {
+    /// The operator running the CLI against the database: a realm administrator.
+    pub fn operator() -> Self {
+        Self::RealmAdmin {
+            client_id: "tessera-cli".into(),
+            sub: "operator".into(),
+        }
+    }
+
+    /// Realm-wide administration; an organization's administrator gets 403 (ORG-6, ORG-7).
+    pub fn require_realm_admin(&self) -> Result<(), OAuthError> {
+        match self {
+            Self::RealmAdmin { .. } => Ok(()),
+            Self::OrgAdmin { .. } => Err(OAuthError::InsufficientScope(
+                "realm administration needs a master-realm admin token".into(),
+            )),
+        }
+    }
+
+    /// Whether the caller manages this organization; anyone else must not learn it
+    /// exists (404, ORG-5, ISO-10).
+    pub fn manages_org(&self, realm: RealmId, org: OrgId) -> bool {
+        match self {
+            Self::RealmAdmin { .. } => true,
+            Self::OrgAdmin {
+                realm: r, org: o, ..
+            } => *r == realm && *o == org,
+        }
+    }
+
+    /// `sub` and `client_id` for the records an operation leaves (impersonation, logs).
+    pub fn subject(&self) -> (String, String) {
+        match self {
+            Self::RealmAdmin { client_id, sub } => (sub.clone(), client_id.clone()),
+            Self::OrgAdmin { user, .. } => (user.to_string(), String::new()),
+        }
+    }
+}
+
+impl Provider {
+    /// Resolves the caller of an admin request addressed to `realm` (and `org`, for an
+    /// organization's resources), as the request's path names them:
+    /// - a live master-realm access token with the `admin` role and the master issuer as
+    ///   audience (RFC 9700 §2.3) is a realm administrator;
+    /// - a user token of the addressed realm whose user holds the `admin` role of the
+    ///   addressed organization is that organization's administrator;
+    /// - any other valid user token of the addressed realm is refused with 403 for
+    ///   realm-wide paths and 404 for an organization's (whether it exists or not);
+    /// - anything else is 401.
+    pub async fn resolve_admin(
+        &self,
+        credentials: AdminCredentials<'_>,
+        realm: Option<&str>,
+        org: Option<&str>,
+    ) -> Result<AdminPrincipal, OAuthError> {
+        let AdminCredentials::Bearer(bearer) = credentials;
+        match self.master_admin(bearer).await {
+            Err(OAuthError::InvalidToken(d)) => {
+                let Some(realm) = realm else {
+                    return Err(OAuthError::InvalidToken(d));
+                };
+                let Ok(ctx) = self.admin_realm(realm).await else {
+                    return Err(OAuthError::InvalidToken(d));
+                };
+                let claims = self.realm_user_token(&ctx, bearer).await?;
+                match org {
+                    Some(org) => self.org_admin(&ctx, org, &claims).await,
+                    None => Err(OAuthError::InsufficientScope(
+                        "realm administration needs a master-realm admin token".into(),
+                    )),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn master_admin(&self, bearer: &str) -> Result<AdminPrincipal, OAuthError> {
+        let invalid = || OAuthError::InvalidToken("the access token is invalid or expired".into());
+        let ctx = self.realm(RealmName::MASTER).await.map_err(|_| invalid())?;
+        let claims: AccessClaims = self
+            .resolve_access_token(&ctx, bearer)
+            .await?
+            .ok_or_else(invalid)?;
+        if !claims.aud.contains(&ctx.issuer) {
+            return Err(invalid());
+        }
+        if !claims.roles.iter().any(|r| r == ADMIN_ROLE) {
+            return Err(OAuthError::InsufficientScope(
+                "the admin role is required".into(),
+            ));
+        }
+        Ok(AdminPrincipal::RealmAdmin {
+            client_id: claims.client_id,
+            sub: claims.sub,
+        })
+    }
+
+    /// A live access token of this realm, for this realm's own audience, issued to a user.
+    async fn realm_user_token(
+        &self,
+        ctx: &RealmCtx,
+        bearer: &str,
+    ) -> Result<AccessClaims, OAuthError> {
+        let invalid = || OAuthError::InvalidToken("the access token is invalid or expired".into());
+        let claims = self
+            .resolve_access_token(ctx, bearer)
+            .await?
+            .ok_or_else(invalid)?;
+        if !claims.aud.contains(&ctx.issuer) || claims.grant_id.is_none() {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+
+    /// The token's user, if an enabled member of the organization with its `admin` role.
+    async fn org_admin(
+        &self,
+        ctx: &RealmCtx,
+        org_ref: &str,
+        claims: &AccessClaims,
+    ) -> Result<AdminPrincipal, OAuthError> {
+        let user = UserId(
+            uuid::Uuid::parse_str(&claims.sub)
+                .map_err(|_| OAuthError::InvalidToken("not a user token".into()))?,
+        );
+        let org = self
+            .find_org(ctx.realm.id, org_ref)
+            .await
+            .map_err(|_| not_found("organization"))?;
+        let is_admin = self
+            .store()
+            .get_membership(ctx.realm.id, org.id, user, false)
+            .await?
+            .is_some_and(|m| m.roles.iter().any(|r| r.as_str() == OrgRoleName::ADMIN));
+        if !is_admin {
+            return Err(not_found("organization"));
+        }
+        Ok(AdminPrincipal::OrgAdmin {
+            realm: ctx.realm.id,
+            org: org.id,
+            user,
+        })
+    }
+}

@@ -1,0 +1,61 @@
+//! `tessera serve`: the flags that override configuration, and the first start's message.
+
+use clap::Args;
+use std::io::Write;
+use tessera::config::Settings;
+use tessera::startup::Application;
+use tessera_oidc::admin::seed::SeededKind;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Public base URL the issuer is built from (default http://127.0.0.1:8080).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// HTTP worker threads (default: available CPUs).
+    #[arg(long)]
+    pub workers: Option<usize>,
+}
+
+pub fn print_seeded(
+    out: &mut impl Write,
+    app: &Application,
+    settings: &Settings,
+) -> std::io::Result<()> {
+    if app.seeded.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "First start: seeded realms, clients and a user. The secrets are shown only this once."
+    )?;
+    for s in &app.seeded {
+        let (what, secret) = match s.kind {
+            SeededKind::Client => ("client_id", "secret  "),
+            SeededKind::User => ("username ", "password"),
+        };
+        writeln!(
+            out,
+            "  realm {:<8} {what} {:<14} {secret} {}",
+            s.realm, s.name, s.secret
+        )?;
+    }
+    let base = settings.public_url.trim_end_matches('/');
+    let find = |name: &str| app.seeded.iter().find(|s| s.name == name);
+    if let Some(d) = find("demo-service") {
+        writeln!(
+            out,
+            "Try: curl -u {}:{} -d grant_type=client_credentials {base}/realms/demo/protocol/openid-connect/token",
+            d.name, d.secret
+        )?;
+    }
+    if find("demo-app").is_some() {
+        writeln!(
+            out,
+            "Sign in as user demo in a browser: {base}/realms/demo/protocol/openid-connect/auth?client_id=demo-app&response_type=code&scope=openid%20profile%20email&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcb&state=xyz"
+        )?;
+    }
+    out.flush()
+}
