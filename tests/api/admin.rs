@@ -1244,3 +1244,134 @@ async fn admin_token_of_a_deleted_admin_client_stays_rejected_when_its_client_id
     assert_eq!(res.status(), StatusCode::OK);
     assert_oauth_error(get().await.unwrap(), 401, "invalid_token").await;
 }
+
+/// Every admin route, as a client of the API knows it (README and docs/architecture.md).
+const ADMIN_ROUTES: &[(&str, &str)] = &[
+    ("get", "/admin/realms"),
+    ("post", "/admin/realms"),
+    ("delete", "/admin/realms/{realm}"),
+    ("get", "/admin/realms/{realm}"),
+    ("put", "/admin/realms/{realm}"),
+    ("get", "/admin/realms/{realm}/clients"),
+    ("post", "/admin/realms/{realm}/clients"),
+    ("delete", "/admin/realms/{realm}/clients/{id}"),
+    ("get", "/admin/realms/{realm}/clients/{id}"),
+    ("put", "/admin/realms/{realm}/clients/{id}"),
+    ("post", "/admin/realms/{realm}/clients/{id}/client-secret"),
+    (
+        "delete",
+        "/admin/realms/{realm}/clients/{id}/exchange-policy",
+    ),
+    ("get", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
+    ("put", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
+    ("get", "/admin/realms/{realm}/keys"),
+    ("post", "/admin/realms/{realm}/keys/rotate"),
+    ("get", "/admin/realms/{realm}/organization-roles"),
+    ("post", "/admin/realms/{realm}/organization-roles"),
+    ("delete", "/admin/realms/{realm}/organization-roles/{name}"),
+    ("get", "/admin/realms/{realm}/organizations"),
+    ("post", "/admin/realms/{realm}/organizations"),
+    ("delete", "/admin/realms/{realm}/organizations/{org}"),
+    ("get", "/admin/realms/{realm}/organizations/{org}"),
+    ("put", "/admin/realms/{realm}/organizations/{org}"),
+    (
+        "delete",
+        "/admin/realms/{realm}/organizations/{org}/domains/{domain}",
+    ),
+    (
+        "put",
+        "/admin/realms/{realm}/organizations/{org}/domains/{domain}",
+    ),
+    (
+        "get",
+        "/admin/realms/{realm}/organizations/{org}/invitations",
+    ),
+    (
+        "post",
+        "/admin/realms/{realm}/organizations/{org}/invitations",
+    ),
+    (
+        "delete",
+        "/admin/realms/{realm}/organizations/{org}/invitations/{id}",
+    ),
+    (
+        "post",
+        "/admin/realms/{realm}/organizations/{org}/invitations/{id}/resend",
+    ),
+    ("get", "/admin/realms/{realm}/organizations/{org}/members"),
+    ("post", "/admin/realms/{realm}/organizations/{org}/members"),
+    (
+        "delete",
+        "/admin/realms/{realm}/organizations/{org}/members/{user_id}",
+    ),
+    (
+        "put",
+        "/admin/realms/{realm}/organizations/{org}/members/{user_id}/roles",
+    ),
+    ("get", "/admin/realms/{realm}/organizations/{org}/roles"),
+    ("post", "/admin/realms/{realm}/token-exchange/evaluate"),
+    ("get", "/admin/realms/{realm}/token-exchanges"),
+    ("get", "/admin/realms/{realm}/users"),
+    ("post", "/admin/realms/{realm}/users"),
+    ("delete", "/admin/realms/{realm}/users/{id}"),
+    ("get", "/admin/realms/{realm}/users/{id}"),
+    ("put", "/admin/realms/{realm}/users/{id}"),
+    (
+        "post",
+        "/admin/realms/{realm}/users/{id}/impersonation-tokens",
+    ),
+    ("get", "/admin/realms/{realm}/users/{id}/organizations"),
+    ("put", "/admin/realms/{realm}/users/{id}/password"),
+];
+
+#[tokio::test]
+async fn every_admin_route_is_in_the_openapi_document_and_every_documented_route_is_served() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .http
+        .get(app.url("/admin/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    documented.sort();
+    let mut expected: Vec<(String, String)> = ADMIN_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented, expected);
+    // Served: each documented operation answers an anonymous call with 401, not 404/405.
+    let id = uuid::Uuid::new_v4().to_string();
+    for (method, path) in &documented {
+        let url = path
+            .replace("{realm}", "demo")
+            .replace("{org}", "acme")
+            .replace("{domain}", "example.com")
+            .replace("{name}", "admin")
+            .replace("{user_id}", &id)
+            .replace("{id}", &id);
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let res = app
+            .http
+            .request(method.clone(), app.url(&url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "{method} {url}");
+    }
+}

@@ -14,6 +14,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, OnceLock};
 use tessera_oidc::{OAuthError, Provider};
 use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use routes::admin::ApiDoc;
@@ -62,12 +63,26 @@ async fn count_requests(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(routes::protocol::configure)
         .configure(routes::browser::configure)
-        .configure(routes::admin::configure)
         .configure(routes::health::configure)
-        .configure(routes::home::configure)
-        .service(
-            SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/openapi.json", ApiDoc::openapi()),
-        );
+        .configure(routes::home::configure);
+}
+
+/// The admin API and its OpenAPI document (served at `/admin/openapi.json`, browsable at
+/// `/admin/docs/`), collected from the same registrations.
+pub fn admin_api<T>(app: App<T>) -> App<T>
+where
+    T: actix_web::dev::ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+{
+    app.into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(routes::admin::scope())
+        .openapi_service(|api| SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/openapi.json", api))
+        .into_app()
 }
 
 async fn not_found() -> HttpResponse {
@@ -84,7 +99,7 @@ pub fn serve(
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let mut server = HttpServer::new(move || {
-        App::new()
+        admin_api(App::new())
             .app_data(state.clone())
             // A path segment that is not valid UTF-8 names nothing we have.
             .app_data(web::PathConfig::default().error_handler(|_, _| {

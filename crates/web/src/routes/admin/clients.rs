@@ -3,22 +3,21 @@ use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::client_uuid;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::Client;
 use tessera_oidc::clients::metadata::ClientMetadata;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{realm}/clients", web::get().to(list))
-        .route("/{realm}/clients", web::post().to(create))
-        .route("/{realm}/clients/{id}", web::get().to(get))
-        .route("/{realm}/clients/{id}", web::put().to(update))
-        .route("/{realm}/clients/{id}", web::delete().to(delete))
-        .route(
-            "/{realm}/clients/{id}/client-secret",
-            web::post().to(regenerate_secret),
-        );
+/// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(regenerate_secret);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -163,8 +162,9 @@ impl ClientBody {
     }
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/clients", tag = "clients", params(PageQuery),
+#[utoipa::path(tag = "clients", params(PageQuery),
     responses((status = 200, body = Page<ClientRep>), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/clients")]
 pub async fn list(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -180,8 +180,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |c| c.client_id.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/clients", tag = "clients", request_body = ClientBody,
+#[utoipa::path(tag = "clients", request_body = ClientBody,
     responses((status = 201, body = ClientRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+#[post("/{realm}/clients")]
 pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -197,8 +198,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep(client, secret.filter(|_| !given))))
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
+#[utoipa::path(tag = "clients",
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/clients/{id}")]
 pub async fn get(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -212,8 +214,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/clients/{id}", tag = "clients", request_body = ClientBody,
+#[utoipa::path(tag = "clients", request_body = ClientBody,
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
+#[put("/{realm}/clients/{id}")]
 pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -229,8 +232,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/clients/{id}", tag = "clients",
+#[utoipa::path(tag = "clients",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/clients/{id}")]
 pub async fn delete(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -249,8 +253,9 @@ pub struct SecretRep {
     pub secret: String,
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/clients/{id}/client-secret", tag = "clients",
+#[utoipa::path(tag = "clients",
     responses((status = 200, body = SecretRep), (status = 404, body = super::ErrorBody)))]
+#[post("/{realm}/clients/{id}/client-secret")]
 pub async fn regenerate_secret(
     Caller(caller): Caller,
     state: web::Data<AppState>,

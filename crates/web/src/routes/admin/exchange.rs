@@ -6,33 +6,23 @@ use super::Caller;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{client_uuid, user_id};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{ExchangePolicy, ExchangeRecord, ImpersonationScope, OrgId, TokenType};
 use tessera_oidc::admin::exchange::ExchangeFilter;
 use tessera_oidc::{OAuthError, Params};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/{realm}/clients/{id}/exchange-policy",
-        web::get().to(get_policy),
-    )
-    .route(
-        "/{realm}/clients/{id}/exchange-policy",
-        web::put().to(put_policy),
-    )
-    .route(
-        "/{realm}/clients/{id}/exchange-policy",
-        web::delete().to(delete_policy),
-    )
-    .route(
-        "/{realm}/users/{id}/impersonation-tokens",
-        web::post().to(mint_impersonation_token),
-    )
-    .route("/{realm}/token-exchange/evaluate", web::post().to(evaluate))
-    .route("/{realm}/token-exchanges", web::get().to(list_exchanges));
+/// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_policy)
+        .service(put_policy)
+        .service(delete_policy)
+        .service(mint_impersonation_token)
+        .service(evaluate)
+        .service(list_exchanges);
 }
 
 /// Whom a client may impersonate: `"nobody"` (default), `"all_users"`, or
@@ -146,9 +136,10 @@ impl ExchangePolicyBody {
     }
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/clients/{id}/exchange-policy", tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange",
     responses((status = 200, body = ExchangePolicyBody),
         (status = 404, description = "no such client, or it has no exchange policy", body = super::ErrorBody)))]
+#[get("/{realm}/clients/{id}/exchange-policy")]
 pub async fn get_policy(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -167,10 +158,11 @@ pub async fn get_policy(
     Ok(HttpResponse::Ok().json(ExchangePolicyBody::from(policy)))
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/clients/{id}/exchange-policy", tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange",
     request_body = ExchangePolicyBody,
     responses((status = 200, body = ExchangePolicyBody), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
+#[put("/{realm}/clients/{id}/exchange-policy")]
 pub async fn put_policy(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -193,9 +185,10 @@ pub async fn put_policy(
     Ok(HttpResponse::Ok().json(ExchangePolicyBody::from(policy)))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/clients/{id}/exchange-policy", tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange",
     responses((status = 204, description = "the client may no longer exchange tokens"),
         (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/clients/{id}/exchange-policy")]
 pub async fn delete_policy(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -236,10 +229,11 @@ pub struct ImpersonationTokenRep {
     pub expires_at: i64,
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/users/{id}/impersonation-tokens", tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange",
     request_body = ImpersonationBody,
     responses((status = 201, body = ImpersonationTokenRep), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
+#[post("/{realm}/users/{id}/impersonation-tokens")]
 pub async fn mint_impersonation_token(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -365,10 +359,11 @@ pub struct EvaluationRep {
     pub claims: Option<PlannedClaims>,
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/token-exchange/evaluate", tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange",
     request_body = EvaluateBody,
     responses((status = 200, description = "the dry run: nothing is consumed, written or signed", body = EvaluationRep),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+#[post("/{realm}/token-exchange/evaluate")]
 pub async fn evaluate(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -433,9 +428,10 @@ pub struct ExchangeList {
     pub items: Vec<ExchangeRecordRep>,
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/token-exchanges", tag = "token-exchange", params(ExchangeQuery),
+#[utoipa::path(tag = "token-exchange", params(ExchangeQuery),
     responses((status = 200, body = ExchangeList), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/token-exchanges")]
 pub async fn list_exchanges(
     Caller(caller): Caller,
     state: web::Data<AppState>,

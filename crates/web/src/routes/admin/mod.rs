@@ -18,7 +18,17 @@ use tessera_oidc::OAuthError;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// The admin API under `/admin/realms`: every handler registered through utoipa-actix-web,
+/// so the OpenAPI document's paths are exactly the routes served.
+pub fn scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let json = web::JsonConfig::default()
         .limit(64 * 1024)
         .error_handler(|e, _| {
@@ -33,16 +43,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ))
         .into()
     });
-    cfg.service(
-        web::scope("/admin/realms")
-            .app_data(json)
-            .app_data(query)
-            .configure(realms::configure)
-            .configure(clients::configure)
-            .configure(users::configure)
-            .configure(orgs::configure)
-            .configure(exchange::configure),
-    );
+    utoipa_actix_web::scope("/admin/realms")
+        .app_data(json)
+        .app_data(query)
+        .configure(realms::configure)
+        .configure(clients::configure)
+        .configure(users::configure)
+        .configure(orgs::configure)
+        .configure(exchange::configure)
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.
@@ -98,20 +106,6 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tessera admin API", description = "Realms, clients, users, organizations and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations and role list also accept an access token of the organization's realm whose user holds the organization role `admin`."),
-    paths(
-        realms::list, realms::create, realms::get, realms::update, realms::delete,
-        realms::list_keys, realms::rotate_keys,
-        clients::list, clients::create, clients::get, clients::update, clients::delete, clients::regenerate_secret,
-        users::list, users::create, users::get, users::update, users::delete, users::set_password,
-        orgs::list_orgs, orgs::create_org, orgs::get_org, orgs::update_org, orgs::delete_org,
-        orgs::put_org_domain, orgs::delete_org_domain,
-        orgs::list_org_members, orgs::add_org_member, orgs::set_org_member_roles, orgs::remove_org_member,
-        orgs::list_org_roles, orgs::list_roles, orgs::create_role, orgs::delete_role,
-        orgs::list_invitations, orgs::create_invitation, orgs::resend_invitation, orgs::revoke_invitation,
-        orgs::user_orgs,
-        exchange::get_policy, exchange::put_policy, exchange::delete_policy,
-        exchange::mint_impersonation_token, exchange::evaluate, exchange::list_exchanges,
-    ),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -6,7 +6,7 @@ use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{invitation_id, user_id};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
     DomainName, Email, Invitation, Member, Membership, NewOrganization, OrgAlias, OrgDomain,
@@ -15,68 +15,31 @@ use tessera_domain::{
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::orgs::UserRef;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{realm}/organizations", web::get().to(list_orgs))
-        .route("/{realm}/organizations", web::post().to(create_org))
-        .route("/{realm}/organizations/{org}", web::get().to(get_org))
-        .route("/{realm}/organizations/{org}", web::put().to(update_org))
-        .route("/{realm}/organizations/{org}", web::delete().to(delete_org))
-        .route(
-            "/{realm}/organizations/{org}/domains/{domain}",
-            web::put().to(put_org_domain),
-        )
-        .route(
-            "/{realm}/organizations/{org}/domains/{domain}",
-            web::delete().to(delete_org_domain),
-        )
-        .route(
-            "/{realm}/organizations/{org}/members",
-            web::get().to(list_org_members),
-        )
-        .route(
-            "/{realm}/organizations/{org}/members",
-            web::post().to(add_org_member),
-        )
-        .route(
-            "/{realm}/organizations/{org}/members/{user_id}",
-            web::delete().to(remove_org_member),
-        )
-        .route(
-            "/{realm}/organizations/{org}/members/{user_id}/roles",
-            web::put().to(set_org_member_roles),
-        )
-        .route(
-            "/{realm}/organizations/{org}/roles",
-            web::get().to(list_org_roles),
-        )
-        .route(
-            "/{realm}/organizations/{org}/invitations",
-            web::get().to(list_invitations),
-        )
-        .route(
-            "/{realm}/organizations/{org}/invitations",
-            web::post().to(create_invitation),
-        )
-        .route(
-            "/{realm}/organizations/{org}/invitations/{id}/resend",
-            web::post().to(resend_invitation),
-        )
-        .route(
-            "/{realm}/organizations/{org}/invitations/{id}",
-            web::delete().to(revoke_invitation),
-        )
-        .route("/{realm}/organization-roles", web::get().to(list_roles))
-        .route("/{realm}/organization-roles", web::post().to(create_role))
-        .route(
-            "/{realm}/organization-roles/{name}",
-            web::delete().to(delete_role),
-        )
-        .route(
-            "/{realm}/users/{id}/organizations",
-            web::get().to(user_orgs),
-        );
+/// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_orgs)
+        .service(create_org)
+        .service(get_org)
+        .service(update_org)
+        .service(delete_org)
+        .service(put_org_domain)
+        .service(delete_org_domain)
+        .service(list_org_members)
+        .service(add_org_member)
+        .service(remove_org_member)
+        .service(set_org_member_roles)
+        .service(list_org_roles)
+        .service(list_invitations)
+        .service(create_invitation)
+        .service(resend_invitation)
+        .service(revoke_invitation)
+        .service(list_roles)
+        .service(create_role)
+        .service(delete_role)
+        .service(user_orgs);
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -389,8 +352,9 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
     res
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organizations", tag = "organizations", params(OrgQuery),
+#[utoipa::path(tag = "organizations", params(OrgQuery),
     responses((status = 200, body = Page<OrgRep>), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organizations")]
 pub async fn list_orgs(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -413,9 +377,10 @@ pub async fn list_orgs(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |o| o.alias.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/organizations", tag = "organizations", request_body = OrgBody,
+#[utoipa::path(tag = "organizations", request_body = OrgBody,
     responses((status = 201, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
+#[post("/{realm}/organizations")]
 pub async fn create_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -430,9 +395,10 @@ pub async fn create_org(
     Ok(HttpResponse::Created().json(org_rep(org, Some(domains))))
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 200, body = OrgRep), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organizations/{org}")]
 pub async fn get_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -443,10 +409,11 @@ pub async fn get_org(
     Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations", request_body = OrgUpdateBody,
+#[utoipa::path(tag = "organizations", request_body = OrgUpdateBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 200, body = OrgRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
+#[put("/{realm}/organizations/{org}")]
 pub async fn update_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -463,9 +430,10 @@ pub async fn update_org(
     Ok(HttpResponse::Ok().json(org_rep(org, Some(domains))))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 204, description = "Deleted; managed members' accounts with it"), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/organizations/{org}")]
 pub async fn delete_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -476,11 +444,12 @@ pub async fn delete_org(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}/domains/{domain}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     request_body = DomainBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
     responses((status = 204, description = "Added or updated"), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "another organization owns the domain", body = super::ErrorBody)))]
+#[put("/{realm}/organizations/{org}/domains/{domain}")]
 pub async fn put_org_domain(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -499,9 +468,10 @@ pub async fn put_org_domain(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/domains/{domain}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/organizations/{org}/domains/{domain}")]
 pub async fn delete_org_domain(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -515,10 +485,11 @@ pub async fn delete_org_domain(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/members", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
     responses((status = 200, description = "Sorted by user id; `after` is a user id", body = Page<MemberRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organizations/{org}/members")]
 pub async fn list_org_members(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -535,11 +506,12 @@ pub async fn list_org_members(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |m| m.user_id.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/members", tag = "organizations", request_body = MemberBody,
+#[utoipa::path(tag = "organizations", request_body = MemberBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 204, description = "Added"), (status = 400, body = super::ErrorBody),
         (status = 403, description = "an organization admin adding by username", body = super::ErrorBody),
         (status = 404, body = super::ErrorBody), (status = 409, description = "already a member", body = super::ErrorBody)))]
+#[post("/{realm}/organizations/{org}/members")]
 pub async fn add_org_member(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -565,10 +537,11 @@ pub async fn add_org_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/organizations/{org}/members/{user_id}/roles", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     request_body = RolesBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
     responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+#[put("/{realm}/organizations/{org}/members/{user_id}/roles")]
 pub async fn set_org_member_roles(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -587,9 +560,10 @@ pub async fn set_org_member_roles(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/members/{user_id}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("user_id" = String, Path)),
     responses((status = 204, description = "Removed (a managed member's account stays)"), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/organizations/{org}/members/{user_id}")]
 pub async fn remove_org_member(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -606,10 +580,11 @@ pub async fn remove_org_member(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/roles", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 200, description = "The realm's role templates, assignable to members", body = Vec<RoleRep>),
         (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organizations/{org}/roles")]
 pub async fn list_org_roles(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -623,8 +598,9 @@ pub async fn list_org_roles(
     Ok(HttpResponse::Ok().json(roles))
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organization-roles", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     responses((status = 200, body = Vec<RoleRep>), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organization-roles")]
 pub async fn list_roles(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -635,9 +611,10 @@ pub async fn list_roles(
     Ok(HttpResponse::Ok().json(roles))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/organization-roles", tag = "organizations", request_body = RoleBody,
+#[utoipa::path(tag = "organizations", request_body = RoleBody,
     responses((status = 201, body = RoleRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
+#[post("/{realm}/organization-roles")]
 pub async fn create_role(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -658,8 +635,9 @@ pub async fn create_role(
     Ok(HttpResponse::Created().json(RoleRep::from(role)))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/organization-roles/{name}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     responses((status = 204, description = "Deleted, and taken from every member holding it"), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/organization-roles/{name}")]
 pub async fn delete_role(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -673,10 +651,11 @@ pub async fn delete_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/organizations/{org}/invitations", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
     responses((status = 200, description = "Sorted by id; `after` is an invitation id", body = Page<InvitationRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/organizations/{org}/invitations")]
 pub async fn list_invitations(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -696,11 +675,12 @@ pub async fn list_invitations(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |i| i.id.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/invitations", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     request_body = InvitationBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 201, description = "Created; `link` is shown", body = InvitationRep), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
+#[post("/{realm}/organizations/{org}/invitations")]
 pub async fn create_invitation(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -722,12 +702,13 @@ pub async fn create_invitation(
     ))))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/organizations/{org}/invitations/{id}/resend", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     request_body(content = ResendBody, description = "Optional: an empty body keeps the default lifetime"),
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("id" = String, Path)),
     responses((status = 200, description = "A new link; earlier links stop working", body = InvitationRep),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "no longer pending", body = super::ErrorBody)))]
+#[post("/{realm}/organizations/{org}/invitations/{id}/resend")]
 pub async fn resend_invitation(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -755,10 +736,11 @@ pub async fn resend_invitation(
     ))))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/organizations/{org}/invitations/{id}", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("id" = String, Path)),
     responses((status = 204, description = "Revoked"), (status = 404, body = super::ErrorBody),
         (status = 409, description = "no longer pending", body = super::ErrorBody)))]
+#[delete("/{realm}/organizations/{org}/invitations/{id}")]
 pub async fn revoke_invitation(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -772,9 +754,10 @@ pub async fn revoke_invitation(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/users/{id}/organizations", tag = "organizations",
+#[utoipa::path(tag = "organizations",
     responses((status = 200, description = "The user's organizations, disabled ones included", body = Vec<UserOrgRep>),
         (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/users/{id}/organizations")]
 pub async fn user_orgs(
     Caller(caller): Caller,
     state: web::Data<AppState>,

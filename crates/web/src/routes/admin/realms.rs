@@ -2,20 +2,22 @@ use super::users::{PasswordParamsRep, double_option};
 use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Lifetimes, Realm, RealmSettings, SigningAlg};
 use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::get().to(list))
-        .route("", web::post().to(create))
-        .route("/{realm}", web::get().to(get))
-        .route("/{realm}", web::put().to(update))
-        .route("/{realm}", web::delete().to(delete))
-        .route("/{realm}/keys", web::get().to(list_keys))
-        .route("/{realm}/keys/rotate", web::post().to(rotate_keys));
+/// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(list_keys)
+        .service(rotate_keys);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -135,8 +137,9 @@ pub struct CreateRealmBody {
     pub settings: RealmSettingsBody,
 }
 
-#[utoipa::path(get, path = "/admin/realms", tag = "realms", params(PageQuery),
+#[utoipa::path(tag = "realms", params(PageQuery),
     responses((status = 200, body = Page<RealmRep>), (status = 401, body = super::ErrorBody)))]
+#[get("")]
 pub async fn list(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -151,8 +154,9 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |r| r.name.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms", tag = "realms", request_body = CreateRealmBody,
+#[utoipa::path(tag = "realms", request_body = CreateRealmBody,
     responses((status = 201, body = RealmRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
+#[post("")]
 pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -167,8 +171,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep(&state, realm)))
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}", tag = "realms",
+#[utoipa::path(tag = "realms",
     responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}")]
 pub async fn get(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -178,8 +183,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}", tag = "realms", request_body = RealmSettingsBody,
+#[utoipa::path(tag = "realms", request_body = RealmSettingsBody,
     responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
+#[put("/{realm}")]
 pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -203,8 +209,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}", tag = "realms",
+#[utoipa::path(tag = "realms",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}")]
 pub async fn delete(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -234,8 +241,9 @@ impl From<KeyInfo> for KeyRep {
     }
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/keys", tag = "keys",
+#[utoipa::path(tag = "keys",
     responses((status = 200, body = Vec<KeyRep>), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/keys")]
 pub async fn list_keys(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -251,8 +259,9 @@ pub async fn list_keys(
     Ok(HttpResponse::Ok().json(keys))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/keys/rotate", tag = "keys",
+#[utoipa::path(tag = "keys",
     responses((status = 200, description = "kids of the new active keys", body = Vec<String>), (status = 404, body = super::ErrorBody)))]
+#[post("/{realm}/keys/rotate")]
 pub async fn rotate_keys(
     Caller(caller): Caller,
     state: web::Data<AppState>,

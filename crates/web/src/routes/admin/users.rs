@@ -2,19 +2,21 @@ use super::{Caller, Page};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::user_id;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 use tessera_oidc::OAuthError;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{realm}/users", web::get().to(list))
-        .route("/{realm}/users", web::post().to(create))
-        .route("/{realm}/users/{id}", web::get().to(get))
-        .route("/{realm}/users/{id}", web::put().to(update))
-        .route("/{realm}/users/{id}", web::delete().to(delete))
-        .route("/{realm}/users/{id}/password", web::put().to(set_password));
+/// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(get)
+        .service(update)
+        .service(delete)
+        .service(set_password);
 }
 
 /// A user as the admin API shows it. There is no password field, hashed or not.
@@ -160,8 +162,9 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/users", tag = "users", params(UserQuery),
+#[utoipa::path(tag = "users", params(UserQuery),
     responses((status = 200, body = Page<UserRep>), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/users")]
 pub async fn list(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -177,9 +180,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |u| u.username.clone())))
 }
 
-#[utoipa::path(post, path = "/admin/realms/{realm}/users", tag = "users", request_body = UserBody,
+#[utoipa::path(tag = "users", request_body = UserBody,
     responses((status = 201, body = UserRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody),
         (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
+#[post("/{realm}/users")]
 pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -194,8 +198,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserRep::from(user)))
 }
 
-#[utoipa::path(get, path = "/admin/realms/{realm}/users/{id}", tag = "users",
+#[utoipa::path(tag = "users",
     responses((status = 200, body = UserRep), (status = 404, body = super::ErrorBody)))]
+#[get("/{realm}/users/{id}")]
 pub async fn get(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -209,9 +214,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/users/{id}", tag = "users", request_body = UserBody,
+#[utoipa::path(tag = "users", request_body = UserBody,
     responses((status = 200, body = UserRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
+#[put("/{realm}/users/{id}")]
 pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -230,8 +236,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
-#[utoipa::path(delete, path = "/admin/realms/{realm}/users/{id}", tag = "users",
+#[utoipa::path(tag = "users",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
+#[delete("/{realm}/users/{id}")]
 pub async fn delete(
     Caller(caller): Caller,
     state: web::Data<AppState>,
@@ -245,9 +252,10 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(put, path = "/admin/realms/{realm}/users/{id}/password", tag = "users", request_body = PasswordBody,
+#[utoipa::path(tag = "users", request_body = PasswordBody,
     responses((status = 204), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
+#[put("/{realm}/users/{id}/password")]
 pub async fn set_password(
     Caller(caller): Caller,
     state: web::Data<AppState>,
