@@ -3,4 +3,5 @@
 
 pub mod config;
 pub mod jobs;
+pub mod logging;
 pub mod startup;

@@ -55,13 +55,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TESSERA_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tessera::logging::init();
     let cli = Cli::parse();
     let mut overrides = Overrides {
         data_dir: cli.data_dir,
@@ -87,7 +81,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(_) => unreachable!("handled above"),
         Command::Migrate => writeln!(out, "migrations applied")?,
-        Command::Realm(cmd) => cli::realm::run(&p, cmd, &mut out).await?,
+        Command::Realm(cmd) => {
+            cli::realm::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
+        }
         Command::Client(cmd) => cli::client::run(&p, cmd, &mut out).await?,
         Command::Key(cmd) => cli::key::run(&p, cmd, &mut out).await?,
         Command::User(cmd) => {

@@ -130,6 +130,10 @@ pub struct ClientCreate {
     /// Shape of the `organization` claim: map (default) or list.
     #[arg(long, default_value = "map")]
     organization_claim: String,
+    /// Let the client act as an admin console: its users may grant it the scope
+    /// `tessera:admin`, and the admin API accepts those tokens.
+    #[arg(long)]
+    admin_console: bool,
 }
 
 pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::Result<()> {
@@ -150,6 +154,7 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
                 backchannel_logout_uri: a.backchannel_logout_uri,
                 organization: a.organization,
                 organization_claim: Some(a.organization_claim),
+                admin_console: a.admin_console,
                 ..ClientMetadata::new(a.client_id)
             };
             let given = a.secret.is_some();

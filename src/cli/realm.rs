@@ -1,8 +1,8 @@
 //! `tessera realm …`: realms, straight in the database (as the operator).
 
 use clap::Subcommand;
-use std::io::Write;
-use tessera_domain::{RealmSettings, SigningAlg};
+use std::io::{BufRead, Write};
+use tessera_domain::{Email, RealmSettings, SigningAlg, SmtpSecurity, SmtpSettings};
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
 
@@ -20,9 +20,38 @@ pub enum RealmCmd {
     Delete {
         name: String,
     },
+    /// Set the realm's SMTP server (invitation links are e-mailed through it), or remove it.
+    Smtp {
+        #[arg(long)]
+        realm: String,
+        #[arg(long, required_unless_present = "remove")]
+        host: Option<String>,
+        /// Default 587 for starttls, 465 for tls.
+        #[arg(long)]
+        port: Option<u16>,
+        /// starttls, tls, or none (only for a server on a loopback address).
+        #[arg(long, default_value = "starttls")]
+        security: String,
+        #[arg(long)]
+        username: Option<String>,
+        /// Read the SMTP password from the first line of standard input.
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
+        /// The sender address of the realm's messages.
+        #[arg(long, required_unless_present = "remove")]
+        from: Option<String>,
+        /// Remove the SMTP server: invitations go back to realm administrators.
+        #[arg(long, conflicts_with_all = ["host", "port", "username", "password_stdin", "from"])]
+        remove: bool,
+    },
 }
 
-pub async fn run(p: &Provider, cmd: RealmCmd, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn run(
+    p: &Provider,
+    cmd: RealmCmd,
+    out: &mut impl Write,
+    input: &mut impl BufRead,
+) -> anyhow::Result<()> {
     let op = &AdminPrincipal::operator();
     match cmd {
         RealmCmd::Create {
@@ -67,6 +96,55 @@ pub async fn run(p: &Provider, cmd: RealmCmd, out: &mut impl Write) -> anyhow::R
         RealmCmd::Delete { name } => {
             p.delete_realm(op, &name).await?;
             writeln!(out, "deleted realm {name}")?;
+        }
+        RealmCmd::Smtp {
+            realm,
+            remove: true,
+            ..
+        } => {
+            p.delete_realm_smtp(op, &realm).await?;
+            writeln!(out, "removed the SMTP server of realm {realm}")?;
+        }
+        RealmCmd::Smtp {
+            realm,
+            host,
+            port,
+            security,
+            username,
+            password_stdin,
+            from,
+            remove: false,
+        } => {
+            let security = SmtpSecurity::parse(&security)?;
+            let settings = SmtpSettings {
+                host: host.unwrap_or_default(),
+                port: port.unwrap_or(match security {
+                    SmtpSecurity::Tls => 465,
+                    _ => 587,
+                }),
+                security,
+                username,
+                from: Email::parse(from.as_deref().unwrap_or_default())?,
+            };
+            let password = if password_stdin {
+                Some(super::user::read_password(input)?)
+            } else {
+                None
+            };
+            let v = p.put_realm_smtp(op, &realm, settings, password).await?;
+            writeln!(
+                out,
+                "realm {realm} sends e-mail through {}:{} ({}) as {}{}",
+                v.settings.host,
+                v.settings.port,
+                v.settings.security.as_str(),
+                v.settings.from,
+                if v.has_password {
+                    ", with a password"
+                } else {
+                    ""
+                }
+            )?;
         }
     }
     Ok(())

@@ -56,7 +56,7 @@ pub enum UserCmd {
 }
 
 /// One line, without its line ending; nothing else is trimmed (spaces may be part of it).
-fn read_password(input: &mut impl BufRead) -> anyhow::Result<String> {
+pub fn read_password(input: &mut impl BufRead) -> anyhow::Result<String> {
     let mut line = String::new();
     input
         .read_line(&mut line)

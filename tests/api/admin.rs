@@ -6,13 +6,6 @@ use serde_json::{Value, json};
 
 const SECRET: &str = "an-explicit-client-secret-0123456789abcdef";
 
-async fn ok_json(res: Response, status: StatusCode) -> Value {
-    let got = res.status();
-    let text = res.text().await.unwrap();
-    assert_eq!(got, status, "{text}");
-    serde_json::from_str(&text).unwrap()
-}
-
 /// Follows `next` with `limit` until it is absent; returns every item's `key` in order.
 async fn collect_pages(app: &TestApp, path: &str, limit: u64, key: &str) -> (Vec<String>, usize) {
     let mut after: Option<String> = None;
@@ -1322,6 +1315,9 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/admin/realms/{realm}/users/{id}/organizations"),
     ("put", "/admin/realms/{realm}/users/{id}/password"),
+    ("get", "/admin/realms/{realm}/smtp"),
+    ("put", "/admin/realms/{realm}/smtp"),
+    ("delete", "/admin/realms/{realm}/smtp"),
 ];
 
 #[tokio::test]

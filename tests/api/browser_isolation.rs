@@ -4,7 +4,6 @@
 //! same client ids and secrets, the same redirect URI and the same usernames (`alice` with
 //! the same password in both), so only the realm binding can tell them apart.
 
-use crate::bcp::*;
 use crate::helpers::*;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};

@@ -2,12 +2,13 @@
 //! delegation, the per-client policy, lineage revocation, organizations, the dry run and
 //! the exchange log. TE-1 … TE-18, ISO-1, ISO-13 (SECURITY-CASES.md §2.4, §3.7).
 
-use crate::bcp::{Agent, REDIRECT, Rp, add_user, fast_realm, s};
-use crate::helpers::{TestApp, assert_no_store, assert_oauth_error, jwt_parts, spawn_app};
+use crate::helpers::{
+    Agent, PW, REDIRECT, Rp, TestApp, add_user, assert_no_store, assert_oauth_error, claims,
+    fast_realm, jwt_parts, ok_json, s, spawn_app,
+};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-const PW: &str = "correct horse battery";
 const TE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const AT: &str = "urn:ietf:params:oauth:token-type:access_token";
 const RT: &str = "urn:ietf:params:oauth:token-type:refresh_token";
@@ -167,6 +168,15 @@ impl Fx {
         )
     }
 
+    /// `app`'s own client_credentials token: what it presents to act itself.
+    async fn app_token(&self, app: &TestApp) -> String {
+        s(
+            &app.client_credentials(&self.realm, "app", &self.app_secret)
+                .await,
+            "access_token",
+        )
+    }
+
     async fn introspect(&self, app: &TestApp, token: &str) -> Value {
         app.introspect(&self.realm, "app", &self.app_secret, token)
             .await
@@ -183,10 +193,6 @@ impl Fx {
         )
         .await
     }
-}
-
-fn claims(token: &str) -> Value {
-    jwt_parts(token).1
 }
 
 #[tokio::test]
@@ -561,7 +567,11 @@ async fn te_10_impersonation_gives_the_user_as_sub_and_the_admin_as_act_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "not an admin credential"
+    );
 }
 
 async fn svc_uuid(app: &TestApp, fx: &Fx) -> String {
@@ -632,55 +642,75 @@ async fn one_impersonation_token_redeemed_concurrently_succeeds_exactly_once() {
 async fn te_12_delegation_sets_act_and_a_chain_nests_the_previous_actor_up_to_the_realm_depth() {
     let app = spawn_app().await;
     let fx = setup(&app, "te-12").await;
+    // app may address svc, and svc may delegate in turn.
+    set_policy(
+        &app,
+        &fx.realm,
+        &fx.app_uuid,
+        json!({ "subject_token_types": [AT], "audiences": ["api", "svc"], "delegate": true }),
+    )
+    .await;
+    let svc_uuid = svc_uuid(&app, &fx).await;
+    set_policy(
+        &app,
+        &fx.realm,
+        &svc_uuid,
+        json!({ "subject_token_types": [AT], "audiences": ["api"], "delegate": true }),
+    )
+    .await;
     let subject = fx.bob_token(&app).await;
-    let svc = fx.svc_token(&app, "svc").await;
-    let svc2 = fx.svc_token(&app, "svc2").await;
+    let app_own = fx.app_token(&app).await;
+    // app acts for bob, toward svc: the actor is app itself.
     let r = fx
         .exchanged(
             &app,
             &[
                 ("subject_token", &subject),
                 ("subject_token_type", AT),
-                ("actor_token", &svc),
+                ("actor_token", &app_own),
                 ("actor_token_type", AT),
+                ("audience", "svc"),
             ],
         )
         .await;
     let first = s(&r, "access_token");
     let c = claims(&first);
     assert_eq!(c["sub"], json!(fx.bob));
-    assert_eq!(c["act"]["client_id"], "svc");
+    assert_eq!(c["act"]["client_id"], "app");
     assert!(c["act"].get("act").is_none());
-    let r = fx
-        .exchanged(
-            &app,
-            &[
-                ("subject_token", &first),
-                ("subject_token_type", AT),
-                ("actor_token", &svc2),
-                ("actor_token_type", AT),
-            ],
-        )
-        .await;
-    let second = s(&r, "access_token");
+    // svc holds that token and acts next, with its own token.
+    let svc = fx.svc_token(&app, "svc").await;
+    let as_svc = |form: Vec<(&'static str, String)>| {
+        let fx = &fx;
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            fx.exchange_as(app, "svc", &fx.svc_secret, &form).await
+        }
+    };
+    let res = as_svc(vec![
+        ("subject_token", first.clone()),
+        ("subject_token_type", AT.into()),
+        ("actor_token", svc.clone()),
+        ("actor_token_type", AT.into()),
+    ])
+    .await;
+    let second = s(&ok_json(res, StatusCode::OK).await, "access_token");
     let c = claims(&second);
     assert_eq!(c["sub"], json!(fx.bob));
     assert_eq!(
-        c["act"]["client_id"], "svc2",
+        c["act"]["client_id"], "svc",
         "the newest actor is outermost"
     );
-    assert_eq!(c["act"]["act"]["client_id"], "svc");
+    assert_eq!(c["act"]["act"]["client_id"], "app");
     // Exchanging without an actor keeps the chain.
-    let r = fx
-        .exchanged(
-            &app,
-            &[("subject_token", &second), ("subject_token_type", AT)],
-        )
-        .await;
-    assert_eq!(
-        claims(&s(&r, "access_token"))["act"]["act"]["client_id"],
-        "svc"
-    );
+    let res = as_svc(vec![
+        ("subject_token", second.clone()),
+        ("subject_token_type", AT.into()),
+    ])
+    .await;
+    let kept = s(&ok_json(res, StatusCode::OK).await, "access_token");
+    assert_eq!(claims(&kept)["act"]["act"]["client_id"], "app");
     // The realm allows chains of two here.
     app.admin_ok(
         Method::PUT,
@@ -688,17 +718,13 @@ async fn te_12_delegation_sets_act_and_a_chain_nests_the_previous_actor_up_to_th
         Some(json!({ "max_delegation_depth": 2 })),
     )
     .await;
-    let res = fx
-        .exchange(
-            &app,
-            &[
-                ("subject_token", &second),
-                ("subject_token_type", AT),
-                ("actor_token", &svc),
-                ("actor_token_type", AT),
-            ],
-        )
-        .await;
+    let res = as_svc(vec![
+        ("subject_token", second.clone()),
+        ("subject_token_type", AT.into()),
+        ("actor_token", svc.clone()),
+        ("actor_token_type", AT.into()),
+    ])
+    .await;
     assert_oauth_error(res, 400, "invalid_request").await;
     // A bad actor token is an error, not a plain exchange.
     let res = fx
@@ -708,6 +734,20 @@ async fn te_12_delegation_sets_act_and_a_chain_nests_the_previous_actor_up_to_th
                 ("subject_token", &subject),
                 ("subject_token_type", AT),
                 ("actor_token", "bogus"),
+                ("actor_token_type", AT),
+            ],
+        )
+        .await;
+    assert_oauth_error(res, 400, "invalid_request").await;
+    // A bystander's token cannot make it the actor (SEC-5).
+    let svc2 = fx.svc_token(&app, "svc2").await;
+    let res = fx
+        .exchange(
+            &app,
+            &[
+                ("subject_token", &subject),
+                ("subject_token_type", AT),
+                ("actor_token", &svc2),
                 ("actor_token_type", AT),
             ],
         )
@@ -726,47 +766,52 @@ async fn te_11_an_actor_not_named_in_may_act_is_refused() {
         json!({ "subject_token_types": [AT], "delegate": true, "may_act": "svc" }),
     )
     .await;
+    let svc_uuid = svc_uuid(&app, &fx).await;
+    set_policy(
+        &app,
+        &fx.realm,
+        &svc_uuid,
+        json!({ "subject_token_types": [AT], "delegate": true }),
+    )
+    .await;
     let subject = fx.bob_token(&app).await;
     assert_eq!(claims(&subject)["may_act"]["client_id"], "svc");
     let i = fx.introspect(&app, &subject).await;
     assert_eq!(i["may_act"]["client_id"], "svc");
-    let svc2 = fx.svc_token(&app, "svc2").await;
+    // app, holding the token, may not name itself the actor: may_act says svc.
+    let app_own = fx.app_token(&app).await;
     let res = fx
         .exchange(
             &app,
             &[
                 ("subject_token", &subject),
                 ("subject_token_type", AT),
-                ("actor_token", &svc2),
+                ("actor_token", &app_own),
                 ("actor_token_type", AT),
             ],
         )
         .await;
     assert_oauth_error(res, 400, "invalid_request").await;
+    // svc, named in may_act, acts for bob with its own token.
     let svc = fx.svc_token(&app, "svc").await;
-    fx.exchanged(
+    let form = [
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", AT),
+        ("actor_token", svc.as_str()),
+        ("actor_token_type", AT),
+    ];
+    let res = fx.exchange_as(&app, "svc", &fx.svc_secret, &form).await;
+    let r = ok_json(res, StatusCode::OK).await;
+    assert_eq!(claims(&s(&r, "access_token"))["act"]["client_id"], "svc");
+    // Delegation off: the same request is refused.
+    set_policy(
         &app,
-        &[
-            ("subject_token", &subject),
-            ("subject_token_type", AT),
-            ("actor_token", &svc),
-            ("actor_token_type", AT),
-        ],
+        &fx.realm,
+        &svc_uuid,
+        json!({ "subject_token_types": [AT] }),
     )
     .await;
-    // Delegation off: the same request is refused.
-    set_policy(&app, &fx.realm, &fx.app_uuid, json!({})).await;
-    let res = fx
-        .exchange(
-            &app,
-            &[
-                ("subject_token", &subject),
-                ("subject_token_type", AT),
-                ("actor_token", &svc),
-                ("actor_token_type", AT),
-            ],
-        )
-        .await;
+    let res = fx.exchange_as(&app, "svc", &fx.svc_secret, &form).await;
     assert_oauth_error(res, 400, "invalid_request").await;
 }
 
@@ -1076,7 +1121,7 @@ async fn the_dry_run_explains_without_issuing_or_consuming_and_the_log_records_e
         )
         .await;
     assert_eq!(claims(&s(&r, "access_token"))["sub"], json!(fx.bob));
-    let svc = fx.svc_token(&app, "svc").await;
+    let svc = fx.app_token(&app).await;
     let bob = fx.bob_token(&app).await;
     fx.exchanged(
         &app,

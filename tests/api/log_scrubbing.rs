@@ -7,7 +7,6 @@
 //! failures included, with secrets unique to it, then searches the captured text for each
 //! secret in the forms it travelled in (raw, form-encoded, Basic-encoded).
 
-use crate::bcp::*;
 use crate::helpers::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

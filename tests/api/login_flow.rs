@@ -1,149 +1,19 @@
-//! The authorization code flow as a browser and a confidential client drive it.
+//! The authorization code flow as a browser and a confidential client drive it: `demo-app`
+//! with `offline_access` ([`Rp::demo_app_offline`]). Only tests; the kit is in helpers/.
 
 use crate::helpers::*;
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
-use std::collections::HashMap;
-
-const REDIRECT: &str = "http://127.0.0.1:9999/cb";
-// RFC 7636 Appendix B.
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-/// A minimal browser: keeps the cookies the server sets.
-#[derive(Default)]
-pub struct Browser {
-    cookies: HashMap<String, String>,
-}
-
-impl Browser {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, res: &Response) {
-        for v in res.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap();
-            let (pair, _) = v.split_once(';').unwrap_or((v, ""));
-            let (k, val) = pair.split_once('=').unwrap();
-            self.cookies.insert(k.to_owned(), val.to_owned());
-        }
-    }
-
-    pub async fn get(&mut self, app: &TestApp, url: &str) -> Response {
-        let res = app
-            .http
-            .get(url)
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&res);
-        res
-    }
-
-    pub async fn post(&mut self, app: &TestApp, url: &str, form: &[(&str, &str)]) -> Response {
-        let res = app
-            .http
-            .post(url)
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&res);
-        res
-    }
-}
-
-pub fn auth_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
-    let mut q = vec![
-        ("client_id", "demo-app"),
-        ("response_type", "code"),
-        ("scope", "openid profile email offline_access"),
-        ("redirect_uri", REDIRECT),
-        ("state", "st-1"),
-        ("nonce", "n-1"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ];
-    for (k, v) in extra {
-        q.retain(|(n, _)| n != k);
-        q.push((k, v));
-    }
-    let qs = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(q)
-        .finish();
-    format!("{}?{qs}", app.endpoint("demo", "auth"))
-}
-
-fn hidden_state(page: &str) -> String {
-    let i = page.find("name=\"state\" value=\"").expect("state field") + 20;
-    page[i..i + page[i..].find('"').unwrap()].to_owned()
-}
-
-/// Query parameters of a 303 back to the client.
-pub fn callback(res: &Response) -> HashMap<String, String> {
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let loc = res.headers()["location"].to_str().unwrap();
-    assert!(loc.starts_with(REDIRECT), "{loc}");
-    url::Url::parse(loc)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-/// Logs `demo` in through the pages and returns the callback parameters.
-pub async fn login(
-    app: &TestApp,
-    b: &mut Browser,
-    extra: &[(&str, &str)],
-) -> HashMap<String, String> {
-    let page = b.get(app, &auth_url(app, extra)).await;
-    assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["x-frame-options"], "DENY");
-    let body = page.text().await.unwrap();
-    let state = hidden_state(&body);
-    let pw = app.seeded("demo");
-    let res = b
-        .post(
-            app,
-            &app.url("/realms/demo/login-actions/authenticate"),
-            &[("state", &state), ("username", "demo"), ("password", &pw)],
-        )
-        .await;
-    callback(&res)
-}
-
-pub async fn redeem(app: &TestApp, code: &str) -> Response {
-    app.post_basic(
-        "demo",
-        "token",
-        "demo-app",
-        &app.seeded("demo-app"),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ],
-    )
-    .await
-}
 
 #[tokio::test]
 async fn code_flow_with_pkce_issues_id_access_and_refresh_tokens_and_userinfo() {
     let app = spawn_app().await;
-    let mut b = Browser::default();
-    let cb = login(&app, &mut b, &[]).await;
+    let rp = Rp::demo_app_offline(&app);
+    let mut b = Agent::default();
+    let cb = rp.login_demo(&app, &mut b, &[]).await;
     assert_eq!(cb["state"], "st-1");
     assert_eq!(cb["iss"], issuer("demo"));
-    let res = redeem(&app, &cb["code"]).await;
+    let res = rp.redeem_with(&app, &cb["code"], VERIFIER).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_no_store(&res);
     let t: Value = res.json().await.unwrap();
@@ -182,9 +52,20 @@ async fn code_flow_with_pkce_issues_id_access_and_refresh_tokens_and_userinfo() 
 #[tokio::test]
 async fn second_redemption_of_a_code_fails_and_revokes_the_first_tokens_bcp_8() {
     let app = spawn_app().await;
-    let cb = login(&app, &mut Browser::default(), &[]).await;
-    let first: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
-    assert_oauth_error(redeem(&app, &cb["code"]).await, 400, "invalid_grant").await;
+    let rp = Rp::demo_app_offline(&app);
+    let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
+    let first: Value = rp
+        .redeem_with(&app, &cb["code"], VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_oauth_error(
+        rp.redeem_with(&app, &cb["code"], VERIFIER).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
     let at = first["access_token"].as_str().unwrap();
     let info = app
         .http
@@ -221,8 +102,11 @@ async fn second_redemption_of_a_code_fails_and_revokes_the_first_tokens_bcp_8() 
 #[tokio::test]
 async fn parallel_redemptions_of_one_code_give_exactly_one_success() {
     let app = spawn_app().await;
-    let cb = login(&app, &mut Browser::default(), &[]).await;
-    let results = futures::future::join_all((0..8).map(|_| redeem(&app, &cb["code"]))).await;
+    let rp = Rp::demo_app_offline(&app);
+    let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
+    let results =
+        futures::future::join_all((0..8).map(|_| rp.redeem_with(&app, &cb["code"], VERIFIER)))
+            .await;
     let ok = results
         .iter()
         .filter(|r| r.status() == StatusCode::OK)
@@ -233,8 +117,14 @@ async fn parallel_redemptions_of_one_code_give_exactly_one_success() {
 #[tokio::test]
 async fn refresh_rotates_and_replaying_a_rotated_token_revokes_the_family_bcp_10() {
     let app = spawn_app().await;
-    let cb = login(&app, &mut Browser::default(), &[]).await;
-    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let rp = Rp::demo_app_offline(&app);
+    let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
+    let t: Value = rp
+        .redeem_with(&app, &cb["code"], VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
     let secret = app.seeded("demo-app");
     let refresh = |rt: String, scope: Option<&'static str>| {
         let (app, secret) = (&app, secret.clone());
@@ -278,23 +168,24 @@ async fn refresh_rotates_and_replaying_a_rotated_token_revokes_the_family_bcp_10
 #[tokio::test]
 async fn a_session_skips_the_login_page_and_prompt_none_without_one_is_login_required() {
     let app = spawn_app().await;
-    let mut b = Browser::default();
-    login(&app, &mut b, &[]).await;
+    let rp = Rp::demo_app_offline(&app);
+    let mut b = Agent::default();
+    rp.login_demo(&app, &mut b, &[]).await;
     // Same browser: straight back with a code, even with prompt=none.
     let res = b
         .get(
             &app,
-            &auth_url(&app, &[("prompt", "none"), ("state", "st-2")]),
+            &rp.auth_url(&app, &[("prompt", "none"), ("state", "st-2")]),
         )
         .await;
-    let cb = callback(&res);
+    let cb = rp.callback(&res);
     assert!(cb.contains_key("code"));
     assert_eq!(cb["state"], "st-2");
     // A fresh browser with prompt=none.
-    let res = Browser::default()
-        .get(&app, &auth_url(&app, &[("prompt", "none")]))
+    let res = Agent::default()
+        .get(&app, &rp.auth_url(&app, &[("prompt", "none")]))
         .await;
-    let cb = callback(&res);
+    let cb = rp.callback(&res);
     assert_eq!(cb["error"], "login_required");
     assert_eq!(cb["iss"], issuer("demo"));
     assert!(!cb.contains_key("code"));
@@ -303,14 +194,15 @@ async fn a_session_skips_the_login_page_and_prompt_none_without_one_is_login_req
 #[tokio::test]
 async fn wrong_password_shows_the_login_page_again_and_issues_nothing() {
     let app = spawn_app().await;
-    let mut b = Browser::default();
+    let rp = Rp::demo_app_offline(&app);
+    let mut b = Agent::default();
     let body = b
-        .get(&app, &auth_url(&app, &[]))
+        .get(&app, &rp.auth_url(&app, &[]))
         .await
         .text()
         .await
         .unwrap();
-    let state = hidden_state(&body);
+    let state = hidden(&body, "state").expect("state field");
     let res = b
         .post(
             &app,
@@ -335,15 +227,16 @@ async fn wrong_password_shows_the_login_page_again_and_issues_nothing() {
 #[tokio::test]
 async fn a_sealed_request_from_another_browser_is_refused_login_csrf() {
     let app = spawn_app().await;
-    let mut attacker = Browser::default();
+    let rp = Rp::demo_app_offline(&app);
+    let mut attacker = Agent::default();
     let body = attacker
-        .get(&app, &auth_url(&app, &[]))
+        .get(&app, &rp.auth_url(&app, &[]))
         .await
         .text()
         .await
         .unwrap();
-    let state = hidden_state(&body);
-    let mut victim = Browser::default();
+    let state = hidden(&body, "state").expect("state field");
+    let mut victim = Agent::default();
     victim.get(&app, &app.url("/")).await;
     let pw = app.seeded("demo");
     let res = victim
@@ -361,13 +254,14 @@ async fn a_sealed_request_from_another_browser_is_refused_login_csrf() {
 async fn unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a_redirect_bcp_1_bcp_2()
  {
     let app = spawn_app().await;
+    let rp = Rp::demo_app_offline(&app);
     for extra in [
         vec![("client_id", "nope")],
         vec![("redirect_uri", "http://127.0.0.1:9999/cb/x")],
         vec![("redirect_uri", "http://127.0.0.1.evil.com:9999/cb")],
         vec![("redirect_uri", "https://127.0.0.1:9999/cb")],
     ] {
-        let res = Browser::default().get(&app, &auth_url(&app, &extra)).await;
+        let res = Agent::default().get(&app, &rp.auth_url(&app, &extra)).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{extra:?}");
         assert!(res.headers().get("location").is_none());
         assert!(
@@ -378,10 +272,10 @@ async fn unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a
         );
     }
     // Loopback: only the port may vary.
-    let res = Browser::default()
+    let res = Agent::default()
         .get(
             &app,
-            &auth_url(&app, &[("redirect_uri", "http://127.0.0.1:4444/cb")]),
+            &rp.auth_url(&app, &[("redirect_uri", "http://127.0.0.1:4444/cb")]),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -390,8 +284,14 @@ async fn unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a
 #[tokio::test]
 async fn revoking_a_refresh_token_ends_its_grant_and_only_its_client_may_do_it() {
     let app = spawn_app().await;
-    let cb = login(&app, &mut Browser::default(), &[]).await;
-    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let rp = Rp::demo_app_offline(&app);
+    let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
+    let t: Value = rp
+        .redeem_with(&app, &cb["code"], VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
     let (rt, at) = (
         t["refresh_token"].as_str().unwrap(),
         t["access_token"].as_str().unwrap(),
@@ -438,6 +338,7 @@ async fn revoking_a_refresh_token_ends_its_grant_and_only_its_client_may_do_it()
 #[tokio::test]
 async fn id_token_algorithm_follows_the_client_setting() {
     let app = spawn_app().await;
+    let rp = Rp::demo_app_offline(&app);
     for alg in ["ES256", "EdDSA"] {
         let id = format!("app-{}", alg.to_lowercase());
         let (_, secret) = app
@@ -449,12 +350,13 @@ async fn id_token_algorithm_follows_the_client_setting() {
                 }),
             )
             .await;
-        let cb = login(
-            &app,
-            &mut Browser::default(),
-            &[("client_id", &id), ("scope", "openid")],
-        )
-        .await;
+        let cb = rp
+            .login_demo(
+                &app,
+                &mut Agent::default(),
+                &[("client_id", &id), ("scope", "openid")],
+            )
+            .await;
         let form = [
             ("grant_type", "authorization_code"),
             ("code", &cb["code"]),
@@ -478,8 +380,14 @@ async fn id_token_algorithm_follows_the_client_setting() {
 #[tokio::test]
 async fn disabling_a_user_deactivates_their_access_tokens_and_stops_refresh() {
     let app = spawn_app().await;
-    let cb = login(&app, &mut Browser::default(), &[]).await;
-    let t: Value = redeem(&app, &cb["code"]).await.json().await.unwrap();
+    let rp = Rp::demo_app_offline(&app);
+    let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
+    let t: Value = rp
+        .redeem_with(&app, &cb["code"], VERIFIER)
+        .await
+        .json()
+        .await
+        .unwrap();
     let at = t["access_token"].as_str().unwrap();
     assert_eq!(
         app.introspect("demo", "demo-service", &app.demo_secret, at)

@@ -1,62 +1,19 @@
-//! RP-initiated logout and back-channel logout.
+//! RP-initiated logout and back-channel logout. Only tests; the kit (`Agent`, `Rp`, the
+//! back-channel receiver) is in helpers/.
 
 use crate::helpers::*;
-use crate::login_flow::{Browser, VERIFIER, auth_url, callback, login};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A one-shot RP back-channel endpoint: returns the first request body it receives.
-async fn backchannel_receiver() -> (String, tokio::sync::oneshot::Receiver<String>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/bcl",
-        listener.local_addr().unwrap().port()
-    );
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = sock.read(&mut chunk).await.unwrap();
-            buf.extend_from_slice(&chunk[..n]);
-            let text = String::from_utf8_lossy(&buf).to_string();
-            if let Some(i) = text.find("\r\n\r\n") {
-                let len: usize = text
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if buf.len() >= i + 4 + len {
-                    let body = text[i + 4..i + 4 + len].to_owned();
-                    sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                        .await
-                        .unwrap();
-                    let _ = tx.send(body);
-                    return;
-                }
-            }
-            if n == 0 {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 /// A client `rp` with a post-logout redirect and a back-channel logout URI; signs `demo` in.
-async fn signed_in_rp(app: &TestApp, backchannel: Option<&str>) -> (Browser, Value, String) {
+async fn signed_in_rp(app: &TestApp, backchannel: Option<&str>) -> (Agent, Value, String) {
     let (_, secret) = app
         .create_client(
             "demo",
             json!({
                 "client_id": "rp",
                 "grant_types": ["authorization_code", "refresh_token"],
-                "redirect_uris": ["http://127.0.0.1:9999/cb"],
+                "redirect_uris": [REDIRECT],
                 "scopes": ["openid", "email"],
                 "post_logout_redirect_uris": ["http://127.0.0.1:9999/bye"],
                 "backchannel_logout_uri": backchannel,
@@ -64,27 +21,11 @@ async fn signed_in_rp(app: &TestApp, backchannel: Option<&str>) -> (Browser, Val
         )
         .await;
     let secret = secret.unwrap();
-    let mut b = Browser::default();
-    let cb = login(
-        app,
-        &mut b,
-        &[("client_id", "rp"), ("scope", "openid email")],
-    )
-    .await;
-    let res = app
-        .post_basic(
-            "demo",
-            "token",
-            "rp",
-            &secret,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &cb["code"]),
-                ("redirect_uri", "http://127.0.0.1:9999/cb"),
-                ("code_verifier", VERIFIER),
-            ],
-        )
-        .await;
+    let mut rp = Rp::new("demo", "rp", Some(&secret), REDIRECT);
+    rp.scope = "openid email".into();
+    let mut b = Agent::default();
+    let cb = rp.login_demo(app, &mut b, &[]).await;
+    let res = rp.redeem_with(app, &cb["code"], VERIFIER).await;
     assert_eq!(res.status(), StatusCode::OK);
     (b, res.json().await.unwrap(), secret)
 }
@@ -92,7 +33,7 @@ async fn signed_in_rp(app: &TestApp, backchannel: Option<&str>) -> (Browser, Val
 #[tokio::test]
 async fn logout_with_id_token_hint_ends_the_session_revokes_tokens_and_notifies_the_backchannel() {
     let app = spawn_app().await;
-    let (bcl_url, bcl) = backchannel_receiver().await;
+    let (bcl_url, mut bcl) = backchannel_receiver().await;
     let (mut b, tokens, secret) = signed_in_rp(&app, Some(&bcl_url)).await;
     let id_token = tokens["id_token"].as_str().unwrap();
     let url = format!(
@@ -108,7 +49,7 @@ async fn logout_with_id_token_hint_ends_the_session_revokes_tokens_and_notifies_
     );
 
     // The back-channel logout token (BCL-1).
-    let body = tokio::time::timeout(std::time::Duration::from_secs(10), bcl)
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), bcl.recv())
         .await
         .unwrap()
         .unwrap();
@@ -160,8 +101,11 @@ async fn logout_with_id_token_hint_ends_the_session_revokes_tokens_and_notifies_
         )
         .await;
     assert_oauth_error(res, 400, "invalid_grant").await;
-    let res = b.get(&app, &auth_url(&app, &[("prompt", "none")])).await;
-    assert_eq!(callback(&res)["error"], "login_required");
+    let demo = Rp::demo_app_offline(&app);
+    let res = b
+        .get(&app, &demo.auth_url(&app, &[("prompt", "none")]))
+        .await;
+    assert_eq!(demo.callback(&res)["error"], "login_required");
 }
 
 #[tokio::test]

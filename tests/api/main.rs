@@ -9,6 +9,7 @@ mod browser_isolation;
 mod discovery;
 mod exchange;
 mod hostile_input;
+mod hostile_review;
 mod isolation;
 mod log_scrubbing;
 mod login_flow;

@@ -3,14 +3,12 @@
 //! client_credentials; switching; login by organization; org-scoped administration; and
 //! invitations. ORG-1 … ORG-9, ORG-11, ISO-5, ISO-9, ISO-10 (SECURITY-CASES.md §2.11, §3.7).
 
-use crate::bcp::{
-    Agent, REDIRECT, Rp, add_user, assert_invalid_token, fast_realm, hidden, s, set_realm, userinfo,
+use crate::helpers::{
+    Agent, PW, REDIRECT, Rp, TestApp, add_user, assert_invalid_token, assert_oauth_error, claims,
+    fast_realm, hidden, s, set_realm, spawn_app, userinfo,
 };
-use crate::helpers::{TestApp, assert_oauth_error, jwt_parts, spawn_app};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-
-const PW: &str = "correct horse battery";
 
 struct Fx {
     realm: String,
@@ -56,6 +54,8 @@ async fn setup(app: &TestApp, realm: &str) -> Fx {
                 "grant_types": ["authorization_code", "refresh_token"],
                 "redirect_uris": [REDIRECT],
                 "scopes": ["openid", "profile", "email", "organization"],
+                // Its users may let it administer what they administer.
+                "admin_console": true,
             }),
         )
         .await;
@@ -141,10 +141,6 @@ async fn tokens(app: &TestApp, fx: &Fx, scope: &str, user: &str, extra: &[(&str,
     let mut agent = Agent::default();
     let cb = rp.login(app, &mut agent, user, PW, extra).await;
     rp.tokens(app, &cb["code"]).await
-}
-
-fn claims(token: &str) -> Value {
-    jwt_parts(token).1
 }
 
 async fn introspect(app: &TestApp, fx: &Fx, token: &str) -> Value {
@@ -591,10 +587,11 @@ async fn login_by_organization_names_it_on_the_login_page_and_preselects_it() {
     assert_eq!(claims(&s(&t, "access_token"))["org_id"], json!(fx.globex));
 }
 
-/// alice's access token in her realm (she administers acme, and is a plain member of globex).
+/// alice's admin-console token in her realm (she administers acme, and is a plain member
+/// of globex): what the admin API accepts from an organization's administrator.
 async fn alice_token(app: &TestApp, fx: &Fx) -> String {
     s(
-        &tokens(app, fx, "openid", "alice", &[]).await,
+        &tokens(app, fx, "openid tessera:admin", "alice", &[]).await,
         "access_token",
     )
 }
@@ -612,6 +609,7 @@ async fn an_org_admin_manages_their_own_members_roles_and_invitations() {
     let page: Value = res.json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["roles"], json!(["admin"]));
+    // People come in by invitation only: adding an account directly is for realm admins.
     let res = fx
         .org_admin(
             &app,
@@ -621,7 +619,8 @@ async fn an_org_admin_manages_their_own_members_roles_and_invitations() {
             Some(json!({ "user_id": fx.carol, "roles": ["billing"] })),
         )
         .await;
-    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    add_member(&app, &fx.realm, &fx.acme, &fx.carol, &["billing"]).await;
     let res = fx
         .org_admin(
             &app,
@@ -632,16 +631,33 @@ async fn an_org_admin_manages_their_own_members_roles_and_invitations() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let res = fx
-        .org_admin(
+    // Invitations go by e-mail; without the realm's SMTP server there are none from her.
+    let invite = || {
+        fx.org_admin(
             &app,
             Method::POST,
             "/organizations/acme/invitations",
             &token,
             Some(json!({ "email": "dave@elsewhere.example", "roles": ["billing"] })),
         )
-        .await;
+    };
+    assert_eq!(invite().await.status(), StatusCode::CONFLICT);
+    let (port, mut inbox) = crate::helpers::smtp::smtp_sink().await;
+    app.admin_ok(
+        Method::PUT,
+        &format!("/admin/realms/{}/smtp", fx.realm),
+        Some(json!({ "host": "127.0.0.1", "port": port, "security": "none", "from": "no-reply@acme.test" })),
+    )
+    .await;
+    let res = invite().await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.unwrap();
+    assert!(v.get("link").is_none(), "never shown to an org admin: {v}");
+    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mail.to, ["<dave@elsewhere.example>"]);
     let res = fx
         .org_admin(
             &app,
@@ -1010,6 +1026,14 @@ async fn accept(app: &TestApp, fx: &Fx, path: &str, username: &str, password: &s
             &[
                 ("token", &token),
                 ("csrf", &csrf),
+                (
+                    "action",
+                    if username.is_empty() {
+                        "signin"
+                    } else {
+                        "create"
+                    },
+                ),
                 ("username", username),
                 ("password", password),
             ],

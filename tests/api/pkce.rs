@@ -3,7 +3,6 @@
 //! was sent. Challenges are computed independently of the server's code path via [`s256`],
 //! which is first checked against RFC 7636 Appendix B.
 
-use crate::bcp::*;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::json;

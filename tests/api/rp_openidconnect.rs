@@ -3,7 +3,6 @@
 //! JWKS → userinfo → refresh.
 
 use crate::helpers::*;
-use crate::login_flow::{Browser, callback};
 use openidconnect::core::CoreResponseType;
 use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreUserInfoClaims};
 use openidconnect::http;
@@ -84,7 +83,7 @@ async fn openidconnect_crate_signs_in_verifies_the_id_token_reads_userinfo_and_r
         .url();
 
     // The user's browser: the authorization URL, then the login form.
-    let mut b = Browser::default();
+    let mut b = Agent::default();
     let page = b
         .get(&app, &url.to_string().replace(PUBLIC_URL, &app.base))
         .await;
@@ -102,7 +101,7 @@ async fn openidconnect_crate_signs_in_verifies_the_id_token_reads_userinfo_and_r
             ],
         )
         .await;
-    let cb = callback(&res);
+    let cb = Rp::demo_app(&app).callback(&res);
     assert_eq!(&cb["state"], csrf.secret());
 
     let tokens = client

@@ -148,6 +148,11 @@ impl Default for OidcSettings {
     }
 }
 
+/// The scope of tokens for the admin API: a person lets an admin console act as them in
+/// administering what they administer (an organization's members and invitations).
+/// Only clients with [`Client::admin_console`] may ask for it.
+pub const ADMIN_SCOPE: &str = "tessera:admin";
+
 /// A registered client as the protocol engine sees it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Client {
@@ -168,6 +173,10 @@ pub struct Client {
     pub org: OrgSettings,
     /// Token exchange policy; `None`: the client may not exchange tokens.
     pub exchange: Option<ExchangePolicy>,
+    /// Realm administrators let it act as an admin console: its users' tokens may carry
+    /// [`ADMIN_SCOPE`] and the admin API as audience. No other client's tokens are
+    /// accepted by the admin API.
+    pub admin_console: bool,
     pub created_at: UnixTime,
 }
 
@@ -189,6 +198,9 @@ impl Client {
     }
     /// One of its scopes; the parameterized `organization:…` forms count as `organization`.
     pub fn allows_scope(&self, s: &Scope) -> bool {
+        if s.as_str() == ADMIN_SCOPE {
+            return self.admin_console;
+        }
         self.scopes.contains(s.as_str())
             || (OrgScope::is_org_scope(s) && self.scopes.contains(crate::ORG_SCOPE))
     }
@@ -224,6 +236,7 @@ pub struct NewClient {
     pub oidc: OidcSettings,
     pub org: OrgSettings,
     pub exchange: Option<ExchangePolicy>,
+    pub admin_console: bool,
 }
 
 #[cfg(test)]

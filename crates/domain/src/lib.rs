@@ -9,10 +9,12 @@ mod ids;
 mod keys;
 mod org;
 mod scope;
+mod smtp;
 mod user;
 
 pub use client::{
-    AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri,
+    ADMIN_SCOPE, AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, OrgSettings,
+    RedirectUri,
 };
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use error::DomainError;
@@ -31,6 +33,7 @@ pub use org::{
     Organization,
 };
 pub use scope::{Scope, ScopeSet};
+pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
 
 /// A tenant: its own issuer, keys, clients and (later) users.

@@ -211,6 +211,9 @@ pub struct Invitation {
     pub status: InvitationStatus,
     /// The id of the current link's token: resending replaces it, so older links die.
     pub jti: String,
+    /// The current link went to the invited address by e-mail: accepting it proves the
+    /// address. A link handed to an administrator proves nothing about it.
+    pub delivered: bool,
     pub expires_at: UnixTime,
     pub created_at: UnixTime,
 }
@@ -420,6 +423,7 @@ mod tests {
             roles: vec![],
             status: InvitationStatus::Pending,
             jti: "j".into(),
+            delivered: false,
             expires_at: UnixTime(100),
             created_at: UnixTime(0),
         };

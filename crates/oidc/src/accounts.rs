@@ -4,7 +4,7 @@
 
 use crate::interaction::passwords::MAX_PASSWORD_CHARS;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{NewUser, RealmId, User, UserId};
+use tessera_domain::{Email, NewUser, RealmId, User, UserId, Username};
 
 /// Shortest password an administrator may set.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -76,6 +76,28 @@ impl Provider {
             && other(self.store().find_user_by_email(realm, email).await?)
         {
             return Err(OAuthError::Conflict("a user with this email exists".into()));
+        }
+        // Usernames and e-mails are one namespace for sign-in: a username may not be
+        // another person's e-mail, nor an e-mail another person's username, or one could
+        // sign in as the other by typing the shared identifier.
+        if let Ok(as_email) = Email::parse(u.username.as_str())
+            && other(self.store().find_user_by_email(realm, &as_email).await?)
+        {
+            return Err(OAuthError::Conflict(
+                "this username is another user's e-mail".into(),
+            ));
+        }
+        if let Some(email) = &u.email
+            && let Ok(as_username) = Username::parse(email.normalized())
+            && other(
+                self.store()
+                    .find_user_by_username(realm, &as_username)
+                    .await?,
+            )
+        {
+            return Err(OAuthError::Conflict(
+                "this e-mail is another user's username".into(),
+            ));
         }
         Ok(())
     }

@@ -50,6 +50,10 @@ pub enum OAuthError {
     Conflict(Desc),
     #[error("temporarily_unavailable")]
     TemporarilyUnavailable,
+    /// A server we depend on (the realm's mail server) failed or refused (HTTP 502); the
+    /// description says which, never how (no addresses, no upstream text).
+    #[error("upstream_unavailable: {0}")]
+    UpstreamUnavailable(Desc),
     #[error("server_error: {0}")]
     ServerError(String),
 }
@@ -78,7 +82,9 @@ impl OAuthError {
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::UpstreamUnavailable(_) => {
+                "temporarily_unavailable"
+            }
             Self::ServerError(_) => "server_error",
         }
     }
@@ -93,6 +99,7 @@ impl OAuthError {
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TemporarilyUnavailable => 503,
+            Self::UpstreamUnavailable(_) => 502,
             Self::ServerError(_) => 500,
             _ => 400,
         }
@@ -120,7 +127,8 @@ impl OAuthError {
             | Self::InvalidToken(d)
             | Self::InsufficientScope(d)
             | Self::NotFound(d)
-            | Self::Conflict(d) => d,
+            | Self::Conflict(d)
+            | Self::UpstreamUnavailable(d) => d,
         };
         raw.chars()
             .map(|c| match c {

@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod endpoints;
 mod error;
 pub mod interaction;
+pub mod mail;
 pub mod outbound;
 pub mod params;
 mod provider;

@@ -104,6 +104,11 @@ impl Provider {
         self.public_url.starts_with("https://")
     }
 
+    /// The admin API's identifier, the audience of tokens meant for it.
+    pub fn admin_audience(&self) -> String {
+        format!("{}/admin", self.public_url)
+    }
+
     pub fn issuer_for(&self, realm: &RealmName) -> String {
         format!("{}/realms/{}", self.public_url, realm)
     }

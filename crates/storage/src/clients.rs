@@ -47,6 +47,7 @@ fn to_domain(m: client::Model) -> StoreResult<Client> {
                     .map_err(|e| tessera_domain::DomainError::new("exchange_policy", e.to_string()))
             })
             .transpose()?,
+        admin_console: m.admin_console,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -83,6 +84,7 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
         .map(|u| u.as_str().to_owned()));
     m.org_id = Set(c.org.bound_to.map(|o| o.0));
     m.org_claim_format = Set(c.org.claim_format.as_str().to_owned());
+    m.admin_console = Set(c.admin_console);
     // Serializing plain data cannot fail.
     m.exchange_policy = Set(c
         .exchange
@@ -231,6 +233,7 @@ pub(crate) mod tests {
             oidc: Default::default(),
             org: Default::default(),
             exchange: None,
+            admin_console: false,
         }
     }
 

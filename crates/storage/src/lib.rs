@@ -10,6 +10,7 @@ mod grants;
 mod keys;
 mod orgs;
 mod realms;
+mod smtp;
 mod tokens;
 mod users;
 
@@ -23,6 +24,7 @@ use tessera_domain::DomainError;
 use thiserror::Error;
 
 pub use exchanges::ExchangeFilter;
+pub use smtp::StoredSmtp;
 pub use tessera_domain::RealmId;
 
 #[derive(Debug, Error)]

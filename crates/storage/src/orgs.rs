@@ -62,6 +62,7 @@ fn invitation_of(m: invitation::Model) -> StoreResult<Invitation> {
         roles: split_list(&m.roles, OrgRoleName::parse)?,
         status: InvitationStatus::parse(&m.status)?,
         jti: m.jti,
+        delivered: m.delivered,
         expires_at: UnixTime(m.expires_at),
         created_at: UnixTime(m.created_at),
     })
@@ -664,6 +665,7 @@ impl Store {
             )),
             status: Set(i.status.as_str().to_owned()),
             jti: Set(i.jti.clone()),
+            delivered: Set(i.delivered),
             expires_at: Set(i.expires_at.0),
             created_at: Set(i.created_at.0),
         }
@@ -718,10 +720,12 @@ impl Store {
         org_id: OrgId,
         id: InvitationId,
         jti: &str,
+        delivered: bool,
         expires_at: UnixTime,
     ) -> StoreResult<bool> {
         let r = invitation::Entity::update_many()
             .col_expr(invitation::Column::Jti, Expr::value(jti))
+            .col_expr(invitation::Column::Delivered, Expr::value(delivered))
             .col_expr(invitation::Column::ExpiresAt, Expr::value(expires_at.0))
             .filter(invitation::Column::RealmId.eq(realm.0))
             .filter(invitation::Column::OrgId.eq(org_id.0))
@@ -1095,6 +1099,7 @@ mod tests {
             roles: vec![OrgRoleName::parse("billing").unwrap()],
             status: InvitationStatus::Pending,
             jti: "j1".into(),
+            delivered: false,
             expires_at: UnixTime(100),
             created_at: UnixTime(1),
         };
@@ -1117,7 +1122,7 @@ mod tests {
         assert!(!accept(a.id, "j1", &other, 10).await, "another e-mail");
         assert!(!accept(a.id, "j1", &email, 100).await, "expired");
         assert!(
-            s.renew_invitation(a.id, org.id, inv.id, "j1", UnixTime(200))
+            s.renew_invitation(a.id, org.id, inv.id, "j1", false, UnixTime(200))
                 .await
                 .unwrap()
         );

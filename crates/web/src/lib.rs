@@ -3,6 +3,8 @@
 pub mod error;
 mod extract;
 mod form;
+pub mod limits;
+mod pages;
 mod routes;
 
 use actix_web::body::MessageBody;
@@ -105,13 +107,14 @@ pub fn serve(
             .app_data(web::PathConfig::default().error_handler(|_, _| {
                 error::ApiError(OAuthError::NotFound("no such resource".into())).into()
             }))
+            .wrap(actix_web::middleware::from_fn(limits::body_deadline))
             .wrap(actix_web::middleware::from_fn(count_requests))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Content-Security-Policy", "frame-ancestors 'none'")),
+                    .add(("X-Frame-Options", "DENY")),
             )
+            .wrap(actix_web::middleware::from_fn(pages::headers))
             .configure(configure)
             .default_service(web::to(not_found))
     })

@@ -6,6 +6,7 @@ use super::orgs::after_id;
 use super::{AdminPrincipal, not_found, page};
 use crate::crypto::{jws, random_id};
 use crate::interaction::invitations::{INVITATION_TYP, InvitationClaims};
+use crate::mail::Mail;
 use crate::{OAuthError, Provider, RealmCtx};
 use tessera_domain::{Email, Invitation, InvitationId, InvitationStatus, OrgRoleName, UnixTime};
 
@@ -15,6 +16,26 @@ pub const INVITATION_MAX_SECS: i64 = 30 * 86_400;
 
 fn invitation_not_found() -> OAuthError {
     not_found("invitation")
+}
+
+/// "7 days", "3 hours", "45 minutes".
+fn validity(secs: i64) -> String {
+    let (n, unit) = match secs {
+        s if s >= 2 * 86_400 => (s / 86_400, "days"),
+        s if s >= 2 * 3_600 => (s / 3_600, "hours"),
+        s => ((s / 60).max(1), "minutes"),
+    };
+    format!("{n} {unit}")
+}
+
+/// How an invitation's link reaches the invitee.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// E-mailed to the invited address: following it proves the address.
+    Mail,
+    /// Handed to the realm administrator who asked (the realm sends no e-mail): it
+    /// proves nothing about the address, so it never verifies it.
+    HandOver,
 }
 
 impl Provider {
@@ -44,6 +65,52 @@ impl Provider {
         ))
     }
 
+    /// E-mail when the realm can send it; otherwise only a realm administrator may take
+    /// the link. An organization's administrator never sees a link: they could accept it
+    /// themselves and own an account under someone else's address.
+    async fn delivery(
+        &self,
+        ctx: &RealmCtx,
+        caller: &AdminPrincipal,
+    ) -> Result<Delivery, OAuthError> {
+        if self.realm_sends_mail(ctx.realm.id).await? {
+            return Ok(Delivery::Mail);
+        }
+        match caller {
+            AdminPrincipal::RealmAdmin { .. } => Ok(Delivery::HandOver),
+            AdminPrincipal::OrgAdmin { .. } => Err(OAuthError::Conflict(
+                "this realm sends no e-mail (no SMTP server): a realm administrator must set one up, or invite"
+                    .into(),
+            )),
+        }
+    }
+
+    /// Sends the link by e-mail, or returns it to hand over.
+    async fn deliver(
+        &self,
+        ctx: &RealmCtx,
+        inv: &Invitation,
+        org_name: &str,
+        how: Delivery,
+    ) -> Result<Option<String>, OAuthError> {
+        let link = self.invitation_link(ctx, inv)?;
+        if how == Delivery::HandOver {
+            return Ok(Some(link));
+        }
+        let mail = Mail {
+            to: &inv.email,
+            subject: format!("You are invited to join {org_name}"),
+            body: format!(
+                "You are invited to join {org_name}.\n\n\
+                 Open this link to accept; it works once, and for {valid}:\n{link}\n\n\
+                 If you did not expect this invitation, ignore this message.\n",
+                valid = validity(inv.expires_at.0 - self.clock().now().0),
+            ),
+        };
+        self.send_mail(ctx.realm.id, mail).await?;
+        Ok(None)
+    }
+
     fn invitation_expiry(&self, lifetime_secs: Option<i64>) -> Result<UnixTime, OAuthError> {
         let secs = lifetime_secs.unwrap_or(INVITATION_DEFAULT_SECS);
         if !(60..=INVITATION_MAX_SECS).contains(&secs) {
@@ -54,8 +121,8 @@ impl Provider {
         Ok(self.clock().now().plus_secs(secs))
     }
 
-    /// Invites an e-mail address into an organization with roles; returns the invitation
-    /// and its link (to be e-mailed by the caller).
+    /// Invites an e-mail address into an organization with roles. The link is e-mailed
+    /// to the address; only a realm administrator of a realm without SMTP gets it back.
     pub async fn create_invitation(
         &self,
         caller: &AdminPrincipal,
@@ -64,9 +131,10 @@ impl Provider {
         email: Email,
         roles: Vec<OrgRoleName>,
         lifetime_secs: Option<i64>,
-    ) -> Result<(Invitation, String), OAuthError> {
+    ) -> Result<(Invitation, Option<String>), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         self.role_ids(ctx.realm.id, &roles).await?;
+        let how = self.delivery(&ctx, caller).await?;
         let inv = Invitation {
             id: InvitationId::new_v7(),
             realm_id: ctx.realm.id,
@@ -75,12 +143,21 @@ impl Provider {
             roles,
             status: InvitationStatus::Pending,
             jti: random_id(),
+            delivered: how == Delivery::Mail,
             expires_at: self.invitation_expiry(lifetime_secs)?,
             created_at: self.clock().now(),
         };
         self.store().insert_invitation(&inv).await?;
-        let link = self.invitation_link(&ctx, &inv)?;
-        Ok((inv, link))
+        match self.deliver(&ctx, &inv, &org.name, how).await {
+            Ok(link) => Ok((inv, link)),
+            Err(e) => {
+                // Undelivered: nobody can use it, so it should not look pending.
+                self.store()
+                    .revoke_invitation(ctx.realm.id, org.id, inv.id)
+                    .await?;
+                Err(e)
+            }
+        }
     }
 
     pub async fn list_invitations(
@@ -99,7 +176,8 @@ impl Provider {
             .await?)
     }
 
-    /// A new link (and expiry) for a pending invitation; earlier links stop working.
+    /// A new link (and expiry) for a pending invitation, delivered like a new one;
+    /// earlier links stop working.
     pub async fn resend_invitation(
         &self,
         caller: &AdminPrincipal,
@@ -107,13 +185,21 @@ impl Provider {
         org_ref: &str,
         id: InvitationId,
         lifetime_secs: Option<i64>,
-    ) -> Result<(Invitation, String), OAuthError> {
+    ) -> Result<(Invitation, Option<String>), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
+        let how = self.delivery(&ctx, caller).await?;
         let jti = random_id();
         let expires_at = self.invitation_expiry(lifetime_secs)?;
         if !self
             .store()
-            .renew_invitation(ctx.realm.id, org.id, id, &jti, expires_at)
+            .renew_invitation(
+                ctx.realm.id,
+                org.id,
+                id,
+                &jti,
+                how == Delivery::Mail,
+                expires_at,
+            )
             .await?
         {
             return Err(
@@ -132,7 +218,7 @@ impl Provider {
             .get_invitation(ctx.realm.id, org.id, id)
             .await?
             .ok_or_else(invitation_not_found)?;
-        let link = self.invitation_link(&ctx, &inv)?;
+        let link = self.deliver(&ctx, &inv, &org.name, how).await?;
         Ok((inv, link))
     }
 

@@ -9,6 +9,7 @@ pub mod orgs;
 pub mod principal;
 pub mod realms;
 pub mod seed;
+pub mod smtp;
 pub mod users;
 
 pub use principal::{AdminCredentials, AdminPrincipal};

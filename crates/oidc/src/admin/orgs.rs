@@ -299,18 +299,19 @@ impl Provider {
         managed: bool,
     ) -> Result<(), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
+        // An organization's administrators bring people in only by invitations the
+        // people accept; adding an account directly, and marking it managed (the
+        // organization's to delete), is for realm administrators.
+        caller.require_realm_admin()?;
         let realm_id = ctx.realm.id;
         // By username only for realm admins: an organization admin must not be able to
         // probe the realm's user names (ISO-9).
         let user = match user {
             UserRef::Id(id) => self.store().get_user(realm_id, id).await.ok(),
-            UserRef::Username(name) => {
-                caller.require_realm_admin()?;
-                match Username::parse(&name) {
-                    Ok(u) => self.store().find_user_by_username(realm_id, &u).await?,
-                    Err(_) => None,
-                }
-            }
+            UserRef::Username(name) => match Username::parse(&name) {
+                Ok(u) => self.store().find_user_by_username(realm_id, &u).await?,
+                Err(_) => None,
+            },
         }
         .ok_or_else(|| not_found("user"))?;
         let roles = self.role_ids(realm_id, &roles).await?;

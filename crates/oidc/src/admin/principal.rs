@@ -6,7 +6,7 @@
 use super::{ADMIN_ROLE, not_found};
 use crate::tokens::access_token::AccessClaims;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{OrgId, OrgRoleName, RealmId, RealmName, UserId};
+use tessera_domain::{ADMIN_SCOPE, ClientId, OrgId, OrgRoleName, RealmId, RealmName, UserId};
 
 /// The credentials a request presented.
 #[derive(Debug, Clone, Copy)]
@@ -126,18 +126,38 @@ impl Provider {
         })
     }
 
-    /// A live access token of this realm, for this realm's own audience, issued to a user.
+    /// A live access token of this realm issued to a user for administration: by a
+    /// client the realm's administrators let act as an admin console (checked now, so
+    /// withdrawing the setting ends its tokens' use), carrying the admin scope the user
+    /// granted and the admin API as audience, acting for nobody else. Any other token,
+    /// however valid for the apps it was meant for, is not an admin credential.
     async fn realm_user_token(
         &self,
         ctx: &RealmCtx,
         bearer: &str,
     ) -> Result<AccessClaims, OAuthError> {
-        let invalid = || OAuthError::InvalidToken("the access token is invalid or expired".into());
+        let invalid =
+            || OAuthError::InvalidToken("the access token was not issued for the admin API".into());
         let claims = self
             .resolve_access_token(ctx, bearer)
             .await?
             .ok_or_else(invalid)?;
-        if !claims.aud.contains(&ctx.issuer) || claims.grant_id.is_none() {
+        let granted = claims
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.split(' ').any(|x| x == ADMIN_SCOPE));
+        if !claims.aud.contains(&self.admin_audience())
+            || !granted
+            || claims.grant_id.is_none()
+            || claims.act.is_some()
+        {
+            return Err(invalid());
+        }
+        let console = match ClientId::parse(&claims.client_id) {
+            Ok(id) => self.client(ctx, &id).await?,
+            Err(_) => None,
+        };
+        if !console.is_some_and(|c| c.enabled && c.admin_console) {
             return Err(invalid());
         }
         Ok(claims)

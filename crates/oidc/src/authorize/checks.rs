@@ -38,7 +38,8 @@ pub fn redirect_uri_matches(registered: &str, given: &str) -> bool {
     }
 }
 
-/// `(host, path-and-query)` of an `http` loopback URI with an optional numeric port.
+/// `(host, path-and-query)` of an `http` loopback URI with an optional port, a number
+/// 1–65535 (anything else is not a port, so not the loopback exception).
 fn loopback_parts(s: &str) -> Option<(&str, &str)> {
     let rest = s.strip_prefix("http://")?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -47,7 +48,9 @@ fn loopback_parts(s: &str) -> Option<(&str, &str)> {
         Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
         _ => (authority, None),
     };
-    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+    let real_port =
+        |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n > 0);
+    if port.is_some_and(|p| !real_port(p)) {
         return None;
     }
     matches!(host, "127.0.0.1" | "[::1]" | "localhost").then_some((host, tail))
@@ -220,6 +223,8 @@ mod tests {
         let r = "http://127.0.0.1:9999/cb";
         assert!(redirect_uri_matches(r, "http://127.0.0.1:51234/cb"));
         assert!(redirect_uri_matches(r, "http://127.0.0.1/cb"));
+        assert!(redirect_uri_matches(r, "http://127.0.0.1:65535/cb"));
+        assert!(redirect_uri_matches(r, "http://127.0.0.1:1/cb"));
         assert!(redirect_uri_matches(
             "http://[::1]/cb",
             "http://[::1]:8080/cb"
@@ -230,6 +235,12 @@ mod tests {
             "https://127.0.0.1:9999/cb",
             "http://localhost:9999/cb",
             "http://127.0.0.1:99x/cb",
+            // Not ports: zero, above 65535, overflowing, empty.
+            "http://127.0.0.1:0/cb",
+            "http://127.0.0.1:65536/cb",
+            "http://127.0.0.1:99999999999999999999/cb",
+            "http://127.0.0.1:/cb",
+            "http://127.0.0.1:+80/cb",
         ] {
             assert!(!redirect_uri_matches(r, bad), "{bad}");
         }

@@ -157,6 +157,7 @@ mod tests {
             oidc: Default::default(),
             org: Default::default(),
             exchange: None,
+            admin_console: false,
             created_at: UnixTime(0),
         }
     }

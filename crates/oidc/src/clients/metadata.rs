@@ -35,6 +35,8 @@ pub struct ClientMetadata {
     pub organization_claim: Option<String>,
     /// Only seeding sets it; elsewhere the policy has its own endpoint.
     pub exchange: Option<ExchangePolicy>,
+    /// May ask for the admin API's scope on behalf of its users (an admin console).
+    pub admin_console: bool,
 }
 
 impl ClientMetadata {
@@ -108,6 +110,7 @@ impl Provider {
                 },
             },
             exchange: m.exchange,
+            admin_console: m.admin_console,
         };
         validate(&c)?;
         Ok(c)

@@ -39,6 +39,8 @@ pub struct ClientResponse {
 pub enum Step {
     Login {
         client_name: String,
+        /// Where the flow ends: the page's forms may lead there (CSP `form-action`).
+        redirect_uri: String,
         sealed: String,
         login_hint: Option<String>,
         /// The organization the login is for (`organization=`, or the hint's domain).
@@ -48,12 +50,14 @@ pub enum Step {
     /// The user belongs to several organizations and the client asked for one.
     ChooseOrg {
         client_name: String,
+        redirect_uri: String,
         sealed: String,
         /// `(alias, name)`, by alias.
         orgs: Vec<(String, String)>,
     },
     Consent {
         client_name: String,
+        redirect_uri: String,
         sealed: String,
         scopes: Vec<String>,
     },
@@ -160,6 +164,7 @@ impl Provider {
         let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
         let again = |error: &'static str| Step::Login {
             client_name: client.name.clone(),
+            redirect_uri: req.redirect_uri.clone(),
             sealed: sealed.to_owned(),
             login_hint: Some(username.to_owned()),
             org_name: org_name.clone(),
@@ -338,6 +343,7 @@ impl Provider {
             let sealed = state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now);
             return Ok(Step::Login {
                 client_name: client.name.clone(),
+                redirect_uri: req.redirect_uri.clone(),
                 sealed,
                 login_hint: req.login_hint.clone(),
                 org_name: self.request_org(ctx, req).await?.map(|o| o.name),
@@ -364,6 +370,7 @@ impl Provider {
                 }
                 return Ok(Step::Consent {
                     client_name: client.name.clone(),
+                    redirect_uri: req.redirect_uri.clone(),
                     sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
                     scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
                 });
@@ -426,6 +433,7 @@ impl Provider {
                 let now = self.clock().now();
                 Ok(Err(Step::ChooseOrg {
                     client_name: client.name.clone(),
+                    redirect_uri: req.redirect_uri.clone(),
                     sealed: state::seal(&self.state_key(), ctx.realm.id, &chooser, b.csrf, now),
                     orgs: all
                         .into_iter()

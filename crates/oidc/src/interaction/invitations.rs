@@ -14,13 +14,21 @@ use std::net::IpAddr;
 use tessera_domain::{Email, Invitation, InvitationId, InvitationStatus, OrgId, Organization};
 use tessera_domain::{NewUser, UserId, Username};
 
-/// What the invitation page shows.
+/// What the invitation page shows: the same whether or not the address has an account
+/// already, so the page tells nobody which addresses are the realm's users.
 #[derive(Debug)]
 pub struct InvitationView {
     pub org_name: String,
     pub email: String,
-    /// An account with the invited e-mail exists: sign in; otherwise: create one.
-    pub existing_account: bool,
+}
+
+/// Which of the page's two forms was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationAction {
+    /// Sign in to the account with the invited address.
+    SignIn,
+    /// Create an account for the invited address.
+    Create,
 }
 
 /// The invitee's answer.
@@ -29,6 +37,7 @@ pub struct InvitationForm<'a> {
     /// The hidden CSRF field; must equal the browser's CSRF cookie.
     pub csrf_field: &'a str,
     pub csrf_cookie: &'a str,
+    pub action: InvitationAction,
     /// For a new account; an existing account signs in with the invited e-mail.
     pub username: &'a str,
     pub password: &'a str,
@@ -47,21 +56,18 @@ pub enum InvitationOutcome {
     },
 }
 
+/// The same words whether the address has no account or the password is wrong.
+const SIGN_IN_FAILED: &str =
+    "Signing in failed: check the password, or create an account if this address has none.";
+/// The same words whether the username or the address is taken.
+const CREATE_FAILED: &str = "That username is taken, or this address already has an account: choose another username, or sign in.";
+
 impl Provider {
-    async fn invitation_view(
-        &self,
-        realm: tessera_domain::RealmId,
-        open: &OpenInvitation,
-    ) -> Result<InvitationView, OAuthError> {
-        let existing = self
-            .store()
-            .find_user_by_email(realm, &open.invitation.email)
-            .await?;
-        Ok(InvitationView {
+    fn invitation_view(open: &OpenInvitation) -> InvitationView {
+        InvitationView {
             org_name: open.org.name.clone(),
             email: open.invitation.email.as_str().to_owned(),
-            existing_account: existing.is_some(),
-        })
+        }
     }
 
     /// `GET …/invitations/accept?token=…`: a verified link shows the page.
@@ -72,7 +78,7 @@ impl Provider {
     ) -> Result<InvitationView, OAuthError> {
         let ctx = self.realm(realm).await?;
         let open = self.open_invitation(&ctx, token).await?;
-        self.invitation_view(ctx.realm.id, &open).await
+        Ok(Self::invitation_view(&open))
     }
 
     /// `POST …/invitations/accept`: signs in or creates the account, then joins.
@@ -88,58 +94,57 @@ impl Provider {
         }
         let ctx = self.realm(realm).await?;
         let open = self.open_invitation(&ctx, f.token).await?;
-        let view = self.invitation_view(ctx.realm.id, &open).await?;
-        let again = |view, error| Ok(InvitationOutcome::Again { view, error });
+        let again = |error| {
+            Ok(InvitationOutcome::Again {
+                view: Self::invitation_view(&open),
+                error,
+            })
+        };
         let inv = &open.invitation;
-        let user: UserId = if view.existing_account {
-            match self
-                .authenticate_user(&ctx, inv.email.as_str(), f.password, f.ip)
-                .await
-            {
-                Ok(u) => u.id,
-                Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
-                    return again(view, "Invalid password.");
+        let user: UserId = match f.action {
+            InvitationAction::SignIn => {
+                match self
+                    .authenticate_user(&ctx, inv.email.as_str(), f.password, f.ip)
+                    .await
+                {
+                    Ok(u) => u.id,
+                    Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
+                        return again(SIGN_IN_FAILED);
+                    }
+                    Err(LoginError::RateLimited { .. }) => {
+                        return again("Too many failed attempts. Wait a minute and try again.");
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(LoginError::RateLimited { .. }) => {
-                    return again(
-                        view,
-                        "Too many failed attempts. Wait a minute and try again.",
-                    );
-                }
-                Err(e) => return Err(e.into()),
             }
-        } else {
-            let Ok(username) = Username::parse(f.username) else {
-                return again(
-                    view,
-                    "Choose a username of a-z, 0-9, '.', '_', '@', '+' and '-'.",
-                );
-            };
-            let mut u = NewUser::new(username);
-            // Following the link proves the address.
-            u.email = Some(inv.email.clone());
-            u.email_verified = true;
-            match self
-                .insert_account(&ctx, u, Some(f.password.to_owned()))
-                .await
-            {
-                Ok(u) => u.id,
-                Err(OAuthError::Conflict(_)) => {
-                    return again(view, "That username is taken.");
+            InvitationAction::Create => {
+                let Ok(username) = Username::parse(f.username) else {
+                    return again("Choose a username of a-z, 0-9, '.', '_', '@', '+' and '-'.");
+                };
+                let mut u = NewUser::new(username);
+                u.email = Some(inv.email.clone());
+                // Following the link proves the address only if it was e-mailed there.
+                u.email_verified = inv.delivered;
+                match self
+                    .insert_account(&ctx, u, Some(f.password.to_owned()))
+                    .await
+                {
+                    Ok(u) => u.id,
+                    Err(OAuthError::Conflict(_)) => return again(CREATE_FAILED),
+                    Err(OAuthError::InvalidRequest(_)) => {
+                        return again("Choose a password of at least 8 characters.");
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(OAuthError::InvalidRequest(_)) => {
-                    return again(view, "Choose a password of at least 8 characters.");
-                }
-                Err(e) => return Err(e),
             }
         };
         match self.accept_invitation(&ctx, &open, user).await {
             Ok(()) => Ok(InvitationOutcome::Joined {
-                org_name: open.org.name,
+                org_name: open.org.name.clone(),
             }),
             Err(e) => {
                 // Lost a race for the link: the account made for it goes too.
-                if !view.existing_account {
+                if f.action == InvitationAction::Create {
                     let _ = self.store().delete_user(ctx.realm.id, user).await;
                 }
                 Err(e)

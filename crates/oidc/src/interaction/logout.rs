@@ -37,7 +37,6 @@ pub struct LogoutRequest {
     pub hint_matches_session: bool,
 }
 
-/// One outbound HTTP client: short timeouts, no redirects (SSRF and hang protection).
 impl Provider {
     /// The browser's live session in a realm, from its cookie token.
     pub async fn current_session(

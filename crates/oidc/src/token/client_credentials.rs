@@ -73,6 +73,7 @@ mod tests {
             oidc: Default::default(),
             org: Default::default(),
             exchange: None,
+            admin_console: false,
             created_at: UnixTime(0),
         }
     }

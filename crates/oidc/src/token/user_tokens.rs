@@ -7,7 +7,9 @@ use crate::tokens::access_token::TokenGrant;
 use crate::tokens::id_token::{self, IdClaims, UserClaims};
 use crate::tokens::org_claims::without_org_scopes;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{Client, Grant, GrantType, OrgSelection, RefreshToken, ScopeSet, User};
+use tessera_domain::{
+    ADMIN_SCOPE, Client, Grant, GrantType, OrgSelection, RefreshToken, ScopeSet, User,
+};
 
 /// What one issuance of a user's tokens is for.
 pub(super) struct UserTokens<'a> {
@@ -34,12 +36,12 @@ pub(super) async fn issue_user_tokens(
     } else {
         without_org_scopes(&t.scope)
     };
-    let mut g = TokenGrant::new(
-        client,
-        user.id.to_string(),
-        scope.clone(),
-        vec![ctx.issuer.clone()],
-    );
+    let mut audience = vec![ctx.issuer.clone()];
+    // Only an admin console's tokens, with the scope the user granted, are for the admin API.
+    if client.admin_console && scope.contains(ADMIN_SCOPE) {
+        audience.push(p.admin_audience());
+    }
+    let mut g = TokenGrant::new(client, user.id.to_string(), scope.clone(), audience);
     g.grant = Some((grant.id, grant.sid.clone()));
     g.org = org.clone();
     let issued = p.issue_access_token(ctx, g).await?;

@@ -24,6 +24,8 @@ pub struct Model {
     pub org_claim_format: String,
     /// JSON `ExchangePolicy`; NULL: no token exchange.
     pub exchange_policy: Option<String>,
+    /// May obtain tokens for the admin API (scope `tessera:admin`) for its users.
+    pub admin_console: bool,
     pub created_at: i64,
 }
 

@@ -15,6 +15,8 @@ pub struct Model {
     pub status: String,
     /// Id of the current link's token; resending replaces it.
     pub jti: String,
+    /// The current link was e-mailed to the address.
+    pub delivered: bool,
     pub expires_at: i64,
     pub created_at: i64,
 }

@@ -13,6 +13,7 @@ pub mod organization;
 pub mod organization_domain;
 pub mod organization_role;
 pub mod realm;
+pub mod realm_smtp;
 pub mod refresh_token;
 pub mod revoked_token;
 pub mod signing_key;

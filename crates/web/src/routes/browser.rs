@@ -11,7 +11,9 @@ use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
 use tessera_oidc::interaction::code_flow::{Browser, ClientResponse, NewSession, Step};
-use tessera_oidc::interaction::invitations::{InvitationForm, InvitationOutcome, InvitationView};
+use tessera_oidc::interaction::invitations::{
+    InvitationAction, InvitationForm, InvitationOutcome, InvitationView,
+};
 use tessera_oidc::{OAuthError, Params};
 
 const SESSION_COOKIE: &str = "tessera_session";
@@ -82,7 +84,26 @@ struct ConsentPage<'a> {
     client_name: &'a str,
     action: String,
     sealed: &'a str,
-    scopes: &'a [String],
+    /// `(scope, what it lets the app do)`.
+    scopes: Vec<(&'a str, &'static str)>,
+}
+
+/// What a scope lets the application do, said plainly; unknown scopes are shown as named.
+fn scope_meaning(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Sign you in with your account",
+        "profile" => "See your name",
+        "email" => "See your e-mail address",
+        "offline_access" => "Stay signed in when you are away",
+        tessera_domain::ADMIN_SCOPE => {
+            "Manage the organizations you administer as you: see their members and their \
+             e-mail addresses, invite people, change roles and remove members"
+        }
+        s if s == tessera_domain::ORG_SCOPE || s.starts_with("organization:") => {
+            "Know which organization you act for, and your roles in it"
+        }
+        _ => "",
+    }
 }
 
 #[derive(Template)]
@@ -209,71 +230,98 @@ fn to_client(resp: &ClientResponse) -> HttpResponse {
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()
         }
-        ResponseMode::FormPost => html(
-            StatusCode::OK,
-            FormPostPage {
-                action: &resp.redirect_uri,
-                params: &resp.params,
-            }
-            .render(),
+        ResponseMode::FormPost => with_csp(
+            html(
+                StatusCode::OK,
+                FormPostPage {
+                    action: &resp.redirect_uri,
+                    params: &resp.params,
+                }
+                .render(),
+            ),
+            &crate::pages::csp_for_client(&resp.redirect_uri),
         ),
     }
 }
 
 fn render(realm: &str, step: &Step) -> HttpResponse {
-    match step {
+    let (redirect_uri, res) = match step {
         Step::Login {
             client_name,
+            redirect_uri,
             sealed,
             login_hint,
             org_name,
             error,
-        } => html(
-            if error.is_some() {
-                StatusCode::UNAUTHORIZED
-            } else {
-                StatusCode::OK
-            },
-            LoginPage {
-                client_name,
-                action: format!("/realms/{realm}/login-actions/authenticate"),
-                sealed,
-                login_hint: login_hint.as_deref().unwrap_or_default(),
-                org_name: org_name.as_deref(),
-                error: *error,
-            }
-            .render(),
+        } => (
+            redirect_uri,
+            html(
+                if error.is_some() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::OK
+                },
+                LoginPage {
+                    client_name,
+                    action: format!("/realms/{realm}/login-actions/authenticate"),
+                    sealed,
+                    login_hint: login_hint.as_deref().unwrap_or_default(),
+                    org_name: org_name.as_deref(),
+                    error: *error,
+                }
+                .render(),
+            ),
         ),
         Step::ChooseOrg {
             client_name,
+            redirect_uri,
             sealed,
             orgs,
-        } => html(
-            StatusCode::OK,
-            ChooseOrgPage {
-                client_name,
-                action: format!("/realms/{realm}/login-actions/organization"),
-                sealed,
-                orgs,
-            }
-            .render(),
+        } => (
+            redirect_uri,
+            html(
+                StatusCode::OK,
+                ChooseOrgPage {
+                    client_name,
+                    action: format!("/realms/{realm}/login-actions/organization"),
+                    sealed,
+                    orgs,
+                }
+                .render(),
+            ),
         ),
         Step::Consent {
             client_name,
+            redirect_uri,
             sealed,
             scopes,
-        } => html(
-            StatusCode::OK,
-            ConsentPage {
-                client_name,
-                action: format!("/realms/{realm}/login-actions/consent"),
-                sealed,
-                scopes,
-            }
-            .render(),
+        } => (
+            redirect_uri,
+            html(
+                StatusCode::OK,
+                ConsentPage {
+                    client_name,
+                    action: format!("/realms/{realm}/login-actions/consent"),
+                    sealed,
+                    scopes: scopes
+                        .iter()
+                        .map(|s| (s.as_str(), scope_meaning(s)))
+                        .collect(),
+                }
+                .render(),
+            ),
         ),
-        Step::Respond(resp) => to_client(resp),
+        Step::Respond(resp) => return to_client(resp),
+    };
+    // The form posts here, and the answer redirects to the client: both must be allowed.
+    with_csp(res, &crate::pages::csp_for_client(redirect_uri))
+}
+
+fn with_csp(mut res: HttpResponse, csp: &str) -> HttpResponse {
+    if let Ok(v) = header::HeaderValue::from_str(csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
+    res
 }
 
 /// The browser's cookies; a CSRF value is minted when the browser has none yet.
@@ -513,6 +561,10 @@ async fn answer_invitation(
         token,
         csrf_field: params.get("csrf").unwrap_or_default(),
         csrf_cookie: &c.csrf,
+        action: match params.get("action") {
+            Some("create") => InvitationAction::Create,
+            _ => InvitationAction::SignIn,
+        },
         username: params.get("username").unwrap_or_default(),
         password: params.get("password").unwrap_or_default(),
         ip: req.peer_addr().map(|a| a.ip()),
@@ -632,13 +684,12 @@ async fn run_logout(
                     csrf: &c.csrf,
                     params: carried,
                 };
-                Ok(finish(
-                    state,
-                    realm,
-                    c,
-                    html(StatusCode::OK, page.render()),
-                    None,
-                ))
+                let mut res = html(StatusCode::OK, page.render());
+                // Confirming redirects to the client's post-logout URI.
+                if let Some((uri, _)) = &lr.redirect {
+                    res = with_csp(res, &crate::pages::csp_for_client(uri));
+                }
+                Ok(finish(state, realm, c, res, None))
             }
             Some(s) => {
                 state.provider.end_session(realm, &s).await?;

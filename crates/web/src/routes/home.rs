@@ -7,7 +7,8 @@ use askama_web::WebTemplate;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
-        .route("/static/tessera.css", web::get().to(css));
+        .route("/static/tessera.css", web::get().to(css))
+        .route("/static/form_post.js", web::get().to(form_post_js));
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,4 +42,11 @@ async fn css() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(include_str!("../../../../static/tessera.css"))
+}
+
+async fn form_post_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../../../static/form_post.js"))
 }

@@ -29,7 +29,7 @@ impl Provider {
             .resolve_subject(ctx, client, policy, req, mode, &mut reasons)
             .await?;
         let act = self
-            .delegation(ctx, policy, &subject, req, &mut reasons)
+            .delegation(ctx, client, policy, &subject, req, &mut reasons)
             .await?;
         lineage_is_bounded(&subject)?;
         let (aud, targets) = self.audiences(ctx, client, policy, req).await?;
@@ -55,11 +55,15 @@ impl Provider {
         })
     }
 
-    /// Delegation: the actor's own access token, checked like any access token; the
-    /// subject's `may_act` and the realm's depth limit apply.
+    /// Delegation: the actor's own access token, checked like any access token. The actor
+    /// is the caller: its token was issued to the calling client or names it in `aud`, or
+    /// the subject's `may_act` names both that actor and the calling client; a token of a
+    /// bystander never becomes `act`. The subject's `may_act` and the realm's depth limit
+    /// apply.
     async fn delegation(
         &self,
         ctx: &RealmCtx,
+        client: &Client,
         policy: &ExchangePolicy,
         subject: &Subject,
         req: &ExchangeRequest,
@@ -78,6 +82,17 @@ impl Provider {
             .resolve_access_token(ctx, token)
             .await?
             .ok_or_else(|| bad("the actor_token is invalid, expired or not acceptable"))?;
+        let caller = client.client_id.as_str();
+        let held_by_caller = a.client_id == caller || a.aud.contains(caller);
+        let named_by_may_act = subject.may_act.as_ref().is_some_and(|may| {
+            may.client_id.as_deref() == Some(caller)
+                && (may.sub == a.sub || may.client_id.as_deref() == Some(a.client_id.as_str()))
+        });
+        if !(held_by_caller || named_by_may_act) {
+            return Err(bad(
+                "the actor_token was not issued to or for the calling client",
+            ));
+        }
         if let Some(may) = &subject.may_act
             && !(may.sub == a.sub || may.client_id.as_deref() == Some(a.client_id.as_str()))
         {

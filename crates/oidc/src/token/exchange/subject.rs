@@ -32,10 +32,14 @@ impl Provider {
                     .resolve_access_token(ctx, &req.subject_token)
                     .await?
                     .ok_or_else(invalid)?;
-                // TE-7: the client must hold the token: issued to it, or meant for it.
-                if c.client_id != client.client_id.as_str()
-                    && !c.aud.contains(client.client_id.as_str())
-                {
+                // TE-7: the client must hold the token: issued to it, meant for it, or
+                // naming it in `may_act` as the party allowed to act for the subject.
+                let caller = client.client_id.as_str();
+                let named = c
+                    .may_act
+                    .as_ref()
+                    .is_some_and(|m| m.client_id.as_deref() == Some(caller));
+                if c.client_id != caller && !c.aud.contains(caller) && !named {
                     return Err(bad(
                         "the subject_token was not issued to or for this client",
                     ));

@@ -49,6 +49,7 @@ pub struct ClientRep {
     /// Set through `/clients/{id}/exchange-policy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_policy: Option<ExchangePolicyBody>,
+    pub admin_console: bool,
     pub created_at: i64,
     /// Shown once, when the server generated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +92,7 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
         organization_id: c.org.bound_to.map(|o| o.to_string()),
         organization_claim: c.org.claim_format.as_str().to_owned(),
         exchange_policy: c.exchange.map(Into::into),
+        admin_console: c.admin_console,
         created_at: c.created_at.0,
         secret,
     }
@@ -128,6 +130,11 @@ pub struct ClientBody {
     pub organization_id: Option<String>,
     /// Shape of the `organization` claim: map (default) or list.
     pub organization_claim: Option<String>,
+    /// The client may act as an admin console: its users may grant it the scope
+    /// `tessera:admin`, whose tokens the admin API accepts (for what those users
+    /// administer). Default false: no other client's tokens reach the admin API.
+    #[serde(default)]
+    pub admin_console: bool,
     /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
     /// Ignored on update: use the client-secret endpoint.
     pub secret: Option<String>,
@@ -157,6 +164,7 @@ impl ClientBody {
             organization_claim: self.organization_claim,
             // Set through /clients/{id}/exchange-policy.
             exchange: None,
+            admin_console: self.admin_console,
         };
         (m, self.secret)
     }

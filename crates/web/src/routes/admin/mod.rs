@@ -8,6 +8,7 @@ mod clients;
 mod exchange;
 mod orgs;
 mod realms;
+mod smtp;
 mod users;
 
 use crate::error::ApiError;
@@ -51,6 +52,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(users::configure)
         .configure(orgs::configure)
         .configure(exchange::configure)
+        .configure(smtp::configure)
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.

@@ -282,9 +282,13 @@ pub struct InvitationRep {
     pub status: String,
     pub expires_at: i64,
     pub created_at: i64,
-    /// The acceptance link, to e-mail to the invitee: only when it was just (re)issued.
+    /// The acceptance link, only to a realm administrator of a realm that sends no e-mail
+    /// (it does not verify the address). Otherwise the link was e-mailed to the invitee
+    /// and is never shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// The current link was e-mailed to the address.
+    pub emailed: bool,
 }
 
 fn invitation_rep(state: &AppState, inv: Invitation, link: Option<String>) -> InvitationRep {
@@ -299,6 +303,7 @@ fn invitation_rep(state: &AppState, inv: Invitation, link: Option<String>) -> In
         expires_at: inv.expires_at.0,
         created_at: inv.created_at.0,
         link,
+        emailed: inv.delivered,
     }
 }
 
@@ -509,7 +514,7 @@ pub async fn list_org_members(
 #[utoipa::path(tag = "organizations", request_body = MemberBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
     responses((status = 204, description = "Added"), (status = 400, body = super::ErrorBody),
-        (status = 403, description = "an organization admin adding by username", body = super::ErrorBody),
+        (status = 403, description = "organization admins invite people instead (realm administrators only)", body = super::ErrorBody),
         (status = 404, body = super::ErrorBody), (status = 409, description = "already a member", body = super::ErrorBody)))]
 #[post("/{realm}/organizations/{org}/members")]
 pub async fn add_org_member(
@@ -678,7 +683,7 @@ pub async fn list_invitations(
 #[utoipa::path(tag = "organizations",
     request_body = InvitationBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias")),
-    responses((status = 201, description = "Created; `link` is shown", body = InvitationRep), (status = 400, body = super::ErrorBody),
+    responses((status = 201, description = "Created; the link is e-mailed (or, for a realm administrator of a realm without SMTP, returned as `link`)", body = InvitationRep), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
 #[post("/{realm}/organizations/{org}/invitations")]
 pub async fn create_invitation(
@@ -695,11 +700,9 @@ pub async fn create_invitation(
         .provider
         .create_invitation(&caller, &realm, &org, email, roles, b.lifetime_secs)
         .await?;
-    Ok(no_store(HttpResponse::Created().json(invitation_rep(
-        &state,
-        inv,
-        Some(link),
-    ))))
+    Ok(no_store(
+        HttpResponse::Created().json(invitation_rep(&state, inv, link)),
+    ))
 }
 
 #[utoipa::path(tag = "organizations",
@@ -729,11 +732,9 @@ pub async fn resend_invitation(
         .provider
         .resend_invitation(&caller, &realm, &org, invitation_id(&id)?, b.lifetime_secs)
         .await?;
-    Ok(no_store(HttpResponse::Ok().json(invitation_rep(
-        &state,
-        inv,
-        Some(link),
-    ))))
+    Ok(no_store(
+        HttpResponse::Ok().json(invitation_rep(&state, inv, link)),
+    ))
 }
 
 #[utoipa::path(tag = "organizations",

@@ -1,6 +1,19 @@
+//! The shared test harness: [`spawn_app`] starts the real server on a random port as a
+//! [`TestApp`]; next to it, the admin-API fixtures and response assertions that many test
+//! files use. The browser kit ([`Agent`], HTML scraping, page checks) is in `browser.rs`, the
+//! relying-party kit ([`Rp`], the PKCE constants) in `rp.rs`; both are re-exported here so that
+//! `use crate::helpers::*;` is the one import a test file needs and each helper exists once.
+
+mod browser;
+mod rp;
+pub mod smtp;
+
+pub use browser::*;
+pub use rp::*;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tessera::config::Settings;
@@ -98,6 +111,11 @@ pub fn jwt_parts(token: &str) -> (Value, Value) {
     (part(), part())
 }
 
+/// A JWT's payload, unverified.
+pub fn claims(token: &str) -> Value {
+    jwt_parts(token).1
+}
+
 impl TestApp {
     /// The secret or password seeded under `name`.
     pub fn seeded(&self, name: &str) -> String {
@@ -165,22 +183,22 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The access token of a successful `client_credentials` request.
+    async fn access_token(&self, realm: &str, id: &str, secret: &str) -> String {
+        s(
+            &self.client_credentials(realm, id, secret).await,
+            "access_token",
+        )
+    }
+
     pub async fn demo_token(&self) -> String {
-        let secret = self.demo_secret.clone();
-        self.client_credentials("demo", "demo-service", &secret)
-            .await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.access_token("demo", "demo-service", &self.demo_secret)
+            .await
     }
 
     pub async fn admin_token(&self) -> String {
-        let secret = self.admin_secret.clone();
-        self.client_credentials("master", "tessera-admin", &secret)
-            .await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.access_token("master", "tessera-admin", &self.admin_secret)
+            .await
     }
 
     pub async fn introspect(&self, realm: &str, id: &str, secret: &str, token: &str) -> Value {
@@ -192,12 +210,7 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
-    pub async fn admin(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Response {
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         let token = self.admin_token().await;
         let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
         if let Some(b) = body {
@@ -207,12 +220,7 @@ impl TestApp {
     }
 
     /// An admin API call that must succeed: its JSON body (`null` when empty).
-    pub async fn admin_ok(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> Value {
+    pub async fn admin_ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let res = self.admin(method, path, body).await;
         let status = res.status();
         let text = res.text().await.unwrap();
@@ -224,35 +232,24 @@ impl TestApp {
     pub async fn create_realm(&self, name: &str, alg: &str) {
         let res = self
             .admin(
-                reqwest::Method::POST,
+                Method::POST,
                 "/admin/realms",
                 Some(json!({ "name": name, "access_token_alg": alg })),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
+        expect_status(res, StatusCode::CREATED).await;
     }
 
     /// Creates a client through the admin API; returns (admin id, generated secret).
     pub async fn create_client(&self, realm: &str, body: Value) -> (String, Option<String>) {
         let res = self
             .admin(
-                reqwest::Method::POST,
+                Method::POST,
                 &format!("/admin/realms/{realm}/clients"),
                 Some(body),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{}",
-            res.text().await.unwrap()
-        );
-        let v: Value = res.json().await.unwrap();
+        let v = ok_json(res, StatusCode::CREATED).await;
         (
             v["id"].as_str().unwrap().to_owned(),
             v["secret"].as_str().map(str::to_owned),
@@ -260,12 +257,80 @@ impl TestApp {
     }
 }
 
-pub fn assert_no_store(res: &Response) {
-    let cc = res
-        .headers()
-        .get("cache-control")
+/// Creates a user with a password through the admin API; returns its id (the `sub`).
+pub async fn add_user(app: &TestApp, realm: &str, username: &str, password: &str) -> String {
+    let res = app
+        .admin(
+            Method::POST,
+            &format!("/admin/realms/{realm}/users"),
+            Some(json!({
+                "username": username,
+                "email": format!("{username}@{realm}.example"),
+                "email_verified": true,
+                "password": password,
+            })),
+        )
+        .await;
+    s(&ok_json(res, StatusCode::CREATED).await, "id")
+}
+
+/// A password for the users the tests add with [`add_user`].
+pub const PW: &str = "correct horse battery";
+
+/// Cheap Argon2id costs for realms the tests create; the server default stays OWASP's.
+pub const FAST_HASH: &str = r#"{"m_cost":8,"t_cost":1,"p_cost":1}"#;
+
+/// A realm hashing passwords with [`FAST_HASH`]; returns the realm as created.
+pub async fn fast_realm(app: &TestApp, name: &str) -> Value {
+    let params: Value = serde_json::from_str(FAST_HASH).unwrap();
+    let res = app
+        .admin(
+            Method::POST,
+            "/admin/realms",
+            Some(json!({ "name": name, "password_params": params })),
+        )
+        .await;
+    let realm = ok_json(res, StatusCode::CREATED).await;
+    assert_eq!(realm["password_params"], params);
+    realm
+}
+
+/// Updates a realm through the admin API.
+pub async fn set_realm(app: &TestApp, realm: &str, body: Value) {
+    let res = app
+        .admin(Method::PUT, &format!("/admin/realms/{realm}"), Some(body))
+        .await;
+    expect_status(res, StatusCode::OK).await;
+}
+
+/// Asserts the status, with the body as the message; returns the body.
+pub async fn expect_status(res: Response, status: StatusCode) -> String {
+    let got = res.status();
+    let text = res.text().await.unwrap();
+    assert_eq!(got, status, "{text}");
+    text
+}
+
+/// [`expect_status`], and the body is JSON.
+pub async fn ok_json(res: Response, status: StatusCode) -> Value {
+    serde_json::from_str(&expect_status(res, status).await).unwrap()
+}
+
+/// The string member `k` of `v`.
+pub fn s(v: &Value, k: &str) -> String {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("{k} in {v}"))
+        .to_owned()
+}
+
+pub fn header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
         .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
+}
+
+pub fn assert_no_store(res: &Response) {
+    let cc = header(res, "cache-control").unwrap_or_default();
     assert!(cc.contains("no-store"), "Cache-Control was {cc:?}");
 }
 
@@ -283,13 +348,17 @@ pub async fn assert_oauth_error(res: Response, status: u16, error: &str) -> Valu
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"], error, "body {body}");
-    let desc = body["error_description"].as_str().unwrap_or_default();
+    assert_description_charset(body["error_description"].as_str().unwrap_or_default());
+    body
+}
+
+/// RFC 6749 §5.2 `error_description` characters, and never CR, LF, TAB, `"` or `\`.
+pub fn assert_description_charset(desc: &str) {
     assert!(
         desc.bytes().all(|b| b == b' '
             || b == b'!'
             || (0x23..=0x5b).contains(&b)
             || (0x5d..=0x7e).contains(&b)),
-        "{desc:?}"
+        "error_description {desc:?}"
     );
-    body
 }

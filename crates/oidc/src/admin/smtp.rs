@@ -1,0 +1,92 @@
+//! A realm's SMTP server for the messages it sends (invitation links). The password is
+//! sealed under the master key, bound to the realm, and never returned.
+
+use super::AdminPrincipal;
+use crate::mail::smtp_aad;
+use crate::{OAuthError, Provider};
+use tessera_domain::SmtpSettings;
+
+/// What an administrator may read back: everything but the password.
+#[derive(Debug, Clone)]
+pub struct SmtpView {
+    pub settings: SmtpSettings,
+    pub has_password: bool,
+}
+
+impl Provider {
+    pub async fn get_realm_smtp(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+    ) -> Result<Option<SmtpView>, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        Ok(self
+            .store()
+            .get_realm_smtp(realm_id)
+            .await?
+            .map(|s| SmtpView {
+                settings: s.settings,
+                has_password: s.password_sealed.is_some(),
+            }))
+    }
+
+    /// Sets or replaces the realm's SMTP server. A password needs a username; without a
+    /// new password, the stored one is kept when the username stays the same.
+    pub async fn put_realm_smtp(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        settings: SmtpSettings,
+        password: Option<String>,
+    ) -> Result<SmtpView, OAuthError> {
+        caller.require_realm_admin()?;
+        settings
+            .validate()
+            .map_err(|e| OAuthError::InvalidRequest(e.to_string().into()))?;
+        if password.is_some() && settings.username.is_none() {
+            return Err(OAuthError::invalid_request("a password needs a username"));
+        }
+        if password
+            .as_deref()
+            .is_some_and(|p| p.is_empty() || p.len() > 1024)
+        {
+            return Err(OAuthError::invalid_request(
+                "the password must be 1 to 1024 bytes",
+            ));
+        }
+        let realm_id = self.admin_realm_id(realm).await?;
+        let sealed = match password {
+            Some(p) => Some(self.master.seal(p.as_bytes(), &smtp_aad(realm_id))),
+            None => self
+                .store()
+                .get_realm_smtp(realm_id)
+                .await?
+                .filter(|old| old.settings.username == settings.username)
+                .and_then(|old| old.password_sealed),
+        };
+        let has_password = sealed.is_some();
+        self.store()
+            .put_realm_smtp(realm_id, &settings, sealed, self.clock().now())
+            .await?;
+        Ok(SmtpView {
+            settings,
+            has_password,
+        })
+    }
+
+    /// Removes the realm's SMTP server: invitations fall back to realm administrators.
+    pub async fn delete_realm_smtp(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+    ) -> Result<(), OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        if self.store().delete_realm_smtp(realm_id).await? {
+            Ok(())
+        } else {
+            Err(super::not_found("SMTP server"))
+        }
+    }
+}
