@@ -3,8 +3,8 @@
 //! the exchange log. TE-1 … TE-18, ISO-1, ISO-13 (SECURITY-CASES.md §2.4, §3.7).
 
 use crate::helpers::{
-    Agent, PW, REDIRECT, Rp, TestApp, add_user, assert_no_store, assert_oauth_error, claims,
-    fast_realm, jwt_parts, ok_json, s, spawn_app,
+    Agent, PW, REDIRECT, Rp, TestApp, acme_administered_by, add_user, assert_no_store,
+    assert_oauth_error, claims, fast_realm, jwt_parts, ok_json, s, spawn_app,
 };
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -84,24 +84,7 @@ async fn setup(app: &TestApp, realm: &str) -> Fx {
     .await;
     let bob = add_user(app, realm, "bob", PW).await;
     let alice = add_user(app, realm, "alice", PW).await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organization-roles"),
-        Some(json!({ "name": "admin" })),
-    )
-    .await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organizations"),
-        Some(json!({ "alias": "acme", "name": "Acme" })),
-    )
-    .await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organizations/acme/members"),
-        Some(json!({ "user_id": alice, "roles": ["admin"] })),
-    )
-    .await;
+    acme_administered_by(app, realm, &alice).await;
     Fx {
         realm: realm.into(),
         app_secret: app_secret.unwrap(),

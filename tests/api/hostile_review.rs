@@ -58,24 +58,7 @@ async fn fixture(app: &TestApp, realm: &str) -> Fx {
         .await;
     let alice = add_user(app, realm, "alice", PW).await;
     let victim = add_user(app, realm, "victim", PW).await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organization-roles"),
-        Some(json!({ "name": "admin" })),
-    )
-    .await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organizations"),
-        Some(json!({ "alias": "acme", "name": "Acme" })),
-    )
-    .await;
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organizations/acme/members"),
-        Some(json!({ "user_id": alice, "roles": ["admin"] })),
-    )
-    .await;
+    acme_administered_by(app, realm, &alice).await;
     Fx {
         realm: realm.into(),
         console: Rp::new(realm, "console", console_secret.as_deref(), REDIRECT),

@@ -356,8 +356,18 @@ mod tests {
         let (a, _) = two_realms(&s).await;
         add(&s, &a, &new_user("bob", Some("x@corp")), None).await;
         add(&s, &a, &new_user("x@corp", None), None).await;
-        assert!(s.find_user_by_login(a.id, "X@corp").await.unwrap().is_none());
-        assert!(s.find_user_by_login(a.id, "x@corp").await.unwrap().is_none());
+        assert!(
+            s.find_user_by_login(a.id, "X@corp")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.find_user_by_login(a.id, "x@corp")
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert!(s.find_user_by_login(a.id, "bob").await.unwrap().is_some());
     }
 

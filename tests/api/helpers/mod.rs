@@ -274,6 +274,29 @@ pub async fn add_user(app: &TestApp, realm: &str, username: &str, password: &str
     s(&ok_json(res, StatusCode::CREATED).await, "id")
 }
 
+/// Organization `acme` ("Acme") in `realm`, with the role template `admin` and `user`
+/// holding it: the organization's administrator.
+pub async fn acme_administered_by(app: &TestApp, realm: &str, user: &str) {
+    app.admin_ok(
+        Method::POST,
+        &format!("/admin/realms/{realm}/organization-roles"),
+        Some(json!({ "name": "admin" })),
+    )
+    .await;
+    app.admin_ok(
+        Method::POST,
+        &format!("/admin/realms/{realm}/organizations"),
+        Some(json!({ "alias": "acme", "name": "Acme" })),
+    )
+    .await;
+    app.admin_ok(
+        Method::POST,
+        &format!("/admin/realms/{realm}/organizations/acme/members"),
+        Some(json!({ "user_id": user, "roles": ["admin"] })),
+    )
+    .await;
+}
+
 /// A password for the users the tests add with [`add_user`].
 pub const PW: &str = "correct horse battery";
 

@@ -8,7 +8,9 @@ use crate::crypto::{jws, random_id};
 use crate::interaction::invitations::{INVITATION_TYP, InvitationClaims};
 use crate::mail::Mail;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{Email, Invitation, InvitationId, InvitationStatus, OrgRoleName, UnixTime};
+use tessera_domain::{
+    Email, Invitation, InvitationId, InvitationStatus, OrgId, OrgRoleName, RealmId, UnixTime,
+};
 
 /// Invitations are valid for 7 days unless asked otherwise; at most 30.
 pub const INVITATION_DEFAULT_SECS: i64 = 7 * 86_400;
@@ -111,6 +113,16 @@ impl Provider {
         Ok(None)
     }
 
+    /// Why a conditional change of a pending invitation changed nothing: it is gone, or
+    /// no longer pending.
+    async fn not_pending(&self, realm: RealmId, org: OrgId, id: InvitationId) -> OAuthError {
+        match self.store().get_invitation(realm, org, id).await {
+            Ok(Some(_)) => OAuthError::Conflict("the invitation is no longer pending".into()),
+            Ok(None) => invitation_not_found(),
+            Err(e) => e.into(),
+        }
+    }
+
     fn invitation_expiry(&self, lifetime_secs: Option<i64>) -> Result<UnixTime, OAuthError> {
         let secs = lifetime_secs.unwrap_or(INVITATION_DEFAULT_SECS);
         if !(60..=INVITATION_MAX_SECS).contains(&secs) {
@@ -202,16 +214,7 @@ impl Provider {
             )
             .await?
         {
-            return Err(
-                match self
-                    .store()
-                    .get_invitation(ctx.realm.id, org.id, id)
-                    .await?
-                {
-                    Some(_) => OAuthError::Conflict("the invitation is no longer pending".into()),
-                    None => invitation_not_found(),
-                },
-            );
+            return Err(self.not_pending(ctx.realm.id, org.id, id).await);
         }
         let inv = self
             .store()
@@ -237,15 +240,6 @@ impl Provider {
         {
             return Ok(());
         }
-        Err(
-            match self
-                .store()
-                .get_invitation(ctx.realm.id, org.id, id)
-                .await?
-            {
-                Some(_) => OAuthError::Conflict("the invitation is no longer pending".into()),
-                None => invitation_not_found(),
-            },
-        )
+        Err(self.not_pending(ctx.realm.id, org.id, id).await)
     }
 }
