@@ -11,6 +11,7 @@ mod exchange;
 mod hostile_input;
 mod hostile_review;
 mod isolation;
+mod jobs;
 mod log_scrubbing;
 mod login_flow;
 mod logout;
