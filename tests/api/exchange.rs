@@ -686,6 +686,15 @@ async fn te_12_delegation_sets_act_and_a_chain_nests_the_previous_actor_up_to_th
         "the newest actor is outermost"
     );
     assert_eq!(c["act"]["act"]["client_id"], "app");
+    // A token that already acts for someone cannot be an actor: it would hide who acts.
+    let res = as_svc(vec![
+        ("subject_token", first.clone()),
+        ("subject_token_type", AT.into()),
+        ("actor_token", first.clone()),
+        ("actor_token_type", AT.into()),
+    ])
+    .await;
+    assert_oauth_error(res, 400, "invalid_request").await;
     // Exchanging without an actor keeps the chain.
     let res = as_svc(vec![
         ("subject_token", second.clone()),

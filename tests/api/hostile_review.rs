@@ -74,22 +74,7 @@ async fn alice_token(app: &TestApp, rp: &Rp, scope: &str) -> String {
     let mut rp = rp.clone();
     rp.scope = scope.into();
     let mut agent = Agent::default();
-    let res = rp.sign_in(app, &mut agent, "alice", PW, &[]).await;
-    let res = if res.status() == StatusCode::OK {
-        let page = res.text().await.unwrap();
-        assert!(page.contains("Allow"), "expected the consent page");
-        let state = hidden(&page, "state").unwrap();
-        agent
-            .post(
-                app,
-                &rp.consent_action(app),
-                &[("state", &state), ("decision", "allow")],
-            )
-            .await
-    } else {
-        res
-    };
-    let cb = rp.callback(&res);
+    let cb = rp.login_consenting(app, &mut agent, "alice", PW, &[]).await;
     s(&rp.tokens(app, &cb["code"]).await, "access_token")
 }
 
@@ -140,6 +125,22 @@ async fn sec_1_the_admin_api_takes_only_tokens_an_admin_console_got_with_the_adm
     let mut agent = Agent::default();
     let res = agent.get(&app, &tp.auth_url(&app, &[])).await;
     assert_eq!(tp.callback(&res)["error"], "invalid_scope");
+    // Even a first-party console asks before it may administer (no silent grant).
+    let mut console = fx.console.clone();
+    console.scope = "openid tessera:admin".into();
+    let mut agent = Agent::default();
+    let page = console.sign_in(&app, &mut agent, "alice", PW, &[]).await;
+    assert_eq!(page.status(), 200, "the consent page");
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Manage the organizations")
+    );
+    let res = agent
+        .get(&app, &console.auth_url(&app, &[("prompt", "none")]))
+        .await;
+    assert_eq!(console.callback(&res)["error"], "consent_required");
     // The console with the admin scope: the admin API as audience, members readable.
     let admin = alice_token(&app, &fx.console, "openid tessera:admin").await;
     let c = claims(&admin);
@@ -289,6 +290,27 @@ async fn sec_2_an_invitation_verifies_an_email_only_when_the_link_was_mailed_to_
     assert!(rep.get("password").is_none());
     let shown = app.admin_ok(Method::GET, &smtp, None).await;
     assert!(!shown.to_string().contains("smtp-secret-7"));
+    // The stored password never follows the settings to another server.
+    let moved = app
+        .admin_ok(
+            Method::PUT,
+            &smtp,
+            Some(json!({
+                "host": "127.0.0.2", "port": port, "security": "none",
+                "username": "mailer", "from": "no-reply@sec2.example",
+            })),
+        )
+        .await;
+    assert_eq!(moved["has_password"], false);
+    app.admin_ok(
+        Method::PUT,
+        &smtp,
+        Some(json!({
+            "host": "127.0.0.1", "port": port, "security": "none",
+            "username": "mailer", "password": "smtp-secret-7", "from": "no-reply@sec2.example",
+        })),
+    )
+    .await;
     // Plaintext SMTP only to a loopback server.
     let res = app
         .admin(
@@ -324,6 +346,16 @@ async fn sec_2_an_invitation_verifies_an_email_only_when_the_link_was_mailed_to_
     let res = accept_new(&app, &fx.realm, &link, "mailed").await;
     assert_eq!(res.status(), 200);
     assert_eq!(email_verified(&app, &fx.realm, "mailed").await, true);
+    // Only a bare address is mailed: a display-name form would reach someone else.
+    let res = call(
+        &app,
+        Method::POST,
+        &invitations,
+        &admin,
+        Some(json!({ "email": "victim<attacker@evil.example>" })),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
     // Resending e-mails a new link too; the first one is spent.
     let id = s(&v, "id");
     let res = call(

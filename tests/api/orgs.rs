@@ -135,11 +135,11 @@ impl Fx {
     }
 }
 
-/// Signs `user` in with `scope` and redeems the code: the token response.
+/// Signs `user` in with `scope` (consenting if asked) and redeems the code: the token response.
 async fn tokens(app: &TestApp, fx: &Fx, scope: &str, user: &str, extra: &[(&str, &str)]) -> Value {
     let rp = fx.with_scope(scope);
     let mut agent = Agent::default();
-    let cb = rp.login(app, &mut agent, user, PW, extra).await;
+    let cb = rp.login_consenting(app, &mut agent, user, PW, extra).await;
     rp.tokens(app, &cb["code"]).await
 }
 

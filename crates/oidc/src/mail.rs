@@ -7,7 +7,7 @@ use crate::{OAuthError, Provider};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use std::time::Duration;
 use tessera_domain::{Email, RealmId, SmtpSecurity, SmtpSettings};
 
@@ -83,9 +83,12 @@ fn transport(
 }
 
 fn message(s: &SmtpSettings, mail: Mail<'_>) -> Result<Message, OAuthError> {
+    // A bare address (addr-spec) only: `name <other@host>` would mail someone else than
+    // the address an account is verified for.
     let mailbox = |e: &Email| {
         e.as_str()
-            .parse::<Mailbox>()
+            .parse::<Address>()
+            .map(|a| Mailbox::new(None, a))
             .map_err(|_| OAuthError::invalid_request("the e-mail address cannot be mailed to"))
     };
     Message::builder()

@@ -194,6 +194,32 @@ impl Rp {
         self.callback(&res)
     }
 
+    /// Signs `user` in, allowing the consent page when one is shown: the callback parameters.
+    pub async fn login_consenting(
+        &self,
+        app: &TestApp,
+        agent: &mut Agent,
+        user: &str,
+        password: &str,
+        extra: &[(&str, &str)],
+    ) -> HashMap<String, String> {
+        let res = self.sign_in(app, agent, user, password, extra).await;
+        let res = if res.status() == StatusCode::OK {
+            let page = res.text().await.unwrap();
+            let state = hidden(&page, "state").expect("a consent page");
+            agent
+                .post(
+                    app,
+                    &self.consent_action(app),
+                    &[("state", &state), ("decision", "allow")],
+                )
+                .await
+        } else {
+            res
+        };
+        self.callback(&res)
+    }
+
     /// The seeded `demo` user signs in.
     pub async fn login_demo(
         &self,

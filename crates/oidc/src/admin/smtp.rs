@@ -32,7 +32,8 @@ impl Provider {
     }
 
     /// Sets or replaces the realm's SMTP server. A password needs a username; without a
-    /// new password, the stored one is kept when the username stays the same.
+    /// new password, the stored one is kept only for the same server and username, so
+    /// no administrator can send it to a server of their choosing.
     pub async fn put_realm_smtp(
         &self,
         caller: &AdminPrincipal,
@@ -62,7 +63,11 @@ impl Provider {
                 .store()
                 .get_realm_smtp(realm_id)
                 .await?
-                .filter(|old| old.settings.username == settings.username)
+                .filter(|old| {
+                    let (o, n) = (&old.settings, &settings);
+                    (&o.host, o.port, o.security, &o.username)
+                        == (&n.host, n.port, n.security, &n.username)
+                })
                 .and_then(|old| old.password_sealed),
         };
         let has_password = sealed.is_some();

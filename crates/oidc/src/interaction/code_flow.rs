@@ -11,6 +11,7 @@ use crate::tokens::org_claims::OrgDecision;
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use std::net::IpAddr;
 use std::sync::Arc;
+use tessera_domain::ADMIN_SCOPE;
 use tessera_domain::{
     AuthorizationCode, Client, ClientId, Grant, GrantId, OrgScope, OrgSelection, Organization,
     ScopeSet, Session, SessionId, User,
@@ -358,7 +359,9 @@ impl Provider {
             Ok(org) => org,
             Err(step) => return Ok(step),
         };
-        if client.oidc.consent_required {
+        // Administering organizations is never granted silently, even by a first-party
+        // console: the person says yes to it once (remembered like any consent).
+        if client.oidc.consent_required || req.scopes().contains(ADMIN_SCOPE) {
             let remembered = self
                 .store()
                 .find_consent(ctx.realm.id, user.id, client.id)

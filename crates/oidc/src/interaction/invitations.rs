@@ -118,8 +118,13 @@ impl Provider {
                 }
             }
             InvitationAction::Create => {
-                let Ok(username) = Username::parse(f.username) else {
-                    return again("Choose a username of a-z, 0-9, '.', '_', '@', '+' and '-'.");
+                // A self-chosen name that looks like an address would take that address
+                // out of the sign-in namespace for its real owner.
+                let Some(username) = Username::parse(f.username)
+                    .ok()
+                    .filter(|_| !f.username.contains('@'))
+                else {
+                    return again("Choose a username of a-z, 0-9, '.', '_', '+' and '-'.");
                 };
                 let mut u = NewUser::new(username);
                 u.email = Some(inv.email.clone());

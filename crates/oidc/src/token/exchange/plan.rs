@@ -82,6 +82,11 @@ impl Provider {
             .resolve_access_token(ctx, token)
             .await?
             .ok_or_else(|| bad("the actor_token is invalid, expired or not acceptable"))?;
+        // The actor acts as itself: a token that already acts for someone (delegated or
+        // impersonated) would name its subject and drop who really acts.
+        if a.act.is_some() {
+            return Err(bad("the actor_token acts for someone else"));
+        }
         let caller = client.client_id.as_str();
         let held_by_caller = a.client_id == caller || a.aud.contains(caller);
         let named_by_may_act = subject.may_act.as_ref().is_some_and(|may| {
