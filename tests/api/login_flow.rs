@@ -54,12 +54,7 @@ async fn second_redemption_of_a_code_fails_and_revokes_the_first_tokens_bcp_8() 
     let app = spawn_app().await;
     let rp = Rp::demo_app_offline(&app);
     let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
-    let first: Value = rp
-        .redeem_with(&app, &cb["code"], VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = rp.tokens(&app, &cb["code"]).await;
     assert_oauth_error(
         rp.redeem_with(&app, &cb["code"], VERIFIER).await,
         400,
@@ -119,12 +114,7 @@ async fn refresh_rotates_and_replaying_a_rotated_token_revokes_the_family_bcp_10
     let app = spawn_app().await;
     let rp = Rp::demo_app_offline(&app);
     let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
-    let t: Value = rp
-        .redeem_with(&app, &cb["code"], VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t: Value = rp.tokens(&app, &cb["code"]).await;
     let secret = app.seeded("demo-app");
     let refresh = |rt: String, scope: Option<&'static str>| {
         let (app, secret) = (&app, secret.clone());
@@ -286,12 +276,7 @@ async fn revoking_a_refresh_token_ends_its_grant_and_only_its_client_may_do_it()
     let app = spawn_app().await;
     let rp = Rp::demo_app_offline(&app);
     let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
-    let t: Value = rp
-        .redeem_with(&app, &cb["code"], VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t: Value = rp.tokens(&app, &cb["code"]).await;
     let (rt, at) = (
         t["refresh_token"].as_str().unwrap(),
         t["access_token"].as_str().unwrap(),
@@ -382,12 +367,7 @@ async fn disabling_a_user_deactivates_their_access_tokens_and_stops_refresh() {
     let app = spawn_app().await;
     let rp = Rp::demo_app_offline(&app);
     let cb = rp.login_demo(&app, &mut Agent::default(), &[]).await;
-    let t: Value = rp
-        .redeem_with(&app, &cb["code"], VERIFIER)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let t: Value = rp.tokens(&app, &cb["code"]).await;
     let at = t["access_token"].as_str().unwrap();
     assert_eq!(
         app.introspect("demo", "demo-service", &app.demo_secret, at)

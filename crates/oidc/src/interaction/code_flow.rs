@@ -153,15 +153,7 @@ impl Provider {
         password: &str,
         b: &Browser<'_>,
     ) -> Result<(Step, Option<NewSession>), OAuthError> {
-        let ctx = self.realm(realm).await?;
-        let req = state::open(
-            &self.state_key(),
-            ctx.realm.id,
-            sealed,
-            Some(b.csrf),
-            self.clock().now(),
-        )?;
-        let client = self.recheck_client(&ctx, &req).await?;
+        let (ctx, req, client) = self.resume(realm, sealed, b).await?;
         let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
         let again = |error: &'static str| Step::Login {
             client_name: client.name.clone(),
@@ -206,15 +198,7 @@ impl Provider {
         approve: bool,
         b: &Browser<'_>,
     ) -> Result<Step, OAuthError> {
-        let ctx = self.realm(realm).await?;
-        let req = state::open(
-            &self.state_key(),
-            ctx.realm.id,
-            sealed,
-            Some(b.csrf),
-            self.clock().now(),
-        )?;
-        let client = self.recheck_client(&ctx, &req).await?;
+        let (ctx, req, client) = self.resume(realm, sealed, b).await?;
         let Some(session) = self.live_session(&ctx, b.session_token).await? else {
             return self.decide(&ctx, &client, &req, b, None, false).await;
         };
@@ -247,6 +231,26 @@ impl Provider {
     }
 
     /// The client, re-read: still enabled, still owning the redirect URI and the scopes.
+    /// A page's answer resumes the flow: the sealed request, opened for this realm and
+    /// this browser, and its client as it is now.
+    async fn resume(
+        &self,
+        realm: &str,
+        sealed: &str,
+        b: &Browser<'_>,
+    ) -> Result<(Arc<RealmCtx>, AuthorizeRequest, Arc<Client>), OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let req = state::open(
+            &self.state_key(),
+            ctx.realm.id,
+            sealed,
+            Some(b.csrf),
+            self.clock().now(),
+        )?;
+        let client = self.recheck_client(&ctx, &req).await?;
+        Ok((ctx, req, client))
+    }
+
     async fn recheck_client(
         &self,
         ctx: &RealmCtx,
@@ -460,15 +464,7 @@ impl Provider {
         alias: &str,
         b: &Browser<'_>,
     ) -> Result<Step, OAuthError> {
-        let ctx = self.realm(realm).await?;
-        let mut req = state::open(
-            &self.state_key(),
-            ctx.realm.id,
-            sealed,
-            Some(b.csrf),
-            self.clock().now(),
-        )?;
-        let client = self.recheck_client(&ctx, &req).await?;
+        let (ctx, mut req, client) = self.resume(realm, sealed, b).await?;
         let session = self.live_session(&ctx, b.session_token).await?;
         // Only the session that passed the login checks may answer the chooser.
         let Some(session) = session.filter(|s| req.chooser_sid.as_deref() == Some(&s.sid)) else {
