@@ -93,3 +93,32 @@ async fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    fn undocumented(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", cmd.get_name());
+        if cmd.get_about().is_none() {
+            out.push(path.clone());
+        }
+        for a in cmd.get_arguments() {
+            if a.get_help().is_none() && !matches!(a.get_id().as_str(), "help" | "version") {
+                out.push(format!("{path} --{}", a.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            undocumented(sub, &path, out);
+        }
+    }
+
+    #[test]
+    fn every_command_and_flag_has_a_help_line() {
+        Cli::command().debug_assert();
+        let mut missing = vec![];
+        undocumented(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+}

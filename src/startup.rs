@@ -85,6 +85,7 @@ pub struct Application {
     pub provider: Arc<Provider>,
     /// Credentials created on an empty database, to be shown once.
     pub seeded: Vec<Seeded>,
+    cache_sync: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -102,6 +103,9 @@ impl Application {
             .bootstrap()
             .await
             .context("seeding the first realms")?;
+        let cache_sync = jobs::cache_sync::start(provider.clone())
+            .await
+            .context("following the change log")?;
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -115,6 +119,7 @@ impl Application {
             server,
             provider,
             seeded,
+            cache_sync,
         })
     }
 
@@ -130,6 +135,7 @@ impl Application {
         let res = self.server.await;
         sweeper.abort();
         log_writer.abort();
+        self.cache_sync.abort();
         // What the last tick did not write yet.
         if let Err(e) = jobs::exchange_log::run_once(&self.provider).await {
             tracing::warn!(error = %e, "writing the token-exchange log failed");

@@ -3,33 +3,146 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
-use tessera_domain::{ExchangePolicy, GrantType, ImpersonationScope, TokenType};
+use tessera_domain::{
+    Client, ExchangePolicy, GrantType, ImpersonationScope, RealmName, RedirectUri, TokenType,
+};
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
 use tessera_oidc::clients::metadata::ClientMetadata;
 
 #[derive(Subcommand)]
 pub enum ClientCmd {
+    /// Create a client. With --redirect-uri and no --grant-type it signs users in
+    /// (authorization_code + refresh_token, scopes `openid profile email offline_access`
+    /// and `organization` where the realm has organizations); without, it is a service
+    /// client (client_credentials).
     Create(Box<ClientCreate>),
+    /// Show a client's settings.
+    Show(ClientRef),
+    /// Change some of a client's settings; a list given here replaces the stored one.
+    Update(Box<ClientUpdate>),
+    /// List a realm's clients: client_id, id, type, grant types.
     List {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
     },
-    Delete {
-        #[arg(long)]
-        realm: String,
-        #[arg(long)]
-        client_id: String,
-    },
+    /// Delete a client; its tokens stop working.
+    Delete(ClientRef),
+    /// The client's secret.
+    #[command(subcommand)]
+    Secret(SecretCmd),
     /// Set (replace) or remove the client's token exchange policy (RFC 8693). The client
     /// also needs --grant-type urn:ietf:params:oauth:grant-type:token-exchange.
     ExchangePolicy(Box<ExchangePolicyArgs>),
 }
 
+#[derive(Subcommand)]
+pub enum SecretCmd {
+    /// Replace the secret with a new generated one, shown once; the old one stops working.
+    Rotate(ClientRef),
+}
+
 #[derive(Args)]
-pub struct ExchangePolicyArgs {
+pub struct ClientRef {
+    /// The realm's name.
     #[arg(long)]
     realm: String,
+    /// The client's client_id (or its server-assigned id).
+    #[arg(long)]
+    client_id: String,
+}
+
+/// Settings that `create` and `update` share; on update, what is not given stays.
+#[derive(Args)]
+pub struct ClientFields {
+    /// Display name (default: the client_id).
+    #[arg(long)]
+    name: Option<String>,
+    /// Where users may be sent back after signing in, matched exactly (repeatable).
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A grant type it may use (repeatable): authorization_code, refresh_token,
+    /// client_credentials, urn:ietf:params:oauth:grant-type:token-exchange.
+    #[arg(long = "grant-type")]
+    grant_types: Vec<String>,
+    /// A scope it may request (repeatable); replaces the defaults.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// A role carried by the client's own tokens (repeatable; `admin` in realm master
+    /// grants the admin API).
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    /// Access token format: jwt (default) or opaque.
+    #[arg(long)]
+    access_token_format: Option<String>,
+    /// Ask users for consent (third-party clients): true or false (alone: true).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    consent_required: Option<bool>,
+    /// ID token algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long)]
+    id_token_alg: Option<String>,
+    /// Where users may be sent after logging out, matched exactly (repeatable).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// The client's back-channel logout endpoint (OpenID Connect Back-Channel Logout).
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// Bind the client to this organization (alias or id) of the realm: its
+    /// client_credentials tokens carry the organization.
+    #[arg(long)]
+    organization: Option<String>,
+    /// Shape of the `organization` claim: map (default) or list.
+    #[arg(long)]
+    organization_claim: Option<String>,
+    /// Let the client act as an admin console (its users may grant it the scope
+    /// `tessera:admin`): true or false (alone: true).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    admin_console: Option<bool>,
+    /// Enable or disable the client: true or false.
+    #[arg(long)]
+    enabled: Option<bool>,
+}
+
+impl ClientFields {
+    /// Lays what was given over `m`.
+    fn apply(self, m: &mut ClientMetadata) {
+        let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
+        if let Some(n) = self.name {
+            m.name = Some(n);
+        }
+        if let Some(v) = some(self.redirect_uris) {
+            m.redirect_uris = v;
+        }
+        if let Some(v) = some(self.grant_types) {
+            m.grant_types = Some(v);
+        }
+        if let Some(v) = some(self.scopes) {
+            m.scopes = Some(v);
+        }
+        if let Some(v) = some(self.roles) {
+            m.roles = v;
+        }
+        if let Some(v) = some(self.post_logout_redirect_uris) {
+            m.post_logout_redirect_uris = v;
+        }
+        m.access_token_format = self.access_token_format.or(m.access_token_format.take());
+        m.id_token_alg = self.id_token_alg.or(m.id_token_alg.take());
+        m.backchannel_logout_uri = self.backchannel_logout_uri.or(m.backchannel_logout_uri.take());
+        m.organization = self.organization.or(m.organization.take());
+        m.organization_claim = self.organization_claim.or(m.organization_claim.take());
+        m.consent_required = self.consent_required.unwrap_or(m.consent_required);
+        m.admin_console = self.admin_console.unwrap_or(m.admin_console);
+        m.enabled = self.enabled.unwrap_or(m.enabled);
+    }
+}
+
+#[derive(Args)]
+pub struct ExchangePolicyArgs {
+    /// The realm's name.
+    #[arg(long)]
+    realm: String,
+    /// The client's client_id (or its server-assigned id).
     #[arg(long)]
     client_id: String,
     /// An audience it may ask for: a client id of the realm or an absolute URI (repeatable;
@@ -91,49 +204,28 @@ impl From<SubjectType> for TokenType {
 
 #[derive(Args)]
 pub struct ClientCreate {
+    /// The realm's name.
     #[arg(long)]
     realm: String,
+    /// The OAuth client_id: letters, digits and `-._:`, unique in the realm.
     #[arg(long)]
     client_id: String,
-    /// A public client (no secret).
+    /// A public client (no secret; PKCE required), e.g. a single-page or native app.
     #[arg(long)]
     public: bool,
     /// Use this secret (at least 32 characters) instead of generating one.
     #[arg(long)]
     secret: Option<String>,
-    #[arg(long = "redirect-uri")]
-    redirect_uris: Vec<String>,
-    /// Allowed grant types (default client_credentials for confidential clients).
-    #[arg(long = "grant-type")]
-    grant_types: Vec<String>,
-    #[arg(long = "scope")]
-    scopes: Vec<String>,
-    /// Roles carried by the client's own tokens (`admin` in realm master grants the admin API).
-    #[arg(long = "role")]
-    roles: Vec<String>,
-    #[arg(long, default_value = "jwt")]
-    access_token_format: String,
-    /// Ask users for consent (third-party clients).
-    #[arg(long)]
-    consent_required: bool,
-    /// ID token algorithm: RS256, ES256 or EdDSA.
-    #[arg(long, default_value = "RS256")]
-    id_token_alg: String,
-    #[arg(long = "post-logout-redirect-uri")]
-    post_logout_redirect_uris: Vec<String>,
-    #[arg(long)]
-    backchannel_logout_uri: Option<String>,
-    /// Bind the client to this organization (alias or id) of the realm: its
-    /// client_credentials tokens carry the organization.
-    #[arg(long)]
-    organization: Option<String>,
-    /// Shape of the `organization` claim: map (default) or list.
-    #[arg(long, default_value = "map")]
-    organization_claim: String,
-    /// Let the client act as an admin console: its users may grant it the scope
-    /// `tessera:admin`, and the admin API accepts those tokens.
-    #[arg(long)]
-    admin_console: bool,
+    #[command(flatten)]
+    fields: ClientFields,
+}
+
+#[derive(Args)]
+pub struct ClientUpdate {
+    #[command(flatten)]
+    client: ClientRef,
+    #[command(flatten)]
+    fields: ClientFields,
 }
 
 pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::Result<()> {
@@ -141,32 +233,31 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
     match cmd {
         ClientCmd::Create(a) => {
             let a = *a;
-            let c = ClientMetadata {
+            let mut c = ClientMetadata {
                 public: a.public,
-                redirect_uris: a.redirect_uris,
-                grant_types: (!a.grant_types.is_empty()).then_some(a.grant_types),
-                scopes: a.scopes,
-                roles: a.roles,
-                access_token_format: Some(a.access_token_format),
-                consent_required: a.consent_required,
-                id_token_alg: Some(a.id_token_alg),
-                post_logout_redirect_uris: a.post_logout_redirect_uris,
-                backchannel_logout_uri: a.backchannel_logout_uri,
-                organization: a.organization,
-                organization_claim: Some(a.organization_claim),
-                admin_console: a.admin_console,
                 ..ClientMetadata::new(a.client_id)
             };
+            a.fields.apply(&mut c);
             let given = a.secret.is_some();
             let (client, secret) = p.create_client(op, &a.realm, c, a.secret).await?;
-            writeln!(
-                out,
-                "created client {} ({}) in realm {}",
-                client.client_id, client.id, a.realm
-            )?;
+            writeln!(out, "created client {} in realm {}", client.client_id, a.realm)?;
+            show(p, &a.realm, &client, out)?;
             if let Some(s) = secret.filter(|_| !given) {
                 writeln!(out, "client secret (shown once): {s}")?;
             }
+        }
+        ClientCmd::Show(r) => {
+            let c = p.get_client(op, &r.realm, &r.client_id).await?;
+            show(p, &r.realm, &c, out)?;
+        }
+        ClientCmd::Update(a) => {
+            let ClientUpdate { client: r, fields } = *a;
+            let old = p.get_client(op, &r.realm, &r.client_id).await?;
+            let mut m = ClientMetadata::from(&old);
+            fields.apply(&mut m);
+            let c = p.update_client(op, &r.realm, &old.id.to_string(), m).await?;
+            writeln!(out, "updated client {} in realm {}", c.client_id, r.realm)?;
+            show(p, &r.realm, &c, out)?;
         }
         ClientCmd::List { realm } => {
             let mut after = None;
@@ -179,11 +270,7 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
                         "{}\t{}\t{}\t{}",
                         c.client_id,
                         c.id,
-                        if c.is_public() {
-                            "public"
-                        } else {
-                            "confidential"
-                        },
+                        kind(c),
                         grants.join(",")
                     )?;
                 }
@@ -193,13 +280,52 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
                 }
             }
         }
-        ClientCmd::Delete { realm, client_id } => {
-            let c = p.find_client(op, &realm, &client_id).await?;
-            p.delete_client(op, &realm, c.id).await?;
-            writeln!(out, "deleted client {client_id}")?;
+        ClientCmd::Delete(r) => {
+            p.delete_client(op, &r.realm, &r.client_id).await?;
+            writeln!(out, "deleted client {}", r.client_id)?;
+        }
+        ClientCmd::Secret(SecretCmd::Rotate(r)) => {
+            let secret = p.regenerate_secret(op, &r.realm, &r.client_id).await?;
+            writeln!(
+                out,
+                "new secret of client {} (shown once; the old one no longer works): {secret}",
+                r.client_id
+            )?;
         }
         ClientCmd::ExchangePolicy(a) => exchange_policy(p, op, *a, out).await?,
     }
+    Ok(())
+}
+
+fn kind(c: &Client) -> &'static str {
+    if c.is_public() {
+        "public"
+    } else {
+        "confidential"
+    }
+}
+
+/// A client's settings, one per line, with where to point an application at.
+fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::Result<()> {
+    let list = |v: Vec<&str>| if v.is_empty() { "-".to_owned() } else { v.join(" ") };
+    let uris = |v: &[RedirectUri]| list(v.iter().map(|u| u.as_str()).collect());
+    let issuer = RealmName::parse(realm).map(|r| p.issuer_for(&r))?;
+    writeln!(out, "  client_id        {}", c.client_id)?;
+    writeln!(out, "  id               {}", c.id)?;
+    writeln!(out, "  name             {}", c.name)?;
+    writeln!(out, "  type             {}", kind(c))?;
+    writeln!(out, "  enabled          {}", c.enabled)?;
+    writeln!(out, "  grant types      {}", list(c.grant_types.iter().map(|g| g.as_str()).collect()))?;
+    writeln!(out, "  scopes           {}", list(c.scopes.iter().map(|s| s.as_str()).collect()))?;
+    writeln!(out, "  redirect URIs    {}", uris(&c.redirect_uris))?;
+    writeln!(out, "  logout URIs      {}", uris(&c.oidc.post_logout_redirect_uris))?;
+    writeln!(out, "  roles            {}", list(c.roles.iter().map(String::as_str).collect()))?;
+    writeln!(out, "  consent          {}", if c.oidc.consent_required { "required" } else { "not asked" })?;
+    writeln!(out, "  access tokens    {}", c.access_token_format.as_str())?;
+    writeln!(out, "  ID token alg     {}", c.oidc.id_token_alg)?;
+    writeln!(out, "  exchange policy  {}", if c.exchange.is_some() { "set" } else { "-" })?;
+    writeln!(out, "  issuer           {issuer}")?;
+    writeln!(out, "  discovery        {issuer}/.well-known/openid-configuration")?;
     Ok(())
 }
 

@@ -9,17 +9,22 @@ use tessera_oidc::admin::AdminPrincipal;
 pub enum KeyCmd {
     /// New active keys for every algorithm; the old ones stay in JWKS as passive.
     Rotate {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
     },
+    /// List a realm's signing keys: kid, algorithm, status.
     List {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
     },
     /// Remove a passive key from JWKS; tokens it signed stop verifying.
     Retire {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The key's id (`kid`), as `tessera key list` shows it.
         #[arg(long)]
         kid: String,
     },

@@ -12,6 +12,7 @@ use tessera_oidc::admin::orgs::UserRef;
 pub enum OrgCmd {
     /// Create an organization; domains given here are verified.
     Create {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
         /// 1 to 64 characters of a-z, 0-9 and '-'.
@@ -19,6 +20,7 @@ pub enum OrgCmd {
         /// Display name (default: the alias).
         #[arg(long)]
         name: Option<String>,
+        /// A description shown to administrators.
         #[arg(long)]
         description: Option<String>,
         /// A DNS name the organization owns (repeatable).
@@ -27,13 +29,16 @@ pub enum OrgCmd {
     },
     /// List organizations by alias: alias, id, enabled, name.
     List {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
     },
     /// Delete an organization; its managed members' accounts go with it.
     Delete {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The organization's alias (or id).
         alias: String,
     },
     /// Organization role templates of a realm.
@@ -49,9 +54,12 @@ pub enum RoleCmd {
     /// Define a role assignable to members of the realm's organizations (`admin` lets a
     /// member administer their organization).
     Create {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The role's name, e.g. admin or member.
         name: String,
+        /// A description shown to administrators.
         #[arg(long)]
         description: Option<String>,
     },
@@ -61,11 +69,13 @@ pub enum RoleCmd {
 pub enum MemberCmd {
     /// Add an existing user to an organization.
     Add {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
         /// The organization's alias (or id).
         #[arg(long)]
         org: String,
+        /// The member's username.
         #[arg(long)]
         username: String,
         /// A role template of the realm (repeatable).
@@ -74,10 +84,13 @@ pub enum MemberCmd {
     },
     /// Remove a user from an organization (their account stays).
     Remove {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The organization's alias (or id).
         #[arg(long)]
         org: String,
+        /// The member's username.
         #[arg(long)]
         username: String,
     },

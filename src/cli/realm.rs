@@ -8,22 +8,30 @@ use tessera_oidc::admin::AdminPrincipal;
 
 #[derive(Subcommand)]
 pub enum RealmCmd {
+    /// Create a realm (a tenant: its own issuer, keys, users and clients).
     Create {
+        /// The realm's name: 1 to 64 characters of a-z, 0-9 and '-'.
         name: String,
         /// Access-token signing algorithm: RS256, ES256 or EdDSA.
         #[arg(long, default_value = "RS256")]
         access_token_alg: String,
+        /// Access token lifetime in seconds, 10 to 86400.
         #[arg(long, default_value_t = 300)]
         access_token_lifetime: i64,
     },
+    /// List realms: name, enabled, access-token algorithm, issuer.
     List,
+    /// Delete a realm with everything in it.
     Delete {
+        /// The realm's name: 1 to 64 characters of a-z, 0-9 and '-'.
         name: String,
     },
     /// Set the realm's SMTP server (invitation links are e-mailed through it), or remove it.
     Smtp {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The SMTP server's host name.
         #[arg(long, required_unless_present = "remove")]
         host: Option<String>,
         /// Default 587 for starttls, 465 for tls.
@@ -32,6 +40,7 @@ pub enum RealmCmd {
         /// starttls, tls, or none (only for a server on a loopback address).
         #[arg(long, default_value = "starttls")]
         security: String,
+        /// User name for SMTP authentication (AUTH PLAIN/LOGIN).
         #[arg(long)]
         username: Option<String>,
         /// Read the SMTP password from the first line of standard input.
@@ -81,10 +90,11 @@ pub async fn run(
                 for r in &page {
                     writeln!(
                         out,
-                        "{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}",
                         r.name,
                         if r.enabled { "enabled" } else { "disabled" },
-                        r.access_token_alg
+                        r.access_token_alg,
+                        p.issuer_for(&r.name)
                     )?;
                 }
                 match page.last() {

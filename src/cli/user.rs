@@ -13,17 +13,22 @@ use tessera_oidc::admin::AdminPrincipal;
 pub enum UserCmd {
     /// Create a user; without --password-stdin it has no password until one is set.
     Create {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The user's username.
         #[arg(long)]
         username: String,
+        /// The user's e-mail address.
         #[arg(long)]
         email: Option<String>,
         /// The e-mail address is known to belong to the user.
         #[arg(long)]
         email_verified: bool,
+        /// Given (first) name.
         #[arg(long)]
         given_name: Option<String>,
+        /// Family (last) name.
         #[arg(long)]
         family_name: Option<String>,
         /// Read the password (8 to 1024 characters) from the first line of standard input.
@@ -32,24 +37,31 @@ pub enum UserCmd {
     },
     /// List users by username, optionally only those matching --search.
     List {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
         /// Part of the username, e-mail, given or family name, ignoring case.
         #[arg(long)]
         search: Option<String>,
     },
+    /// Delete a user; their sessions and tokens stop working.
     Delete {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The user's username.
         #[arg(long)]
         username: String,
     },
     /// Replace a user's password, read from the first line of standard input.
     SetPassword {
+        /// The realm's name.
         #[arg(long)]
         realm: String,
+        /// The user's username.
         #[arg(long)]
         username: String,
+        /// Read the password from standard input (one line).
         #[arg(long, required = true)]
         password_stdin: bool,
     },

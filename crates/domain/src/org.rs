@@ -86,6 +86,12 @@ pub struct OrgRoleName(String);
 impl OrgRoleName {
     /// The role that lets a member administer their own organization.
     pub const ADMIN: &'static str = "admin";
+    pub const MEMBER: &'static str = "member";
+    /// The role templates every realm starts with, with their descriptions.
+    pub const TEMPLATES: [(&'static str, &'static str); 2] = [
+        (Self::ADMIN, "Manages the organization"),
+        (Self::MEMBER, "Belongs to the organization"),
+    ];
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let ok = !s.is_empty()

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod authorize;
+pub mod cache_sync;
 pub mod clients;
 pub mod crypto;
 pub mod endpoints;

@@ -12,11 +12,12 @@ use moka::future::Cache;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera_domain::{Client, ClientId, Clock, Realm, RealmId, RealmName};
-use tessera_storage::Store;
+use tessera_storage::{Change, Store};
 
 /// How long realm, key and client lookups are served from memory before re-reading the
-/// database. Changes made through this process's admin API invalidate at once; changes
-/// made by the CLI or another process are picked up within this bound.
+/// database. Every admin write invalidates at once in its own process and, through the
+/// change log (`cache_sync`), within a second in every other; the TTL is only a backstop
+/// for a process that cannot reach the change log.
 pub const CACHE_TTL: Duration = Duration::from_secs(30);
 
 pub struct ProviderConfig {
@@ -171,12 +172,30 @@ impl Provider {
             .map_err(|e| OAuthError::ServerError(e.to_string()))
     }
 
+    /// Drops a realm from this process's cache and tells the other processes to do the same.
     pub(crate) async fn forget_realm(&self, name: &RealmName) {
         self.realms.invalidate(name).await;
+        self.announce(Change::Realm(name.clone())).await;
     }
 
     pub(crate) async fn forget_client(&self, realm: RealmId, client_id: &ClientId) {
         self.clients.invalidate(&(realm, client_id.clone())).await;
+        self.announce(Change::Client(realm, client_id.clone())).await;
+    }
+
+    /// Applies a change recorded by some process (possibly this one) to this process's caches.
+    pub(crate) async fn drop_cached(&self, change: &Change) {
+        match change {
+            Change::Realm(name) => self.realms.invalidate(name).await,
+            Change::Client(realm, id) => self.clients.invalidate(&(*realm, id.clone())).await,
+        }
+    }
+
+    async fn announce(&self, change: Change) {
+        // The write itself has succeeded; other processes then fall back to the cache TTL.
+        if let Err(e) = self.store.record_change(&change, self.clock.now()).await {
+            tracing::warn!(error = %e, ?change, "recording a change for other processes failed");
+        }
     }
 
     /// The first `limit` enabled realms by name, for the start page's links.

@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
-use tessera_domain::{ClientUuid, InvitationId, UserId};
+use tessera_domain::{InvitationId, UserId};
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::{AdminCredentials, AdminPrincipal};
 use uuid::Uuid;
@@ -45,10 +45,6 @@ fn id<T>(raw: &str, what: &str, make: impl Fn(Uuid) -> T) -> Result<T, ApiError>
     Uuid::parse_str(raw)
         .map(make)
         .map_err(|_| ApiError(OAuthError::NotFound(format!("{what} not found").into())))
-}
-
-pub fn client_uuid(raw: &str) -> Result<ClientUuid, ApiError> {
-    id(raw, "client", ClientUuid)
 }
 
 pub fn user_id(raw: &str) -> Result<UserId, ApiError> {

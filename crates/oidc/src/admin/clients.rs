@@ -5,7 +5,9 @@ use super::{AdminPrincipal, conflict, not_found, page};
 use crate::clients::metadata::ClientMetadata;
 use crate::crypto::{random_token, sha256};
 use crate::{OAuthError, Provider};
-use tessera_domain::{Client, ClientId, ClientUuid};
+use tessera_domain::{Client, ClientId, ClientUuid, RealmId};
+use tessera_storage::StoreError;
+use uuid::Uuid;
 
 /// Shortest client secret an administrator may set by hand (generated ones are 43).
 pub const MIN_SECRET_LEN: usize = 32;
@@ -21,8 +23,9 @@ impl Provider {
         secret: Option<String>,
     ) -> Result<(Client, Option<String>), OAuthError> {
         caller.require_realm_admin()?;
-        let realm_id = self.admin_realm_id(realm).await?;
-        let c = self.build_client(realm_id, m).await?;
+        let ctx = self.admin_realm(realm).await?;
+        let realm_id = ctx.realm.id;
+        let c = self.build_client(&ctx.realm, m).await?;
         let secret = match (c.public, secret) {
             (true, Some(_)) => {
                 return Err(OAuthError::invalid_request("a public client has no secret"));
@@ -61,30 +64,29 @@ impl Provider {
             .await?)
     }
 
+    /// A client by its server-assigned id or its `client_id` (admin URLs and the CLI take
+    /// either).
     pub async fn get_client(
         &self,
         caller: &AdminPrincipal,
         realm: &str,
-        id: ClientUuid,
+        client: &str,
     ) -> Result<Client, OAuthError> {
         caller.require_realm_admin()?;
         let realm_id = self.admin_realm_id(realm).await?;
-        self.store()
-            .get_client(realm_id, id)
-            .await
-            .map_err(|_| not_found("client"))
+        self.admin_client(realm_id, client).await
     }
 
-    /// Finds a client by its OAuth `client_id` (CLI convenience).
-    pub async fn find_client(
-        &self,
-        caller: &AdminPrincipal,
-        realm: &str,
-        client_id: &str,
-    ) -> Result<Client, OAuthError> {
-        caller.require_realm_admin()?;
-        let realm_id = self.admin_realm_id(realm).await?;
-        let cid = ClientId::parse(client_id).map_err(|_| not_found("client"))?;
+    async fn admin_client(&self, realm_id: RealmId, client: &str) -> Result<Client, OAuthError> {
+        if let Ok(id) = Uuid::parse_str(client) {
+            match self.store().get_client(realm_id, ClientUuid(id)).await {
+                Ok(c) => return Ok(c),
+                // A client_id may look like a UUID too.
+                Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let cid = ClientId::parse(client).map_err(|_| not_found("client"))?;
         self.store()
             .find_client_by_client_id(realm_id, &cid)
             .await?
@@ -95,17 +97,14 @@ impl Provider {
         &self,
         caller: &AdminPrincipal,
         realm: &str,
-        id: ClientUuid,
+        client: &str,
         m: ClientMetadata,
     ) -> Result<Client, OAuthError> {
         caller.require_realm_admin()?;
-        let realm_id = self.admin_realm_id(realm).await?;
-        let c = self.build_client(realm_id, m).await?;
-        let old = self
-            .store()
-            .get_client(realm_id, id)
-            .await
-            .map_err(|_| not_found("client"))?;
+        let ctx = self.admin_realm(realm).await?;
+        let realm_id = ctx.realm.id;
+        let old = self.admin_client(realm_id, client).await?;
+        let c = self.build_client(&ctx.realm, m).await?;
         if !c.public && old.is_public() {
             return Err(OAuthError::invalid_request(
                 "a public client cannot become confidential; create a new client",
@@ -116,7 +115,7 @@ impl Provider {
         c.exchange = old.exchange.clone();
         let client = self
             .store()
-            .update_client(realm_id, id, &c)
+            .update_client(realm_id, old.id, &c)
             .await
             .map_err(conflict("client with this client_id"))?;
         self.forget_client(realm_id, &old.client_id).await;
@@ -128,21 +127,17 @@ impl Provider {
         &self,
         caller: &AdminPrincipal,
         realm: &str,
-        id: ClientUuid,
+        client: &str,
     ) -> Result<String, OAuthError> {
         caller.require_realm_admin()?;
         let realm_id = self.admin_realm_id(realm).await?;
-        let old = self
-            .store()
-            .get_client(realm_id, id)
-            .await
-            .map_err(|_| not_found("client"))?;
+        let old = self.admin_client(realm_id, client).await?;
         if old.is_public() {
             return Err(OAuthError::invalid_request("a public client has no secret"));
         }
         let secret = random_token();
         self.store()
-            .set_client_secret_hash(realm_id, id, sha256(secret.as_bytes()))
+            .set_client_secret_hash(realm_id, old.id, sha256(secret.as_bytes()))
             .await?;
         self.forget_client(realm_id, &old.client_id).await;
         Ok(secret)
@@ -152,16 +147,12 @@ impl Provider {
         &self,
         caller: &AdminPrincipal,
         realm: &str,
-        id: ClientUuid,
+        client: &str,
     ) -> Result<(), OAuthError> {
         caller.require_realm_admin()?;
         let realm_id = self.admin_realm_id(realm).await?;
-        let old = self
-            .store()
-            .get_client(realm_id, id)
-            .await
-            .map_err(|_| not_found("client"))?;
-        self.store().delete_client(realm_id, id).await?;
+        let old = self.admin_client(realm_id, client).await?;
+        self.store().delete_client(realm_id, old.id).await?;
         self.forget_client(realm_id, &old.client_id).await;
         Ok(())
     }

@@ -46,7 +46,7 @@ impl Provider {
         caller.require_realm_admin()?;
         let ctx = self.admin_realm(realm).await?;
         let realm_id = ctx.realm.id;
-        let client = self.find_client(caller, realm, client_id).await?;
+        let client = self.get_client(caller, realm, client_id).await?;
         if let Some(p) = &policy {
             p.validate()?;
             for a in &p.audiences {
@@ -126,7 +126,7 @@ impl Provider {
             return Err(OAuthError::invalid_request("the user is disabled"));
         }
         let client = self
-            .find_client(caller, realm, client_id)
+            .get_client(caller, realm, client_id)
             .await
             .map_err(|_| OAuthError::invalid_request("client_id is not a client of this realm"))?;
         let policy = client
@@ -171,7 +171,7 @@ impl Provider {
     ) -> Result<Evaluation, OAuthError> {
         caller.require_realm_admin()?;
         let ctx = self.admin_realm(realm).await?;
-        let client = self.find_client(caller, realm, client_id).await?;
+        let client = self.get_client(caller, realm, client_id).await?;
         let refused = |e: OAuthError| Evaluation {
             allowed: false,
             error: Some(e.code()),

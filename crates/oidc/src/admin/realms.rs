@@ -3,7 +3,7 @@
 use super::AdminPrincipal;
 use super::{conflict, page};
 use crate::{OAuthError, Provider};
-use tessera_domain::{Realm, RealmId, RealmName, RealmSettings};
+use tessera_domain::{OrgRole, OrgRoleId, OrgRoleName, Realm, RealmId, RealmName, RealmSettings};
 
 fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
     let l = &s.lifetimes;
@@ -61,13 +61,28 @@ impl Provider {
             .insert_realm(&realm)
             .await
             .map_err(conflict("realm with this name"))?;
-        if let Err(e) = self.add_keys(realm.id).await {
+        if let Err(e) = self.add_keys_and_roles(realm.id).await {
             // Leave no realm without keys behind.
             let _ = self.store().delete_realm(realm.id).await;
             return Err(e);
         }
         self.forget_realm(&name).await;
         Ok(realm)
+    }
+
+    /// Fresh signing keys, and the organization role templates every realm starts with.
+    async fn add_keys_and_roles(&self, realm: RealmId) -> Result<(), OAuthError> {
+        self.add_keys(realm).await?;
+        for (name, description) in OrgRoleName::TEMPLATES {
+            let role = OrgRole {
+                id: OrgRoleId::new_v7(),
+                realm_id: realm,
+                name: OrgRoleName::parse(name)?,
+                description: Some(description.into()),
+            };
+            self.store().insert_org_role(&role, self.clock().now()).await?;
+        }
+        Ok(())
     }
 
     pub async fn list_realms(

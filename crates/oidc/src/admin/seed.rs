@@ -27,18 +27,25 @@ pub enum SeededKind {
 }
 
 impl Provider {
-    /// On an empty database: realm `master` with the admin client `tessera-admin`; realm
-    /// `demo` with `demo-service` (client_credentials), the browser client `demo-app` and
-    /// the user `demo`. Returns the generated secrets and password, to be shown once.
+    /// Whenever realm `master` does not exist (a first start, even after the CLI wrote
+    /// something): realm `master` with the admin client `tessera-admin`; unless a realm
+    /// `demo` exists, realm `demo` with `demo-service` (client_credentials), the browser
+    /// client `demo-app` and the user `demo`. Returns the generated secrets and password,
+    /// to be shown once.
     pub async fn bootstrap(&self) -> Result<Vec<Seeded>, OAuthError> {
-        if self.store().count_realms().await? > 0 {
+        let exists = |name: &'static str| async move {
+            let name = RealmName::parse(name)?;
+            Ok::<_, OAuthError>(self.store().find_realm_by_name(&name).await?.is_some())
+        };
+        if exists(RealmName::MASTER).await? {
             return Ok(vec![]);
         }
+        let with_demo = !exists("demo").await?;
         let client = |id: &str, grants: &[&str], scopes: &str, redirect: Option<&str>| {
             let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
             ClientMetadata {
                 grant_types: Some(owned(grants)),
-                scopes: owned(&scopes.split_whitespace().collect::<Vec<_>>()),
+                scopes: Some(owned(&scopes.split_whitespace().collect::<Vec<_>>())),
                 redirect_uris: redirect.map(str::to_owned).into_iter().collect(),
                 ..ClientMetadata::new(id)
             }
@@ -85,10 +92,15 @@ impl Provider {
         let op = &AdminPrincipal::operator();
         self.create_realm(op, RealmName::MASTER, RealmSettings::default())
             .await?;
-        self.create_realm(op, "demo", RealmSettings::default())
-            .await?;
+        if with_demo {
+            self.create_realm(op, "demo", RealmSettings::default())
+                .await?;
+        }
         let mut seeded = Vec::new();
         for (realm, c) in clients {
+            if realm == "demo" && !with_demo {
+                continue;
+            }
             let name = c.client_id.clone();
             let (_, secret) = self.create_client(op, realm, c, None).await?;
             seeded.push(Seeded {
@@ -97,6 +109,9 @@ impl Provider {
                 name,
                 secret: secret.unwrap_or_default(),
             });
+        }
+        if !with_demo {
+            return Ok(seeded);
         }
         let mut user = NewUser::new(Username::parse("demo")?);
         user.email = Some(Email::parse("demo@example.com")?);
@@ -107,15 +122,9 @@ impl Provider {
         let user = self
             .create_user(op, "demo", user, Some(password.clone()))
             .await?;
-        // An organization to try the `organization` scope with: demo administers it.
+        // An organization to try the `organization` scope with: demo administers it (every
+        // realm has the role templates `admin` and `member`).
         let admin = OrgRoleName::parse(OrgRoleName::ADMIN)?;
-        self.create_org_role(
-            op,
-            "demo",
-            admin.clone(),
-            Some("Manages the organization".into()),
-        )
-        .await?;
         self.create_org(
             op,
             "demo",

@@ -4,8 +4,8 @@
 
 use crate::{OAuthError, Provider};
 use tessera_domain::{
-    AccessTokenFormat, ClientId, ExchangePolicy, GrantType, NewClient, OidcSettings,
-    OrgClaimFormat, OrgSettings, RealmId, RedirectUri, Scope, ScopeSet, SigningAlg,
+    AccessTokenFormat, Client, ClientId, ExchangePolicy, GrantType, NewClient, OidcSettings,
+    OrgClaimFormat, OrgSettings, Realm, RedirectUri, Scope, ScopeSet, SigningAlg,
 };
 
 /// A client's metadata before parsing. `Default` is a disabled confidential client with
@@ -18,9 +18,12 @@ pub struct ClientMetadata {
     pub enabled: bool,
     pub public: bool,
     pub redirect_uris: Vec<String>,
-    /// Default: client_credentials for a confidential client, none for a public one.
+    /// Default: authorization_code and refresh_token with redirect URIs; otherwise
+    /// client_credentials for a confidential client, none for a public one.
     pub grant_types: Option<Vec<String>>,
-    pub scopes: Vec<String>,
+    /// Default: the realm's default scopes for a client that signs users in
+    /// ([`default_scopes`]), none otherwise.
+    pub scopes: Option<Vec<String>>,
     pub roles: Vec<String>,
     /// jwt (default) or opaque.
     pub access_token_format: Option<String>,
@@ -49,21 +52,60 @@ impl ClientMetadata {
     }
 }
 
+impl From<&Client> for ClientMetadata {
+    /// A stored client's metadata, to change some of it and build it again (`client update`).
+    fn from(c: &Client) -> Self {
+        let strings = |v: &[RedirectUri]| v.iter().map(|u| u.as_str().to_owned()).collect();
+        Self {
+            client_id: c.client_id.to_string(),
+            name: Some(c.name.clone()),
+            enabled: c.enabled,
+            public: c.is_public(),
+            redirect_uris: strings(&c.redirect_uris),
+            grant_types: Some(c.grant_types.iter().map(|g| g.as_str().to_owned()).collect()),
+            scopes: Some(c.scopes.iter().map(|s| s.as_str().to_owned()).collect()),
+            roles: c.roles.clone(),
+            access_token_format: Some(c.access_token_format.as_str().to_owned()),
+            consent_required: c.oidc.consent_required,
+            id_token_alg: Some(c.oidc.id_token_alg.to_string()),
+            post_logout_redirect_uris: strings(&c.oidc.post_logout_redirect_uris),
+            backchannel_logout_uri: c
+                .oidc
+                .backchannel_logout_uri
+                .as_ref()
+                .map(|u| u.as_str().to_owned()),
+            organization: c.org.bound_to.map(|o| o.to_string()),
+            organization_claim: Some(c.org.claim_format.as_str().to_owned()),
+            exchange: c.exchange.clone(),
+            admin_console: c.admin_console,
+        }
+    }
+}
+
 impl Provider {
     /// Parses and checks a client's metadata for `realm`.
     pub async fn build_client(
         &self,
-        realm: RealmId,
+        realm: &Realm,
         m: ClientMetadata,
     ) -> Result<NewClient, OAuthError> {
-        let grant_types = match m.grant_types {
+        let grant_types: Vec<GrantType> = match m.grant_types {
             Some(g) => g
                 .iter()
                 .map(|g| GrantType::parse(g))
                 .collect::<Result<_, _>>()?,
+            // A client with somewhere to send users back to signs them in.
+            None if !m.redirect_uris.is_empty() => {
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+            }
             None if m.public => vec![],
             None => vec![GrantType::ClientCredentials],
         };
+        let scopes = match &m.scopes {
+            Some(s) => ScopeSet::from_list(s)?,
+            None => default_scopes(realm, &grant_types),
+        };
+        let realm = realm.id;
         let uris = |v: &[String]| {
             v.iter()
                 .map(|u| RedirectUri::parse(u))
@@ -83,7 +125,7 @@ impl Provider {
             public: m.public,
             redirect_uris: uris(&m.redirect_uris)?,
             grant_types,
-            scopes: ScopeSet::from_list(&m.scopes)?,
+            scopes,
             roles: m.roles,
             access_token_format: match m.access_token_format {
                 Some(f) => AccessTokenFormat::parse(&f)?,
@@ -115,6 +157,24 @@ impl Provider {
         validate(&c)?;
         Ok(c)
     }
+}
+
+/// What a client that signs users in may ask for unless told otherwise: `openid profile
+/// email`, `offline_access` when it may refresh, `organization` where the realm has
+/// organizations. A client without the code grant asks for nothing by default.
+pub fn default_scopes(realm: &Realm, grants: &[GrantType]) -> ScopeSet {
+    if !grants.contains(&GrantType::AuthorizationCode) {
+        return ScopeSet::default();
+    }
+    let mut s = vec!["openid", "profile", "email"];
+    if grants.contains(&GrantType::RefreshToken) {
+        s.push("offline_access");
+    }
+    if realm.organizations_enabled {
+        s.push(tessera_domain::ORG_SCOPE);
+    }
+    // Fixed, valid scope names.
+    ScopeSet::from_list(&s).unwrap_or_default()
 }
 
 fn validate(c: &NewClient) -> Result<(), OAuthError> {

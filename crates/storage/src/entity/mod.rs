@@ -1,6 +1,7 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
 pub mod authorization_code;
+pub mod change_log;
 pub mod client;
 pub mod consent;
 pub mod grant;

@@ -2,7 +2,6 @@ use super::exchange::ExchangePolicyBody;
 use super::{Caller, Page, PageQuery};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::client_uuid;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::Client;
@@ -109,10 +108,13 @@ pub struct ClientBody {
     pub public: bool,
     #[serde(default)]
     pub redirect_uris: Vec<String>,
-    /// Default: client_credentials for confidential clients.
+    /// Default: authorization_code and refresh_token when redirect_uris are given, else
+    /// client_credentials for confidential clients.
     pub grant_types: Option<Vec<String>>,
-    #[serde(default)]
-    pub scopes: Vec<String>,
+    /// Default for a client with the authorization_code grant: openid, profile, email,
+    /// offline_access (with refresh_token) and organization (where the realm has
+    /// organizations); otherwise none.
+    pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub roles: Vec<String>,
     /// jwt (default) or opaque.
@@ -217,7 +219,7 @@ pub async fn get(
     let (realm, id) = path.into_inner();
     let c = state
         .provider
-        .get_client(&caller, &realm, client_uuid(&id)?)
+        .get_client(&caller, &realm, &id)
         .await?;
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
@@ -235,7 +237,7 @@ pub async fn update(
     let (c, _) = body.into_inner().parse();
     let c = state
         .provider
-        .update_client(&caller, &realm, client_uuid(&id)?, c)
+        .update_client(&caller, &realm, &id, c)
         .await?;
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
@@ -251,7 +253,7 @@ pub async fn delete(
     let (realm, id) = path.into_inner();
     state
         .provider
-        .delete_client(&caller, &realm, client_uuid(&id)?)
+        .delete_client(&caller, &realm, &id)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -272,7 +274,7 @@ pub async fn regenerate_secret(
     let (realm, id) = path.into_inner();
     let secret = state
         .provider
-        .regenerate_secret(&caller, &realm, client_uuid(&id)?)
+        .regenerate_secret(&caller, &realm, &id)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

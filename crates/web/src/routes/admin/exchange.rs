@@ -5,7 +5,7 @@
 use super::Caller;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{client_uuid, user_id};
+use crate::extract::{user_id};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{ExchangePolicy, ExchangeRecord, ImpersonationScope, OrgId, TokenType};
@@ -148,7 +148,7 @@ pub async fn get_policy(
     let (realm, id) = path.into_inner();
     let client = state
         .provider
-        .get_client(&caller, &realm, client_uuid(&id)?)
+        .get_client(&caller, &realm, &id)
         .await?;
     let policy = client.exchange.ok_or_else(|| {
         ApiError(OAuthError::NotFound(
@@ -173,7 +173,7 @@ pub async fn put_policy(
     let policy = body.into_inner().parse()?;
     let client = state
         .provider
-        .get_client(&caller, &realm, client_uuid(&id)?)
+        .get_client(&caller, &realm, &id)
         .await?;
     let client = state
         .provider
@@ -197,7 +197,7 @@ pub async fn delete_policy(
     let (realm, id) = path.into_inner();
     let client = state
         .provider
-        .get_client(&caller, &realm, client_uuid(&id)?)
+        .get_client(&caller, &realm, &id)
         .await?;
     state
         .provider
