@@ -75,6 +75,33 @@ impl Settings {
             .map_err(Box::new)
     }
 
+    /// Checks what a later failure would only hint at (an issuer without a scheme).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = || {
+            format!(
+                "public_url must be an absolute http or https URL such as https://id.example.com \
+                 (got {:?})",
+                self.public_url
+            )
+        };
+        let u = url::Url::parse(&self.public_url).map_err(|_| bad())?;
+        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+            return Err(bad());
+        }
+        if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+            return Err(format!(
+                "public_url must not carry a query, fragment or user name (got {:?})",
+                self.public_url
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the database is the embedded SQLite file (one server per data directory).
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(u) => u.clone(),
@@ -107,6 +134,20 @@ mod tests {
             assert_eq!(s.workers, Some(3));
             Ok(())
         });
+    }
+
+    #[test]
+    fn public_url_must_be_an_absolute_http_url() {
+        let with = |u: &str| Settings {
+            public_url: u.into(),
+            ..Settings::default()
+        };
+        for bad in ["127.0.0.1:18085", "id.example.com", "ftp://x", "https://", "https://x/?a=1"] {
+            assert!(with(bad).validate().is_err(), "{bad}");
+        }
+        for good in ["http://127.0.0.1:18085", "https://id.example.com/auth"] {
+            assert!(with(good).validate().is_ok(), "{good}");
+        }
     }
 
     #[test]

@@ -26,14 +26,22 @@ struct Cli {
     /// sqlite://… or postgres://… (default: SQLite in the data directory).
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Public base URL the issuers are built from, an absolute http(s) URL (default
+    /// http://127.0.0.1:8080).
+    #[arg(long, global = true)]
+    public_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server (migrates, and seeds realms `master` and `demo` on an empty database).
+    /// Run the HTTP server (migrates, and seeds realms `master` and `demo` while realm
+    /// `master` does not exist).
     Serve(cli::serve::ServeArgs),
+    /// Migrate and seed realms `master` and `demo` if realm `master` does not exist, printing
+    /// the seeded secrets once; `serve` does the same at start.
+    Init,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage realms.
@@ -54,25 +62,37 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     tessera::logging::init();
     let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes on one line, never a backtrace: this is for people.
+            eprintln!("error: {}", cli::explain(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut overrides = Overrides {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
+        public_url: cli.public_url,
         ..Default::default()
     };
     if let Command::Serve(a) = &cli.command {
         overrides.listen = a.listen.clone();
-        overrides.public_url = a.public_url.clone();
         overrides.workers = a.workers;
     }
     let settings =
         Settings::load(cli.config.as_deref(), &overrides).context("reading configuration")?;
+    settings.validate().map_err(anyhow::Error::msg)?;
     let mut out = std::io::stdout().lock();
     if let Command::Serve(_) = cli.command {
         let app = Application::build(&settings).await?;
-        cli::serve::print_seeded(&mut out, &app, &settings)?;
+        cli::serve::print_seeded(&mut out, &app.seeded, &settings)?;
         drop(out);
         tracing::info!(listen = %settings.listen, public_url = %settings.public_url, "tessera is serving");
         return Ok(app.run_until_stopped().await?);
@@ -80,6 +100,13 @@ async fn main() -> anyhow::Result<()> {
     let p = open_provider(&settings).await?;
     match cli.command {
         Command::Serve(_) => unreachable!("handled above"),
+        Command::Init => {
+            let seeded = p.bootstrap().await.context("seeding the first realms")?;
+            if seeded.is_empty() {
+                writeln!(out, "realm master exists: nothing to seed")?;
+            }
+            cli::serve::print_seeded(&mut out, &seeded, &settings)?;
+        }
         Command::Migrate => writeln!(out, "migrations applied")?,
         Command::Realm(cmd) => {
             cli::realm::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?

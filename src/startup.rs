@@ -79,6 +79,33 @@ fn read_or_create_key_file(path: &Path) -> anyhow::Result<String> {
     }
 }
 
+/// Held while a server runs on an SQLite data directory: a second server there would
+/// share the database file without sharing caches, locks or the change log's guarantees.
+fn lock_data_dir(settings: &Settings) -> anyhow::Result<Option<std::fs::File>> {
+    if !settings.is_sqlite() {
+        return Ok(None);
+    }
+    let path = settings.data_dir.join("tessera.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another Tessera server is running on the data directory {} (it holds {}); stop it, \
+             or give this one its own --data-dir",
+            settings.data_dir.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
@@ -86,6 +113,7 @@ pub struct Application {
     /// Credentials created on an empty database, to be shown once.
     pub seeded: Vec<Seeded>,
     cache_sync: tokio::task::JoinHandle<()>,
+    _lock: Option<std::fs::File>,
 }
 
 impl Application {
@@ -98,6 +126,10 @@ impl Application {
         settings: &Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        settings.validate().map_err(anyhow::Error::msg)?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
+        let lock = lock_data_dir(settings)?;
         let provider = open_provider_with_clock(settings, clock).await?;
         let seeded = provider
             .bootstrap()
@@ -120,6 +152,7 @@ impl Application {
             provider,
             seeded,
             cache_sync,
+            _lock: lock,
         })
     }
 

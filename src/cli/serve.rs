@@ -1,19 +1,16 @@
-//! `tessera serve`: the flags that override configuration, and the first start's message.
+//! `tessera serve` and `tessera init`: the flags that override configuration, and the first
+//! start's message.
 
 use clap::Args;
 use std::io::Write;
 use tessera::config::Settings;
-use tessera::startup::Application;
-use tessera_oidc::admin::seed::SeededKind;
+use tessera_oidc::admin::seed::{Seeded, SeededKind};
 
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on (default 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Public base URL the issuer is built from (default http://127.0.0.1:8080).
-    #[arg(long)]
-    pub public_url: Option<String>,
     /// HTTP worker threads (default: available CPUs).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -21,17 +18,17 @@ pub struct ServeArgs {
 
 pub fn print_seeded(
     out: &mut impl Write,
-    app: &Application,
+    seeded: &[Seeded],
     settings: &Settings,
 ) -> std::io::Result<()> {
-    if app.seeded.is_empty() {
+    if seeded.is_empty() {
         return Ok(());
     }
     writeln!(
         out,
         "First start: seeded realms, clients and a user. The secrets are shown only this once."
     )?;
-    for s in &app.seeded {
+    for s in seeded {
         let (what, secret) = match s.kind {
             SeededKind::Client => ("client_id", "secret  "),
             SeededKind::User => ("username ", "password"),
@@ -43,7 +40,7 @@ pub fn print_seeded(
         )?;
     }
     let base = settings.public_url.trim_end_matches('/');
-    let find = |name: &str| app.seeded.iter().find(|s| s.name == name);
+    let find = |name: &str| seeded.iter().find(|s| s.name == name);
     if let Some(d) = find("demo-service") {
         writeln!(
             out,

@@ -63,6 +63,26 @@ impl OAuthError {
         Self::InvalidRequest(d.into())
     }
 
+    /// `invalid_scope` naming every refused scope (each cut to 64 characters, at most ten),
+    /// or `None` when nothing was refused: one try shows the client all it must change.
+    pub fn scopes_refused<'a>(
+        refused: impl Iterator<Item = &'a tessera_domain::Scope>,
+    ) -> Option<Self> {
+        let names: Vec<String> = refused
+            .take(10)
+            .map(|s| s.as_str().chars().take(64).collect())
+            .collect();
+        match names.len() {
+            0 => None,
+            1 => Some(Self::InvalidScope(
+                format!("scope {} is not allowed for this client", names[0]).into(),
+            )),
+            _ => Some(Self::InvalidScope(
+                format!("scopes {} are not allowed for this client", names.join(" ")).into(),
+            )),
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidRequest(_) => "invalid_request",

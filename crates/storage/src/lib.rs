@@ -40,6 +40,9 @@ pub enum StoreError {
     Corrupt(#[from] DomainError),
     #[error("database error: {0}")]
     Db(DbErr),
+    /// The database cannot be reached, with the driver's reason.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 impl From<DbErr> for StoreError {
@@ -75,6 +78,34 @@ pub struct Store {
     statements: Arc<AtomicU64>,
 }
 
+/// The pool reports a refused connection only as "pool timed out"; one direct attempt
+/// says why (refused, unknown host, bad password, unreadable file).
+async fn connect_failure(url: &str, pool_error: DbErr) -> String {
+    use sea_orm::sqlx::Connection;
+    let direct = if url.starts_with("postgres") {
+        sea_orm::sqlx::PgConnection::connect(url).await.map(|_| ())
+    } else {
+        sea_orm::sqlx::SqliteConnection::connect(url).await.map(|_| ())
+    };
+    let why = match direct {
+        Err(e) => e.to_string(),
+        Ok(()) => pool_error.to_string(),
+    };
+    format!("cannot connect to {}: {why}", redact(url))
+}
+
+/// The URL without its password.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{}@{}", &url[..s + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
 impl Store {
     /// Opens a pool. SQLite files are created if missing and put in WAL mode, so readers
     /// never wait on the writer.
@@ -91,7 +122,10 @@ impl Store {
                     .busy_timeout(Duration::from_secs(5))
             });
         }
-        let mut db = Database::connect(opts).await?;
+        let mut db = match Database::connect(opts).await {
+            Ok(db) => db,
+            Err(e) => return Err(StoreError::Unreachable(connect_failure(url, e).await)),
+        };
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         db.set_metric_callback(move |_| {

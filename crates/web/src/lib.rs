@@ -122,5 +122,31 @@ pub fn serve(
     if let Some(n) = workers {
         server = server.workers(n);
     }
-    Ok(server.run())
+    Ok(server.shutdown_signal(stop_requested()).run())
+}
+
+/// Ctrl-C drains like SIGTERM: actix would stop at once on SIGINT, dropping requests in flight.
+async fn stop_requested() {
+    // A handler that cannot be installed must not read as a signal.
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("stopping: finishing the requests in flight");
 }

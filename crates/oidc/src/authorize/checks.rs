@@ -109,11 +109,8 @@ pub(super) fn response_type(params: &Params) -> Result<(), OAuthError> {
 pub(super) fn scope(params: &Params, client: &Client) -> Result<ScopeSet, OAuthError> {
     let want = ScopeSet::parse(params.get("scope").unwrap_or_default())
         .map_err(|_| OAuthError::InvalidScope("malformed scope".into()))?;
-    if let Some(extra) = client.first_disallowed(&want) {
-        let shown: String = extra.as_str().chars().take(64).collect();
-        return Err(OAuthError::InvalidScope(
-            format!("scope {shown} is not allowed for this client").into(),
-        ));
+    if let Some(e) = OAuthError::scopes_refused(want.iter().filter(|s| !client.allows_scope(s))) {
+        return Err(e);
     }
     crate::tokens::org_claims::requested_org_scope(&want)?;
     Ok(want)

@@ -43,11 +43,8 @@ fn requested_scope(client: &Client, requested: Option<&str>) -> Result<ScopeSet,
     };
     let want =
         ScopeSet::parse(raw).map_err(|_| OAuthError::InvalidScope("malformed scope".into()))?;
-    if let Some(extra) = want.not_in(&client.scopes).next() {
-        let shown: String = extra.as_str().chars().take(64).collect();
-        return Err(OAuthError::InvalidScope(
-            format!("scope {shown} is not allowed for this client").into(),
-        ));
+    if let Some(e) = OAuthError::scopes_refused(want.not_in(&client.scopes)) {
+        return Err(e);
     }
     Ok(want)
 }
