@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use tessera::config::{Overrides, Settings};
+use tessera::logging::{self, LogFormat};
 use tessera::startup::{Application, open_provider};
 
 #[derive(Parser)]
@@ -26,6 +27,12 @@ struct Cli {
     /// sqlite://… or postgres://… (default: SQLite in the data directory).
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// Log line format (logs go to stderr; filter with TESSERA_LOG or RUST_LOG).
+    #[arg(long, global = true, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t)]
+    log_format: LogFormat,
+    /// Show the logs of commands other than `serve` (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -55,8 +62,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tessera::logging::init();
     let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Serve(_));
+    logging::init(cli.log_format, logging::default_filter(serving, cli.verbose));
     let mut overrides = Overrides {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
@@ -66,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         overrides.listen = a.listen.clone();
         overrides.public_url = a.public_url.clone();
         overrides.workers = a.workers;
+        overrides.metrics_listen = a.metrics_listen.clone();
     }
     let settings =
         Settings::load(cli.config.as_deref(), &overrides).context("reading configuration")?;
@@ -74,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
         let app = Application::build(&settings).await?;
         cli::serve::print_seeded(&mut out, &app, &settings)?;
         drop(out);
-        tracing::info!(listen = %settings.listen, public_url = %settings.public_url, "tessera is serving");
+        tracing::info!(listen = %settings.listen, public_url = %settings.public_url, metrics_listen = %settings.metrics_listen, "tessera is serving");
         return Ok(app.run_until_stopped().await?);
     }
     let p = open_provider(&settings).await?;

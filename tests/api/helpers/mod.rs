@@ -62,6 +62,7 @@ pub async fn spawn_app() -> TestApp {
         master_key: None,
         workers: Some(2),
         db_max_connections: 5,
+        metrics_listen: "127.0.0.1:0".into(),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
