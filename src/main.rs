@@ -28,7 +28,13 @@ struct Cli {
     #[arg(long, global = true)]
     database_url: Option<String>,
     /// Log line format (logs go to stderr; filter with TESSERA_LOG or RUST_LOG).
-    #[arg(long, global = true, env = "TESSERA_LOG_FORMAT", value_enum, default_value_t)]
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
     log_format: LogFormat,
     /// Show the logs of commands other than `serve` (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -64,7 +70,10 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let serving = matches!(cli.command, Command::Serve(_));
-    logging::init(cli.log_format, logging::default_filter(serving, cli.verbose));
+    logging::init(
+        cli.log_format,
+        logging::default_filter(serving, cli.verbose),
+    );
     let mut overrides = Overrides {
         data_dir: cli.data_dir,
         database_url: cli.database_url,

@@ -100,7 +100,8 @@ pub(crate) fn cache_lookup(cache: Cache, missed: bool) {
     static BY_CACHE: OnceLock<[[Counter; 2]; 2]> = OnceLock::new();
     let c = BY_CACHE.get_or_init(|| {
         ["realm", "client"].map(|cache| {
-            ["hit", "miss"].map(|result| metrics::counter!(CACHE, "cache" => cache, "result" => result))
+            ["hit", "miss"]
+                .map(|result| metrics::counter!(CACHE, "cache" => cache, "result" => result))
         })
     });
     c[cache as usize][usize::from(missed)].increment(1);

@@ -139,8 +139,8 @@ fn observe_latency(route: &str, method: &Method, status: StatusCode, seconds: f6
                 "route" => route.to_owned(), "method" => method, "status_class" => CLASSES[c])
         })
         .record(seconds);
-    RESPONSES_BY_CLASS.get_or_init(|| CLASSES.map(|class| metrics::counter!(RESPONSES, "class" => class)))
-        [c]
+    RESPONSES_BY_CLASS
+        .get_or_init(|| CLASSES.map(|class| metrics::counter!(RESPONSES, "class" => class)))[c]
         .increment(1);
 }
 

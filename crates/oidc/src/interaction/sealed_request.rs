@@ -63,14 +63,13 @@ pub fn open(
         return Err(bad());
     }
     if !csrf_cookie.is_some_and(|c| ct_eq(env.csrf.as_bytes(), c.as_bytes())) {
-        // A genuine, live request from another browser: login CSRF, or lost cookies.
+        // A genuine, live request posted by another browser: login CSRF, or lost cookies.
         tracing::warn!(
             target: "tessera::security",
             event = "csrf_failure",
             realm = %realm,
             form = "sign-in",
-            cookie_present = csrf_cookie.is_some(),
-            "a sign-in form came without its CSRF cookie"
+            "a sign-in form does not match the browser's CSRF cookie"
         );
         return Err(bad());
     }
