@@ -21,6 +21,9 @@ pub struct Settings {
     /// HTTP worker threads (default: one per CPU available to the process).
     pub workers: Option<usize>,
     pub db_max_connections: u32,
+    /// Address of the Prometheus `/metrics` listener, apart from the public one so that
+    /// it can stay on loopback or an internal network.
+    pub metrics_listen: String,
 }
 
 impl Default for Settings {
@@ -33,6 +36,7 @@ impl Default for Settings {
             master_key: None,
             workers: None,
             db_max_connections: 10,
+            metrics_listen: "127.0.0.1:9464".into(),
         }
     }
 }
@@ -50,6 +54,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<String>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -60,6 +66,7 @@ const ENV_KEYS: &[&str] = &[
     "master_key",
     "workers",
     "db_max_connections",
+    "metrics_listen",
 ];
 
 impl Settings {

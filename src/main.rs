@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use tessera::config::{Overrides, Settings};
+use tessera::logging::{self, LogFormat};
 use tessera::startup::{Application, open_provider};
 
 #[derive(Parser)]
@@ -30,6 +31,18 @@ struct Cli {
     /// http://127.0.0.1:8080).
     #[arg(long, global = true)]
     public_url: Option<String>,
+    /// Log line format (logs go to stderr; filter with TESSERA_LOG or RUST_LOG).
+    #[arg(
+        long,
+        global = true,
+        env = "TESSERA_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: LogFormat,
+    /// Show the logs of commands other than `serve` (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,8 +76,12 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tessera::logging::init();
     let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Serve(_));
+    logging::init(
+        cli.log_format,
+        logging::default_filter(serving, cli.verbose),
+    );
     match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -85,6 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(a) = &cli.command {
         overrides.listen = a.listen.clone();
         overrides.workers = a.workers;
+        overrides.metrics_listen = a.metrics_listen.clone();
     }
     let settings =
         Settings::load(cli.config.as_deref(), &overrides).context("reading configuration")?;
@@ -94,7 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         let app = Application::build(&settings).await?;
         cli::serve::print_seeded(&mut out, &app.seeded, &settings)?;
         drop(out);
-        tracing::info!(listen = %settings.listen, public_url = %settings.public_url, "tessera is serving");
+        tracing::info!(listen = %settings.listen, public_url = %settings.public_url, metrics_listen = %settings.metrics_listen, "tessera is serving");
         return Ok(app.run_until_stopped().await?);
     }
     let p = open_provider(&settings).await?;

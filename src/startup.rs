@@ -108,7 +108,9 @@ fn lock_data_dir(settings: &Settings) -> anyhow::Result<Option<std::fs::File>> {
 
 pub struct Application {
     port: u16,
+    metrics_port: u16,
     server: actix_web::dev::Server,
+    metrics_server: actix_web::dev::Server,
     pub provider: Arc<Provider>,
     /// Credentials created on an empty database, to be shown once.
     pub seeded: Vec<Seeded>,
@@ -130,6 +132,8 @@ impl Application {
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating data directory {}", settings.data_dir.display()))?;
         let lock = lock_data_dir(settings)?;
+        // Before the store opens: its statement timer is taken from the recorder.
+        let metrics = tessera_web::metrics_handle();
         let provider = open_provider_with_clock(settings, clock).await?;
         let seeded = provider
             .bootstrap()
@@ -141,14 +145,20 @@ impl Application {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = tessera_web::AppState {
+        let metrics_listener = TcpListener::bind(&settings.metrics_listen)
+            .with_context(|| format!("binding the metrics listener {}", settings.metrics_listen))?;
+        let metrics_port = metrics_listener.local_addr()?.port();
+        let state = Arc::new(tessera_web::AppState {
             provider: provider.clone(),
-            metrics: tessera_web::metrics_handle(),
-        };
-        let server = tessera_web::serve(state, listener, settings.workers)?;
+            metrics,
+        });
+        let server = tessera_web::serve(state.clone(), listener, settings.workers)?;
+        let metrics_server = tessera_web::serve_metrics(state, metrics_listener)?;
         Ok(Self {
             port,
+            metrics_port,
             server,
+            metrics_server,
             provider,
             seeded,
             cache_sync,
@@ -160,12 +170,21 @@ impl Application {
         self.port
     }
 
+    /// The port `/metrics` is served on.
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_port
+    }
+
     /// Runs until the server stops, sweeping expired revocations every ten minutes and
     /// writing the token-exchange log (batched in memory) when a batch is full or every second.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = jobs::expiry_sweep::spawn(self.provider.clone());
         let log_writer = jobs::exchange_log::spawn(self.provider.clone());
+        let metrics = self.metrics_server.handle();
+        let metrics_task = tokio::spawn(self.metrics_server);
         let res = self.server.await;
+        metrics.stop(false).await;
+        drop(metrics_task);
         sweeper.abort();
         log_writer.abort();
         self.cache_sync.abort();

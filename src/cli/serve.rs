@@ -14,6 +14,9 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: available CPUs).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Address of the Prometheus /metrics listener (default 127.0.0.1:9464).
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 pub fn print_seeded(

@@ -208,15 +208,7 @@ async fn health_and_metrics_endpoints_answer() {
         .unwrap();
     assert_eq!(ready["database"], "UP");
     app.demo_token().await;
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("tessera_http_responses_total"),
         "{metrics}"

@@ -695,12 +695,13 @@ fn free_port() -> u16 {
 #[tokio::test]
 async fn sec_10_malformed_requests_are_answered_and_counted_never_logged_as_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (port, metrics_port) = (free_port(), free_port());
     let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
         .arg("--data-dir")
         .arg(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
         .args(["--public-url", &format!("http://127.0.0.1:{port}")])
         .stdout(std::process::Stdio::null())
         .stderr(log)
@@ -737,7 +738,7 @@ async fn sec_10_malformed_requests_are_answered_and_counted_never_logged_as_erro
         assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     }
     let metrics = http
-        .get(format!("{base}/metrics"))
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
         .send()
         .await
         .unwrap()

@@ -555,6 +555,279 @@ async fn secrets_in_rejected_malformed_and_misdirected_requests_never_reach_the_
     secrets.assert_absent_from(&log);
 }
 
+/// The captured lines of one request, by the unique id it was sent with.
+fn lines_of<'a>(log: &'a str, request_id: &str) -> Vec<&'a str> {
+    let needle = format!("request_id={request_id}");
+    log.lines().filter(|l| l.contains(&needle)).collect()
+}
+
+/// Whether a captured text line carries `key=value` (strings are quoted by the formatter).
+fn has(line: &str, key: &str, value: &str) -> bool {
+    line.contains(&format!(" {key}={value}"))
+        || line.contains(&format!("{{{key}={value}"))
+        || line.contains(&format!("{key}=\"{value}\""))
+}
+
+/// The one line among `lines` that has every `key=value`; panics showing the log otherwise.
+fn line_with<'a>(lines: &[&'a str], fields: &[(&str, &str)], log: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| fields.iter().all(|(k, v)| has(l, k, v)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no line with {fields:?} among\n{}\n\nin\n{log}",
+                lines.join("\n")
+            )
+        })
+}
+
+const TE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+#[tokio::test]
+async fn security_events_request_lines_and_admin_changes_are_logged_with_their_fields_and_no_secret()
+ {
+    let rec = Recording::start();
+    let app = spawn_app().await;
+    let mut secrets = Secrets::default();
+    let admin = app.admin_token().await;
+    secrets.add("admin token", &admin);
+    let demo_secret = app.seeded("demo-app");
+    secrets.add("demo-app secret", &demo_secret);
+    secrets.basic("demo-app secret", "demo-app", &demo_secret);
+    let token_url = app.endpoint("demo", "token");
+
+    // An admin change: one info line saying who, what and where.
+    let client_id = unique("obs-svc");
+    let create = unique("rid-create");
+    let res = app
+        .http
+        .post(app.url("/admin/realms/demo/clients"))
+        .bearer_auth(&admin)
+        .header("x-request-id", &create)
+        .json(&json!({ "client_id": client_id, "grant_types": ["client_credentials", TE] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let created: Value = res.json().await.unwrap();
+    let svc_secret = s(&created, "secret");
+    secrets.add("svc secret", &svc_secret);
+    secrets.basic("svc secret", &client_id, &svc_secret);
+
+    // A wrong client secret.
+    let wrong = unique("wrong-svc-secret");
+    secrets.add("wrong client secret", &wrong);
+    secrets.basic("wrong client secret", &client_id, &wrong);
+    let bad_client = unique("rid-bad-client");
+    let res = app
+        .http
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&wrong))
+        .header("x-request-id", &bad_client)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(res, 401, "invalid_client").await;
+
+    // A token exchange the client's (absent) policy refuses.
+    let at = s(
+        &app.client_credentials("demo", &client_id, &svc_secret)
+            .await,
+        "access_token",
+    );
+    secrets.add("svc access token", &at);
+    let refused = unique("rid-exchange");
+    let res = app
+        .http
+        .post(&token_url)
+        .basic_auth(&client_id, Some(&svc_secret))
+        .header("x-request-id", &refused)
+        .form(&[
+            ("grant_type", TE),
+            ("subject_token", at.as_str()),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error());
+    let refused_code = s(&res.json().await.unwrap(), "error");
+
+    // A refresh token rotated, then presented again.
+    let demo = Rp::demo_app_offline(&app);
+    let mut agent = Agent::default();
+    let cb = demo.login_demo(&app, &mut agent, &[]).await;
+    secrets.add("code", &cb["code"]);
+    let t = demo.tokens(&app, &cb["code"]).await;
+    secrets.tokens("demo", &t);
+    let rt = s(&t, "refresh_token");
+    let refresh = |id: String| {
+        app.http
+            .post(&token_url)
+            .basic_auth("demo-app", Some(&demo_secret))
+            .header("x-request-id", id)
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ])
+            .send()
+    };
+    let res = refresh(unique("rid-refresh")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    secrets.tokens("refreshed", &res.json().await.unwrap());
+    let reuse = unique("rid-reuse");
+    assert_oauth_error(refresh(reuse.clone()).await.unwrap(), 400, "invalid_grant").await;
+
+    // Failed logins: a known account with a wrong password, and a name that matches no
+    // account (it could be a password typed into the wrong field: never logged).
+    let pw = unique("obs-user-pw");
+    secrets.add("user password", &pw);
+    let user = add_user(&app, "demo", &unique("obs-user"), &pw).await;
+    let username = app
+        .admin_ok(
+            reqwest::Method::GET,
+            &format!("/admin/realms/demo/users/{user}"),
+            None,
+        )
+        .await["username"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong_pw = unique("obs-wrong-pw");
+    secrets.add("wrong user password", &wrong_pw);
+    let typed_name = unique("typed-name");
+    secrets.add("typed name of no account", &typed_name);
+    let mut agent = Agent::default();
+    let state = demo
+        .login_page(&app, &mut agent, &demo.auth_url(&app, &[]))
+        .await;
+    for name in [username.as_str(), typed_name.as_str()] {
+        let res = demo
+            .submit_login(&app, &mut agent, &state, name, &wrong_pw)
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The sign-in form posted from a browser without its CSRF cookie.
+    let res = demo
+        .submit_login(&app, &mut Agent::default(), &state, &username, &pw)
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    secrets.add("sealed state", &state);
+    for (k, v) in &agent.cookies {
+        secrets.add(format!("cookie {k}"), v);
+    }
+    let realm_id = app
+        .provider
+        .realm("demo")
+        .await
+        .unwrap()
+        .realm
+        .id
+        .to_string();
+
+    let c = canary();
+    let log = rec.text();
+    assert!(log.contains(&c), "the canary was not captured");
+    assert_server_was_recorded(&log);
+    secrets.assert_absent_from(&log);
+
+    let token_route = "/realms/{realm}/protocol/openid-connect/token";
+    let lines = lines_of(&log, &create);
+    let admin_line = line_with(
+        &lines,
+        &[
+            ("action", "create"),
+            ("route", "/admin/realms/{realm}/clients"),
+        ],
+        &log,
+    );
+    assert!(admin_line.contains("INFO") && admin_line.contains("tessera::admin"));
+    for (k, v) in [
+        ("principal", "realm_admin"),
+        ("client_id", "tessera-admin"),
+        ("realm", "demo"),
+    ] {
+        assert!(has(admin_line, k, v), "{k}={v} not in {admin_line}");
+    }
+
+    let lines = lines_of(&log, &bad_client);
+    let request = line_with(&lines, &[("route", token_route), ("status", "401")], &log);
+    assert!(
+        request.contains("INFO") && has(request, "method", "POST"),
+        "{request}"
+    );
+    assert!(request.contains("latency_ms=") && has(request, "realm", "demo"));
+    let warn = line_with(
+        &lines,
+        &[
+            ("event", "invalid_client"),
+            ("reason", "bad_secret"),
+            ("client_id", &client_id),
+        ],
+        &log,
+    );
+    assert!(warn.contains("WARN"), "{warn}");
+
+    let lines = lines_of(&log, &refused);
+    let warn = line_with(
+        &lines,
+        &[
+            ("event", "token_exchange_refused"),
+            ("error", &refused_code),
+            ("client_id", &client_id),
+        ],
+        &log,
+    );
+    assert!(warn.contains("WARN") && warn.contains("reason="), "{warn}");
+
+    let lines = lines_of(&log, &reuse);
+    let warn = line_with(
+        &lines,
+        &[
+            ("event", "reuse"),
+            ("what", "refresh token"),
+            ("realm", "demo"),
+        ],
+        &log,
+    );
+    assert!(warn.contains("WARN"), "{warn}");
+    line_with(
+        &lines,
+        &[
+            ("route", token_route),
+            ("status", "400"),
+            ("client_id", "demo-app"),
+        ],
+        &log,
+    );
+
+    let all: Vec<&str> = log.lines().collect();
+    let warn = line_with(
+        &all,
+        &[
+            ("event", "login_failed"),
+            ("outcome", "bad_credentials"),
+            ("user_id", &user),
+        ],
+        &log,
+    );
+    assert!(
+        warn.contains("WARN") && has(warn, "realm", "demo"),
+        "{warn}"
+    );
+    assert!(!warn.contains(&username), "{warn}");
+    let csrf = line_with(
+        &all,
+        &[("event", "csrf_failure"), ("realm", &realm_id)],
+        &log,
+    );
+    assert!(csrf.contains("WARN"), "{csrf}");
+}
+
 #[test]
 fn the_search_finds_secrets_raw_form_encoded_basic_encoded_and_by_jwt_signature() {
     let mut secrets = Secrets::default();

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod outbound;
 pub mod params;
 mod provider;
+pub mod telemetry;
 pub mod token;
 pub mod tokens;
 

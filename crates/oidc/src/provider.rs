@@ -7,9 +7,11 @@ use crate::crypto::keys::KeyRing;
 use crate::endpoints::discovery;
 use crate::interaction::passwords;
 use crate::outbound;
+use crate::telemetry;
 use crate::token::exchange::log::ExchangeLog;
 use moka::future::Cache;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tessera_domain::{Client, ClientId, Clock, Realm, RealmId, RealmName};
 use tessera_storage::{Change, Store};
@@ -129,10 +131,17 @@ impl Provider {
         &self,
         name: &RealmName,
     ) -> Result<Option<Arc<RealmCtx>>, OAuthError> {
-        self.realms
-            .try_get_with(name.clone(), self.load_realm(name))
+        let missed = AtomicBool::new(false);
+        let found = self
+            .realms
+            .try_get_with(name.clone(), async {
+                missed.store(true, Ordering::Relaxed);
+                self.load_realm(name).await
+            })
             .await
-            .map_err(|e| OAuthError::ServerError(e.to_string()))
+            .map_err(|e| OAuthError::ServerError(e.to_string()));
+        telemetry::cache_lookup(telemetry::Cache::Realm, missed.into_inner());
+        found
     }
 
     async fn load_realm(&self, name: &RealmName) -> Result<Option<Arc<RealmCtx>>, OAuthError> {
@@ -159,8 +168,11 @@ impl Provider {
         client_id: &ClientId,
     ) -> Result<Option<Arc<Client>>, OAuthError> {
         let realm = ctx.realm.id;
-        self.clients
-            .try_get_with((realm, client_id.clone()), async move {
+        let missed = AtomicBool::new(false);
+        let found = self
+            .clients
+            .try_get_with((realm, client_id.clone()), async {
+                missed.store(true, Ordering::Relaxed);
                 Ok::<_, OAuthError>(
                     self.store
                         .find_client_by_client_id(realm, client_id)
@@ -169,7 +181,9 @@ impl Provider {
                 )
             })
             .await
-            .map_err(|e| OAuthError::ServerError(e.to_string()))
+            .map_err(|e| OAuthError::ServerError(e.to_string()));
+        telemetry::cache_lookup(telemetry::Cache::Client, missed.into_inner());
+        found
     }
 
     /// Drops a realm from this process's cache and tells the other processes to do the same.

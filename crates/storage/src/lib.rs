@@ -70,6 +70,30 @@ pub enum Backend {
     Postgres,
 }
 
+/// The statement latency histogram, fed by the connection's metric callback.
+pub const STATEMENT_SECONDS: &str = "tessera_db_statement_duration_seconds";
+
+/// Connections of a [`Store`]'s pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// `# HELP` text for this crate's metrics; call once the recorder is installed.
+pub fn describe_metrics() {
+    metrics::describe_histogram!(
+        STATEMENT_SECONDS,
+        metrics::Unit::Seconds,
+        "Duration of SQL statements executed through the pool"
+    );
+    metrics::describe_gauge!(
+        "tessera_db_pool_connections",
+        "Connections of the database pool by state (in_use, idle, max)"
+    );
+}
+
 /// The repositories over one connection pool.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -128,8 +152,11 @@ impl Store {
         };
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        // Registered once here: the callback runs on every statement.
+        let latency = metrics::histogram!(STATEMENT_SECONDS);
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            latency.record(info.elapsed.as_secs_f64());
         });
         Ok(Self { db, statements })
     }
@@ -138,6 +165,22 @@ impl Store {
         match self.db.get_database_backend() {
             sea_orm::DbBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
+        }
+    }
+
+    /// The connection pool's state now, for the metrics endpoint.
+    pub fn pool_stats(&self) -> PoolStats {
+        fn of<DB: sea_orm::sqlx::Database>(p: &sea_orm::sqlx::Pool<DB>) -> PoolStats {
+            let (size, idle) = (p.size(), p.num_idle() as u32);
+            PoolStats {
+                in_use: size.saturating_sub(idle),
+                idle,
+                max: p.options().get_max_connections(),
+            }
+        }
+        match self.backend() {
+            Backend::Postgres => of(self.db.get_postgres_connection_pool()),
+            Backend::Sqlite => of(self.db.get_sqlite_connection_pool()),
         }
     }
 

@@ -53,12 +53,24 @@ pub fn basic_auth(req: &HttpRequest) -> Result<Option<BasicCredentials>, ApiErro
     if values.next().is_some() {
         return Err(OAuthError::invalid_request("more than one Authorization header").into());
     }
-    let v = v.to_str().map_err(|_| {
-        ApiError(OAuthError::InvalidClient(
-            "client authentication failed".into(),
-        ))
-    })?;
-    Ok(Some(parse_basic(v)?))
+    let parsed = v
+        .to_str()
+        .map_err(|_| OAuthError::InvalidClient("client authentication failed".into()))
+        .and_then(parse_basic);
+    if let Err(OAuthError::InvalidClient(_)) = &parsed {
+        // Decided here, before the engine sees a client: the header is not logged.
+        tracing::warn!(
+            target: "tessera::security",
+            event = "invalid_client",
+            realm = req
+                .match_info()
+                .get("realm")
+                .filter(|r| tessera_domain::RealmName::parse(r).is_ok()),
+            reason = "malformed_basic_header",
+            "client authentication failed"
+        );
+    }
+    Ok(Some(parsed?))
 }
 
 /// The bearer token from `Authorization: Bearer` (RFC 6750 §2.1).

@@ -28,6 +28,8 @@ pub const PUBLIC_URL: &str = "https://id.tessera.test";
 pub struct TestApp {
     /// Where the server listens, e.g. `http://127.0.0.1:41234`.
     pub base: String,
+    /// Where `/metrics` is served (a listener of its own).
+    pub metrics_base: String,
     pub http: Client,
     pub admin_secret: String,
     pub demo_secret: String,
@@ -62,6 +64,7 @@ pub async fn spawn_app() -> TestApp {
         master_key: None,
         workers: Some(2),
         db_max_connections: 5,
+        metrics_listen: "127.0.0.1:0".into(),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -72,6 +75,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("application starts");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics_base = format!("http://127.0.0.1:{}", app.metrics_port());
     let secret = |realm: &str| {
         app.seeded
             .iter()
@@ -86,6 +90,7 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
+        metrics_base,
         http: Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -125,6 +130,18 @@ impl TestApp {
             .expect("seeded")
             .secret
             .clone()
+    }
+
+    /// The Prometheus text from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .http
+            .get(format!("{}/metrics", self.metrics_base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

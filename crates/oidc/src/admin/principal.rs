@@ -85,7 +85,7 @@ impl Provider {
         org: Option<&str>,
     ) -> Result<AdminPrincipal, OAuthError> {
         let AdminCredentials::Bearer(bearer) = credentials;
-        match self.master_admin(bearer).await {
+        let resolved = match self.master_admin(bearer).await {
             Err(OAuthError::InvalidToken(d)) => {
                 let Some(realm) = realm else {
                     return Err(OAuthError::InvalidToken(d));
@@ -102,7 +102,22 @@ impl Provider {
                 }
             }
             other => other,
+        };
+        // Who, on the request's log line (and its admin-write line).
+        if let Ok(p) = &resolved {
+            let span = tracing::Span::current();
+            match p {
+                AdminPrincipal::RealmAdmin { client_id, .. } => {
+                    span.record("principal", "realm_admin");
+                    span.record("client_id", client_id.as_str());
+                }
+                AdminPrincipal::OrgAdmin { user, .. } => {
+                    span.record("principal", "org_admin");
+                    span.record("user_id", tracing::field::display(user));
+                }
+            }
         }
+        resolved
     }
 
     async fn master_admin(&self, bearer: &str) -> Result<AdminPrincipal, OAuthError> {

@@ -62,7 +62,30 @@ pub enum Accept {
     Any,
 }
 
+/// Why a client's authentication failed, for the security log.
+#[derive(Clone, Copy)]
+enum Failure {
+    NoCredentials,
+    UnknownClient,
+    BadSecret,
+}
+
+enum Refusal {
+    /// Failed authentication, with the client when it exists.
+    Failed(Failure, Option<Arc<Client>>),
+    Other(OAuthError),
+}
+
+impl From<OAuthError> for Refusal {
+    fn from(e: OAuthError) -> Self {
+        Self::Other(e)
+    }
+}
+
 impl Provider {
+    /// Authenticates the client of a request. The request's log span gets the client id;
+    /// a failure is one warn line naming the realm, why, and the client id only when such
+    /// a client exists (a typed id could be anything, a secret included).
     pub async fn authenticate_client(
         &self,
         ctx: &RealmCtx,
@@ -70,29 +93,62 @@ impl Provider {
         params: &Params,
         accept: Accept,
     ) -> Result<Arc<Client>, OAuthError> {
+        match self.check_client(ctx, basic, params, accept).await {
+            Ok(client) => {
+                tracing::Span::current().record("client_id", client.client_id.as_str());
+                Ok(client)
+            }
+            Err(Refusal::Failed(why, known)) => {
+                tracing::warn!(
+                    target: "tessera::security",
+                    event = "invalid_client",
+                    realm = %ctx.realm.name,
+                    reason = match why {
+                        Failure::NoCredentials => "no_credentials",
+                        Failure::UnknownClient => "unknown_or_disabled_client",
+                        Failure::BadSecret => "bad_secret",
+                    },
+                    client_id = known.as_ref().map(|c| c.client_id.as_str()),
+                    "client authentication failed"
+                );
+                Err(match why {
+                    Failure::NoCredentials => {
+                        OAuthError::InvalidClient("client authentication required".into())
+                    }
+                    _ => bad_client(),
+                })
+            }
+            Err(Refusal::Other(e)) => Err(e),
+        }
+    }
+
+    /// The client, or why it failed to authenticate.
+    async fn check_client(
+        &self,
+        ctx: &RealmCtx,
+        basic: Option<BasicCredentials>,
+        params: &Params,
+        accept: Accept,
+    ) -> Result<Arc<Client>, Refusal> {
         let body_id = params.get("client_id");
         let body_secret = params.get("client_secret");
         let (id, secret) = match basic {
             Some(b) => {
                 if body_secret.is_some() {
-                    return Err(OAuthError::invalid_request(
+                    return Err(Refusal::Other(OAuthError::invalid_request(
                         "use one client authentication method, not Basic and client_secret together",
-                    ));
+                    )));
                 }
                 if body_id.is_some_and(|id| id != b.client_id) {
-                    return Err(OAuthError::invalid_request(
+                    return Err(Refusal::Other(OAuthError::invalid_request(
                         "client_id does not match the Authorization header",
-                    ));
+                    )));
                 }
                 (b.client_id, Some(b.secret))
             }
             None => match body_id {
                 Some(id) => (id.to_owned(), body_secret.map(str::to_owned)),
-                None => {
-                    return Err(OAuthError::InvalidClient(
-                        "client authentication required".into(),
-                    ));
-                }
+                None => return Err(Refusal::Failed(Failure::NoCredentials, None)),
             },
         };
         let client = match ClientId::parse(&id) {
@@ -105,12 +161,12 @@ impl Provider {
                 &sha256(secret.as_deref().unwrap_or_default().as_bytes()),
                 &[0; 32],
             );
-            return Err(bad_client());
+            return Err(Refusal::Failed(Failure::UnknownClient, None));
         };
         match (&client.secret_hash, secret) {
             (Some(hash), Some(secret)) if ct_eq(hash, &sha256(secret.as_bytes())) => Ok(client),
             (None, None) if accept == Accept::Any => Ok(client),
-            _ => Err(bad_client()),
+            _ => Err(Refusal::Failed(Failure::BadSecret, Some(client))),
         }
     }
 }

@@ -88,6 +88,13 @@ impl Provider {
         f: InvitationForm<'_>,
     ) -> Result<InvitationOutcome, OAuthError> {
         if f.csrf_field.is_empty() || !ct_eq(f.csrf_field.as_bytes(), f.csrf_cookie.as_bytes()) {
+            tracing::warn!(
+                target: "tessera::security",
+                event = "csrf_failure",
+                realm = ?realm,
+                form = "invitation",
+                "an invitation form's CSRF field does not match its cookie"
+            );
             return Err(OAuthError::invalid_request(
                 "the form has expired; open the invitation link again",
             ));

@@ -6,6 +6,7 @@ use super::passwords::{
     Account, LoginError, MAX_LOGIN_BYTES, MAX_PASSWORD_CHARS, PasswordHasher, address_key,
     dummy_hash, millis, needs_rehash, retry_after,
 };
+use crate::telemetry::{self, LoginOutcome};
 use crate::{Provider, RealmCtx};
 use std::net::IpAddr;
 use tessera_domain::{Email, PasswordParams, RealmId, User, UserId};
@@ -23,12 +24,51 @@ impl Provider {
     /// failures are charged; a correct password for a disabled account is `Disabled`.
     /// After a success, a hash made with other than the realm's current parameters is
     /// replaced in the background.
+    ///
+    /// Every outcome is counted; each failure is one warn line with the realm, the outcome
+    /// and the user id when the account exists, never the typed name (it may be a password
+    /// typed into the wrong field).
     pub async fn authenticate_user(
         &self,
         ctx: &RealmCtx,
         login: &str,
         password: &str,
         client_ip: Option<IpAddr>,
+    ) -> Result<User, LoginError> {
+        let mut account = None;
+        let res = self
+            .check_password(ctx, login, password, client_ip, &mut account)
+            .await;
+        let outcome = match &res {
+            Ok(_) => LoginOutcome::Success,
+            Err(LoginError::InvalidCredentials) => LoginOutcome::BadCredentials,
+            Err(LoginError::RateLimited { .. }) => LoginOutcome::RateLimited,
+            Err(LoginError::Disabled) => LoginOutcome::Disabled,
+            Err(LoginError::Busy) => LoginOutcome::Busy,
+            Err(LoginError::Server(_)) => LoginOutcome::Error,
+        };
+        telemetry::login(outcome);
+        if outcome != LoginOutcome::Success {
+            tracing::warn!(
+                target: "tessera::security",
+                event = "login_failed",
+                realm = %ctx.realm.name,
+                outcome = outcome.as_str(),
+                user_id = account.map(tracing::field::display),
+                "password sign-in failed"
+            );
+        }
+        res
+    }
+
+    /// [`Provider::authenticate_user`]'s checks; `found_user` gets the user the name matched.
+    async fn check_password(
+        &self,
+        ctx: &RealmCtx,
+        login: &str,
+        password: &str,
+        client_ip: Option<IpAddr>,
+        found_user: &mut Option<UserId>,
     ) -> Result<User, LoginError> {
         let realm = ctx.realm.id;
         let now = millis(self.clock().now());
@@ -44,6 +84,7 @@ impl Provider {
         } else {
             None
         };
+        *found_user = found.as_ref().map(|(u, _)| u.id);
         let account = match &found {
             Some((u, _)) => Account::User(u.id),
             None => {

@@ -59,8 +59,18 @@ pub fn open(
     let raw = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| bad())?;
     let json = key.open(&raw, &aad(realm)).map_err(|_| bad())?;
     let env: Envelope = serde_json::from_slice(&json).map_err(|_| bad())?;
-    let cookie = csrf_cookie.ok_or_else(bad)?;
-    if env.exp <= now.0 || !ct_eq(env.csrf.as_bytes(), cookie.as_bytes()) {
+    if env.exp <= now.0 {
+        return Err(bad());
+    }
+    if !csrf_cookie.is_some_and(|c| ct_eq(env.csrf.as_bytes(), c.as_bytes())) {
+        // A genuine, live request posted by another browser: login CSRF, or lost cookies.
+        tracing::warn!(
+            target: "tessera::security",
+            event = "csrf_failure",
+            realm = %realm,
+            form = "sign-in",
+            "a sign-in form does not match the browser's CSRF cookie"
+        );
         return Err(bad());
     }
     Ok(env.req)

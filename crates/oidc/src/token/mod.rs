@@ -31,6 +31,14 @@ pub(crate) async fn redeemed<T>(
     match r {
         tessera_domain::Redemption::Redeemed(t) => Ok(t),
         tessera_domain::Redemption::Replayed(grant) => {
+            tracing::warn!(
+                target: "tessera::security",
+                event = "reuse",
+                what,
+                realm = %ctx.realm.name,
+                grant = %grant,
+                "a single-use credential was presented again; its grant is revoked"
+            );
             p.store()
                 .revoke_grant(ctx.realm.id, grant, p.clock().now())
                 .await?;
@@ -63,7 +71,7 @@ impl Provider {
                 "grant type not enabled for this client".into(),
             ));
         }
-        match grant {
+        let issued = match grant {
             GrantType::ClientCredentials => {
                 let issued = client_credentials::exchange(self, &ctx, &client, params).await?;
                 Ok(TokenResponse {
@@ -81,6 +89,10 @@ impl Provider {
             }
             GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
             GrantType::TokenExchange => exchange::grant(self, &ctx, &client, params).await,
+        };
+        if issued.is_ok() {
+            crate::telemetry::token_issued(grant);
         }
+        issued
     }
 }

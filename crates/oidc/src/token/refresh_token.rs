@@ -60,6 +60,14 @@ pub(super) async fn exchange(
         .ok_or_else(|| invalid_grant("the refresh token is invalid or expired"))?;
     if grant.client != client.id {
         // A stolen token presented by another client: burn the family (BCP-12).
+        tracing::warn!(
+            target: "tessera::security",
+            event = "reuse",
+            what = "refresh token",
+            realm = %ctx.realm.name,
+            grant = %grant.id,
+            "a refresh token was presented by another client; its grant is revoked"
+        );
         p.store().revoke_grant(ctx.realm.id, grant.id, now).await?;
         return Err(invalid_grant(
             "the refresh token was issued to another client",

@@ -1,12 +1,11 @@
-//! Liveness, readiness (checks the database) and Prometheus metrics.
+//! Liveness and readiness (checks the database). Metrics are on their own listener.
 
 use crate::AppState;
 use actix_web::{HttpResponse, web};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics));
+        .route("/health/ready", web::get().to(ready));
 }
 
 async fn live() -> HttpResponse {
@@ -22,10 +21,4 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 .json(serde_json::json!({ "status": "DOWN", "database": "DOWN" }))
         }
     }
-}
-
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
 }

@@ -36,7 +36,24 @@ pub(crate) async fn grant(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let req = ExchangeRequest::parse(params)?;
-    let plan = p.plan_exchange(ctx, client, &req, Mode::Issue).await?;
+    let plan = match p.plan_exchange(ctx, client, &req, Mode::Issue).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            // Server failures are logged where they are answered; refusals are decided here.
+            if !matches!(e, OAuthError::ServerError(_)) {
+                tracing::warn!(
+                    target: "tessera::security",
+                    event = "token_exchange_refused",
+                    realm = %ctx.realm.name,
+                    client_id = %client.client_id,
+                    error = e.code(),
+                    reason = %e.description(),
+                    "token exchange refused"
+                );
+            }
+            return Err(e);
+        }
+    };
     p.issue_exchange(ctx, client, plan).await
 }
 
