@@ -15,6 +15,7 @@ mod jobs;
 mod log_scrubbing;
 mod login_flow;
 mod logout;
+mod openapi;
 mod orgs;
 mod pkce;
 mod rp_openidconnect;

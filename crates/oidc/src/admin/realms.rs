@@ -100,7 +100,9 @@ impl Provider {
         let ctx = self.admin_realm(name).await?;
         if ctx.realm.name.as_str() == RealmName::MASTER && !settings.enabled {
             // A well-formed request the realm's state refuses: 409, as documented.
-            return Err(OAuthError::Conflict("the master realm cannot be disabled".into()));
+            return Err(OAuthError::Conflict(
+                "the master realm cannot be disabled".into(),
+            ));
         }
         let realm = self.store().update_realm(ctx.realm.id, &settings).await?;
         self.forget_realm(&realm.name).await;
@@ -117,7 +119,9 @@ impl Provider {
         let ctx = self.admin_realm(name).await?;
         if ctx.realm.name.as_str() == RealmName::MASTER {
             // A well-formed request the realm's state refuses: 409, as documented.
-            return Err(OAuthError::Conflict("the master realm cannot be deleted".into()));
+            return Err(OAuthError::Conflict(
+                "the master realm cannot be deleted".into(),
+            ));
         }
         self.store().delete_realm(ctx.realm.id).await?;
         self.forget_realm(&ctx.realm.name).await;

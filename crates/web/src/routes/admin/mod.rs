@@ -164,7 +164,10 @@ fn complete_operation(op: &mut Operation) {
     };
     let mut common = vec![
         ("401", "No access token, or an invalid or expired one"),
-        ("403", "The token does not grant administration of what the path names"),
+        (
+            "403",
+            "The token does not grant administration of what the path names",
+        ),
     ];
     if has(ParameterIn::Query) || op.request_body.is_some() {
         common.push(("400", "The query or body does not match this document"));

@@ -543,7 +543,13 @@ pub async fn list_org_members(
     let q = q.into_inner();
     let members = state
         .provider
-        .list_org_members(&caller, &realm, &org, q.after.map(|a| a.to_string()).as_deref(), q.limit)
+        .list_org_members(
+            &caller,
+            &realm,
+            &org,
+            q.after.map(|a| a.to_string()).as_deref(),
+            q.limit,
+        )
         .await?;
     let items: Vec<MemberRep> = members.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |m| m.user_id.clone())))
@@ -709,7 +715,13 @@ pub async fn list_invitations(
     let q = q.into_inner();
     let invitations = state
         .provider
-        .list_invitations(&caller, &realm, &org, q.after.map(|a| a.to_string()).as_deref(), q.limit)
+        .list_invitations(
+            &caller,
+            &realm,
+            &org,
+            q.after.map(|a| a.to_string()).as_deref(),
+            q.limit,
+        )
         .await?;
     let items: Vec<_> = invitations
         .into_iter()

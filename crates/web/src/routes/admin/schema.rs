@@ -4,8 +4,8 @@
 //! come from the domain's own lists where it has them.
 
 use tessera_domain::{GrantType, SigningAlg, TokenType};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 /// Characters `char::is_whitespace` or `char::is_control` in Rust, spelled out because
 /// regex dialects disagree on `\s`.
@@ -87,7 +87,9 @@ pub fn domain_name() -> Schema {
     text(
         3,
         253 + 16,
-        Some(format!(r"^(?=.{{3,253}}\.{{0,16}}$)({label}\.)+{label}\.*$")),
+        Some(format!(
+            r"^(?=.{{3,253}}\.{{0,16}}$)({label}\.)+{label}\.*$"
+        )),
     )
     .into()
 }
@@ -144,7 +146,10 @@ pub fn optional_redirect_uri() -> RefOr<Schema> {
 
 pub fn grant_types() -> RefOr<Schema> {
     OneOfBuilder::new()
-        .item(array_of(one_of(GrantType::ALL.map(GrantType::as_str)), None))
+        .item(array_of(
+            one_of(GrantType::ALL.map(GrantType::as_str)),
+            None,
+        ))
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .into()
 }

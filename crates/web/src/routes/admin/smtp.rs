@@ -58,7 +58,11 @@ pub struct SmtpBody {
     #[schema(schema_with = schema::optional_smtp_security)]
     pub security: Option<String>,
     /// 1 to 256 bytes, no control characters.
-    #[schema(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub username: Option<String>,
     /// Write-only; omit to keep the stored one (same username).
     pub password: Option<String>,
