@@ -1036,7 +1036,7 @@ async fn admin_cannot_delete_or_disable_the_master_realm() {
     let res = app
         .admin(Method::DELETE, "/admin/realms/master", None)
         .await;
-    let b = assert_oauth_error(res, 400, "invalid_request").await;
+    let b = assert_oauth_error(res, 409, "conflict").await;
     assert!(
         b["error_description"].as_str().unwrap().contains("master"),
         "{b}"
@@ -1048,7 +1048,7 @@ async fn admin_cannot_delete_or_disable_the_master_realm() {
             Some(json!({ "enabled": false })),
         )
         .await;
-    assert_oauth_error(res, 400, "invalid_request").await;
+    assert_oauth_error(res, 409, "conflict").await;
     let r = ok_json(
         app.admin(Method::GET, "/admin/realms/master", None).await,
         StatusCode::OK,

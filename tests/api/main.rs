@@ -16,6 +16,7 @@ mod log_scrubbing;
 mod login_flow;
 mod logout;
 mod observability;
+mod openapi;
 mod orgs;
 mod pkce;
 mod rp_openidconnect;

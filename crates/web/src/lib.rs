@@ -51,7 +51,10 @@ where
     app.into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(routes::admin::scope())
-        .openapi_service(|api| SwaggerUi::new("/admin/docs/{_:.*}").url("/admin/openapi.json", api))
+        .openapi_service(|api| {
+            SwaggerUi::new("/admin/docs/{_:.*}")
+                .url("/admin/openapi.json", routes::admin::complete_document(api))
+        })
         .into_app()
 }
 

@@ -114,8 +114,9 @@ impl Provider {
         validate_settings(&settings)?;
         let ctx = self.admin_realm(name).await?;
         if ctx.realm.name.as_str() == RealmName::MASTER && !settings.enabled {
-            return Err(OAuthError::invalid_request(
-                "the master realm cannot be disabled",
+            // A well-formed request the realm's state refuses: 409, as documented.
+            return Err(OAuthError::Conflict(
+                "the master realm cannot be disabled".into(),
             ));
         }
         let realm = self.store().update_realm(ctx.realm.id, &settings).await?;
@@ -132,8 +133,9 @@ impl Provider {
         caller.require_realm_admin()?;
         let ctx = self.admin_realm(name).await?;
         if ctx.realm.name.as_str() == RealmName::MASTER {
-            return Err(OAuthError::invalid_request(
-                "the master realm cannot be deleted",
+            // A well-formed request the realm's state refuses: 409, as documented.
+            return Err(OAuthError::Conflict(
+                "the master realm cannot be deleted".into(),
             ));
         }
         self.store().delete_realm(ctx.realm.id).await?;

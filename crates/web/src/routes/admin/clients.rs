@@ -1,5 +1,5 @@
 use super::exchange::ExchangePolicyBody;
-use super::{Caller, Page, PageQuery};
+use super::{Caller, Page, PageQuery, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -100,37 +100,52 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
+    /// 1 to 128 visible ASCII characters.
+    #[schema(schema_with = schema::client_id)]
     pub client_id: String,
+    /// At most 200 characters (default: the client_id).
+    #[schema(max_length = 200)]
     pub name: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default)]
     pub public: bool,
+    /// At most 50: https, loopback http or a private-use scheme with a dot.
     #[serde(default)]
+    #[schema(schema_with = schema::client_redirect_uris)]
     pub redirect_uris: Vec<String>,
     /// Default: authorization_code and refresh_token when redirect_uris are given, else
     /// client_credentials for confidential clients.
+    #[schema(schema_with = schema::grant_types)]
     pub grant_types: Option<Vec<String>>,
-    /// Default for a client with the authorization_code grant: openid, profile, email,
-    /// offline_access (with refresh_token) and organization (where the realm has
-    /// organizations); otherwise none.
+    /// At most 100 scope tokens. Default for a client with the authorization_code grant:
+    /// openid, profile, email, offline_access (with refresh_token) and organization (where
+    /// the realm has organizations); otherwise none.
+    #[schema(schema_with = schema::client_scopes)]
     pub scopes: Option<Vec<String>>,
+    /// At most 50, each a single scope-like token.
     #[serde(default)]
+    #[schema(schema_with = schema::role_scopes)]
     pub roles: Vec<String>,
     /// jwt (default) or opaque.
+    #[schema(schema_with = schema::optional_access_token_format)]
     pub access_token_format: Option<String>,
     /// Ask users for consent (third-party clients); default false.
     #[serde(default)]
     pub consent_required: bool,
     /// RS256 (default), ES256 or EdDSA.
+    #[schema(schema_with = schema::optional_signing_alg)]
     pub id_token_alg: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::logout_redirect_uris)]
     pub post_logout_redirect_uris: Vec<String>,
+    #[schema(schema_with = schema::optional_redirect_uri)]
     pub backchannel_logout_uri: Option<String>,
     /// Binds the client to an organization of the realm (an organization's own service
     /// client): its tokens carry the organization and stop working when it is disabled.
     pub organization_id: Option<String>,
     /// Shape of the `organization` claim: map (default) or list.
+    #[schema(schema_with = schema::optional_org_claim)]
     pub organization_claim: Option<String>,
     /// The client may act as an admin console: its users may grant it the scope
     /// `tessera:admin`, whose tokens the admin API accepts (for what those users
@@ -139,6 +154,7 @@ pub struct ClientBody {
     pub admin_console: bool,
     /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
     /// Ignored on update: use the client-secret endpoint.
+    #[schema(min_length = 32, max_length = 256)]
     pub secret: Option<String>,
 }
 
@@ -172,7 +188,7 @@ impl ClientBody {
     }
 }
 
-#[utoipa::path(tag = "clients", params(PageQuery),
+#[utoipa::path(tag = "clients", operation_id = "list_clients", params(PageQuery),
     responses((status = 200, body = Page<ClientRep>), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/clients")]
 pub async fn list(
@@ -190,7 +206,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |c| c.client_id.clone())))
 }
 
-#[utoipa::path(tag = "clients", request_body = ClientBody,
+#[utoipa::path(tag = "clients", operation_id = "create_client", request_body = ClientBody,
     responses((status = 201, body = ClientRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
 #[post("/{realm}/clients")]
 pub async fn create(
@@ -208,7 +224,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep(client, secret.filter(|_| !given))))
 }
 
-#[utoipa::path(tag = "clients",
+#[utoipa::path(tag = "clients", operation_id = "get_client",
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/clients/{id}")]
 pub async fn get(
@@ -224,7 +240,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(tag = "clients", request_body = ClientBody,
+#[utoipa::path(tag = "clients", operation_id = "update_client", request_body = ClientBody,
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 #[put("/{realm}/clients/{id}")]
 pub async fn update(
@@ -242,7 +258,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(tag = "clients",
+#[utoipa::path(tag = "clients", operation_id = "delete_client",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 #[delete("/{realm}/clients/{id}")]
 pub async fn delete(

@@ -2,7 +2,7 @@
 //! impersonation tokens, the dry run of an exchange, and the exchange log. Realm
 //! administrators only.
 
-use super::Caller;
+use super::{Caller, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{user_id};
@@ -48,10 +48,12 @@ pub struct ExchangePolicyBody {
     /// `urn:ietf:params:oauth:token-type:refresh_token`,
     /// `urn:tessera:params:oauth:token-type:impersonation_token`.
     #[serde(default = "default_subject_types")]
+    #[schema(schema_with = schema::subject_token_types)]
     pub subject_token_types: Vec<String>,
     /// Audiences it may ask for: client ids of this realm or absolute URIs (at most
     /// 100). Its own client id is always allowed.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub audiences: Vec<String>,
     /// May present an `actor_token` (delegation).
     #[serde(default)]
@@ -64,6 +66,7 @@ pub struct ExchangePolicyBody {
     pub scope_ceiling: Option<Vec<String>>,
     /// Longest lifetime of an exchanged token in seconds, 10 to 86400; null: the realm's.
     #[serde(default)]
+    #[schema(minimum = 10, maximum = 86400)]
     pub max_lifetime_secs: Option<i64>,
     /// May ask for `requested_token_type=urn:ietf:params:oauth:token-type:refresh_token`.
     #[serde(default)]
@@ -71,6 +74,7 @@ pub struct ExchangePolicyBody {
     /// Access tokens issued to this client name this client id in `may_act`: only it may
     /// then act for their subject in a delegation.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_client_id)]
     pub may_act: Option<String>,
 }
 
@@ -213,8 +217,10 @@ pub struct ImpersonationBody {
     /// policy must allow impersonating this user.
     pub client_id: String,
     /// Why: 1 to 500 characters, recorded with the token and in the exchange log.
+    #[schema(schema_with = schema::reason)]
     pub reason: String,
     /// 10 to 600 seconds (default 600).
+    #[schema(minimum = 10, maximum = 600)]
     pub lifetime_secs: Option<i64>,
 }
 
@@ -389,6 +395,8 @@ pub struct ExchangeQuery {
     /// Any actor (`sub`) in the chain.
     pub actor: Option<String>,
     /// 1 to 500 (default 100).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 

@@ -8,6 +8,7 @@ mod clients;
 mod exchange;
 mod orgs;
 mod realms;
+mod schema;
 mod smtp;
 mod users;
 
@@ -16,7 +17,10 @@ pub(crate) use crate::extract::Caller;
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 use tessera_oidc::OAuthError;
+use tessera_oidc::admin::MAX_PAGE;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
 /// The admin API under `/admin/realms`: every handler registered through utoipa-actix-web,
@@ -62,7 +66,22 @@ pub struct PageQuery {
     /// Return items sorted after this key (the `next` of the previous page).
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 100).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
+}
+
+/// A page size outside 1 to `MAX_PAGE` is refused (400), not clamped: the document's
+/// `minimum` and `maximum` are the server's.
+pub(crate) fn page_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let n = u64::deserialize(d)?;
+    if (1..=MAX_PAGE).contains(&n) {
+        Ok(Some(n))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "limit must be within 1..={MAX_PAGE}"
+        )))
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,8 +94,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     fn new(items: Vec<T>, limit: Option<u64>, key: impl Fn(&T) -> String) -> Self {
-        let full =
-            items.len() as u64 >= limit.unwrap_or(100).clamp(1, tessera_oidc::admin::MAX_PAGE);
+        let full = items.len() as u64 >= limit.unwrap_or(100).clamp(1, MAX_PAGE);
         let next = if full { items.last().map(key) } else { None };
         Self { items, next }
     }
@@ -113,3 +131,81 @@ impl Modify for BearerAuth {
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
+
+/// Completes the collected document with what every admin operation can answer, derived
+/// from the operation itself so that no handler can forget it: 401 (no or a bad token),
+/// 403 (a token without the rights), 400 for operations that read a query or a body (a
+/// malformed or out-of-range one), 404 for operations whose path names something; and
+/// gives every response the description OpenAPI requires.
+pub fn complete_document(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in api.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete_operation(op);
+        }
+    }
+    api
+}
+
+fn complete_operation(op: &mut Operation) {
+    let has = |p: ParameterIn| {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|x| matches!(x, utoipa::openapi::RefOr::T(x) if x.parameter_in == p))
+    };
+    let mut common = vec![
+        ("401", "No access token, or an invalid or expired one"),
+        (
+            "403",
+            "The token does not grant administration of what the path names",
+        ),
+    ];
+    if has(ParameterIn::Query) || op.request_body.is_some() {
+        common.push(("400", "The query or body does not match this document"));
+    }
+    if has(ParameterIn::Path) {
+        common.push(("404", "What the path names does not exist"));
+    }
+    for (status, description) in common {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_response(description).into());
+    }
+    for (status, response) in op.responses.responses.iter_mut() {
+        if let utoipa::openapi::RefOr::T(r) = response
+            && r.description.is_empty()
+        {
+            r.description = default_description(status).to_owned();
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .build()
+}
+
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "400" => "The query or body does not match this document",
+        "404" => "What the path names does not exist",
+        "409" => "Conflicts with the current state",
+        "503" => "Busy, retry later",
+        _ => "Success",
+    }
+}

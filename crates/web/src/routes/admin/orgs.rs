@@ -2,7 +2,7 @@
 //! realm's role templates (realm administrators), and each organization's members and
 //! invitations (realm administrators, or the organization's own admins).
 
-use super::{Caller, Page, PageQuery};
+use super::{Caller, Page, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{invitation_id, user_id};
@@ -46,6 +46,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct DomainRep {
     /// A DNS name such as `acme.com`; stored lower-cased.
+    #[schema(schema_with = schema::domain_name)]
     pub name: String,
     /// Only verified domains route logins (`login_hint`) to the organization.
     #[serde(default)]
@@ -103,10 +104,15 @@ fn org_rep(o: Organization, domains: Option<Vec<OrgDomain>>) -> OrgRep {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgBody {
-    /// 1 to 64 characters of a-z, 0-9 and '-', not starting with '-'; unique per realm.
+    /// 1 to 64 characters of a-z, 0-9 and '-', not starting with '-', not UUID-shaped;
+    /// unique per realm.
+    #[schema(schema_with = schema::org_alias)]
     pub alias: String,
-    /// 1 to 1000 characters.
+    /// 1 to 1000 characters, not only spaces, no control characters.
+    #[schema(schema_with = schema::org_name)]
     pub name: String,
+    /// At most 1000 characters, no control characters.
+    #[schema(schema_with = schema::optional_description)]
     pub description: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -116,6 +122,7 @@ pub struct OrgBody {
     pub attributes: UserAttributes,
     /// At most 100; a domain belongs to one organization of the realm.
     #[serde(default)]
+    #[schema(schema_with = schema::domains)]
     pub domains: Vec<DomainRep>,
 }
 
@@ -123,8 +130,11 @@ pub struct OrgBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgUpdateBody {
+    #[schema(schema_with = schema::org_alias)]
     pub alias: String,
+    #[schema(schema_with = schema::org_name)]
     pub name: String,
+    #[schema(schema_with = schema::optional_description)]
     pub description: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -172,13 +182,29 @@ impl OrgBody {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct OrgQuery {
-    /// Part of the alias or name, ignoring case.
+    /// Part of the alias or name, ignoring case; at most 256 characters.
+    #[param(max_length = 256)]
     pub search: Option<String>,
     /// Only the organization owning this domain.
+    #[param(schema_with = schema::domain_name)]
     pub domain: Option<String>,
     /// Return organizations sorted after this alias (the `next` of the previous page).
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 100).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+}
+
+/// Keyset pagination over id-keyed items (members, invitations).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct IdPageQuery {
+    /// Return items sorted after this id (the `next` of the previous page).
+    pub after: Option<Uuid>,
+    /// Page size, 1 to 500 (default 100).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 
@@ -231,10 +257,12 @@ fn parse_roles(roles: &[String]) -> Result<Vec<OrgRoleName>, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
-    pub user_id: Option<String>,
+    pub user_id: Option<Uuid>,
+    #[schema(schema_with = schema::optional_username)]
     pub username: Option<String>,
     /// Role templates of the realm.
     #[serde(default)]
+    #[schema(schema_with = schema::role_names)]
     pub roles: Vec<String>,
     /// The user's account is deleted with the organization. Default false.
     #[serde(default)]
@@ -245,6 +273,7 @@ pub struct MemberBody {
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
     /// Replaces the member's roles; role templates of the realm.
+    #[schema(schema_with = schema::role_names)]
     pub roles: Vec<String>,
 }
 
@@ -269,7 +298,10 @@ impl From<OrgRole> for RoleRep {
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     /// 1 to 64 characters of A-Z, a-z, 0-9, '-', '_', '.' and ':'.
+    #[schema(schema_with = schema::role_name)]
     pub name: String,
+    /// At most 1000 characters.
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
 }
 
@@ -311,11 +343,14 @@ fn invitation_rep(state: &AppState, inv: Invitation, link: Option<String>) -> In
 #[serde(deny_unknown_fields)]
 pub struct InvitationBody {
     /// The invitee's address; they accept with an account of this address.
+    #[schema(schema_with = schema::email)]
     pub email: String,
     /// Role templates of the realm given on acceptance.
     #[serde(default)]
+    #[schema(schema_with = schema::role_names)]
     pub roles: Vec<String>,
     /// Validity of the link, 60 to 2592000 seconds (default 7 days).
+    #[schema(minimum = 60, maximum = 2_592_000)]
     pub lifetime_secs: Option<i64>,
 }
 
@@ -324,6 +359,7 @@ pub struct InvitationBody {
 #[serde(deny_unknown_fields)]
 pub struct ResendBody {
     /// Validity of the new link, 60 to 2592000 seconds (default 7 days).
+    #[schema(minimum = 60, maximum = 2_592_000)]
     pub lifetime_secs: Option<i64>,
 }
 
@@ -451,7 +487,9 @@ pub async fn delete_org(
 
 #[utoipa::path(tag = "organizations",
     request_body = DomainBody,
-    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), ("domain" = String, Path)),
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"),
+        ("domain" = String, Path, min_length = 3, max_length = 269,
+            pattern = r"^(?=.{3,253}\.{0,16}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.*$")),
     responses((status = 204, description = "Added or updated"), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "another organization owns the domain", body = super::ErrorBody)))]
 #[put("/{realm}/organizations/{org}/domains/{domain}")]
@@ -491,7 +529,7 @@ pub async fn delete_org_domain(
 }
 
 #[utoipa::path(tag = "organizations",
-    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), IdPageQuery),
     responses((status = 200, description = "Sorted by user id; `after` is a user id", body = Page<MemberRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/organizations/{org}/members")]
@@ -499,13 +537,19 @@ pub async fn list_org_members(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    q: web::Query<PageQuery>,
+    q: web::Query<IdPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     let q = q.into_inner();
     let members = state
         .provider
-        .list_org_members(&caller, &realm, &org, q.after.as_deref(), q.limit)
+        .list_org_members(
+            &caller,
+            &realm,
+            &org,
+            q.after.map(|a| a.to_string()).as_deref(),
+            q.limit,
+        )
         .await?;
     let items: Vec<MemberRep> = members.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |m| m.user_id.clone())))
@@ -526,7 +570,7 @@ pub async fn add_org_member(
     let (realm, org) = path.into_inner();
     let b = body.into_inner();
     let user = match (b.user_id, b.username) {
-        (Some(id), None) => UserRef::Id(user_id(&id)?),
+        (Some(id), None) => UserRef::Id(UserId(id)),
         (None, Some(name)) => UserRef::Username(name),
         _ => {
             return Err(ApiError(OAuthError::invalid_request(
@@ -657,7 +701,7 @@ pub async fn delete_role(
 }
 
 #[utoipa::path(tag = "organizations",
-    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), PageQuery),
+    params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"), IdPageQuery),
     responses((status = 200, description = "Sorted by id; `after` is an invitation id", body = Page<InvitationRep>),
         (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/organizations/{org}/invitations")]
@@ -665,13 +709,19 @@ pub async fn list_invitations(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    q: web::Query<PageQuery>,
+    q: web::Query<IdPageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     let q = q.into_inner();
     let invitations = state
         .provider
-        .list_invitations(&caller, &realm, &org, q.after.as_deref(), q.limit)
+        .list_invitations(
+            &caller,
+            &realm,
+            &org,
+            q.after.map(|a| a.to_string()).as_deref(),
+            q.limit,
+        )
         .await?;
     let items: Vec<_> = invitations
         .into_iter()

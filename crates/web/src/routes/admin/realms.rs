@@ -1,5 +1,5 @@
 use super::users::{PasswordParamsRep, double_option};
-use super::{Caller, Page, PageQuery};
+use super::{Caller, Page, PageQuery, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, delete, get, post, put, web};
@@ -67,25 +67,32 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
 pub struct RealmSettingsBody {
     pub enabled: Option<bool>,
     /// RS256 (default), ES256 or EdDSA.
+    #[schema(schema_with = schema::optional_signing_alg)]
     pub access_token_alg: Option<String>,
     /// 10 to 86400 (default 300).
+    #[schema(minimum = 10, maximum = 86400)]
     pub access_token_lifetime_secs: Option<i64>,
     /// Argon2id costs of new password hashes; `null` resets to the OWASP defaults
     /// (m_cost 19456, t_cost 2, p_cost 1). Existing hashes are upgraded at the next login.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<PasswordParamsRep>)]
     pub password_params: Option<Option<PasswordParamsRep>>,
-    /// Browser session idle timeout (default 1800).
+    /// Browser session idle timeout, 60 to 31536000 (default 1800).
+    #[schema(minimum = 60, maximum = 31_536_000)]
     pub session_idle_secs: Option<i64>,
-    /// Browser session absolute lifetime (default 36000).
+    /// Browser session absolute lifetime, 60 to 31536000 (default 36000).
+    #[schema(minimum = 60, maximum = 31_536_000)]
     pub session_max_secs: Option<i64>,
-    /// Refresh token idle lifetime (default 1800).
+    /// Refresh token idle lifetime, 60 to 31536000 (default 1800).
+    #[schema(minimum = 60, maximum = 31_536_000)]
     pub refresh_idle_secs: Option<i64>,
-    /// Refresh token family absolute lifetime (default 36000).
+    /// Refresh token family absolute lifetime, 60 to 31536000 (default 36000).
+    #[schema(minimum = 60, maximum = 31_536_000)]
     pub refresh_max_secs: Option<i64>,
     /// Organizations and the `organization` scope (default true).
     pub organizations_enabled: Option<bool>,
     /// Longest `act` chain of token exchange, 1 to 10 (default 3).
+    #[schema(minimum = 1, maximum = 10)]
     pub max_delegation_depth: Option<i64>,
 }
 
@@ -128,7 +135,9 @@ impl RealmSettingsBody {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+/// A new realm: its name and the settings of [`RealmSettingsBody`]. Its schema is that
+/// object with `name` added (one object, not an `allOf` that a generator cannot satisfy).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRealmBody {
     /// 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'.
@@ -137,7 +146,34 @@ pub struct CreateRealmBody {
     pub settings: RealmSettingsBody,
 }
 
-#[utoipa::path(tag = "realms", params(PageQuery),
+impl utoipa::PartialSchema for CreateRealmBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let mut settings = match RealmSettingsBody::schema() {
+            RefOr::T(Schema::Object(o)) => o,
+            other => return other,
+        };
+        settings
+            .properties
+            .insert("name".to_owned(), schema::realm_name().into());
+        settings.required.insert(0, "name".to_owned());
+        settings.description = Some("A new realm: its name and its settings.".to_owned());
+        RefOr::T(Schema::Object(settings))
+    }
+}
+
+impl ToSchema for CreateRealmBody {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        RealmSettingsBody::schemas(schemas);
+    }
+}
+
+#[utoipa::path(tag = "realms", operation_id = "list_realms", params(PageQuery),
     responses((status = 200, body = Page<RealmRep>), (status = 401, body = super::ErrorBody)))]
 #[get("")]
 pub async fn list(
@@ -154,7 +190,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |r| r.name.clone())))
 }
 
-#[utoipa::path(tag = "realms", request_body = CreateRealmBody,
+#[utoipa::path(tag = "realms", operation_id = "create_realm", request_body = CreateRealmBody,
     responses((status = 201, body = RealmRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody)))]
 #[post("")]
 pub async fn create(
@@ -171,7 +207,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep(&state, realm)))
 }
 
-#[utoipa::path(tag = "realms",
+#[utoipa::path(tag = "realms", operation_id = "get_realm",
     responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}")]
 pub async fn get(
@@ -183,8 +219,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
 
-#[utoipa::path(tag = "realms", request_body = RealmSettingsBody,
-    responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody)))]
+#[utoipa::path(tag = "realms", operation_id = "update_realm", request_body = RealmSettingsBody,
+    responses((status = 200, body = RealmRep), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "the master realm cannot be disabled", body = super::ErrorBody)))]
 #[put("/{realm}")]
 pub async fn update(
     Caller(caller): Caller,
@@ -209,8 +246,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(rep(&state, r)))
 }
 
-#[utoipa::path(tag = "realms",
-    responses((status = 204), (status = 404, body = super::ErrorBody)))]
+#[utoipa::path(tag = "realms", operation_id = "delete_realm",
+    responses((status = 204), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "the master realm cannot be deleted", body = super::ErrorBody)))]
 #[delete("/{realm}")]
 pub async fn delete(
     Caller(caller): Caller,

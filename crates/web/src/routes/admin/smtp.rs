@@ -1,6 +1,6 @@
 //! `/admin/realms/{realm}/smtp`: the realm's mail server for invitation links.
 
-use super::Caller;
+use super::{Caller, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, delete, get, put, web};
@@ -47,14 +47,26 @@ impl From<SmtpView> for SmtpRep {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpBody {
+    /// A host name or IP address: at most 253 characters of A-Z, a-z, 0-9, '.', '-', ':',
+    /// '[' and ']'.
+    #[schema(min_length = 1, max_length = 253, pattern = r"^[A-Za-z0-9.:\[\]-]+$")]
     pub host: String,
-    /// Default 587 for starttls, 465 for tls.
+    /// 1 to 65535; default 587 for starttls, 465 for tls.
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
     /// starttls (default), tls, or none (loopback servers only).
+    #[schema(schema_with = schema::optional_smtp_security)]
     pub security: Option<String>,
+    /// 1 to 256 bytes, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
+    )]
     pub username: Option<String>,
     /// Write-only; omit to keep the stored one (same username).
     pub password: Option<String>,
+    #[schema(schema_with = schema::email)]
     pub from: String,
 }
 

@@ -1,11 +1,10 @@
-use super::{Caller, Page};
+use super::{Caller, Page, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::user_id;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
-use tessera_oidc::OAuthError;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -58,15 +57,21 @@ impl From<User> for UserRep {
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     /// 1 to 64 characters of a-z, 0-9, '.', '_', '@', '+' and '-'; stored lower-cased.
+    #[schema(schema_with = schema::username)]
     pub username: String,
     /// One '@', at most 254 bytes. Unique per realm, ignoring case and Unicode
-    /// normalization form.
+    /// normalization form. Empty or null: none.
+    #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
     #[serde(default)]
     pub email_verified: bool,
+    /// At most 200 characters, no control characters; empty: none.
     #[serde(alias = "first_name")]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub given_name: Option<String>,
+    /// At most 200 characters, no control characters; empty: none.
     #[serde(alias = "last_name")]
+    #[schema(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub family_name: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -75,8 +80,39 @@ pub struct UserBody {
     #[schema(value_type = Object)]
     pub attributes: UserAttributes,
     /// 8 to 1024 characters; on create only (PUT `/users/{id}/password` changes it).
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: Option<String>,
 }
+
+/// Replaces a user's profile: a [`UserBody`] without `password`.
+#[derive(Deserialize)]
+#[serde(try_from = "UserBody")]
+pub struct UserProfileBody(UserBody);
+
+impl TryFrom<UserBody> for UserProfileBody {
+    type Error = &'static str;
+
+    fn try_from(b: UserBody) -> Result<Self, Self::Error> {
+        match b.password {
+            Some(_) => Err("set passwords with PUT /admin/realms/{realm}/users/{id}/password"),
+            None => Ok(Self(b)),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for UserProfileBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let mut s = UserBody::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut s {
+            o.properties.remove("password");
+            o.description = Some("A user's profile, replaced as a whole.".to_owned());
+        }
+        s
+    }
+}
+
+impl ToSchema for UserProfileBody {}
 
 fn yes() -> bool {
     true
@@ -106,6 +142,7 @@ impl UserBody {
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     /// 8 to 1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     pub password: String,
 }
 
@@ -113,11 +150,15 @@ pub struct PasswordBody {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
-    /// Part of the username, e-mail, given or family name, ignoring case.
+    /// Part of the username, e-mail, given or family name, ignoring case; at most 256
+    /// characters.
+    #[param(max_length = 256)]
     pub search: Option<String>,
     /// Return users sorted after this username (the `next` of the previous page).
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 100).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 
@@ -126,10 +167,13 @@ pub struct UserQuery {
 #[serde(deny_unknown_fields)]
 pub struct PasswordParamsRep {
     /// Memory in KiB, 8 * p_cost to 262144.
+    #[schema(minimum = 8, maximum = 262_144)]
     pub m_cost: u32,
     /// Iterations, 1 to 16.
+    #[schema(minimum = 1, maximum = 16)]
     pub t_cost: u32,
     /// Lanes, 1 to 16.
+    #[schema(minimum = 1, maximum = 16)]
     pub p_cost: u32,
 }
 
@@ -162,7 +206,7 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-#[utoipa::path(tag = "users", params(UserQuery),
+#[utoipa::path(tag = "users", operation_id = "list_users", params(UserQuery),
     responses((status = 200, body = Page<UserRep>), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/users")]
 pub async fn list(
@@ -180,7 +224,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |u| u.username.clone())))
 }
 
-#[utoipa::path(tag = "users", request_body = UserBody,
+#[utoipa::path(tag = "users", operation_id = "create_user", request_body = UserBody,
     responses((status = 201, body = UserRep), (status = 400, body = super::ErrorBody), (status = 409, body = super::ErrorBody),
         (status = 503, description = "the password hashing pool is saturated", body = super::ErrorBody)))]
 #[post("/{realm}/users")]
@@ -198,7 +242,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(UserRep::from(user)))
 }
 
-#[utoipa::path(tag = "users",
+#[utoipa::path(tag = "users", operation_id = "get_user",
     responses((status = 200, body = UserRep), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/users/{id}")]
 pub async fn get(
@@ -214,7 +258,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
-#[utoipa::path(tag = "users", request_body = UserBody,
+#[utoipa::path(tag = "users", operation_id = "update_user", request_body = UserProfileBody,
     responses((status = 200, body = UserRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, body = super::ErrorBody)))]
 #[put("/{realm}/users/{id}")]
@@ -222,21 +266,16 @@ pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<UserBody>,
+    body: web::Json<UserProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let id = user_id(&id)?;
-    let (u, password) = body.into_inner().parse()?;
-    if password.is_some() {
-        return Err(ApiError(OAuthError::invalid_request(
-            "set passwords with PUT /admin/realms/{realm}/users/{id}/password",
-        )));
-    }
+    let (u, _) = body.into_inner().0.parse()?;
     let u = state.provider.update_user(&caller, &realm, id, u).await?;
     Ok(HttpResponse::Ok().json(UserRep::from(u)))
 }
 
-#[utoipa::path(tag = "users",
+#[utoipa::path(tag = "users", operation_id = "delete_user",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 #[delete("/{realm}/users/{id}")]
 pub async fn delete(

@@ -1,0 +1,229 @@
+//! The admin API's field schemas that carry the domain parsers' rules (length, character
+//! set, allowed values), so that what the document allows is what the server accepts:
+//! used with `#[schema(schema_with = …)]` and `#[param(schema_with = …)]`. Allowed values
+//! come from the domain's own lists where it has them.
+
+use tessera_domain::{GrantType, SigningAlg, TokenType};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+
+/// Characters `char::is_whitespace` or `char::is_control` in Rust, spelled out because
+/// regex dialects disagree on `\s`.
+const SPACE_OR_CONTROL: &str =
+    r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
+fn text(min: usize, max: usize, pattern: Option<String>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(pattern)
+}
+
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+}
+
+/// `schema` or JSON `null` (an `Option` field).
+fn nullable(s: ObjectBuilder) -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(s)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+fn array_of(item: ObjectBuilder, max_items: Option<usize>) -> ArrayBuilder {
+    ArrayBuilder::new().items(item).max_items(max_items)
+}
+
+fn realm_name_() -> ObjectBuilder {
+    text(1, 64, Some("^[A-Za-z0-9_-]+$".into()))
+}
+pub fn realm_name() -> Schema {
+    realm_name_().into()
+}
+
+/// `Username::parse`: ASCII, lower-cased before the check.
+pub fn username() -> Schema {
+    text(1, 64, Some("^[A-Za-z0-9._@+-]+$".into())).into()
+}
+pub fn optional_username() -> RefOr<Schema> {
+    nullable(text(1, 64, Some("^[A-Za-z0-9._@+-]+$".into())))
+}
+
+/// `Email::parse`: one '@' with something on both sides, no spaces or control characters.
+fn email_() -> ObjectBuilder {
+    let c = format!("[^@{SPACE_OR_CONTROL}]");
+    text(3, 254, Some(format!("^{c}+@{c}+$")))
+}
+pub fn email() -> Schema {
+    email_().into()
+}
+/// An optional address: also `""`, which means none.
+pub fn optional_email() -> RefOr<Schema> {
+    let c = format!("[^@{SPACE_OR_CONTROL}]");
+    nullable(text(0, 254, Some(format!("^({c}+@{c}+)?$"))))
+}
+
+/// `OrgAlias::parse`: never UUID-shaped, so a path segment is an id or an alias.
+pub fn org_alias() -> Schema {
+    text(
+        1,
+        64,
+        Some(
+            "^(?![0-9a-f]{32}$)(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9][a-z0-9-]*$"
+                .into(),
+        ),
+    )
+    .into()
+}
+
+/// `DomainName::parse`: ASCII labels of 1 to 63 characters, at least two, trailing dots
+/// ignored.
+pub fn domain_name() -> Schema {
+    let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    text(
+        3,
+        253 + 16,
+        Some(format!(
+            r"^(?=.{{3,253}}\.{{0,16}}$)({label}\.)+{label}\.*$"
+        )),
+    )
+    .into()
+}
+
+/// `OrgRoleName::parse`.
+fn role_name_() -> ObjectBuilder {
+    text(1, 64, Some("^[A-Za-z0-9._:-]+$".into()))
+}
+pub fn role_name() -> Schema {
+    role_name_().into()
+}
+pub fn role_names() -> Schema {
+    array_of(role_name_(), None).into()
+}
+
+/// `ClientId::parse`: visible ASCII.
+fn client_id_() -> ObjectBuilder {
+    text(1, 128, Some(r"^[\x21-\x7e]+$".into()))
+}
+pub fn client_id() -> Schema {
+    client_id_().into()
+}
+pub fn optional_client_id() -> RefOr<Schema> {
+    nullable(client_id_())
+}
+
+/// `Scope::parse`: RFC 6749 NQCHAR.
+fn scope_() -> ObjectBuilder {
+    text(1, 256, Some(r"^[\x21\x23-\x5b\x5d-\x7e]+$".into()))
+}
+pub fn scopes(max: usize) -> Schema {
+    array_of(scope_(), Some(max)).into()
+}
+
+/// A subset of what `RedirectUri::parse` accepts (https, loopback http, a private-use
+/// scheme with a dot; no user information, no fragment), written so that every string it
+/// matches parses.
+fn redirect_uri_() -> ObjectBuilder {
+    let label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+    let host = format!("({label}\\.)*[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?");
+    let port = "(:[1-9][0-9]{0,3})?";
+    let path = r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?";
+    let pattern = format!(
+        r"^(https://{host}{port}|http://(localhost|127\.0\.0\.1|\[::1\]){port}|[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:){path}$"
+    );
+    text(8, 2048, Some(pattern))
+}
+pub fn redirect_uris(max: Option<usize>) -> Schema {
+    array_of(redirect_uri_(), max).into()
+}
+pub fn optional_redirect_uri() -> RefOr<Schema> {
+    nullable(redirect_uri_())
+}
+
+pub fn grant_types() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(array_of(
+            one_of(GrantType::ALL.map(GrantType::as_str)),
+            None,
+        ))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+pub fn optional_signing_alg() -> RefOr<Schema> {
+    nullable(one_of(SigningAlg::ALL.map(SigningAlg::as_str)))
+}
+
+pub fn optional_access_token_format() -> RefOr<Schema> {
+    nullable(one_of(["jwt", "opaque"]))
+}
+
+pub fn optional_org_claim() -> RefOr<Schema> {
+    nullable(one_of(["map", "list"]))
+}
+
+pub fn optional_smtp_security() -> RefOr<Schema> {
+    nullable(one_of(["starttls", "tls", "none"]))
+}
+
+/// Subject token types an exchange policy may name (`ExchangePolicy::validate` refuses
+/// the JWT and ID token types).
+pub fn subject_token_types() -> Schema {
+    let allowed = TokenType::ALL
+        .into_iter()
+        .filter(|t| !matches!(t, TokenType::Jwt | TokenType::IdToken))
+        .map(TokenType::as_str);
+    array_of(one_of(allowed), None).into()
+}
+
+/// Free text of at most `max` characters with no control characters; `non_blank` also
+/// needs something besides spaces.
+pub fn line(max: usize, non_blank: bool) -> ObjectBuilder {
+    let c = r"[^\x00-\x1f\x7f-\x9f]";
+    if non_blank {
+        text(1, max, Some(format!("^{c}*[^{SPACE_OR_CONTROL}]{c}*$")))
+    } else {
+        text(0, max, Some(format!("^{c}*$")))
+    }
+}
+
+/// An organization's name: 1 to 1000 characters, not only spaces.
+pub fn org_name() -> Schema {
+    line(1000, true).into()
+}
+
+/// An optional description of at most 1000 characters.
+pub fn optional_description() -> RefOr<Schema> {
+    nullable(line(1000, false))
+}
+
+/// An impersonation reason: 1 to 500 characters (after trimming), not only spaces.
+pub fn reason() -> Schema {
+    line(500, true).into()
+}
+
+pub fn domains() -> Schema {
+    ArrayBuilder::new()
+        .items(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            "DomainRep",
+        )))
+        .max_items(Some(100))
+        .into()
+}
+
+pub fn role_scopes() -> Schema {
+    scopes(50)
+}
+pub fn client_scopes() -> Schema {
+    scopes(100)
+}
+pub fn client_redirect_uris() -> Schema {
+    redirect_uris(Some(50))
+}
+pub fn logout_redirect_uris() -> Schema {
+    redirect_uris(None)
+}
