@@ -149,7 +149,13 @@ mod tests {
             public_url: u.into(),
             ..Settings::default()
         };
-        for bad in ["127.0.0.1:18085", "id.example.com", "ftp://x", "https://", "https://x/?a=1"] {
+        for bad in [
+            "127.0.0.1:18085",
+            "id.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/?a=1",
+        ] {
             assert!(with(bad).validate().is_err(), "{bad}");
         }
         for good in ["http://127.0.0.1:18085", "https://id.example.com/auth"] {

@@ -128,7 +128,9 @@ impl ClientFields {
         }
         m.access_token_format = self.access_token_format.or(m.access_token_format.take());
         m.id_token_alg = self.id_token_alg.or(m.id_token_alg.take());
-        m.backchannel_logout_uri = self.backchannel_logout_uri.or(m.backchannel_logout_uri.take());
+        m.backchannel_logout_uri = self
+            .backchannel_logout_uri
+            .or(m.backchannel_logout_uri.take());
         m.organization = self.organization.or(m.organization.take());
         m.organization_claim = self.organization_claim.or(m.organization_claim.take());
         m.consent_required = self.consent_required.unwrap_or(m.consent_required);
@@ -240,7 +242,11 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
             a.fields.apply(&mut c);
             let given = a.secret.is_some();
             let (client, secret) = p.create_client(op, &a.realm, c, a.secret).await?;
-            writeln!(out, "created client {} in realm {}", client.client_id, a.realm)?;
+            writeln!(
+                out,
+                "created client {} in realm {}",
+                client.client_id, a.realm
+            )?;
             show(p, &a.realm, &client, out)?;
             if let Some(s) = secret.filter(|_| !given) {
                 writeln!(out, "client secret (shown once): {s}")?;
@@ -255,7 +261,9 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
             let old = p.get_client(op, &r.realm, &r.client_id).await?;
             let mut m = ClientMetadata::from(&old);
             fields.apply(&mut m);
-            let c = p.update_client(op, &r.realm, &old.id.to_string(), m).await?;
+            let c = p
+                .update_client(op, &r.realm, &old.id.to_string(), m)
+                .await?;
             writeln!(out, "updated client {} in realm {}", c.client_id, r.realm)?;
             show(p, &r.realm, &c, out)?;
         }
@@ -307,7 +315,13 @@ fn kind(c: &Client) -> &'static str {
 
 /// A client's settings, one per line, with where to point an application at.
 fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::Result<()> {
-    let list = |v: Vec<&str>| if v.is_empty() { "-".to_owned() } else { v.join(" ") };
+    let list = |v: Vec<&str>| {
+        if v.is_empty() {
+            "-".to_owned()
+        } else {
+            v.join(" ")
+        }
+    };
     let uris = |v: &[RedirectUri]| list(v.iter().map(|u| u.as_str()).collect());
     let issuer = RealmName::parse(realm).map(|r| p.issuer_for(&r))?;
     writeln!(out, "  client_id        {}", c.client_id)?;
@@ -315,17 +329,48 @@ fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::
     writeln!(out, "  name             {}", c.name)?;
     writeln!(out, "  type             {}", kind(c))?;
     writeln!(out, "  enabled          {}", c.enabled)?;
-    writeln!(out, "  grant types      {}", list(c.grant_types.iter().map(|g| g.as_str()).collect()))?;
-    writeln!(out, "  scopes           {}", list(c.scopes.iter().map(|s| s.as_str()).collect()))?;
+    writeln!(
+        out,
+        "  grant types      {}",
+        list(c.grant_types.iter().map(|g| g.as_str()).collect())
+    )?;
+    writeln!(
+        out,
+        "  scopes           {}",
+        list(c.scopes.iter().map(|s| s.as_str()).collect())
+    )?;
     writeln!(out, "  redirect URIs    {}", uris(&c.redirect_uris))?;
-    writeln!(out, "  logout URIs      {}", uris(&c.oidc.post_logout_redirect_uris))?;
-    writeln!(out, "  roles            {}", list(c.roles.iter().map(String::as_str).collect()))?;
-    writeln!(out, "  consent          {}", if c.oidc.consent_required { "required" } else { "not asked" })?;
+    writeln!(
+        out,
+        "  logout URIs      {}",
+        uris(&c.oidc.post_logout_redirect_uris)
+    )?;
+    writeln!(
+        out,
+        "  roles            {}",
+        list(c.roles.iter().map(String::as_str).collect())
+    )?;
+    writeln!(
+        out,
+        "  consent          {}",
+        if c.oidc.consent_required {
+            "required"
+        } else {
+            "not asked"
+        }
+    )?;
     writeln!(out, "  access tokens    {}", c.access_token_format.as_str())?;
     writeln!(out, "  ID token alg     {}", c.oidc.id_token_alg)?;
-    writeln!(out, "  exchange policy  {}", if c.exchange.is_some() { "set" } else { "-" })?;
+    writeln!(
+        out,
+        "  exchange policy  {}",
+        if c.exchange.is_some() { "set" } else { "-" }
+    )?;
     writeln!(out, "  issuer           {issuer}")?;
-    writeln!(out, "  discovery        {issuer}/.well-known/openid-configuration")?;
+    writeln!(
+        out,
+        "  discovery        {issuer}/.well-known/openid-configuration"
+    )?;
     Ok(())
 }
 

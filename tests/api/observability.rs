@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 const TOKEN_ROUTE: &str = "/realms/{realm}/protocol/openid-connect/token";
@@ -122,24 +122,11 @@ async fn a_plain_request_id_is_echoed_and_anything_else_is_replaced_by_ours() {
     assert_ne!(a, b);
 }
 
-fn tessera() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    for var in [
-        "TESSERA_LOG",
-        "RUST_LOG",
-        "TESSERA_LOG_FORMAT",
-        "TESSERA_CONFIG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 #[test]
 fn cli_commands_print_only_their_result_unless_verbose() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        let out = tessera()
+        let out = tessera_cmd()
             .arg("--data-dir")
             .arg(dir.path())
             .args(args)
@@ -178,7 +165,7 @@ async fn serve_with_json_format_writes_one_json_object_per_line_with_request_lin
     };
     let (port, metrics_port) = (free(), free());
     let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-    let mut child = tessera()
+    let mut child = tessera_cmd()
         .arg("--data-dir")
         .arg(dir.path())
         .args(["--log-format", "json", "serve"])

@@ -29,7 +29,8 @@ impl Provider {
     /// caches; returns how many were applied.
     pub async fn apply_changes(&self, f: &mut ChangeFollower) -> Result<usize, OAuthError> {
         let now = Instant::now();
-        f.gaps.retain(|(_, since)| now.duration_since(*since) < GAP_PATIENCE);
+        f.gaps
+            .retain(|(_, since)| now.duration_since(*since) < GAP_PATIENCE);
         let gap_ids: Vec<i64> = f.gaps.iter().map(|(id, _)| *id).collect();
         let changes = self.store.changes_after(f.after, &gap_ids).await?;
         for (id, change) in &changes {
@@ -37,7 +38,8 @@ impl Provider {
             if *id > f.after {
                 // A long run of missing ids is a purge or a rollback burst, not writers in flight.
                 if *id - f.after <= MAX_GAP {
-                    f.gaps.extend((f.after + 1..*id).map(|missing| (missing, now)));
+                    f.gaps
+                        .extend((f.after + 1..*id).map(|missing| (missing, now)));
                 }
                 f.after = *id;
             } else {

@@ -194,7 +194,8 @@ impl Provider {
 
     pub(crate) async fn forget_client(&self, realm: RealmId, client_id: &ClientId) {
         self.clients.invalidate(&(realm, client_id.clone())).await;
-        self.announce(Change::Client(realm, client_id.clone())).await;
+        self.announce(Change::Client(realm, client_id.clone()))
+            .await;
     }
 
     /// Applies a change recorded by some process (possibly this one) to this process's caches.

@@ -109,7 +109,9 @@ async fn connect_failure(url: &str, pool_error: DbErr) -> String {
     let direct = if url.starts_with("postgres") {
         sea_orm::sqlx::PgConnection::connect(url).await.map(|_| ())
     } else {
-        sea_orm::sqlx::SqliteConnection::connect(url).await.map(|_| ())
+        sea_orm::sqlx::SqliteConnection::connect(url)
+            .await
+            .map(|_| ())
     };
     let why = match direct {
         Err(e) => e.to_string(),

@@ -58,7 +58,17 @@ where
         .into_app()
 }
 
-async fn not_found() -> HttpResponse {
+/// A page for a browser (it asks for HTML first), JSON for everyone else.
+async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let wants_html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .and_then(|a| a.split(',').next())
+        .is_some_and(|first| first.trim().starts_with("text/html"));
+    if wants_html {
+        return routes::browser::not_found_page();
+    }
     actix_web::ResponseError::error_response(&error::ApiError(OAuthError::NotFound(
         "no such endpoint".into(),
     )))

@@ -38,7 +38,23 @@ pub struct TestApp {
     pub provider: Arc<Provider>,
     /// The server's clock, starting at the real time; tests move it forward.
     pub clock: Arc<FixedClock>,
+    /// What the server was started with (its data directory and database).
+    pub settings: Settings,
     _dir: tempfile::TempDir,
+}
+
+/// The `tessera` binary, without logging or configuration taken from the environment.
+pub fn tessera_cmd() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    for var in [
+        "TESSERA_LOG",
+        "RUST_LOG",
+        "TESSERA_LOG_FORMAT",
+        "TESSERA_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }
 
 async fn database_url() -> Option<String> {
@@ -100,6 +116,7 @@ pub async fn spawn_app() -> TestApp {
         seeded,
         provider,
         clock,
+        settings,
         _dir: dir,
     }
 }
@@ -122,6 +139,18 @@ pub fn claims(token: &str) -> Value {
 }
 
 impl TestApp {
+    /// Runs a CLI command on this server's database, as an operator beside it would.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = tessera_cmd();
+        cmd.arg("--data-dir")
+            .arg(&self.settings.data_dir)
+            .args(["--public-url", PUBLIC_URL]);
+        if let Some(u) = &self.settings.database_url {
+            cmd.args(["--database-url", u]);
+        }
+        cmd.args(args).output().unwrap()
+    }
+
     /// The secret or password seeded under `name`.
     pub fn seeded(&self, name: &str) -> String {
         self.seeded

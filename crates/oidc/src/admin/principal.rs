@@ -87,11 +87,12 @@ impl Provider {
         let AdminCredentials::Bearer(bearer) = credentials;
         let resolved = match self.master_admin(bearer).await {
             Err(OAuthError::InvalidToken(d)) => {
+                let refused = || self.foreign_token_hint(bearer).unwrap_or(d.clone());
                 let Some(realm) = realm else {
-                    return Err(OAuthError::InvalidToken(d));
+                    return Err(OAuthError::InvalidToken(refused()));
                 };
                 let Ok(ctx) = self.admin_realm(realm).await else {
-                    return Err(OAuthError::InvalidToken(d));
+                    return Err(OAuthError::InvalidToken(refused()));
                 };
                 let claims = self.realm_user_token(&ctx, bearer).await?;
                 match org {
@@ -118,6 +119,34 @@ impl Provider {
             }
         }
         resolved
+    }
+
+    /// Why a token another realm issued does not open this API, read from its unverified
+    /// `iss` only to word the refusal: nothing is granted on it.
+    fn foreign_token_hint(&self, bearer: &str) -> Option<crate::error::Desc> {
+        use base64::Engine;
+        let payload = bearer.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        let iss = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()?
+            .get("iss")?
+            .as_str()?
+            .to_owned();
+        let realm = iss.strip_prefix(&format!("{}/realms/", self.public_url))?;
+        let realm = RealmName::parse(realm).ok()?;
+        if realm.as_str() == RealmName::MASTER {
+            return None;
+        }
+        Some(
+            format!(
+                "this API takes a token of realm master with the admin role, or an organization \
+                 administrator's token at /admin/realms/{{realm}}/organizations/{{org}}/...; this \
+                 token is from realm {realm}"
+            )
+            .into(),
+        )
     }
 
     async fn master_admin(&self, bearer: &str) -> Result<AdminPrincipal, OAuthError> {

@@ -80,7 +80,9 @@ impl Provider {
                 name: OrgRoleName::parse(name)?,
                 description: Some(description.into()),
             };
-            self.store().insert_org_role(&role, self.clock().now()).await?;
+            self.store()
+                .insert_org_role(&role, self.clock().now())
+                .await?;
         }
         Ok(())
     }

@@ -62,7 +62,12 @@ impl From<&Client> for ClientMetadata {
             enabled: c.enabled,
             public: c.is_public(),
             redirect_uris: strings(&c.redirect_uris),
-            grant_types: Some(c.grant_types.iter().map(|g| g.as_str().to_owned()).collect()),
+            grant_types: Some(
+                c.grant_types
+                    .iter()
+                    .map(|g| g.as_str().to_owned())
+                    .collect(),
+            ),
             scopes: Some(c.scopes.iter().map(|s| s.as_str().to_owned()).collect()),
             roles: c.roles.clone(),
             access_token_format: Some(c.access_token_format.as_str().to_owned()),

@@ -34,7 +34,7 @@ fn new_client(id: &str, public: bool, format: AccessTokenFormat) -> ClientMetada
             }
             .into(),
         ]),
-        scopes: vec!["api:read".into()],
+        scopes: Some(vec!["api:read".into()]),
         access_token_format: Some(format.as_str().into()),
         ..ClientMetadata::new(id)
     }
@@ -344,7 +344,7 @@ async fn deleting_a_realm_invalidates_its_cached_context_and_tokens_iso_13() {
             .await
             .unwrap_err()
             .code(),
-        "invalid_request"
+        "conflict"
     );
 }
 

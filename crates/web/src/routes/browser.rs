@@ -130,6 +130,15 @@ struct ErrorPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+/// What a browser gets at an address that names nothing.
+pub(crate) fn not_found_page() -> HttpResponse {
+    html(StatusCode::NOT_FOUND, NotFoundPage.render())
+}
+
+#[derive(Template)]
 #[template(path = "logout.html")]
 struct LogoutPage<'a> {
     action: String,

@@ -8,7 +8,16 @@ use askama_web::WebTemplate;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/static/tessera.css", web::get().to(css))
-        .route("/static/form_post.js", web::get().to(form_post_js));
+        .route("/static/form_post.js", web::get().to(form_post_js))
+        // Swagger UI lives under the slash; the address people type has none.
+        .route(
+            "/admin/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/admin/docs/"))
+                    .finish()
+            }),
+        );
 }
 
 #[derive(Template, WebTemplate)]

@@ -233,10 +233,7 @@ pub async fn get(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let c = state
-        .provider
-        .get_client(&caller, &realm, &id)
-        .await?;
+    let c = state.provider.get_client(&caller, &realm, &id).await?;
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
@@ -267,10 +264,7 @@ pub async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    state
-        .provider
-        .delete_client(&caller, &realm, &id)
-        .await?;
+    state.provider.delete_client(&caller, &realm, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

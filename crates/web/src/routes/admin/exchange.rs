@@ -5,7 +5,7 @@
 use super::{Caller, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{user_id};
+use crate::extract::user_id;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{ExchangePolicy, ExchangeRecord, ImpersonationScope, OrgId, TokenType};
@@ -150,10 +150,7 @@ pub async fn get_policy(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = state
-        .provider
-        .get_client(&caller, &realm, &id)
-        .await?;
+    let client = state.provider.get_client(&caller, &realm, &id).await?;
     let policy = client.exchange.ok_or_else(|| {
         ApiError(OAuthError::NotFound(
             "the client has no exchange policy".into(),
@@ -175,10 +172,7 @@ pub async fn put_policy(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let policy = body.into_inner().parse()?;
-    let client = state
-        .provider
-        .get_client(&caller, &realm, &id)
-        .await?;
+    let client = state.provider.get_client(&caller, &realm, &id).await?;
     let client = state
         .provider
         .set_exchange_policy(&caller, &realm, client.client_id.as_str(), Some(policy))
@@ -199,10 +193,7 @@ pub async fn delete_policy(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = state
-        .provider
-        .get_client(&caller, &realm, &id)
-        .await?;
+    let client = state.provider.get_client(&caller, &realm, &id).await?;
     state
         .provider
         .set_exchange_policy(&caller, &realm, client.client_id.as_str(), None)
