@@ -312,7 +312,8 @@ async fn admin_client_create_get_update_delete_round_trip_with_a_generated_secre
     assert_eq!(got, expected);
 
     // Update replaces the settings, keeps the secret, and applies to the next token at once.
-    let upd = json!({ "client_id": "billing", "name": "Billing v2", "scopes": ["api:read"], "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb"] });
+    // A replacement: without grant_types, redirect URIs would make it a sign-in client.
+    let upd = json!({ "client_id": "billing", "name": "Billing v2", "scopes": ["api:read"], "grant_types": ["client_credentials"], "redirect_uris": ["https://app.example/cb", "http://127.0.0.1:8080/cb"] });
     let updated = ok_json(
         app.admin(Method::PUT, &path, Some(upd)).await,
         StatusCode::OK,
@@ -823,7 +824,7 @@ async fn admin_api_unknown_realms_and_client_ids_are_404() {
             format!("/admin/realms/nope/clients/{random}"),
             None,
         ),
-        // Malformed UUIDs are simply not found.
+        // Neither an id nor a client_id of the realm.
         (
             Method::GET,
             "/admin/realms/demo/clients/not-a-uuid".into(),
@@ -831,7 +832,7 @@ async fn admin_api_unknown_realms_and_client_ids_are_404() {
         ),
         (
             Method::GET,
-            "/admin/realms/demo/clients/demo-service".into(),
+            "/admin/realms/master/clients/demo-service".into(),
             None,
         ),
         (

@@ -320,15 +320,9 @@ pub async fn add_user(app: &TestApp, realm: &str, username: &str, password: &str
     s(&ok_json(res, StatusCode::CREATED).await, "id")
 }
 
-/// Organization `acme` ("Acme") in `realm`, with the role template `admin` and `user`
-/// holding it: the organization's administrator.
+/// Organization `acme` ("Acme") in `realm` with `user` holding the role template `admin`
+/// (every realm has it): the organization's administrator.
 pub async fn acme_administered_by(app: &TestApp, realm: &str, user: &str) {
-    app.admin_ok(
-        Method::POST,
-        &format!("/admin/realms/{realm}/organization-roles"),
-        Some(json!({ "name": "admin" })),
-    )
-    .await;
     app.admin_ok(
         Method::POST,
         &format!("/admin/realms/{realm}/organizations"),
