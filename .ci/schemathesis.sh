@@ -25,7 +25,7 @@ if ! st --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
 fi
 
 DATA=$(mktemp -d)
-"$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --public-url "$BASE" >"$DATA/serve.log" 2>&1 &
+"$BIN" --data-dir "$DATA" serve --listen "127.0.0.1:$PORT" --metrics-listen 127.0.0.1:0 --public-url "$BASE" >"$DATA/serve.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 60); do
