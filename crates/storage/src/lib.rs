@@ -7,10 +7,12 @@ mod clients;
 mod entity;
 mod exchanges;
 mod grants;
+mod job_lock;
 mod keys;
 mod orgs;
 mod realms;
 mod smtp;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -24,6 +26,7 @@ use tessera_domain::DomainError;
 use thiserror::Error;
 
 pub use exchanges::ExchangeFilter;
+pub use job_lock::JobLock;
 pub use smtp::StoredSmtp;
 pub use tessera_domain::RealmId;
 

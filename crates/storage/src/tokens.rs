@@ -126,7 +126,8 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Drops revocation entries and opaque tokens that have expired; returns rows removed.
+    /// Drops revocation entries, opaque tokens and failed-login budgets that have expired;
+    /// returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
             .filter(revoked_token::Column::ExpiresAt.lt(now.0))
@@ -136,7 +137,8 @@ impl Store {
             .filter(opaque_token::Column::ExpiresAt.lt(now.0))
             .exec(&self.db)
             .await?;
-        Ok(a.rows_affected + b.rows_affected)
+        let c = self.purge_login_throttles(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c)
     }
 }
 
