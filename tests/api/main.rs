@@ -17,6 +17,7 @@ mod login_flow;
 mod logout;
 mod orgs;
 mod pkce;
+mod replicas;
 mod rp_openidconnect;
 mod token;
 mod users;

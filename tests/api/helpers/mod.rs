@@ -36,6 +36,9 @@ pub struct TestApp {
     pub provider: Arc<Provider>,
     /// The server's clock, starting at the real time; tests move it forward.
     pub clock: Arc<FixedClock>,
+    /// The database and master key, which a replica ([`spawn_replica`]) shares.
+    database_url: String,
+    master_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -53,13 +56,32 @@ async fn database_url() -> Option<String> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn(database_url().await, None).await
+}
+
+/// A second server on `first`'s database with its master key, as a replica behind a load
+/// balancer: its own process state (caches, clock, jobs) and the database in common. It
+/// seeds nothing (the database is not empty), so it carries `first`'s seeded secrets.
+pub async fn spawn_replica(first: &TestApp) -> TestApp {
+    let mut app = spawn(
+        Some(first.database_url.clone()),
+        Some(first.master_key.clone()),
+    )
+    .await;
+    app.seeded = first.seeded.clone();
+    app.admin_secret = first.admin_secret.clone();
+    app.demo_secret = first.demo_secret.clone();
+    app
+}
+
+async fn spawn(database_url: Option<String>, master_key: Option<String>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
         public_url: PUBLIC_URL.into(),
         data_dir: dir.path().to_path_buf(),
-        database_url: database_url().await,
-        master_key: None,
+        database_url,
+        master_key,
         workers: Some(2),
         db_max_connections: 5,
     };
@@ -76,9 +98,12 @@ pub async fn spawn_app() -> TestApp {
         app.seeded
             .iter()
             .find(|c| c.realm == realm && c.kind == tessera_oidc::admin::seed::SeededKind::Client)
-            .unwrap()
-            .secret
-            .clone()
+            .map(|c| c.secret.clone())
+            .unwrap_or_default()
+    };
+    let master_key = match &settings.master_key {
+        Some(k) => k.clone(),
+        None => std::fs::read_to_string(dir.path().join("master.key")).unwrap(),
     };
     let (admin_secret, demo_secret) = (secret("master"), secret("demo"));
     let seeded = app.seeded.clone();
@@ -95,6 +120,8 @@ pub async fn spawn_app() -> TestApp {
         seeded,
         provider,
         clock,
+        database_url: settings.database_url(),
+        master_key,
         _dir: dir,
     }
 }
