@@ -59,7 +59,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table(LoginThrottle::Table).if_exists().to_owned())
-            .await
+        m.drop_table(
+            Table::drop()
+                .table(LoginThrottle::Table)
+                .if_exists()
+                .to_owned(),
+        )
+        .await
     }
 }

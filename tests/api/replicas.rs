@@ -65,7 +65,9 @@ async fn two_postgres_stores() -> Option<(Store, Store)> {
         .ok()
         .filter(|u| !u.is_empty())
     else {
-        eprintln!("skipped: job locks are PostgreSQL advisory locks (set TESSERA_TEST_DATABASE_URL)");
+        eprintln!(
+            "skipped: job locks are PostgreSQL advisory locks (set TESSERA_TEST_DATABASE_URL)"
+        );
         return None;
     };
     Some((

@@ -61,7 +61,11 @@ impl JobLock {
             }
             self.held = None;
         }
-        let opts = self.store.db.get_postgres_connection_pool().connect_options();
+        let opts = self
+            .store
+            .db
+            .get_postgres_connection_pool()
+            .connect_options();
         let mut conn = PgConnection::connect_with(&opts).await.map_err(db_err)?;
         let taken: bool = sea_orm::sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(self.key)
@@ -86,7 +90,9 @@ impl JobLock {
 }
 
 fn db_err(e: sea_orm::sqlx::Error) -> crate::StoreError {
-    crate::StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))
+    crate::StoreError::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+        e.into(),
+    )))
 }
 
 #[cfg(test)]

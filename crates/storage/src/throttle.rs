@@ -39,11 +39,13 @@ impl Store {
         if charges.is_empty() {
             return Ok(());
         }
-        let rows = charges.iter().map(|(key, interval)| login_throttle::ActiveModel {
-            realm_id: Set(realm.0),
-            key_hash: Set(key.to_vec()),
-            tat: Set(now_ms + interval),
-        });
+        let rows = charges
+            .iter()
+            .map(|(key, interval)| login_throttle::ActiveModel {
+                realm_id: Set(realm.0),
+                key_hash: Set(key.to_vec()),
+                tat: Set(now_ms + interval),
+            });
         // The inserted row's tat is `now + interval`, so `excluded.tat - now` is the
         // key's interval: one statement serves keys with different intervals.
         let table = Alias::new("login_throttle");
@@ -108,7 +110,12 @@ mod tests {
             s.find_login_throttles(a.id, &[k2]).await.unwrap(),
             vec![(k2.to_vec(), 5_007)]
         );
-        assert!(s.find_login_throttles(b.id, &[k1, k2]).await.unwrap().is_empty());
+        assert!(
+            s.find_login_throttles(b.id, &[k1, k2])
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[tokio::test]
