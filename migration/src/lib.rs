@@ -9,6 +9,7 @@ mod m20261124_000004_organizations;
 mod m20261124_000005_token_exchange;
 mod m20261130_000006_security_review;
 mod m20261130_000007_change_log;
+mod m20261130_000008_login_throttle;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_token_exchange::Migration),
             Box::new(m20261130_000006_security_review::Migration),
             Box::new(m20261130_000007_change_log::Migration),
+            Box::new(m20261130_000008_login_throttle::Migration),
         ]
     }
 }

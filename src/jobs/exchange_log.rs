@@ -1,5 +1,8 @@
 //! Writes the token-exchange log, batched in memory by the engine: when a batch is full,
 //! or every second for the rest, and once more when the server stops.
+//!
+//! Not exclusive across processes, unlike the expiry sweep: each process's batch is in its
+//! own memory, so each must write its own; a lock would leave the others' entries unwritten.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -20,6 +20,7 @@ mod observability;
 mod openapi;
 mod orgs;
 mod pkce;
+mod replicas;
 mod rp_openidconnect;
 mod token;
 mod users;

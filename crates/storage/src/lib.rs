@@ -8,10 +8,12 @@ mod clients;
 mod entity;
 mod exchanges;
 mod grants;
+mod job_lock;
 mod keys;
 mod orgs;
 mod realms;
 mod smtp;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -26,6 +28,7 @@ use thiserror::Error;
 
 pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;
+pub use job_lock::JobLock;
 pub use smtp::StoredSmtp;
 pub use tessera_domain::RealmId;
 

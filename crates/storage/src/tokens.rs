@@ -126,7 +126,8 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Drops revocation entries and opaque tokens that have expired; returns rows removed.
+    /// Drops revocation entries, opaque tokens and failed-login budgets that have expired;
+    /// returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
             .filter(revoked_token::Column::ExpiresAt.lt(now.0))
@@ -138,7 +139,8 @@ impl Store {
             .await?;
         // Followers read a change within a second; an hour leaves room for a stalled one.
         let c = self.purge_changes(UnixTime(now.0 - 3600)).await?;
-        Ok(a.rows_affected + b.rows_affected + c)
+        let d = self.purge_login_throttles(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d)
     }
 }
 

@@ -40,6 +40,9 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     /// What the server was started with (its data directory and database).
     pub settings: Settings,
+    /// The database and master key, which a replica ([`spawn_replica`]) shares.
+    database_url: String,
+    master_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -71,13 +74,32 @@ async fn database_url() -> Option<String> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn(database_url().await, None).await
+}
+
+/// A second server on `first`'s database with its master key, as a replica behind a load
+/// balancer: its own process state (caches, clock, jobs) and the database in common. It
+/// seeds nothing (the database is not empty), so it carries `first`'s seeded secrets.
+pub async fn spawn_replica(first: &TestApp) -> TestApp {
+    let mut app = spawn(
+        Some(first.database_url.clone()),
+        Some(first.master_key.clone()),
+    )
+    .await;
+    app.seeded = first.seeded.clone();
+    app.admin_secret = first.admin_secret.clone();
+    app.demo_secret = first.demo_secret.clone();
+    app
+}
+
+async fn spawn(database_url: Option<String>, master_key: Option<String>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
         public_url: PUBLIC_URL.into(),
         data_dir: dir.path().to_path_buf(),
-        database_url: database_url().await,
-        master_key: None,
+        database_url,
+        master_key,
         workers: Some(2),
         db_max_connections: 5,
         metrics_listen: "127.0.0.1:0".into(),
@@ -96,9 +118,12 @@ pub async fn spawn_app() -> TestApp {
         app.seeded
             .iter()
             .find(|c| c.realm == realm && c.kind == tessera_oidc::admin::seed::SeededKind::Client)
-            .unwrap()
-            .secret
-            .clone()
+            .map(|c| c.secret.clone())
+            .unwrap_or_default()
+    };
+    let master_key = match &settings.master_key {
+        Some(k) => k.clone(),
+        None => std::fs::read_to_string(dir.path().join("master.key")).unwrap(),
     };
     let (admin_secret, demo_secret) = (secret("master"), secret("demo"));
     let seeded = app.seeded.clone();
@@ -116,6 +141,8 @@ pub async fn spawn_app() -> TestApp {
         seeded,
         provider,
         clock,
+        database_url: settings.database_url(),
+        master_key,
         settings,
         _dir: dir,
     }
@@ -147,6 +174,9 @@ impl TestApp {
             .args(["--public-url", PUBLIC_URL]);
         if let Some(u) = &self.settings.database_url {
             cmd.args(["--database-url", u]);
+        }
+        if let Some(k) = &self.settings.master_key {
+            cmd.env("TESSERA_MASTER_KEY", k);
         }
         cmd.args(args).output().unwrap()
     }

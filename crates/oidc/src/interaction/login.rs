@@ -3,8 +3,8 @@
 //! limits of [`super::passwords`].
 
 use super::passwords::{
-    Account, LoginError, MAX_LOGIN_BYTES, MAX_PASSWORD_CHARS, PasswordHasher, address_key,
-    dummy_hash, millis, needs_rehash, retry_after,
+    Account, LoginError, MAX_LOGIN_BYTES, MAX_PASSWORD_CHARS, PasswordHasher, dummy_hash, millis,
+    needs_rehash, retry_after,
 };
 use crate::telemetry::{self, LoginOutcome};
 use crate::{Provider, RealmCtx};
@@ -17,8 +17,8 @@ impl Provider {
     }
 
     /// Checks a username-or-e-mail and password in `ctx`'s realm. The order is fixed so
-    /// that answers reveal as little as possible: the address budget is checked first,
-    /// then the account's; every attempt that gets that far costs one Argon2id check
+    /// that answers reveal as little as possible: the address's and the account's budgets
+    /// are checked first (one read; the address's wait wins); every attempt that gets that far costs one Argon2id check
     /// (against a dummy hash when there is no such user or it has no password), so
     /// wrong passwords, unknown users and disabled accounts take the same time. Only
     /// failures are charged; a correct password for a disabled account is `Disabled`.
@@ -72,13 +72,6 @@ impl Provider {
     ) -> Result<User, LoginError> {
         let realm = ctx.realm.id;
         let now = millis(self.clock().now());
-        let address = client_ip.map(|ip| (realm, address_key(ip)));
-        if let Some(wait) = address
-            .as_ref()
-            .and_then(|k| self.logins.addresses.blocked_for(k, now))
-        {
-            return Err(retry_after(wait));
-        }
         let found = if login.len() <= MAX_LOGIN_BYTES {
             self.store().find_user_credentials(realm, login).await?
         } else {
@@ -95,8 +88,11 @@ impl Provider {
                 Account::Unknown(Email::normalize(&login[..end]))
             }
         };
-        let account = (realm, account);
-        if let Some(wait) = self.logins.accounts.blocked_for(&account, now) {
+        if let Some(wait) = self
+            .logins
+            .blocked_for(self.store(), realm, client_ip, &account, now)
+            .await?
+        {
             return Err(retry_after(wait));
         }
 
@@ -118,10 +114,9 @@ impl Provider {
                 Ok(u)
             }
             _ => {
-                self.logins.accounts.record_failure(account, now);
-                if let Some(k) = address {
-                    self.logins.addresses.record_failure(k, now);
-                }
+                self.logins
+                    .record_failure(self.store(), realm, client_ip, &account, now)
+                    .await?;
                 Err(LoginError::InvalidCredentials)
             }
         }

@@ -6,18 +6,19 @@
 //! waiting (for at most [`LoginConfig::hash_queue_timeout`]); beyond that a login is refused
 //! at once with [`LoginError::Busy`] (HTTP 503 with `Retry-After`) instead of queueing
 //! without bound. Failed logins are limited per account and per client address, keyed by
-//! realm, so one realm's attackers never lock another realm's users out.
+//! realm, so one realm's attackers never lock another realm's users out; the budgets are
+//! kept in the database, so several processes on one database share them.
 
 use crate::OAuthError;
+use crate::crypto::sha256;
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
 };
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 use tessera_domain::{PasswordParams, RealmId, UnixTime, UserId};
+use tessera_storage::{Store, StoreResult};
 use tokio::sync::Semaphore;
 
 /// Longest password accepted anywhere (characters).
@@ -253,58 +254,30 @@ impl PasswordHasher {
     }
 }
 
-/// GCRA over a keyed map: a key may fail `burst` times at once, then once per `interval`.
-/// Unlike a plain token bucket it can be *peeked*: every attempt is checked before the
-/// password is, and only failures are charged.
-#[derive(Debug)]
-pub(crate) struct FailureLimiter<K> {
+/// GCRA's policy for one kind of budget: a key may fail `burst` times at once, then once
+/// per `interval`. Unlike a plain token bucket it can be *peeked*: every attempt is checked
+/// before the password is, and only failures are charged. The state, one theoretical
+/// arrival time per key, is in the database (`login_throttle`), so every process serving it
+/// charges the same budget.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FailureLimiter {
     interval_ms: i64,
     tolerance_ms: i64,
-    buckets: Mutex<Buckets<K>>,
 }
 
-#[derive(Debug)]
-struct Buckets<K> {
-    /// Theoretical arrival time per key (ms since the epoch).
-    tats: HashMap<K, i64>,
-    /// Map size at which refilled keys are swept out next.
-    next_sweep: usize,
-}
-
-impl<K: Hash + Eq> FailureLimiter<K> {
+impl FailureLimiter {
     fn new(per_minute: u32, burst: u32) -> Self {
         let interval_ms = 60_000 / i64::from(per_minute.max(1));
         Self {
             interval_ms,
             tolerance_ms: interval_ms * i64::from(burst.max(1) - 1),
-            buckets: Mutex::new(Buckets {
-                tats: HashMap::new(),
-                next_sweep: 1024,
-            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Buckets<K>> {
-        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// How long `key` must wait before its next attempt, if it must.
-    pub(crate) fn blocked_for(&self, key: &K, now_ms: i64) -> Option<Duration> {
-        let tat = *self.lock().tats.get(key)?;
+    /// How long a key whose arrival time is `tat` must wait before its next attempt.
+    fn wait(&self, tat: i64, now_ms: i64) -> Option<Duration> {
         let wait = tat - self.tolerance_ms - now_ms;
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
-    }
-
-    pub(crate) fn record_failure(&self, key: K, now_ms: i64) {
-        let mut b = self.lock();
-        let tat = b.tats.entry(key).or_insert(now_ms);
-        *tat = (*tat).max(now_ms) + self.interval_ms;
-        // Keys whose bucket is full again are indistinguishable from absent ones; sweeping
-        // when the map has doubled keeps the cost amortized O(1).
-        if b.tats.len() >= b.next_sweep {
-            b.tats.retain(|_, tat| *tat > now_ms);
-            b.next_sweep = (b.tats.len() * 2).max(1024);
-        }
     }
 }
 
@@ -317,11 +290,25 @@ pub(crate) enum Account {
     Unknown(String),
 }
 
+impl Account {
+    /// The stored key: a hash, since an unknown login name is whatever was typed.
+    fn key(&self) -> Vec<u8> {
+        match self {
+            Account::User(id) => sha256(format!("user:{}", id.0).as_bytes()),
+            Account::Unknown(name) => sha256(format!("name:{name}").as_bytes()),
+        }
+    }
+}
+
+fn address_budget_key(ip: IpAddr) -> Vec<u8> {
+    sha256(format!("ip:{}", address_key(ip)).as_bytes())
+}
+
 /// Per-realm failed-login budgets for accounts and client addresses.
 #[derive(Debug)]
 pub struct LoginLimiter {
-    pub(crate) accounts: FailureLimiter<(RealmId, Account)>,
-    pub(crate) addresses: FailureLimiter<(RealmId, IpAddr)>,
+    accounts: FailureLimiter,
+    addresses: FailureLimiter,
 }
 
 impl LoginLimiter {
@@ -330,6 +317,48 @@ impl LoginLimiter {
             accounts: FailureLimiter::new(limits.account_per_minute, limits.account_burst),
             addresses: FailureLimiter::new(limits.ip_per_minute, limits.ip_burst),
         }
+    }
+
+    /// How long this attempt must wait, if it must: the address's wait first, then the
+    /// account's. One SELECT for both budgets.
+    pub(crate) async fn blocked_for(
+        &self,
+        store: &Store,
+        realm: RealmId,
+        address: Option<IpAddr>,
+        account: &Account,
+        now_ms: i64,
+    ) -> StoreResult<Option<Duration>> {
+        let account_key = account.key();
+        let address_key = address.map(address_budget_key);
+        let mut keys = vec![account_key.as_slice()];
+        keys.extend(address_key.as_deref());
+        let tats = store.find_login_throttles(realm, &keys).await?;
+        let tat_of = |key: &[u8]| tats.iter().find(|(k, _)| k == key).map(|(_, t)| *t);
+        let address_wait = address_key
+            .as_deref()
+            .and_then(tat_of)
+            .and_then(|t| self.addresses.wait(t, now_ms));
+        Ok(address_wait
+            .or_else(|| tat_of(&account_key).and_then(|t| self.accounts.wait(t, now_ms))))
+    }
+
+    /// Charges one failure to the account and the address, in one statement.
+    pub(crate) async fn record_failure(
+        &self,
+        store: &Store,
+        realm: RealmId,
+        address: Option<IpAddr>,
+        account: &Account,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let account_key = account.key();
+        let address_key = address.map(address_budget_key);
+        let mut charges = vec![(account_key.as_slice(), self.accounts.interval_ms)];
+        if let Some(k) = &address_key {
+            charges.push((k.as_slice(), self.addresses.interval_ms));
+        }
+        store.charge_login_throttles(realm, &charges, now_ms).await
     }
 }
 
@@ -414,43 +443,17 @@ mod tests {
     }
 
     #[test]
-    fn the_failure_limiter_allows_a_burst_then_one_per_interval() {
-        // 5 per minute, burst 5: one every 12 s.
+    fn the_failure_limiter_waits_until_the_arrival_time_less_the_burst() {
+        // 5 per minute, burst 5: one every 12 s, four intervals of tolerance.
         let l = FailureLimiter::new(5, 5);
         let t = 1_000_000;
-        for _ in 0..5 {
-            assert_eq!(l.blocked_for(&"k", t), None);
-            l.record_failure("k", t);
-        }
-        assert_eq!(l.blocked_for(&"k", t), Some(Duration::from_secs(12)));
-        assert_eq!(l.blocked_for(&"other", t), None);
+        assert_eq!(l.wait(t + 4 * 12_000, t), None);
+        assert_eq!(l.wait(t + 5 * 12_000, t), Some(Duration::from_secs(12)));
         assert_eq!(
-            l.blocked_for(&"k", t + 11_999),
+            l.wait(t + 5 * 12_000, t + 11_999),
             Some(Duration::from_millis(1))
         );
-        assert_eq!(l.blocked_for(&"k", t + 12_000), None);
-        l.record_failure("k", t + 12_000);
-        assert_eq!(
-            l.blocked_for(&"k", t + 12_000),
-            Some(Duration::from_secs(12))
-        );
-        // A full minute later the whole burst is back.
-        assert_eq!(l.blocked_for(&"k", t + 72_000), None);
-    }
-
-    #[test]
-    fn the_failure_limiter_forgets_refilled_keys() {
-        let l = FailureLimiter::new(60, 1);
-        for i in 0..2000 {
-            l.record_failure(i, 0);
-        }
-        assert_eq!(l.lock().tats.len(), 2000, "all still draining");
-        for i in 2000..2100 {
-            l.record_failure(i, 10_000);
-        }
-        let left = l.lock().tats.len();
-        assert!(left <= 100, "{left} keys left");
-        assert_eq!(l.blocked_for(&2099, 10_000), Some(Duration::from_secs(1)));
+        assert_eq!(l.wait(t + 5 * 12_000, t + 12_000), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod grant;
 pub mod impersonation_token;
 pub mod invitation;
+pub mod login_throttle;
 pub mod membership;
 pub mod membership_role;
 pub mod opaque_token;
