@@ -296,7 +296,7 @@ async fn sec_2_an_invitation_verifies_an_email_only_when_the_link_was_mailed_to_
             Method::PUT,
             &smtp,
             Some(json!({
-                "host": "127.0.0.2", "port": port, "security": "none",
+                "host": "localhost", "port": port, "security": "none",
                 "username": "mailer", "from": "no-reply@sec2.example",
             })),
         )

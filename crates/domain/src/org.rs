@@ -50,7 +50,8 @@ pub struct DomainName(String);
 
 impl DomainName {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let s = s.trim_end_matches('.').to_ascii_lowercase();
+        // No trailing root dot: one spelling per name, and one the admin API's schema states.
+        let s = s.to_ascii_lowercase();
         let label_ok = |l: &str| {
             !l.is_empty()
                 && l.len() <= 63
@@ -378,8 +379,16 @@ mod tests {
 
     #[test]
     fn domain_names_are_lowercased_and_need_a_dot() {
-        assert_eq!(DomainName::parse("Acme.COM.").unwrap().as_str(), "acme.com");
-        for bad in ["localhost", "a..b", "-a.com", "a_b.com", "exa mple.com", ""] {
+        assert_eq!(DomainName::parse("Acme.COM").unwrap().as_str(), "acme.com");
+        for bad in [
+            "localhost",
+            "a..b",
+            "-a.com",
+            "a_b.com",
+            "exa mple.com",
+            "",
+            "acme.com.",
+        ] {
             assert!(DomainName::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(

@@ -70,21 +70,20 @@ impl SmtpSettings {
                 "none is only allowed for a server on a loopback address",
             ));
         }
-        if self
-            .username
-            .as_deref()
-            .is_some_and(|u| u.is_empty() || u.len() > 256 || u.chars().any(char::is_control))
-        {
+        if self.username.as_deref().is_some_and(|u| {
+            u.is_empty() || u.chars().count() > 256 || u.chars().any(char::is_control)
+        }) {
             return Err(DomainError::new("username", "must be 1 to 256 characters"));
         }
         Ok(())
     }
 
+    /// The hosts plain SMTP may go to: the usual spellings of this machine, as a fixed list
+    /// so that the admin API's document can state the rule exactly.
+    pub const LOOPBACK_HOSTS: [&'static str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
+
     pub fn is_loopback(&self) -> bool {
-        let h = self.host.trim_start_matches('[').trim_end_matches(']');
-        h == "localhost"
-            || h.parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+        Self::LOOPBACK_HOSTS.contains(&self.host.as_str())
     }
 }
 
@@ -106,6 +105,11 @@ mod tests {
     fn plaintext_smtp_is_only_for_loopback_servers() {
         assert!(settings("127.0.0.1", SmtpSecurity::None).validate().is_ok());
         assert!(settings("[::1]", SmtpSecurity::None).validate().is_ok());
+        assert!(
+            settings("127.0.0.2", SmtpSecurity::None)
+                .validate()
+                .is_err()
+        );
         assert!(
             settings("smtp.example.com", SmtpSecurity::None)
                 .validate()

@@ -135,18 +135,20 @@ impl PasswordParams {
     pub const MAX_M_COST: u32 = 262_144;
     pub const MAX_T_COST: u32 = 16;
     pub const MAX_P_COST: u32 = 16;
+    /// Argon2 needs 8 KiB per lane; a floor of 8 KiB × the most lanes makes every in-range
+    /// combination valid on its own, so one bound per field describes the rule exactly.
+    pub const MIN_M_COST: u32 = 8 * Self::MAX_P_COST;
 
     pub fn validate(&self) -> Result<(), DomainError> {
         let ok = (1..=Self::MAX_P_COST).contains(&self.p_cost)
             && (1..=Self::MAX_T_COST).contains(&self.t_cost)
-            && self.m_cost >= 8 * self.p_cost
-            && self.m_cost <= Self::MAX_M_COST;
+            && (Self::MIN_M_COST..=Self::MAX_M_COST).contains(&self.m_cost);
         if ok {
             Ok(())
         } else {
             Err(DomainError::new(
                 "password_params",
-                "use 1 <= p_cost <= 16, 1 <= t_cost <= 16 and 8 * p_cost <= m_cost <= 262144",
+                "use 1 <= p_cost <= 16, 1 <= t_cost <= 16 and 128 <= m_cost <= 262144",
             ))
         }
     }
@@ -295,6 +297,11 @@ mod tests {
                 m_cost: 8,
                 t_cost: 1,
                 p_cost: 2,
+            },
+            PasswordParams {
+                m_cost: 127,
+                t_cost: 1,
+                p_cost: 1,
             },
             PasswordParams {
                 m_cost: 1 << 20,

@@ -54,3 +54,79 @@ pub fn user_id(raw: &str) -> Result<UserId, ApiError> {
 pub fn invitation_id(raw: &str) -> Result<InvitationId, ApiError> {
     id(raw, "invitation", InvitationId)
 }
+
+/// An admin request body. A whole number written with a fraction (`300.0`) is the integer
+/// JSON Schema says it is; otherwise as `web::Json` (the admin scope's size limit and error
+/// text).
+pub struct AdminJson<T>(pub T);
+
+impl<T> AdminJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for AdminJson<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for AdminJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
+        Box::pin(async move {
+            let raw = body.await?.into_inner();
+            Ok(AdminJson(admin_json(raw.get())?))
+        })
+    }
+}
+
+/// Parses an admin body (see [`AdminJson`]): strictly (duplicate or unknown fields are
+/// errors), and once more with whole numbers as integers when that is what failed.
+pub fn admin_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let invalid = |e: serde_json::Error| {
+        ApiError(OAuthError::InvalidRequest(
+            format!("invalid JSON body: {e}").into(),
+        ))
+    };
+    let first = match serde_json::from_str::<T>(text) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Err(invalid(first));
+    };
+    if !whole_numbers_as_integers(&mut v) {
+        return Err(invalid(first));
+    }
+    serde_json::from_value(v).map_err(invalid)
+}
+
+/// Rewrites `300.0` as `300` throughout; whether anything changed.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            // Within ±2^53 a float holds its integer exactly.
+            match n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9e15) {
+                Some(f) => {
+                    *v = Value::from(f as i64);
+                    true
+                }
+                None => false,
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, i| whole_numbers_as_integers(i) || changed),
+        Value::Object(map) => map
+            .values_mut()
+            .fold(false, |changed, i| whole_numbers_as_integers(i) || changed),
+        _ => false,
+    }
+}

@@ -14,7 +14,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tessera_oidc::{OAuthError, Provider};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -52,14 +52,28 @@ where
         .openapi(ApiDoc::openapi())
         .service(routes::admin::scope())
         .openapi_service(|api| {
+            let _ = ADMIN_PATHS.set(routes::admin::AdminPaths::of(&api));
             SwaggerUi::new("/admin/docs/{_:.*}")
                 .url("/admin/openapi.json", routes::admin::complete_document(api))
         })
         .into_app()
 }
 
-/// A page for a browser (it asks for HTML first), JSON for everyone else.
+/// The admin API's paths, known once the first app has collected them.
+static ADMIN_PATHS: OnceLock<routes::admin::AdminPaths> = OnceLock::new();
+
+/// 405 with `Allow` for a method an admin path does not answer; otherwise a page for a
+/// browser (it asks for HTML first), JSON for everyone else.
 async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    if let Some(allow) = ADMIN_PATHS.get().and_then(|p| p.allow(req.path())) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header(("Allow", allow.to_owned()))
+            .insert_header(("Cache-Control", "no-store"))
+            .json(serde_json::json!({
+                "error": "method_not_allowed",
+                "error_description": format!("this path answers {allow}"),
+            }));
+    }
     let wants_html = req
         .headers()
         .get(actix_web::http::header::ACCEPT)

@@ -371,7 +371,7 @@ pub async fn acme_administered_by(app: &TestApp, realm: &str, user: &str) {
 pub const PW: &str = "correct horse battery";
 
 /// Cheap Argon2id costs for realms the tests create; the server default stays OWASP's.
-pub const FAST_HASH: &str = r#"{"m_cost":8,"t_cost":1,"p_cost":1}"#;
+pub const FAST_HASH: &str = r#"{"m_cost":128,"t_cost":1,"p_cost":1}"#;
 
 /// A realm hashing passwords with [`FAST_HASH`]; returns the realm as created.
 pub async fn fast_realm(app: &TestApp, name: &str) -> Value {

@@ -50,10 +50,10 @@ impl Provider {
         }
         if password
             .as_deref()
-            .is_some_and(|p| p.is_empty() || p.len() > 1024)
+            .is_some_and(|p| p.is_empty() || p.chars().count() > 256)
         {
             return Err(OAuthError::invalid_request(
-                "the password must be 1 to 1024 bytes",
+                "the password must be 1 to 256 characters",
             ));
         }
         let realm_id = self.admin_realm_id(realm).await?;

@@ -15,7 +15,7 @@ use tessera_domain::{
 use tessera_storage::Store;
 
 const FAST: PasswordParams = PasswordParams {
-    m_cost: 8,
+    m_cost: 128,
     t_cost: 1,
     p_cost: 1,
 };
@@ -307,7 +307,10 @@ async fn a_saturated_hashing_pool_answers_busy() {
 #[tokio::test]
 async fn a_login_rehashes_with_the_realms_new_parameters() {
     let (p, _, alice) = setup().await;
-    let stronger = PasswordParams { m_cost: 16, ..FAST };
+    let stronger = PasswordParams {
+        m_cost: 256,
+        ..FAST
+    };
     p.update_realm(
         &AdminPrincipal::operator(),
         "r",

@@ -388,7 +388,7 @@ mod tests {
     use super::*;
 
     const FAST: PasswordParams = PasswordParams {
-        m_cost: 8,
+        m_cost: 128,
         t_cost: 1,
         p_cost: 1,
     };

@@ -2,6 +2,7 @@ use super::exchange::ExchangePolicyBody;
 use super::{Caller, Page, PageQuery, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::Client;
@@ -213,7 +214,7 @@ pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<ClientBody>,
+    body: AdminJson<ClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (c, secret) = body.into_inner().parse();
     let given = secret.is_some();
@@ -244,7 +245,7 @@ pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<ClientBody>,
+    body: AdminJson<ClientBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let (c, _) = body.into_inner().parse();

@@ -5,6 +5,7 @@
 use super::{Caller, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use crate::extract::user_id;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,7 @@ pub struct ExchangePolicyBody {
     #[serde(default)]
     pub delegate: bool,
     #[serde(default)]
+    #[schema(schema_with = schema::impersonate)]
     pub impersonate: ImpersonateRep,
     /// Scopes an exchanged token may carry at most; null: no ceiling beyond the
     /// subject token's.
@@ -168,7 +170,7 @@ pub async fn put_policy(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<ExchangePolicyBody>,
+    body: AdminJson<ExchangePolicyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let policy = body.into_inner().parse()?;
@@ -235,7 +237,7 @@ pub async fn mint_impersonation_token(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<ImpersonationBody>,
+    body: AdminJson<ImpersonationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let user = user_id(&id)?;
@@ -365,7 +367,7 @@ pub async fn evaluate(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<EvaluateBody>,
+    body: AdminJson<EvaluateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, params) = body.into_inner().params();
     let evaluation = state

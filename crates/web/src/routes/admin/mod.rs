@@ -209,3 +209,44 @@ fn default_description(status: &str) -> &'static str {
         _ => "Success",
     }
 }
+
+/// The document's path templates with the methods each answers, for a 405 with `Allow`
+/// where a path exists but the method does not (`/admin/realms` answers GET and POST).
+pub struct AdminPaths(Vec<(Vec<String>, String)>);
+
+impl AdminPaths {
+    pub fn of(api: &utoipa::openapi::OpenApi) -> Self {
+        Self(
+            api.paths
+                .paths
+                .iter()
+                .map(|(path, item)| {
+                    let methods: Vec<&str> = [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                    ]
+                    .into_iter()
+                    .filter_map(|(m, has)| has.then_some(m))
+                    .collect();
+                    let segments = path.split('/').map(str::to_owned).collect();
+                    (segments, methods.join(", "))
+                })
+                .collect(),
+        )
+    }
+
+    /// The `Allow` value for `path`, when some template matches it.
+    pub fn allow(&self, path: &str) -> Option<&str> {
+        let given: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, allow)| {
+            let matches = template.len() == given.len()
+                && template.iter().zip(&given).all(|(t, g)| {
+                    t == g || (t.starts_with('{') && t.ends_with('}') && !g.is_empty())
+                });
+            matches.then_some(allow.as_str())
+        })
+    }
+}

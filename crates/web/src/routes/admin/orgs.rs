@@ -5,6 +5,7 @@
 use super::{Caller, Page, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use crate::extract::{invitation_id, user_id};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -252,14 +253,36 @@ fn parse_roles(roles: &[String]) -> Result<Vec<OrgRoleName>, ApiError> {
         .collect::<Result<_, _>>()?)
 }
 
-/// Adds an existing user: exactly one of `user_id` and `username` (the latter for realm
-/// administrators only).
+/// Adds an existing user, named by exactly one of `user_id` and `username` (the latter for
+/// realm administrators only).
+#[derive(Deserialize, ToSchema)]
+#[serde(
+    untagged,
+    expecting = "an object with exactly one of user_id and username, and optional roles and managed"
+)]
+pub enum MemberBody {
+    ById(MemberById),
+    ByUsername(MemberByUsername),
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct MemberBody {
-    pub user_id: Option<Uuid>,
-    #[schema(schema_with = schema::optional_username)]
-    pub username: Option<String>,
+pub struct MemberById {
+    pub user_id: Uuid,
+    /// Role templates of the realm.
+    #[serde(default)]
+    #[schema(schema_with = schema::role_names)]
+    pub roles: Vec<String>,
+    /// The user's account is deleted with the organization. Default false.
+    #[serde(default)]
+    pub managed: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberByUsername {
+    #[schema(schema_with = schema::username)]
+    pub username: String,
     /// Role templates of the realm.
     #[serde(default)]
     #[schema(schema_with = schema::role_names)]
@@ -426,7 +449,7 @@ pub async fn create_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<OrgBody>,
+    body: AdminJson<OrgBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (o, domains) = body.into_inner().parse()?;
     let org = state
@@ -459,7 +482,7 @@ pub async fn update_org(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<OrgUpdateBody>,
+    body: AdminJson<OrgUpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     let o = body.into_inner().parse()?;
@@ -488,8 +511,8 @@ pub async fn delete_org(
 #[utoipa::path(tag = "organizations",
     request_body = DomainBody,
     params(("realm" = String, Path), ("org" = String, Path, description = "Organization id or alias"),
-        ("domain" = String, Path, min_length = 3, max_length = 269,
-            pattern = r"^(?=.{3,253}\.{0,16}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.*$")),
+        ("domain" = String, Path, min_length = 3, max_length = 253,
+            pattern = r"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")),
     responses((status = 204, description = "Added or updated"), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
         (status = 409, description = "another organization owns the domain", body = super::ErrorBody)))]
 #[put("/{realm}/organizations/{org}/domains/{domain}")]
@@ -497,7 +520,7 @@ pub async fn put_org_domain(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
-    body: web::Json<DomainBody>,
+    body: AdminJson<DomainBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org, domain) = path.into_inner();
     let d = OrgDomain {
@@ -565,23 +588,17 @@ pub async fn add_org_member(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<MemberBody>,
+    body: AdminJson<MemberBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
-    let b = body.into_inner();
-    let user = match (b.user_id, b.username) {
-        (Some(id), None) => UserRef::Id(UserId(id)),
-        (None, Some(name)) => UserRef::Username(name),
-        _ => {
-            return Err(ApiError(OAuthError::invalid_request(
-                "give exactly one of user_id and username",
-            )));
-        }
+    let (user, roles, managed) = match body.into_inner() {
+        MemberBody::ById(b) => (UserRef::Id(UserId(b.user_id)), b.roles, b.managed),
+        MemberBody::ByUsername(b) => (UserRef::Username(b.username), b.roles, b.managed),
     };
-    let roles = parse_roles(&b.roles)?;
+    let roles = parse_roles(&roles)?;
     state
         .provider
-        .add_org_member(&caller, &realm, &org, user, roles, b.managed)
+        .add_org_member(&caller, &realm, &org, user, roles, managed)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -595,7 +612,7 @@ pub async fn set_org_member_roles(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
-    body: web::Json<RolesBody>,
+    body: AdminJson<RolesBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org, user) = path.into_inner();
     let user = Uuid::parse_str(&user)
@@ -668,7 +685,7 @@ pub async fn create_role(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<RoleBody>,
+    body: AdminJson<RoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let name = OrgRoleName::parse(&b.name)?;
@@ -740,7 +757,7 @@ pub async fn create_invitation(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<InvitationBody>,
+    body: AdminJson<InvitationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, org) = path.into_inner();
     let b = body.into_inner();
@@ -772,11 +789,9 @@ pub async fn resend_invitation(
     let b: ResendBody = if body.iter().all(u8::is_ascii_whitespace) {
         ResendBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError(OAuthError::InvalidRequest(
-                format!("invalid JSON body: {e}").into(),
-            ))
-        })?
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError(OAuthError::invalid_request("invalid JSON body: not UTF-8")))?;
+        crate::extract::admin_json(text)?
     };
     let (inv, link) = state
         .provider

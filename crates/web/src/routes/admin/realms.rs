@@ -2,6 +2,7 @@ use super::users::{PasswordParamsRep, double_option};
 use super::{Caller, Page, PageQuery, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Lifetimes, Realm, RealmSettings, SigningAlg};
@@ -196,7 +197,7 @@ pub async fn list(
 pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
-    body: web::Json<CreateRealmBody>,
+    body: AdminJson<CreateRealmBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let settings = body.settings.into_settings(RealmSettings::default())?;
@@ -227,7 +228,7 @@ pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<RealmSettingsBody>,
+    body: AdminJson<RealmSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cur = state.provider.get_realm(&caller, &realm).await?;
     let base = RealmSettings {

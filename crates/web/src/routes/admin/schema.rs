@@ -49,9 +49,6 @@ pub fn realm_name() -> Schema {
 pub fn username() -> Schema {
     text(1, 64, Some("^[A-Za-z0-9._@+-]+$".into())).into()
 }
-pub fn optional_username() -> RefOr<Schema> {
-    nullable(text(1, 64, Some("^[A-Za-z0-9._@+-]+$".into())))
-}
 
 /// `Email::parse`: one '@' with something on both sides, no spaces or control characters.
 fn email_() -> ObjectBuilder {
@@ -80,18 +77,10 @@ pub fn org_alias() -> Schema {
     .into()
 }
 
-/// `DomainName::parse`: ASCII labels of 1 to 63 characters, at least two, trailing dots
-/// ignored.
+/// `DomainName::parse`: ASCII labels of 1 to 63 characters, at least two, no trailing dot.
 pub fn domain_name() -> Schema {
     let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-    text(
-        3,
-        253 + 16,
-        Some(format!(
-            r"^(?=.{{3,253}}\.{{0,16}}$)({label}\.)+{label}\.*$"
-        )),
-    )
-    .into()
+    text(3, 253, Some(format!(r"^({label}\.)+{label}$"))).into()
 }
 
 /// `OrgRoleName::parse`.
@@ -166,8 +155,86 @@ pub fn optional_org_claim() -> RefOr<Schema> {
     nullable(one_of(["map", "list"]))
 }
 
-pub fn optional_smtp_security() -> RefOr<Schema> {
-    nullable(one_of(["starttls", "tls", "none"]))
+/// `ImpersonateRep` as serde reads it: a name, or an object with only `organizations`.
+pub fn impersonate() -> Schema {
+    let uuid = ObjectBuilder::new().schema_type(Type::String).format(Some(
+        utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
+    ));
+    OneOfBuilder::new()
+        .item(one_of(["nobody", "all_users"]))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("organizations", ArrayBuilder::new().items(uuid))
+                .required("organizations")
+                .additional_properties(Some(
+                    utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                )),
+        )
+        .into()
+}
+
+/// The shapes of `SmtpBody`, exactly one of which a body matches: TLS to any host or
+/// `security: none` to one of `loopback` (`SmtpSettings::validate`), each with a username
+/// (and maybe a password) or with neither (a password needs a username).
+pub fn smtp_body(loopback: &[&'static str]) -> RefOr<Schema> {
+    let shape = |plain: bool, with_user: bool| {
+        let (host, security) = if plain {
+            (one_of(loopback.iter().copied()), one_of(["none"]).into())
+        } else {
+            (
+                text(1, 253, Some(r"^[A-Za-z0-9.:\[\]-]+$".into())),
+                nullable(one_of(["starttls", "tls"])),
+            )
+        };
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let (username, password): (RefOr<Schema>, RefOr<Schema>) = if with_user {
+            (
+                text(1, 256, Some(r"^[^\x00-\x1f\x7f-\x9f]+$".into())).into(),
+                nullable(text(1, 256, None)),
+            )
+        } else {
+            (null().into(), null().into())
+        };
+        let mut o = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("host", host)
+            .property(
+                "port",
+                nullable(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1))
+                        .maximum(Some(65535)),
+                ),
+            )
+            .property("security", security)
+            .property("username", username)
+            .property("password", password)
+            .property("from", email())
+            .required("host")
+            .required("from")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        if plain {
+            o = o.required("security");
+        }
+        if with_user {
+            o = o.required("username");
+        }
+        o
+    };
+    OneOfBuilder::new()
+        .description(Some(
+            "A mail server: security starttls (default) or tls to any host, or none to a \
+             loopback host only; a password needs a username",
+        ))
+        .item(shape(false, true))
+        .item(shape(false, false))
+        .item(shape(true, true))
+        .item(shape(true, false))
+        .into()
 }
 
 /// Subject token types an exchange policy may name (`ExchangePolicy::validate` refuses

@@ -3,6 +3,7 @@
 use super::{Caller, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{Email, SmtpSecurity, SmtpSettings};
@@ -44,31 +45,31 @@ impl From<SmtpView> for SmtpRep {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
+/// A mail server: `host` (a host name or IP address: at most 253 characters of A-Z, a-z,
+/// 0-9, '.', '-', ':', '[' and ']'), `port` (1 to 65535; default 587 for starttls, 465 for
+/// tls), `security` (starttls by default, tls, or none for a server of
+/// [`SmtpSettings::LOOPBACK_HOSTS`] only), `username` (1 to 256 characters, no control
+/// characters), `password` (write-only; omit to keep the stored one with the same username)
+/// and `from`. Its schema is written out in [`smtp_body_schema`]: which hosts are allowed
+/// depends on `security`.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpBody {
-    /// A host name or IP address: at most 253 characters of A-Z, a-z, 0-9, '.', '-', ':',
-    /// '[' and ']'.
-    #[schema(min_length = 1, max_length = 253, pattern = r"^[A-Za-z0-9.:\[\]-]+$")]
     pub host: String,
-    /// 1 to 65535; default 587 for starttls, 465 for tls.
-    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
-    /// starttls (default), tls, or none (loopback servers only).
-    #[schema(schema_with = schema::optional_smtp_security)]
     pub security: Option<String>,
-    /// 1 to 256 bytes, no control characters.
-    #[schema(
-        min_length = 1,
-        max_length = 256,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]+$"
-    )]
     pub username: Option<String>,
-    /// Write-only; omit to keep the stored one (same username).
     pub password: Option<String>,
-    #[schema(schema_with = schema::email)]
     pub from: String,
 }
+
+impl utoipa::PartialSchema for SmtpBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schema::smtp_body(&SmtpSettings::LOOPBACK_HOSTS)
+    }
+}
+
+impl ToSchema for SmtpBody {}
 
 #[utoipa::path(tag = "realms",
     responses((status = 200, body = SmtpRep), (status = 404, description = "no such realm, or no SMTP server", body = super::ErrorBody)))]
@@ -93,7 +94,7 @@ pub async fn put_smtp(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<SmtpBody>,
+    body: AdminJson<SmtpBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let security = match b.security.as_deref() {

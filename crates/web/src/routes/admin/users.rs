@@ -1,6 +1,7 @@
 use super::{Caller, Page, page_limit, schema};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::AdminJson;
 use crate::extract::user_id;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,7 @@ pub struct UserBody {
     /// normalization form. Empty or null: none.
     #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
+    /// Whether the administrator vouches for the address; without an e-mail, false.
     #[serde(default)]
     pub email_verified: bool,
     /// At most 200 characters, no control characters; empty: none.
@@ -125,10 +127,12 @@ fn name(s: Option<String>) -> Option<String> {
 
 impl UserBody {
     fn parse(self) -> Result<(NewUser, Option<String>), ApiError> {
+        let email = name(self.email).as_deref().map(Email::parse).transpose()?;
         let u = NewUser {
             username: Username::parse(&self.username)?,
-            email: name(self.email).as_deref().map(Email::parse).transpose()?,
-            email_verified: self.email_verified,
+            // Nothing to vouch for without an address.
+            email_verified: self.email_verified && email.is_some(),
+            email,
             given_name: name(self.given_name),
             family_name: name(self.family_name),
             enabled: self.enabled,
@@ -166,8 +170,8 @@ pub struct UserQuery {
 #[derive(Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordParamsRep {
-    /// Memory in KiB, 8 * p_cost to 262144.
-    #[schema(minimum = 8, maximum = 262_144)]
+    /// Memory in KiB, 128 to 262144.
+    #[schema(minimum = 128, maximum = 262_144)]
     pub m_cost: u32,
     /// Iterations, 1 to 16.
     #[schema(minimum = 1, maximum = 16)]
@@ -232,7 +236,7 @@ pub async fn create(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     realm: web::Path<String>,
-    body: web::Json<UserBody>,
+    body: AdminJson<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (u, password) = body.into_inner().parse()?;
     let user = state
@@ -266,7 +270,7 @@ pub async fn update(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<UserProfileBody>,
+    body: AdminJson<UserProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let id = user_id(&id)?;
@@ -299,7 +303,7 @@ pub async fn set_password(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<PasswordBody>,
+    body: AdminJson<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     state
