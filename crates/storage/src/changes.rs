@@ -107,9 +107,20 @@ impl Store {
         if self.backend() != Backend::Postgres {
             return Ok(None);
         }
-        let mut l = PgListener::connect_with(self.db.get_postgres_connection_pool())
+        // A pool of its own: the listener keeps its connection for good, which would stall
+        // closing the shared pool and take one of its slots.
+        let opts = self
+            .db
+            .get_postgres_connection_pool()
+            .connect_options()
+            .as_ref()
+            .clone();
+        let own = sea_orm::sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
             .await
             .map_err(listen_err)?;
+        let mut l = PgListener::connect_with(&own).await.map_err(listen_err)?;
         l.listen(CHANNEL).await.map_err(listen_err)?;
         Ok(Some(ChangeListener(l)))
     }
