@@ -433,3 +433,46 @@ async fn unknown_paths_answer_browsers_with_a_page_and_api_clients_with_json() {
     assert!(docs.status().is_redirection());
     assert_eq!(header(&docs, "location").unwrap(), "/admin/docs/");
 }
+
+#[tokio::test]
+async fn ctrl_c_lets_a_request_in_flight_finish_like_sigterm() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut serve = ServeProcess::start(&[]).await;
+    let body = "grant_type=client_credentials";
+    let mut sock = tokio::net::TcpStream::connect(("127.0.0.1", serve.port))
+        .await
+        .unwrap();
+    // Half a request: headers and part of the body.
+    let head = format!(
+        "POST /realms/demo/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Basic ZGVtby1zZXJ2aWNlOndyb25n\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sigint = std::process::Command::new("kill")
+        .args(["-INT", &serve.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sigint.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are no longer taken, the started request is still answered.
+    assert!(
+        reqwest::get(format!("{}/health/live", serve.base))
+            .await
+            .is_err()
+    );
+    sock.write_all(body[10..].as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let exited = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        serve.child.try_wait().unwrap().is_some()
+    });
+    assert!(exited, "the server did not stop:\n{}", serve.log());
+    assert!(serve.log().contains("graceful"), "{}", serve.log());
+}

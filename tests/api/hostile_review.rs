@@ -683,46 +683,10 @@ async fn sec_9_pages_allow_only_our_scripts_styles_and_forms_and_send_no_referre
     assert_eq!(header(&disc, "referrer-policy").unwrap(), "no-referrer");
 }
 
-/// A free loopback port (bound, then released for the child process).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn sec_10_malformed_requests_are_answered_and_counted_never_logged_as_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let (port, metrics_port) = (free_port(), free_port());
-    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
-        .args(["--public-url", &format!("http://127.0.0.1:{port}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if http
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "the server did not start");
+    let mut serve = ServeProcess::start(&[]).await;
+    let (http, port) = (reqwest::Client::new(), serve.port);
     let long_uri = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(70_000));
     for raw in [
         long_uri.as_bytes(),
@@ -738,16 +702,15 @@ async fn sec_10_malformed_requests_are_answered_and_counted_never_logged_as_erro
         assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     }
     let metrics = http
-        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .get(format!("{}/metrics", serve.metrics_base))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    serve.kill();
+    let log = serve.log();
     assert!(!log.contains("ERROR"), "{log}");
     assert!(
         metrics.contains("tessera_malformed_requests_total"),

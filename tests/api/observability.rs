@@ -6,8 +6,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::process::Stdio;
-use std::time::Duration;
 
 const TOKEN_ROUTE: &str = "/realms/{realm}/protocol/openid-connect/token";
 
@@ -155,41 +153,8 @@ fn cli_commands_print_only_their_result_unless_verbose() {
 
 #[tokio::test]
 async fn serve_with_json_format_writes_one_json_object_per_line_with_request_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let free = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (port, metrics_port) = (free(), free());
-    let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-    let mut child = tessera_cmd()
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--log-format", "json", "serve"])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if http
-            .get(format!("{base}/health/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut serve = ServeProcess::start(&["--log-format", "json"]).await;
+    let (http, base) = (reqwest::Client::new(), serve.base.clone());
     let res = http
         .post(format!("{base}/realms/demo/protocol/openid-connect/token"))
         .basic_auth("demo-service", Some("not-the-secret"))
@@ -198,15 +163,13 @@ async fn serve_with_json_format_writes_one_json_object_per_line_with_request_lin
         .send()
         .await;
     let metrics = http
-        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .get(format!("{}/metrics", serve.metrics_base))
         .send()
         .await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert!(ready, "the server did not start");
+    serve.kill();
     assert_eq!(res.unwrap().status(), StatusCode::UNAUTHORIZED);
     assert_eq!(metrics.unwrap().status(), StatusCode::OK);
-    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
+    let log = serve.log();
     let lines: Vec<Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))

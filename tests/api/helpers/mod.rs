@@ -165,6 +165,79 @@ pub fn claims(token: &str) -> Value {
     jwt_parts(token).1
 }
 
+/// A free loopback port (bound, then released for a child process).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `tessera serve` as a process of its own, on free loopback ports, answering: for what only
+/// the binary shows (its log lines, its signals). Killed when dropped.
+pub struct ServeProcess {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub base: String,
+    pub metrics_base: String,
+    dir: tempfile::TempDir,
+}
+
+impl ServeProcess {
+    /// Starts it with `global` flags before `serve`; stderr goes to its log.
+    pub async fn start(global: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (port, metrics_port) = (free_port(), free_port());
+        let base = format!("http://127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+        let child = tessera_cmd()
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(global)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+            .args(["--public-url", &base])
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let p = Self {
+            child,
+            port,
+            base,
+            metrics_base: format!("http://127.0.0.1:{metrics_port}"),
+            dir,
+        };
+        let http = Client::new();
+        for _ in 0..100 {
+            let ready = http.get(format!("{}/health/ready", p.base)).send().await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the server did not start:\n{}", p.log());
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap()
+    }
+
+    /// Stops it (SIGKILL) and waits.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 impl TestApp {
     /// Runs a CLI command on this server's database, as an operator beside it would.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
