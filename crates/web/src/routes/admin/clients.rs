@@ -57,42 +57,27 @@ pub struct ClientRep {
 }
 
 fn rep(c: Client, secret: Option<String>) -> ClientRep {
+    // The metadata's strings are what a client is shown as; the rest is the stored record's.
+    let m = ClientMetadata::from(&c);
     ClientRep {
         id: c.id.to_string(),
-        public: c.is_public(),
-        client_id: c.client_id.to_string(),
+        public: m.public,
+        client_id: m.client_id,
         name: c.name,
-        enabled: c.enabled,
-        redirect_uris: c
-            .redirect_uris
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect(),
-        grant_types: c
-            .grant_types
-            .iter()
-            .map(|g| g.as_str().to_owned())
-            .collect(),
-        scopes: c.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
-        roles: c.roles,
-        access_token_format: c.access_token_format.as_str().to_owned(),
-        consent_required: c.oidc.consent_required,
-        id_token_alg: c.oidc.id_token_alg.to_string(),
-        post_logout_redirect_uris: c
-            .oidc
-            .post_logout_redirect_uris
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect(),
-        backchannel_logout_uri: c
-            .oidc
-            .backchannel_logout_uri
-            .as_ref()
-            .map(|u| u.as_str().to_owned()),
-        organization_id: c.org.bound_to.map(|o| o.to_string()),
-        organization_claim: c.org.claim_format.as_str().to_owned(),
+        enabled: m.enabled,
+        redirect_uris: m.redirect_uris,
+        grant_types: m.grant_types.unwrap_or_default(),
+        scopes: m.scopes.unwrap_or_default(),
+        roles: m.roles,
+        access_token_format: m.access_token_format.unwrap_or_default(),
+        consent_required: m.consent_required,
+        id_token_alg: m.id_token_alg.unwrap_or_default(),
+        post_logout_redirect_uris: m.post_logout_redirect_uris,
+        backchannel_logout_uri: m.backchannel_logout_uri,
+        organization_id: m.organization,
+        organization_claim: m.organization_claim.unwrap_or_default(),
         exchange_policy: c.exchange.map(Into::into),
-        admin_console: c.admin_console,
+        admin_console: m.admin_console,
         created_at: c.created_at.0,
         secret,
     }
