@@ -14,7 +14,7 @@
 #
 # Environment:
 #   PG_URL (postgres://postgres:postgres@127.0.0.1:5432)   server to create the database in
-#   TESSERA_BIN (/work/target-rel/release/tessera)  LOADGEN (next to it, examples/login_load)
+#   TESSERA_BIN ($CARGO_TARGET_DIR or ./target, release/tessera)  LOADGEN (next to it, examples/login_load)
 #   PORT_LB (18180) PORT_A (18181) PORT_B (18182)
 #   BENCH (1)  DURATION (10) WARMUP (2) CONC (16)  throughput runs (seconds, workers)
 #   CHECKS (a,b,d,e) and E_SECONDS, E_STEADY, E_RACE, MAX_PROPAGATION_S: see two_instances.py
@@ -24,7 +24,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_URL=${PG_URL:-postgres://postgres:postgres@127.0.0.1:5432}
-BIN=${TESSERA_BIN:-/work/target-rel/release/tessera}
+BIN=${TESSERA_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera}
 LOADGEN=${LOADGEN:-$(dirname "$BIN")/examples/login_load}
 PORT_LB=${PORT_LB:-18180}; PORT_A=${PORT_A:-18181}; PORT_B=${PORT_B:-18182}
 BENCH=${BENCH:-1}; DURATION=${DURATION:-10}; WARMUP=${WARMUP:-2}; CONC=${CONC:-16}
@@ -77,7 +77,7 @@ wait_ready() { # URL PID
 }
 # start NAME PORT DIR: one instance, its issuer the load balancer's address; sets STARTED
 start() {
-  "$BIN" --data-dir "$3" serve --listen "127.0.0.1:$2" --public-url "$LB" >>"$OUTDIR/$1.log" 2>&1 &
+  "$BIN" --data-dir "$3" serve --listen "127.0.0.1:$2" --metrics-listen 127.0.0.1:0 --public-url "$LB" >>"$OUTDIR/$1.log" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
   wait_ready "http://127.0.0.1:$2" "$STARTED" || { cat "$OUTDIR/$1.log" >&2; die "instance $1 did not start"; }

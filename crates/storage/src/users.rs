@@ -554,7 +554,7 @@ mod tests {
         let s = test_store().await;
         let (a, _) = two_realms(&s).await;
         let params = PasswordParams {
-            m_cost: 64,
+            m_cost: 256,
             t_cost: 1,
             p_cost: 1,
         };
