@@ -464,7 +464,7 @@ async fn ctrl_c_lets_a_request_in_flight_finish_like_sigterm() {
             .await
             .is_err()
     );
-    sock.write_all(body[10..].as_bytes()).await.unwrap();
+    sock.write_all(&body.as_bytes()[10..]).await.unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut answer)).await;
     let answer = String::from_utf8_lossy(&answer);

@@ -121,12 +121,15 @@ fn whole_numbers_as_integers(v: &mut serde_json::Value) -> bool {
                 None => false,
             }
         }
+        // Every item is rewritten: no short-circuit.
         Value::Array(items) => items
             .iter_mut()
-            .fold(false, |changed, i| whole_numbers_as_integers(i) || changed),
+            .map(whole_numbers_as_integers)
+            .fold(false, |a, b| a | b),
         Value::Object(map) => map
             .values_mut()
-            .fold(false, |changed, i| whole_numbers_as_integers(i) || changed),
+            .map(whole_numbers_as_integers)
+            .fold(false, |a, b| a | b),
         _ => false,
     }
 }
