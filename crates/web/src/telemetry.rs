@@ -98,7 +98,17 @@ fn request_id(req: &ServiceRequest) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+        .unwrap_or_else(our_request_id)
+}
+
+/// A random per-process prefix and a counter: unique across processes and restarts without
+/// a system call per request (a request id names a request, it guards nothing).
+fn our_request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_owned());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}{n:016x}")
 }
 
 const METHODS: [Method; 6] = [
