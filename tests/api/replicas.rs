@@ -114,3 +114,40 @@ async fn on_sqlite_the_one_process_always_leads_its_jobs() {
     let mut b = store.job_lock("expiry_sweep");
     assert!(a.lead().await.unwrap() && b.lead().await.unwrap());
 }
+
+#[tokio::test]
+async fn two_servers_starting_together_on_an_empty_database_both_come_up_and_one_seeds() {
+    let Some(url) = database_url().await else {
+        eprintln!("SQLite: one server per data directory; nothing to race");
+        return;
+    };
+    use base64::Engine;
+    let bytes = [
+        uuid::Uuid::new_v4().into_bytes(),
+        uuid::Uuid::new_v4().into_bytes(),
+    ]
+    .concat();
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    // Migrations and seeding race here: they take turns (an advisory lock) or step aside.
+    let (a, b) = tokio::join!(
+        spawn(Some(url.clone()), Some(key.clone())),
+        spawn(Some(url), Some(key))
+    );
+    assert!(
+        a.seeded.is_empty() != b.seeded.is_empty(),
+        "exactly one seeds: {} and {}",
+        a.seeded.len(),
+        b.seeded.len()
+    );
+    for app in [&a, &b] {
+        for realm in ["master", "demo"] {
+            let res = app
+                .http
+                .get(app.url(&format!("/realms/{realm}/.well-known/openid-configuration")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{realm}");
+        }
+    }
+}

@@ -47,6 +47,29 @@ impl Store {
     }
 }
 
+/// A PostgreSQL advisory lock waited for (not tried): held until released or dropped.
+pub struct Turn(PgConnection);
+
+impl Turn {
+    pub async fn release(self) {
+        let _ = self.0.close().await;
+    }
+}
+
+impl Store {
+    /// Waits until no other process holds the lock named `name`, then holds it.
+    pub(crate) async fn wait_for_lock(&self, name: &str) -> StoreResult<Turn> {
+        let opts = self.db.get_postgres_connection_pool().connect_options();
+        let mut conn = PgConnection::connect_with(&opts).await.map_err(db_err)?;
+        sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(lock_key(name))
+            .execute(&mut conn)
+            .await
+            .map_err(db_err)?;
+        Ok(Turn(conn))
+    }
+}
+
 impl JobLock {
     /// Whether this process leads the job now: keeps the lock if its connection is still
     /// alive, or tries to take it (without waiting) if not held.

@@ -196,8 +196,17 @@ impl Store {
 
     /// Applies pending migrations; idempotent.
     pub async fn migrate(&self) -> StoreResult<()> {
-        Migrator::up(&self.db, None).await?;
-        Ok(())
+        // Processes starting together on one PostgreSQL database take turns: the second
+        // finds nothing left to apply.
+        let turn = match self.backend() {
+            Backend::Postgres => Some(self.wait_for_lock("migrations").await?),
+            Backend::Sqlite => None,
+        };
+        let res = Migrator::up(&self.db, None).await;
+        if let Some(t) = turn {
+            t.release().await;
+        }
+        Ok(res?)
     }
 
     /// Readiness probe: one round trip to the database.

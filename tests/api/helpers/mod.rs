@@ -60,7 +60,8 @@ pub fn tessera_cmd() -> std::process::Command {
     cmd
 }
 
-async fn database_url() -> Option<String> {
+/// A fresh PostgreSQL database when the suite runs on PostgreSQL; `None` on SQLite.
+pub async fn database_url() -> Option<String> {
     let admin = std::env::var("TESSERA_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
@@ -92,7 +93,9 @@ pub async fn spawn_replica(first: &TestApp) -> TestApp {
     app
 }
 
-async fn spawn(database_url: Option<String>, master_key: Option<String>) -> TestApp {
+/// A server on `database_url` (default: SQLite in its own directory) with `master_key`
+/// (default: generated in its directory).
+pub async fn spawn(database_url: Option<String>, master_key: Option<String>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings {
         listen: "127.0.0.1:0".into(),

@@ -90,8 +90,14 @@ impl Provider {
             ),
         ];
         let op = &AdminPrincipal::operator();
-        self.create_realm(op, RealmName::MASTER, RealmSettings::default())
-            .await?;
+        match self
+            .create_realm(op, RealmName::MASTER, RealmSettings::default())
+            .await
+        {
+            // Another process starting at the same time seeds.
+            Err(OAuthError::Conflict(_)) => return Ok(vec![]),
+            r => r?,
+        };
         if with_demo {
             self.create_realm(op, "demo", RealmSettings::default())
                 .await?;
