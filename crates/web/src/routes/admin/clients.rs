@@ -210,7 +210,7 @@ pub async fn create(
     Ok(HttpResponse::Created().json(rep(client, secret.filter(|_| !given))))
 }
 
-#[utoipa::path(tag = "clients", operation_id = "get_client",
+#[utoipa::path(tag = "clients", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")), operation_id = "get_client",
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 #[get("/{realm}/clients/{id}")]
 pub async fn get(
@@ -223,7 +223,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(tag = "clients", operation_id = "update_client", request_body = ClientBody,
+#[utoipa::path(tag = "clients", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")), operation_id = "update_client", request_body = ClientBody,
     responses((status = 200, body = ClientRep), (status = 404, body = super::ErrorBody)))]
 #[put("/{realm}/clients/{id}")]
 pub async fn update(
@@ -241,7 +241,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(rep(c, None)))
 }
 
-#[utoipa::path(tag = "clients", operation_id = "delete_client",
+#[utoipa::path(tag = "clients", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")), operation_id = "delete_client",
     responses((status = 204), (status = 404, body = super::ErrorBody)))]
 #[delete("/{realm}/clients/{id}")]
 pub async fn delete(
@@ -259,7 +259,7 @@ pub struct SecretRep {
     pub secret: String,
 }
 
-#[utoipa::path(tag = "clients",
+#[utoipa::path(tag = "clients", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")),
     responses((status = 200, body = SecretRep), (status = 404, body = super::ErrorBody)))]
 #[post("/{realm}/clients/{id}/client-secret")]
 pub async fn regenerate_secret(

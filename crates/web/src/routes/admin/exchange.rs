@@ -142,7 +142,7 @@ impl ExchangePolicyBody {
     }
 }
 
-#[utoipa::path(tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")),
     responses((status = 200, body = ExchangePolicyBody),
         (status = 404, description = "no such client, or it has no exchange policy", body = super::ErrorBody)))]
 #[get("/{realm}/clients/{id}/exchange-policy")]
@@ -161,7 +161,7 @@ pub async fn get_policy(
     Ok(HttpResponse::Ok().json(ExchangePolicyBody::from(policy)))
 }
 
-#[utoipa::path(tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")),
     request_body = ExchangePolicyBody,
     responses((status = 200, body = ExchangePolicyBody), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody)))]
@@ -185,7 +185,7 @@ pub async fn put_policy(
     Ok(HttpResponse::Ok().json(ExchangePolicyBody::from(policy)))
 }
 
-#[utoipa::path(tag = "token-exchange",
+#[utoipa::path(tag = "token-exchange", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")),
     responses((status = 204, description = "the client may no longer exchange tokens"),
         (status = 404, body = super::ErrorBody)))]
 #[delete("/{realm}/clients/{id}/exchange-policy")]
