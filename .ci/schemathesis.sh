@@ -19,7 +19,10 @@ EXAMPLES="${ST_EXAMPLES:-25}"
 SEED="${ST_SEED:-20261130}"
 BASE="http://127.0.0.1:$PORT"
 
-if ! st --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+# The interpreter's own scripts directory: no PATH or pyenv shim needed after installing.
+ST="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/st"
+[ -x "$ST" ] || ST=st
+if ! "$ST" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
   python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" \
     || python3 -m pip install --quiet --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
 fi
@@ -42,7 +45,9 @@ TOKEN=$(curl -fsS -u "tessera-admin:$SECRET" -d grant_type=client_credentials \
 
 REPORT=()
 [ -z "${ST_REPORT_DIR:-}" ] || REPORT=(--report junit --report-dir "$ST_REPORT_DIR")
-st run "$BASE/admin/openapi.json" \
+ST="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/st"
+[ -x "$ST" ] || ST=st
+"$ST" run "$BASE/admin/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --checks all \
   --max-examples "$EXAMPLES" \
