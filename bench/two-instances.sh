@@ -77,7 +77,7 @@ wait_ready() { # URL PID
 }
 # start NAME PORT DIR: one instance, its issuer the load balancer's address; sets STARTED
 start() {
-  "$BIN" --data-dir "$3" serve --listen "127.0.0.1:$2" --metrics-listen 127.0.0.1:0 --public-url "$LB" >>"$OUTDIR/$1.log" 2>&1 &
+  "$BIN" --data-dir "$3" serve --listen "127.0.0.1:$2" --metrics-listen 127.0.0.1:0 --trusted-proxy 127.0.0.1 --public-url "$LB" >>"$OUTDIR/$1.log" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
   wait_ready "http://127.0.0.1:$2" "$STARTED" || { cat "$OUTDIR/$1.log" >&2; die "instance $1 did not start"; }

@@ -24,6 +24,9 @@ pub struct Settings {
     /// Address of the Prometheus `/metrics` listener, apart from the public one so that
     /// it can stay on loopback or an internal network.
     pub metrics_listen: String,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client, e.g. the
+    /// load balancer in front of several replicas. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             workers: None,
             db_max_connections: 10,
             metrics_listen: "127.0.0.1:9464".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -56,6 +60,8 @@ pub struct Overrides {
     pub workers: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -67,6 +73,7 @@ const ENV_KEYS: &[&str] = &[
     "workers",
     "db_max_connections",
     "metrics_listen",
+    "trusted_proxies",
 ];
 
 impl Settings {
@@ -95,6 +102,7 @@ impl Settings {
         if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
             return Err(bad());
         }
+        self.trusted_proxy_nets()?;
         if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
             return Err(format!(
                 "public_url must not carry a query, fragment or user name (got {:?})",
@@ -102,6 +110,18 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The trusted proxies as networks (a bare address is a network of one).
+    pub fn trusted_proxy_nets(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: {p:?} is not an address or CIDR block"))
+            })
+            .collect()
     }
 
     /// Whether the database is the embedded SQLite file (one server per data directory).
@@ -161,6 +181,22 @@ mod tests {
         for good in ["http://127.0.0.1:18085", "https://id.example.com/auth"] {
             assert!(with(good).validate().is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_blocks() {
+        let with = |p: &[&str]| Settings {
+            trusted_proxies: p.iter().map(|s| (*s).to_owned()).collect(),
+            ..Settings::default()
+        };
+        let nets = with(&["127.0.0.1", "10.0.0.0/8", "::1"])
+            .trusted_proxy_nets()
+            .unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[0].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!nets[0].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+        assert!(with(&["nope"]).validate().is_err());
+        assert!(with(&["10.0.0.0/33"]).validate().is_err());
     }
 
     #[test]

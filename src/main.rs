@@ -103,6 +103,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         overrides.listen = a.listen.clone();
         overrides.workers = a.workers;
         overrides.metrics_listen = a.metrics_listen.clone();
+        overrides.trusted_proxies =
+            (!a.trusted_proxies.is_empty()).then(|| a.trusted_proxies.clone());
     }
     let settings =
         Settings::load(cli.config.as_deref(), &overrides).context("reading configuration")?;

@@ -151,6 +151,7 @@ impl Application {
         let state = Arc::new(tessera_web::AppState {
             provider: provider.clone(),
             metrics,
+            trusted_proxies: settings.trusted_proxy_nets().map_err(anyhow::Error::msg)?,
         });
         let server = tessera_web::serve(state.clone(), listener, settings.workers)?;
         let metrics_server = tessera_web::serve_metrics(state, metrics_listener)?;

@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Address of the Prometheus /metrics listener (default 127.0.0.1:9464).
     #[arg(long)]
     pub metrics_listen: Option<String>,
+    /// A proxy (address or CIDR block) whose X-Forwarded-For names the client, such as
+    /// the load balancer in front of the replicas (repeatable; default none).
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<String>,
 }
 
 pub fn print_seeded(

@@ -994,6 +994,58 @@ async fn bcp_20_failed_login_budgets_are_keyed_on_the_real_peer_not_forwarded_he
     assert!(last.contains("Too many failed attempts"), "{last}");
 }
 
+#[tokio::test]
+async fn behind_a_trusted_proxy_failed_login_budgets_are_keyed_on_the_forwarded_client() {
+    // The suite connects from 127.0.0.1: here that is the load balancer.
+    let app = spawn_configured(database_url().await, None, |s| {
+        s.trusted_proxies = vec!["127.0.0.1/32".into()];
+    })
+    .await;
+    fast_realm(&app, "rl").await;
+    app.create_client(
+        "rl",
+        json!({ "client_id": "app", "public": true, "grant_types": ["authorization_code"],
+                "redirect_uris": [REDIRECT], "scopes": ["openid"] }),
+    )
+    .await;
+    let mut rp = Rp::new("rl", "app", None, REDIRECT);
+    rp.scope = "openid".into();
+    let mut agent = Agent::default();
+    let state = rp
+        .login_page(&app, &mut agent, &rp.auth_url(&app, &[]))
+        .await;
+    async fn attempt(
+        app: &TestApp,
+        rp: &Rp,
+        agent: &mut Agent,
+        state: &str,
+        client: &str,
+        name: String,
+    ) -> String {
+        // What a client puts first proves nothing; the proxy appends the peer it saw.
+        agent.headers = vec![("X-Forwarded-For".into(), format!("203.0.113.9, {client}"))];
+        let res = rp.submit_login(app, agent, state, &name, "wrong").await;
+        res.text().await.unwrap()
+    }
+    let mut attempt = async |client: &str, name: String| {
+        attempt(&app, &rp, &mut agent, &state, client, name).await
+    };
+    // 21 failures from 21 clients: no client's budget (20) runs out.
+    for i in 0..21 {
+        let page = attempt(&format!("198.51.100.{i}"), format!("spread-{i}")).await;
+        assert!(page.contains("Invalid username or password"), "client {i}");
+    }
+    // 20 more from one client exhaust its budget, whatever it writes before the proxy's hop.
+    for i in 0..20 {
+        let page = attempt("198.51.100.200", format!("one-{i}")).await;
+        assert!(page.contains("Invalid username or password"), "attempt {i}");
+    }
+    let page = attempt("198.51.100.200", "one-99".into()).await;
+    assert!(page.contains("Too many failed attempts"), "{page}");
+    let page = attempt("198.51.100.201", "other-99".into()).await;
+    assert!(page.contains("Invalid username or password"), "{page}");
+}
+
 // ---------------------------------------------------------------------------------------
 // BCP-21: refresh token lifetimes
 // ---------------------------------------------------------------------------------------

@@ -133,3 +133,31 @@ fn whole_numbers_as_integers(v: &mut serde_json::Value) -> bool {
         _ => false,
     }
 }
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+/// nearest address in `X-Forwarded-For` that is not one. Hops further left were written by
+/// whoever sent the request and prove nothing (RFC 9700 §4.13). Without trusted proxies
+/// no header is read.
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => continue,
+            Ok(ip) => return Some(ip),
+            // A hop we cannot read: the proxy's own address is all we know.
+            Err(_) => return Some(peer),
+        }
+    }
+    Some(peer)
+}

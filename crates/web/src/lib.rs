@@ -27,6 +27,8 @@ pub use telemetry::{metrics_handle, serve_metrics};
 pub struct AppState {
     pub provider: Arc<Provider>,
     pub metrics: PrometheusHandle,
+    /// Peers whose `X-Forwarded-For` names the client (`extract::client_ip`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Registers every route on an actix `ServiceConfig`, shared by `serve` and the tests.

@@ -96,8 +96,17 @@ pub async fn spawn_replica(first: &TestApp) -> TestApp {
 /// A server on `database_url` (default: SQLite in its own directory) with `master_key`
 /// (default: generated in its directory).
 pub async fn spawn(database_url: Option<String>, master_key: Option<String>) -> TestApp {
+    spawn_configured(database_url, master_key, |_| {}).await
+}
+
+/// [`spawn`] with settings changed by `configure` first.
+pub async fn spawn_configured(
+    database_url: Option<String>,
+    master_key: Option<String>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let settings = Settings {
+    let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         public_url: PUBLIC_URL.into(),
         data_dir: dir.path().to_path_buf(),
@@ -106,7 +115,9 @@ pub async fn spawn(database_url: Option<String>, master_key: Option<String>) -> 
         workers: Some(2),
         db_max_connections: 5,
         metrics_listen: "127.0.0.1:0".into(),
+        trusted_proxies: Vec::new(),
     };
+    configure(&mut settings);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

@@ -341,13 +341,13 @@ struct Cookies {
 }
 
 impl Cookies {
-    /// What the engine needs of the browser; the address is the TCP peer, never a
-    /// forwarded header (RFC 9700 §4.13).
-    fn browser(&self, req: &HttpRequest) -> Browser<'_> {
+    /// What the engine needs of the browser; the address is the TCP peer, or what a
+    /// trusted proxy says it is (`extract::client_ip`), never a header anyone could send.
+    fn browser(&self, req: &HttpRequest, state: &AppState) -> Browser<'_> {
         Browser {
             session_token: self.session.as_deref(),
             csrf: &self.csrf,
-            ip: req.peer_addr().map(|a| a.ip()),
+            ip: crate::extract::client_ip(req, &state.trusted_proxies),
         }
     }
 }
@@ -410,7 +410,7 @@ async fn authorize(
         Err(e) => return error_page(&e),
     };
     let c = cookies(&req);
-    let browser = c.browser(&req);
+    let browser = c.browser(&req, &state);
     match state.provider.authorize(&realm, &params, &browser).await {
         Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
         Err(e) => error_page(&e),
@@ -438,7 +438,7 @@ async fn login(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let browser = c.browser(&req);
+    let browser = c.browser(&req, &state);
     let (sealed, username, password) = (
         params.get("state").unwrap_or_default(),
         params.get("username").unwrap_or_default(),
@@ -464,7 +464,7 @@ async fn consent(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let browser = c.browser(&req);
+    let browser = c.browser(&req, &state);
     let approve = params.get("decision") == Some("allow");
     match state
         .provider
@@ -491,7 +491,7 @@ async fn choose_org(
         Ok(f) => f,
         Err(page) => return page,
     };
-    let browser = c.browser(&req);
+    let browser = c.browser(&req, &state);
     match state
         .provider
         .choose_org(
@@ -576,7 +576,7 @@ async fn answer_invitation(
         },
         username: params.get("username").unwrap_or_default(),
         password: params.get("password").unwrap_or_default(),
-        ip: req.peer_addr().map(|a| a.ip()),
+        ip: crate::extract::client_ip(&req, &state.trusted_proxies),
     };
     let res = match state.provider.answer_invitation(&realm, form).await {
         Ok(InvitationOutcome::Joined { org_name }) => html(
