@@ -956,9 +956,9 @@ async fn bcp_20_spoofed_forwarded_headers_change_neither_iss_nor_the_token_issue
     assert_eq!(jwt_parts(&s(&t, "access_token")).1["iss"], issuer("demo"));
 }
 
-#[tokio::test]
-async fn bcp_20_failed_login_budgets_are_keyed_on_the_real_peer_not_forwarded_headers() {
-    let app = spawn_app().await;
+/// Realm `rl` (fast hashing) with a public client `app`, and its login page open: the
+/// relying party, the browser and the page's sealed state.
+async fn login_page_of_a_fast_realm(app: &TestApp) -> (Rp, Agent, String) {
     fast_realm(&app, "rl").await;
     app.create_client(
         "rl",
@@ -972,6 +972,13 @@ async fn bcp_20_failed_login_budgets_are_keyed_on_the_real_peer_not_forwarded_he
     let state = rp
         .login_page(&app, &mut agent, &rp.auth_url(&app, &[]))
         .await;
+    (rp, agent, state)
+}
+
+#[tokio::test]
+async fn bcp_20_failed_login_budgets_are_keyed_on_the_real_peer_not_forwarded_headers() {
+    let app = spawn_app().await;
+    let (rp, mut agent, state) = login_page_of_a_fast_realm(&app).await;
     // The address budget is 20 failures; each from a "different" forwarded address and
     // for a different login name (so no account budget runs out).
     let mut last = String::new();
@@ -1001,19 +1008,7 @@ async fn behind_a_trusted_proxy_failed_login_budgets_are_keyed_on_the_forwarded_
         s.trusted_proxies = vec!["127.0.0.1/32".into()];
     })
     .await;
-    fast_realm(&app, "rl").await;
-    app.create_client(
-        "rl",
-        json!({ "client_id": "app", "public": true, "grant_types": ["authorization_code"],
-                "redirect_uris": [REDIRECT], "scopes": ["openid"] }),
-    )
-    .await;
-    let mut rp = Rp::new("rl", "app", None, REDIRECT);
-    rp.scope = "openid".into();
-    let mut agent = Agent::default();
-    let state = rp
-        .login_page(&app, &mut agent, &rp.auth_url(&app, &[]))
-        .await;
+    let (rp, mut agent, state) = login_page_of_a_fast_realm(&app).await;
     async fn attempt(
         app: &TestApp,
         rp: &Rp,
