@@ -42,12 +42,7 @@ where
 }
 
 async fn discovery_status(app: &TestApp, realm: &str) -> StatusCode {
-    app.http
-        .get(app.url(&format!("/realms/{realm}/.well-known/openid-configuration")))
-        .send()
-        .await
-        .unwrap()
-        .status()
+    app.discovery(realm).await.status()
 }
 
 #[tokio::test]

@@ -141,13 +141,11 @@ async fn two_servers_starting_together_on_an_empty_database_both_come_up_and_one
     );
     for app in [&a, &b] {
         for realm in ["master", "demo"] {
-            let res = app
-                .http
-                .get(app.url(&format!("/realms/{realm}/.well-known/openid-configuration")))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::OK, "{realm}");
+            assert_eq!(
+                app.discovery(realm).await.status(),
+                StatusCode::OK,
+                "{realm}"
+            );
         }
     }
 }

@@ -253,6 +253,15 @@ impl Drop for ServeProcess {
 }
 
 impl TestApp {
+    /// The realm's discovery document, as a relying party asks for it.
+    pub async fn discovery(&self, realm: &str) -> Response {
+        self.http
+            .get(self.url(&format!("/realms/{realm}/.well-known/openid-configuration")))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Runs a CLI command on this server's database, as an operator beside it would.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = tessera_cmd();
