@@ -959,7 +959,7 @@ async fn bcp_20_spoofed_forwarded_headers_change_neither_iss_nor_the_token_issue
 /// Realm `rl` (fast hashing) with a public client `app`, and its login page open: the
 /// relying party, the browser and the page's sealed state.
 async fn login_page_of_a_fast_realm(app: &TestApp) -> (Rp, Agent, String) {
-    fast_realm(&app, "rl").await;
+    fast_realm(app, "rl").await;
     app.create_client(
         "rl",
         json!({ "client_id": "app", "public": true, "grant_types": ["authorization_code"],
@@ -969,9 +969,7 @@ async fn login_page_of_a_fast_realm(app: &TestApp) -> (Rp, Agent, String) {
     let mut rp = Rp::new("rl", "app", None, REDIRECT);
     rp.scope = "openid".into();
     let mut agent = Agent::default();
-    let state = rp
-        .login_page(&app, &mut agent, &rp.auth_url(&app, &[]))
-        .await;
+    let state = rp.login_page(app, &mut agent, &rp.auth_url(app, &[])).await;
     (rp, agent, state)
 }
 
