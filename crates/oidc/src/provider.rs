@@ -6,7 +6,7 @@ use crate::crypto::MasterKey;
 use crate::crypto::keys::KeyRing;
 use crate::endpoints::discovery;
 use crate::interaction::passwords;
-use crate::outbound;
+use crate::outbound::{Outbound, OutboundConfig};
 use crate::telemetry;
 use crate::token::exchange::log::ExchangeLog;
 use moka::future::Cache;
@@ -28,6 +28,8 @@ pub struct ProviderConfig {
     pub public_url: String,
     /// Password hashing pool and failed-login limits.
     pub login: passwords::LoginConfig,
+    /// Limits of calls to other servers; private addresses are refused unless allowed here.
+    pub outbound: OutboundConfig,
 }
 
 impl Default for ProviderConfig {
@@ -35,6 +37,7 @@ impl Default for ProviderConfig {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             login: passwords::LoginConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -58,8 +61,8 @@ pub struct Provider {
     pub(crate) clients: Cache<(RealmId, ClientId), Option<Arc<Client>>>,
     pub(crate) passwords: passwords::PasswordHasher,
     pub(crate) logins: passwords::LoginLimiter,
-    /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
-    pub(crate) http: reqwest::Client,
+    /// The one guarded client for calls to other servers.
+    pub(crate) outbound: Outbound,
     pub(crate) exchange_log: ExchangeLog,
 }
 
@@ -81,7 +84,7 @@ impl Provider {
                 config.login.hash_queue_timeout,
             ),
             logins: passwords::LoginLimiter::new(config.login.limits),
-            http: outbound::outbound_client(),
+            outbound: Outbound::new(config.outbound),
             exchange_log: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
@@ -100,6 +103,10 @@ impl Provider {
 
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
     }
 
     /// Cookies get `Secure` when the public URL is https.
