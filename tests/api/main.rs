@@ -19,6 +19,7 @@ mod logout;
 mod observability;
 mod openapi;
 mod orgs;
+mod outbound;
 mod pkce;
 mod replicas;
 mod rp_openidconnect;
