@@ -2,8 +2,8 @@
 //! loopback: what it refuses before connecting, and how it bounds what a peer sends back.
 
 use crate::helpers::*;
-use openidconnect::core::CoreProviderMetadata;
 use openidconnect::IssuerUrl;
+use openidconnect::core::CoreProviderMetadata;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -185,9 +185,10 @@ async fn openidconnect_discovery_runs_through_the_guarded_client() {
     let issuer = discovery_server().await;
     let guarded = outbound(true);
     let client = guarded.oidc_client("idp:test/discovery");
-    let found = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &client)
-        .await
-        .unwrap();
+    let found =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.clone()).unwrap(), &client)
+            .await
+            .unwrap();
     assert_eq!(found.issuer().as_str(), issuer);
 }
 
@@ -224,13 +225,15 @@ async fn outbound_calls_are_counted_per_peer_and_outcome() {
         .get_json("metrics-test", &server.base, Some("token"))
         .await
         .unwrap();
-    assert_eq!((status, body), (http::StatusCode::OK, json!({ "ok": true })));
+    assert_eq!(
+        (status, body),
+        (http::StatusCode::OK, json!({ "ok": true }))
+    );
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
     let text = app.metrics().await;
     let line = |name: &str, labels: &[&str]| {
-        text.lines().any(|l| {
-            l.starts_with(name) && labels.iter().all(|label| l.contains(label))
-        })
+        text.lines()
+            .any(|l| l.starts_with(name) && labels.iter().all(|label| l.contains(label)))
     };
     assert!(
         line(

@@ -44,17 +44,11 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 }
 
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    let s = ip.segments();
-    let low = Ipv4Addr::new(
-        (s[6] >> 8) as u8,
-        s[6] as u8,
-        (s[7] >> 8) as u8,
-        s[7] as u8,
-    );
-    match s {
-        [0, 0, 0, 0, 0, 0xffff, ..] | [0, 0, 0, 0, 0, 0, ..] => Some(low), // mapped, compatible
-        [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(low),                       // NAT64
-        [0x2002, hi, lo, ..] => Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo))), // 6to4
+    let v4 = |hi: u16, lo: u16| Some(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+    match ip.segments() {
+        [0, 0, 0, 0, 0, 0xffff | 0, hi, lo] => v4(hi, lo), // mapped, compatible (and :: and ::1)
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => v4(hi, lo),  // NAT64
+        [0x2002, hi, lo, ..] => v4(hi, lo),                // 6to4
         _ => None,
     }
 }
