@@ -44,7 +44,7 @@ pub enum Refusal {
     Scheme,
     #[error("the address is private or reserved")]
     PrivateAddress,
-    #[error("not an absolute URL with a host")]
+    #[error("not a well-formed request to an absolute URL")]
     InvalidRequest,
 }
 
