@@ -64,6 +64,10 @@ pub struct Provider {
     /// The one guarded client for calls to other servers.
     pub(crate) outbound: Outbound,
     pub(crate) exchange_log: ExchangeLog,
+    /// Upstream identity providers by realm (login pages, broker), and what their
+    /// discovery documents said.
+    pub(crate) idps: Cache<RealmId, crate::federation::RealmIdps>,
+    pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
 }
 
 impl Provider {
@@ -86,6 +90,11 @@ impl Provider {
             logins: passwords::LoginLimiter::new(config.login.limits),
             outbound: Outbound::new(config.outbound),
             exchange_log: Default::default(),
+            idps: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            upstreams: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
@@ -210,10 +219,11 @@ impl Provider {
         match change {
             Change::Realm(name) => self.realms.invalidate(name).await,
             Change::Client(realm, id) => self.clients.invalidate(&(*realm, id.clone())).await,
+            Change::Idps(realm) => self.idps.invalidate(realm).await,
         }
     }
 
-    async fn announce(&self, change: Change) {
+    pub(crate) async fn announce(&self, change: Change) {
         // The write itself has succeeded; other processes then fall back to the cache TTL.
         if let Err(e) = self.store.record_change(&change, self.clock.now()).await {
             tracing::warn!(error = %e, ?change, "recording a change for other processes failed");
