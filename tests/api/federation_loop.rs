@@ -28,6 +28,7 @@ async fn upstream_realm(app: &TestApp, configure: impl FnOnce(&mut IdpSettings))
                 "client_id": "broker",
                 "redirect_uris": [redirect],
                 "scopes": ["openid", "profile", "email"],
+                "backchannel_logout_uri": format!("{}/realms/demo/broker/up/backchannel-logout", app.base),
             }),
         )
         .await;
@@ -189,13 +190,52 @@ async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_pas
 }
 
 #[tokio::test]
-async fn upstream_back_channel_logout_of_a_session_needs_a_signed_fresh_token() {
+async fn ending_the_upstream_session_ends_the_brokered_session_through_back_channel_logout() {
     let app = spawn_federated().await;
     let p = upstream_realm(&app, |_| {}).await;
     let bcl = app.url("/realms/demo/broker/up/backchannel-logout");
     for body in [vec![], vec![("logout_token", "a.b.c")]] {
         let res = app.http.post(&bcl).form(&body).send().await.unwrap();
+        assert_no_store(&res);
         assert_oauth_error(res, 400, "invalid_request").await;
     }
-    let _ = p;
+    let rp = Rp::demo_app(&app);
+    let res = sign_in_upstream(&app, &mut Agent::default(), &rp, "alice").await;
+    let cb = rp.callback(&res);
+    let tokens = rp.tokens(&app, &cb["code"]).await;
+    // The refresh token works while the session lives (rotated on use).
+    let res = rp.refresh(&app, &s(&tokens, "refresh_token"), None).await;
+    let rt = s(&ok_json(res, StatusCode::OK).await, "refresh_token");
+    let sub = claims(tokens["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_owned();
+
+    // The upstream realm ends alice's session there (as its logout endpoint would): it
+    // signs a logout token for `broker` and posts it to demo's broker endpoint.
+    let store = app.provider.store();
+    let link = store
+        .list_user_links(p.realm_id, tessera_domain::UserId(sub.parse().unwrap()))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let upstream = store
+        .find_realm_by_name(&RealmName::parse("upstream").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let session = store
+        .find_session_by_sid(upstream.id, link.upstream_sid.as_deref().expect("the upstream sid"))
+        .await
+        .unwrap()
+        .unwrap();
+    app.provider.end_session("upstream", &session).await.unwrap();
+    let mut refused = false;
+    for _ in 0..50 {
+        let res = rp.refresh(&app, &rt, None).await;
+        if res.status() == StatusCode::BAD_REQUEST {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(refused, "the brokered session's refresh token still works");
 }
