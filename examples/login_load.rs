@@ -137,7 +137,11 @@ fn parse_args() -> Result<Cfg, String> {
         "exchange" => Mode::Exchange,
         "refresh" => Mode::Refresh,
         "broker" => Mode::Broker,
-        m => return Err(format!("--mode: login, exchange, refresh or broker, not {m}")),
+        m => {
+            return Err(format!(
+                "--mode: login, exchange, refresh or broker, not {m}"
+            ));
+        }
     };
     let idp = take("idp", Some("up"))?;
     let upstream_realm = take("upstream-realm", Some("upstream"))?;
@@ -359,11 +363,16 @@ impl Ctx {
         let url = format!("{url}&kc_idp_hint={}", self.cfg.idp);
         let res = self.send(b, self.http.get(&url), "auth").await?;
         let upstream = redirect_target(&res, "auth")?;
-        let res = self.send(b, self.http.get(&upstream), "upstream auth").await?;
+        let res = self
+            .send(b, self.http.get(&upstream), "upstream auth")
+            .await?;
         if res.status() != StatusCode::OK {
             return Err(fail_status("upstream auth", res.status()));
         }
-        let page = res.text().await.map_err(|e| fail_io("upstream auth body", e))?;
+        let page = res
+            .text()
+            .await
+            .map_err(|e| fail_io("upstream auth body", e))?;
         let sealed = hidden_state(&page).ok_or("upstream auth: no login page")?;
         let form = [
             ("state", sealed),
@@ -371,10 +380,16 @@ impl Ctx {
             ("password", &self.cfg.password),
         ];
         let res = self
-            .send(b, self.http.post(&self.cfg.upstream_login_url).form(&form), "upstream login")
+            .send(
+                b,
+                self.http.post(&self.cfg.upstream_login_url).form(&form),
+                "upstream login",
+            )
             .await?;
         let back = redirect_target(&res, "upstream login")?;
-        let res = self.send(b, self.http.get(&back), "broker endpoint").await?;
+        let res = self
+            .send(b, self.http.get(&back), "broker endpoint")
+            .await?;
         let code = code_from_redirect(&self.cfg, &res, &state, "broker endpoint")?;
         Ok((code, verifier))
     }

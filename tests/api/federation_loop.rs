@@ -18,7 +18,10 @@ pub async fn spawn_federated() -> TestApp {
 
 /// Realm `upstream` with a client `broker` for realm `demo`'s provider `up`, and user
 /// `alice` (alice@upstream.example, verified); returns the provider as stored.
-async fn upstream_realm(app: &TestApp, configure: impl FnOnce(&mut IdpSettings)) -> IdentityProvider {
+async fn upstream_realm(
+    app: &TestApp,
+    configure: impl FnOnce(&mut IdpSettings),
+) -> IdentityProvider {
     fast_realm(app, "upstream").await;
     let redirect = format!("{}/realms/demo/broker/up/endpoint", app.base);
     let (_, secret) = app
@@ -62,11 +65,19 @@ async fn upstream_realm(app: &TestApp, configure: impl FnOnce(&mut IdpSettings))
 
 /// From demo-app's authorization request through the `up` button and the upstream's
 /// login page back to demo's broker endpoint: Tessera's answer there.
-async fn sign_in_upstream(app: &TestApp, agent: &mut Agent, rp: &Rp, user: &str) -> reqwest::Response {
+async fn sign_in_upstream(
+    app: &TestApp,
+    agent: &mut Agent,
+    rp: &Rp,
+    user: &str,
+) -> reqwest::Response {
     let page = agent.get(app, &rp.auth_url(app, &[])).await;
     assert_eq!(page.status(), StatusCode::OK);
     let body = page.text().await.unwrap();
-    assert!(body.contains("value=\"up\""), "the provider's button: {body}");
+    assert!(
+        body.contains("value=\"up\""),
+        "the provider's button: {body}"
+    );
     let state = hidden(&body, "state").unwrap();
     let res = agent
         .post(
@@ -82,7 +93,12 @@ async fn sign_in_upstream(app: &TestApp, agent: &mut Agent, rp: &Rp, user: &str)
 }
 
 /// The upstream realm's login page, then its redirect back to the broker endpoint.
-async fn upstream_login(app: &TestApp, agent: &mut Agent, upstream_auth: &str, user: &str) -> reqwest::Response {
+async fn upstream_login(
+    app: &TestApp,
+    agent: &mut Agent,
+    upstream_auth: &str,
+    user: &str,
+) -> reqwest::Response {
     let q: std::collections::HashMap<String, String> = url::Url::parse(upstream_auth)
         .unwrap()
         .query_pairs()
@@ -102,7 +118,10 @@ async fn upstream_login(app: &TestApp, agent: &mut Agent, upstream_auth: &str, u
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let back = header(&res, "location").unwrap();
-    assert!(back.starts_with(&format!("{}/realms/demo/broker/up/endpoint?", app.base)), "{back}");
+    assert!(
+        back.starts_with(&format!("{}/realms/demo/broker/up/endpoint?", app.base)),
+        "{back}"
+    );
     agent.get(app, &back).await
 }
 
@@ -113,8 +132,12 @@ async fn user_of(app: &TestApp, rp: &Rp, res: &reqwest::Response) -> Value {
         .as_str()
         .unwrap()
         .to_owned();
-    app.admin_ok(Method::GET, &format!("/admin/realms/demo/users/{sub}"), None)
-        .await
+    app.admin_ok(
+        Method::GET,
+        &format!("/admin/realms/demo/users/{sub}"),
+        None,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -126,7 +149,10 @@ async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_loca
     let res = sign_in_upstream(&app, &mut agent, &rp, "alice").await;
     let user = user_of(&app, &rp, &res).await;
     assert_eq!(user["email"], "alice@upstream.example");
-    assert_eq!(user["email_verified"], true, "trusted provider vouched for it");
+    assert_eq!(
+        user["email_verified"], true,
+        "trusted provider vouched for it"
+    );
 
     // Another browser, the same upstream account: the same local user.
     let mut other = Agent::default();
@@ -140,7 +166,9 @@ async fn kc_idp_hint_goes_straight_to_the_provider_and_an_unknown_hint_shows_the
     upstream_realm(&app, |_| {}).await;
     let rp = Rp::demo_app(&app);
     let mut agent = Agent::default();
-    let res = agent.get(&app, &rp.auth_url(&app, &[("kc_idp_hint", "up")])).await;
+    let res = agent
+        .get(&app, &rp.auth_url(&app, &[("kc_idp_hint", "up")]))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let upstream_auth = header(&res, "location").unwrap();
     let res = upstream_login(&app, &mut agent, &upstream_auth, "alice").await;
@@ -161,8 +189,10 @@ async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_pas
         .admin_ok(
             Method::POST,
             "/admin/realms/demo/users",
-            Some(json!({"username": "alice-local", "email": "ALICE@upstream.example",
-                        "email_verified": true, "password": "local secret 123"})),
+            Some(
+                json!({"username": "alice-local", "email": "ALICE@upstream.example",
+                        "email_verified": true, "password": "local secret 123"}),
+            ),
         )
         .await;
     let rp = Rp::demo_app(&app);
@@ -177,11 +207,19 @@ async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_pas
         .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let links = app
-        .admin_ok(Method::GET, &format!("/admin/realms/demo/users/{}", s(&local, "id")), None)
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/demo/users/{}", s(&local, "id")),
+            None,
+        )
         .await;
     assert_eq!(links["id"], local["id"]);
     let res = agent
-        .post(&app, &link, &[("pending", &pending), ("password", "local secret 123")])
+        .post(
+            &app,
+            &link,
+            &[("pending", &pending), ("password", "local secret 123")],
+        )
         .await;
     assert_eq!(user_of(&app, &rp, &res).await["id"], local["id"]);
     // Linked: the next upstream sign-in lands on the same local user without the page.
@@ -206,7 +244,10 @@ async fn ending_the_upstream_session_ends_the_brokered_session_through_back_chan
     // The refresh token works while the session lives (rotated on use).
     let res = rp.refresh(&app, &s(&tokens, "refresh_token"), None).await;
     let rt = s(&ok_json(res, StatusCode::OK).await, "refresh_token");
-    let sub = claims(tokens["id_token"].as_str().unwrap())["sub"].as_str().unwrap().to_owned();
+    let sub = claims(tokens["id_token"].as_str().unwrap())["sub"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The upstream realm ends alice's session there (as its logout endpoint would): it
     // signs a logout token for `broker` and posts it to demo's broker endpoint.
@@ -223,11 +264,17 @@ async fn ending_the_upstream_session_ends_the_brokered_session_through_back_chan
         .unwrap()
         .unwrap();
     let session = store
-        .find_session_by_sid(upstream.id, link.upstream_sid.as_deref().expect("the upstream sid"))
+        .find_session_by_sid(
+            upstream.id,
+            link.upstream_sid.as_deref().expect("the upstream sid"),
+        )
         .await
         .unwrap()
         .unwrap();
-    app.provider.end_session("upstream", &session).await.unwrap();
+    app.provider
+        .end_session("upstream", &session)
+        .await
+        .unwrap();
     let mut refused = false;
     for _ in 0..50 {
         let res = rp.refresh(&app, &rt, None).await;

@@ -14,9 +14,8 @@ impl IdpAlias {
         let ok = !s.is_empty()
             && s.len() <= 64
             && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-            })
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
             && uuid::Uuid::parse_str(s).is_err();
         if ok {
             Ok(Self(s.to_owned()))
@@ -173,7 +172,10 @@ impl IdpSettings {
             return Err(DomainError::new("client_id", "use 1 to 255 bytes"));
         }
         let scope_ok = |s: &String| {
-            !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            !s.is_empty()
+                && s.len() <= 128
+                && s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
         };
         if !self.scopes.iter().all(scope_ok) || !self.scopes.iter().any(|s| s == "openid") {
             return Err(DomainError::new(
@@ -181,7 +183,11 @@ impl IdpSettings {
                 "scope tokens (printable ASCII, no quotes or backslashes), including openid",
             ));
         }
-        if self.display_name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
+        if self
+            .display_name
+            .as_ref()
+            .is_some_and(|n| n.is_empty() || n.chars().count() > 100)
+        {
             return Err(DomainError::new("display_name", "use 1 to 100 characters"));
         }
         if self.redirect_on_domain && self.domains.is_empty() {
@@ -262,7 +268,12 @@ mod tests {
         let alias = IdpAlias::parse("up").unwrap();
         let ok = IdpSettings::new(alias.clone(), "https://idp.example/x".into(), "c".into());
         assert!(ok.validate().is_ok());
-        for issuer in ["ftp://idp.example", "https://idp.example/?a=1", "https://u@idp.example", "idp.example"] {
+        for issuer in [
+            "ftp://idp.example",
+            "https://idp.example/?a=1",
+            "https://u@idp.example",
+            "idp.example",
+        ] {
             let s = IdpSettings::new(alias.clone(), issuer.into(), "c".into());
             assert!(s.validate().is_err(), "{issuer}");
         }

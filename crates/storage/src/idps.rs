@@ -2,8 +2,8 @@
 //! upstream session, and the logout-token ids already seen.
 
 use crate::entity::{
-    broker_state as broker, federated_identity as link, identity_provider as idp, membership, membership_role,
-    upstream_logout_jti as jti, user, user_session as sess,
+    broker_state as broker, federated_identity as link, identity_provider as idp, membership,
+    membership_role, upstream_logout_jti as jti, user, user_session as sess,
 };
 use crate::{Store, StoreError, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
@@ -12,8 +12,8 @@ use sea_orm::{
 };
 use tessera_domain::{
     DomainError, DomainName, FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings,
-    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod,
-    User, UserId,
+    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod, User,
+    UserId,
 };
 use uuid::Uuid;
 
@@ -294,7 +294,12 @@ impl Store {
         let mut links: Vec<_> = rows
             .into_iter()
             .filter_map(|m| {
-                let alias = idps.iter().find(|p| p.id.0 == m.idp_id)?.settings.alias.clone();
+                let alias = idps
+                    .iter()
+                    .find(|p| p.id.0 == m.idp_id)?
+                    .settings
+                    .alias
+                    .clone();
                 Some(link_of(m, alias))
             })
             .collect();

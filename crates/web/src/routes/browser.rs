@@ -300,10 +300,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             // Its forms may also lead to the upstream providers (button, or an address
             // under an organization's domain).
             let origins: Vec<&str> = providers.iter().map(|p| p.origin.as_str()).collect();
-            return with_csp(
-                res,
-                &crate::pages::csp_for_flow(redirect_uri, &origins),
-            );
+            return with_csp(res, &crate::pages::csp_for_flow(redirect_uri, &origins));
         }
         Step::Upstream { location } => {
             return HttpResponse::SeeOther()
