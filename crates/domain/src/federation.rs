@@ -11,13 +11,7 @@ pub struct IdpAlias(String);
 
 impl IdpAlias {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-            && uuid::Uuid::parse_str(s).is_err();
-        if ok {
+        if crate::org::is_slug(s, b"-_") {
             Ok(Self(s.to_owned()))
         } else {
             Err(DomainError::new(
