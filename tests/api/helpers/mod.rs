@@ -1,15 +1,23 @@
 //! The shared test harness: [`spawn_app`] starts the real server on a random port as a
 //! [`TestApp`]; next to it, the admin-API fixtures and response assertions that many test
 //! files use. The browser kit ([`Agent`], HTML scraping, page checks) is in `browser.rs`, the
-//! relying-party kit ([`Rp`], the PKCE constants) in `rp.rs`; both are re-exported here so that
-//! `use crate::helpers::*;` is the one import a test file needs and each helper exists once.
+//! relying-party kit ([`Rp`], the PKCE constants) in `rp.rs`; the federation kit (Tessera as a
+//! broker in `broker.rs`, its upstreams [`FakeIdp`] in `upstream.rs` and [`NodePeer`] in
+//! `node_peer.rs`) beside them. All are re-exported here so that `use crate::helpers::*;` is
+//! the one import a test file needs and each helper exists once.
 
+mod broker;
 mod browser;
+mod node_peer;
 mod rp;
 pub mod smtp;
+mod upstream;
 
+pub use broker::*;
 pub use browser::*;
+pub use node_peer::*;
 pub use rp::*;
+pub use upstream::*;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
