@@ -6,9 +6,11 @@
 //! (XID-*, ISO-8, BCL-*) are from SECURITY-CASES.md.
 
 mod backchannel;
+mod id_token;
 mod kit;
 mod linking;
 mod node_peer;
+mod outbound;
 
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
