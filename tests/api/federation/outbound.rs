@@ -25,10 +25,48 @@ async fn discovery_and_jwks_are_fetched_once_for_three_logins() {
     assert_eq!((c.discovery, c.jwks, c.authorize, c.token), (1, 1, 3, 3));
 }
 
+/// `answer` at `endpoint`, the other endpoints normal.
+fn at(endpoint: &str, answer: Answer) -> Answers {
+    let mut a = Answers::default();
+    *match endpoint {
+        "discovery" => &mut a.discovery,
+        "jwks" => &mut a.jwks,
+        "token" => &mut a.token,
+        _ => &mut a.userinfo,
+    } = answer;
+    a
+}
+
+/// A login in one browser through a fresh fake answering `answers`, registered as `alias`:
+/// Tessera's last answer (at the button when the upstream's metadata is out of reach, else at
+/// its broker endpoint) and how long it all took. Returns the fake to keep it running.
+async fn login_through(
+    app: &TestApp,
+    rp: &Rp,
+    alias: &str,
+    answers: Answers,
+) -> (FakeIdp, reqwest::Response, Duration) {
+    let fake = FakeIdp::start().await;
+    fake.set(|b| b.answers = answers);
+    add_idp(app, "demo", fake.registration(alias), json!({})).await;
+    let mut agent = Agent::default();
+    let started = Instant::now();
+    let res = press_provider(app, &mut agent, rp, alias).await;
+    let to_fake = header(&res, "location").is_some_and(|l| l.starts_with(&fake.issuer()));
+    let res = if to_fake {
+        broker_return(app, &mut agent, res).await
+    } else {
+        res
+    };
+    (fake, res, started.elapsed())
+}
+
 #[tokio::test]
 async fn failing_oversized_or_slow_upstream_answers_end_in_an_error_page_within_seconds_xid_10() {
     let app = spawn_federated().await;
     let rp = Rp::demo_app(&app);
+    let (_fake, res, _) = login_through(&app, &rp, "normal", Answers::default()).await;
+    rp.callback(&res);
     let cases = [
         ("token", Answer::Error),
         ("userinfo", Answer::Error),
@@ -37,28 +75,15 @@ async fn failing_oversized_or_slow_upstream_answers_end_in_an_error_page_within_
         ("userinfo", Answer::Oversized),
         ("userinfo", Answer::Slow),
         ("jwks", Answer::Oversized),
+        ("discovery", Answer::Oversized),
+        ("discovery", Answer::Slow),
     ];
     for (i, (endpoint, answer)) in cases.into_iter().enumerate() {
         let what = format!("{endpoint} {answer:?}");
-        let fake = FakeIdp::start().await;
-        fake.set(|b| {
-            let a = &mut b.answers;
-            *match endpoint {
-                "token" => &mut a.token,
-                "userinfo" => &mut a.userinfo,
-                _ => &mut a.jwks,
-            } = answer;
-        });
         let alias = format!("case-{i}");
-        add_idp(&app, "demo", fake.registration(&alias), json!({})).await;
-        let started = Instant::now();
-        let res = broker_login(&app, &mut Agent::default(), &rp, &alias).await;
+        let (_fake, res, took) = login_through(&app, &rp, &alias, at(endpoint, answer)).await;
         assert_error_page(res, &what).await;
-        assert!(
-            started.elapsed() < SLOW - Duration::from_secs(2),
-            "{what}: {:?}",
-            started.elapsed()
-        );
+        assert!(took < SLOW - Duration::from_secs(2), "{what}: {took:?}");
     }
 }
 
@@ -68,44 +93,19 @@ async fn upstream_redirects_are_not_followed_xid_10() {
     let rp = Rp::demo_app(&app);
     // A look-alike upstream serving the same keys: whoever follows a redirect to it is caught.
     let decoy = FakeIdp::start().await;
+    let (_fake, res, _) = login_through(&app, &rp, "normal", Answers::default()).await;
+    rp.callback(&res);
     let cases = [
-        (
-            "discovery-to-metadata",
-            Answers {
-                discovery: Answer::RedirectTo(METADATA_URL.into()),
-                ..Answers::default()
-            },
-        ),
-        (
-            "discovery-to-decoy",
-            Answers {
-                discovery: Answer::RedirectTo(decoy.url("/.well-known/openid-configuration")),
-                ..Answers::default()
-            },
-        ),
-        (
-            "jwks-to-decoy",
-            Answers {
-                jwks: Answer::RedirectTo(decoy.url("/jwks")),
-                ..Answers::default()
-            },
-        ),
+        ("discovery", METADATA_URL.to_owned()),
+        ("discovery", decoy.url("/.well-known/openid-configuration")),
+        ("jwks", decoy.url("/jwks")),
     ];
-    let mut fakes = Vec::new();
-    for (alias, answers) in cases {
-        let fake = FakeIdp::start().await;
-        fake.set(|b| b.answers = answers);
-        add_idp(&app, "demo", fake.registration(alias), json!({})).await;
-        let started = Instant::now();
-        let res = press_provider(&app, &mut Agent::default(), &rp, alias).await;
-        let res = if alias.starts_with("jwks") {
-            broker_return(&app, &mut Agent::default(), res).await
-        } else {
-            res
-        };
-        assert_error_page(res, alias).await;
-        assert!(started.elapsed() < Duration::from_secs(8), "{alias}");
-        fakes.push(fake);
+    for (i, (endpoint, to)) in cases.into_iter().enumerate() {
+        let answers = at(endpoint, Answer::RedirectTo(to.clone()));
+        let (_fake, res, took) = login_through(&app, &rp, &format!("case-{i}"), answers).await;
+        let what = format!("{endpoint} redirected to {to}");
+        assert_error_page(res, &what).await;
+        assert!(took < Duration::from_secs(8), "{what}: {took:?}");
     }
     assert_eq!(decoy.counts(), Counts::default());
 }
