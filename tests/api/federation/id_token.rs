@@ -16,13 +16,6 @@ async fn assert_id_tokens_refused(cases: &[Value]) {
     assert_eq!(users(&app, "demo").await.len(), before);
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 #[tokio::test]
 async fn unsigned_id_token_is_refused_xid_2() {
     let (app, fake, rp) = with_fake(json!({})).await;

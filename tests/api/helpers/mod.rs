@@ -126,11 +126,7 @@ pub async fn spawn_configured(
         trusted_proxies: Vec::new(),
     };
     configure(&mut settings);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let clock = Arc::new(FixedClock::new(now));
+    let clock = Arc::new(FixedClock::new(unix_now()));
     let app = Application::build_with_clock(&settings, clock.clone())
         .await
         .expect("application starts");
@@ -168,6 +164,14 @@ pub async fn spawn_configured(
         settings,
         _dir: dir,
     }
+}
+
+/// The wall clock in seconds since the epoch (where a test server's clock starts).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub fn issuer(realm: &str) -> String {

@@ -395,13 +395,6 @@ pub fn merged(mut base: Value, over: &Value) -> Value {
     base
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -663,7 +656,8 @@ async fn token(
     if get("grant_type") != "authorization_code" {
         return refuse(400, "unsupported_grant_type", format!("{form:?}"));
     }
-    let Some(grant) = s.log.lock().unwrap().codes.remove(get("code")) else {
+    let grant = s.log.lock().unwrap().codes.remove(get("code"));
+    let Some(grant) = grant else {
         return refuse(400, "invalid_grant", "unknown or used code".into());
     };
     if grant.client_id != id || grant.redirect_uri != get("redirect_uri") {
