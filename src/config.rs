@@ -27,6 +27,9 @@ pub struct Settings {
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client, e.g. the
     /// load balancer in front of several replicas. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// Let calls to other servers (back-channel logout, upstream providers) use `http` and
+    /// reach loopback, private and link-local addresses: development only.
+    pub outbound_allow_private: bool,
 }
 
 impl Default for Settings {
@@ -41,6 +44,7 @@ impl Default for Settings {
             db_max_connections: 10,
             metrics_listen: "127.0.0.1:9464".into(),
             trusted_proxies: Vec::new(),
+            outbound_allow_private: false,
         }
     }
 }
@@ -74,6 +78,7 @@ const ENV_KEYS: &[&str] = &[
     "db_max_connections",
     "metrics_listen",
     "trusted_proxies",
+    "outbound_allow_private",
 ];
 
 impl Settings {
@@ -197,6 +202,17 @@ mod tests {
         assert!(!nets[0].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
         assert!(with(&["nope"]).validate().is_err());
         assert!(with(&["10.0.0.0/33"]).validate().is_err());
+    }
+
+    #[test]
+    fn outbound_private_addresses_are_refused_unless_the_environment_allows_them() {
+        figment::Jail::expect_with(|jail| {
+            let load = || Settings::load(None, &Overrides::default()).unwrap();
+            assert!(!load().outbound_allow_private);
+            jail.set_env("TESSERA_OUTBOUND_ALLOW_PRIVATE", "true");
+            assert!(load().outbound_allow_private);
+            Ok(())
+        });
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tessera_domain::{Clock, SystemClock};
 use tessera_oidc::admin::seed::Seeded;
 use tessera_oidc::crypto::MasterKey;
+use tessera_oidc::outbound::OutboundConfig;
 use tessera_oidc::{Provider, ProviderConfig};
 use tessera_storage::Store;
 
@@ -37,6 +38,10 @@ pub async fn open_provider_with_clock(
         clock,
         ProviderConfig {
             public_url: settings.public_url.clone(),
+            outbound: OutboundConfig {
+                allow_private: settings.outbound_allow_private,
+                ..Default::default()
+            },
             ..Default::default()
         },
     )))

@@ -10,6 +10,7 @@ mod m20261124_000005_token_exchange;
 mod m20261130_000006_security_review;
 mod m20261130_000007_change_log;
 mod m20261130_000008_login_throttle;
+mod m20261130_000009_federation;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_security_review::Migration),
             Box::new(m20261130_000007_change_log::Migration),
             Box::new(m20261130_000008_login_throttle::Migration),
+            Box::new(m20261130_000009_federation::Migration),
         ]
     }
 }

@@ -1,6 +1,9 @@
 //! Browser sessions, grants and the single-use artifacts hanging off a grant.
 
-use crate::{ClientUuid, GrantId, OrgSelection, RealmId, ScopeSet, SessionId, UnixTime, UserId};
+use crate::{
+    ClientUuid, GrantId, OrgSelection, RealmId, ScopeSet, SessionId, UnixTime, UpstreamLogin,
+    UserId,
+};
 
 /// An SSO session in one realm. The cookie carries a random token whose hash is stored;
 /// `sid` is the public identifier that goes into ID and logout tokens.
@@ -15,6 +18,8 @@ pub struct Session {
     /// Absolute end; the idle end is `last_seen` + the realm's idle timeout.
     pub expires_at: UnixTime,
     pub ended_at: Option<UnixTime>,
+    /// Set when the person signed in through an upstream provider.
+    pub upstream: Option<UpstreamLogin>,
 }
 
 /// One user's authorization of one client: the family of its codes and refresh tokens,

@@ -56,6 +56,10 @@ uuid_id!(
     /// Primary key of an invitation to an organization.
     InvitationId
 );
+uuid_id!(
+    /// Primary key of an upstream identity provider of a realm.
+    IdpId
+);
 
 /// `[A-Za-z0-9_-]{1,64}`: realm names appear in URL paths and issuers.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

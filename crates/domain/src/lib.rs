@@ -4,6 +4,7 @@ mod client;
 mod clock;
 mod error;
 mod exchange;
+mod federation;
 mod grant;
 mod ids;
 mod keys;
@@ -21,9 +22,13 @@ pub use error::DomainError;
 pub use exchange::{
     ExchangePolicy, ExchangeRecord, ImpersonationScope, ImpersonationToken, TokenType,
 };
+pub use federation::{
+    FederatedIdentity, IdentityProvider, IdpAlias, IdpSettings, RequiredClaim, UpstreamAuthMethod,
+    UpstreamLogin,
+};
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{
-    ClientId, ClientUuid, GrantId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName, SessionId,
+    ClientId, ClientUuid, GrantId, IdpId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName, SessionId,
     UserId,
 };
 pub use keys::{KeyStatus, SigningAlg, StoredKey};

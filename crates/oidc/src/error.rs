@@ -54,6 +54,14 @@ pub enum OAuthError {
     /// description says which, never how (no addresses, no upstream text).
     #[error("upstream_unavailable: {0}")]
     UpstreamUnavailable(Desc),
+    /// A sign-in through an upstream provider failed at one of its steps: `code` names
+    /// the step's failure on the page (`invalid_id_token`, `claim_missing`, …).
+    #[error("{code}: {desc}")]
+    Broker {
+        code: &'static str,
+        status: u16,
+        desc: Desc,
+    },
     #[error("server_error: {0}")]
     ServerError(String),
 }
@@ -105,6 +113,7 @@ impl OAuthError {
             Self::TemporarilyUnavailable | Self::UpstreamUnavailable(_) => {
                 "temporarily_unavailable"
             }
+            Self::Broker { code, .. } => code,
             Self::ServerError(_) => "server_error",
         }
     }
@@ -121,6 +130,7 @@ impl OAuthError {
             Self::TemporarilyUnavailable => 503,
             Self::UpstreamUnavailable(_) => 502,
             Self::ServerError(_) => 500,
+            Self::Broker { status, .. } => *status,
             _ => 400,
         }
     }
@@ -148,7 +158,8 @@ impl OAuthError {
             | Self::InsufficientScope(d)
             | Self::NotFound(d)
             | Self::Conflict(d)
-            | Self::UpstreamUnavailable(d) => d,
+            | Self::UpstreamUnavailable(d)
+            | Self::Broker { desc: d, .. } => d,
         };
         raw.chars()
             .map(|c| match c {

@@ -16,6 +16,7 @@ pub mod clients;
 pub mod crypto;
 pub mod endpoints;
 mod error;
+pub mod federation;
 pub mod interaction;
 pub mod mail;
 pub mod outbound;

@@ -6,7 +6,7 @@ use crate::crypto::MasterKey;
 use crate::crypto::keys::KeyRing;
 use crate::endpoints::discovery;
 use crate::interaction::passwords;
-use crate::outbound;
+use crate::outbound::{Outbound, OutboundConfig};
 use crate::telemetry;
 use crate::token::exchange::log::ExchangeLog;
 use moka::future::Cache;
@@ -28,6 +28,8 @@ pub struct ProviderConfig {
     pub public_url: String,
     /// Password hashing pool and failed-login limits.
     pub login: passwords::LoginConfig,
+    /// Limits of calls to other servers; private addresses are refused unless allowed here.
+    pub outbound: OutboundConfig,
 }
 
 impl Default for ProviderConfig {
@@ -35,6 +37,7 @@ impl Default for ProviderConfig {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             login: passwords::LoginConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -58,9 +61,13 @@ pub struct Provider {
     pub(crate) clients: Cache<(RealmId, ClientId), Option<Arc<Client>>>,
     pub(crate) passwords: passwords::PasswordHasher,
     pub(crate) logins: passwords::LoginLimiter,
-    /// The one outbound HTTP client (back-channel logout; later upstream IdPs).
-    pub(crate) http: reqwest::Client,
+    /// The one guarded client for calls to other servers.
+    pub(crate) outbound: Outbound,
     pub(crate) exchange_log: ExchangeLog,
+    /// Upstream identity providers by realm (login pages, broker), and what their
+    /// discovery documents said.
+    pub(crate) idps: Cache<RealmId, crate::federation::RealmIdps>,
+    pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
 }
 
 impl Provider {
@@ -81,8 +88,13 @@ impl Provider {
                 config.login.hash_queue_timeout,
             ),
             logins: passwords::LoginLimiter::new(config.login.limits),
-            http: outbound::outbound_client(),
+            outbound: Outbound::new(config.outbound),
             exchange_log: Default::default(),
+            idps: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(CACHE_TTL)
+                .build(),
+            upstreams: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
@@ -100,6 +112,10 @@ impl Provider {
 
     pub fn clock(&self) -> &dyn Clock {
         &*self.clock
+    }
+
+    pub fn outbound(&self) -> &Outbound {
+        &self.outbound
     }
 
     /// Cookies get `Secure` when the public URL is https.
@@ -203,10 +219,11 @@ impl Provider {
         match change {
             Change::Realm(name) => self.realms.invalidate(name).await,
             Change::Client(realm, id) => self.clients.invalidate(&(*realm, id.clone())).await,
+            Change::Idps(realm) => self.idps.invalidate(realm).await,
         }
     }
 
-    async fn announce(&self, change: Change) {
+    pub(crate) async fn announce(&self, change: Change) {
         // The write itself has succeeded; other processes then fall back to the cache TTL.
         if let Err(e) = self.store.record_change(&change, self.clock.now()).await {
             tracing::warn!(error = %e, ?change, "recording a change for other processes failed");

@@ -20,6 +20,8 @@ pub enum Change {
     /// The realm with this name: its settings, keys, or its existence.
     Realm(RealmName),
     Client(RealmId, ClientId),
+    /// A realm's upstream identity providers (any of them).
+    Idps(RealmId),
 }
 
 /// Wakes a follower when another process has recorded a change (PostgreSQL only).
@@ -42,6 +44,7 @@ impl Store {
         let (kind, realm_name, realm_id, client_id) = match change {
             Change::Realm(n) => ("realm", Some(n.as_str().to_owned()), None, None),
             Change::Client(r, c) => ("client", None, Some(r.0), Some(c.as_str().to_owned())),
+            Change::Idps(r) => ("idps", None, Some(r.0), None),
         };
         change_log::ActiveModel {
             id: NotSet,
@@ -95,6 +98,7 @@ impl Store {
                         RealmId(r.realm_id?),
                         ClientId::parse(r.client_id.as_deref()?).ok()?,
                     ),
+                    "idps" => Change::Idps(RealmId(r.realm_id?)),
                     _ => return None,
                 };
                 Some((r.id, change))

@@ -9,11 +9,11 @@ use crate::{Store, StoreResult};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use tessera_domain::{
-    AuthorizationCode, ClientUuid, Grant, GrantId, OrgSelection, RealmId, Redemption, RefreshToken,
-    ScopeSet, Session, SessionId, UnixTime, User, UserId,
+    AuthorizationCode, ClientUuid, Grant, GrantId, IdpId, OrgSelection, RealmId, Redemption, RefreshToken,
+    ScopeSet, Session, SessionId, UnixTime, UpstreamLogin, User, UserId,
 };
 
-fn session(m: sess::Model) -> Session {
+pub(crate) fn session(m: sess::Model) -> Session {
     Session {
         id: SessionId(m.id),
         realm_id: RealmId(m.realm_id),
@@ -23,6 +23,11 @@ fn session(m: sess::Model) -> Session {
         last_seen: UnixTime(m.last_seen),
         expires_at: UnixTime(m.expires_at),
         ended_at: m.ended_at.map(UnixTime),
+        upstream: m.upstream_idp.map(|idp| UpstreamLogin {
+            idp_id: IdpId(idp),
+            subject: m.upstream_sub.unwrap_or_default(),
+            sid: m.upstream_sid,
+        }),
     }
 }
 
@@ -101,6 +106,9 @@ impl Store {
             last_seen: Set(s.last_seen.0),
             expires_at: Set(s.expires_at.0),
             ended_at: Set(None),
+            upstream_idp: Set(s.upstream.as_ref().map(|u| u.idp_id.0)),
+            upstream_sub: Set(s.upstream.as_ref().map(|u| u.subject.clone())),
+            upstream_sid: Set(s.upstream.as_ref().and_then(|u| u.sid.clone())),
         }
         .insert(&self.db)
         .await?;
@@ -455,6 +463,7 @@ mod tests {
             last_seen: UnixTime(10),
             expires_at: UnixTime(1000),
             ended_at: None,
+            upstream: None,
         };
         s.insert_session(&session, &[1; 32]).await.unwrap();
         let grant = Grant {

@@ -8,6 +8,7 @@ mod clients;
 mod entity;
 mod exchanges;
 mod grants;
+mod idps;
 mod job_lock;
 mod keys;
 mod orgs;
@@ -28,6 +29,7 @@ use thiserror::Error;
 
 pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;
+pub use idps::ManagedMembership;
 pub use job_lock::JobLock;
 pub use smtp::StoredSmtp;
 pub use tessera_domain::RealmId;

@@ -140,7 +140,8 @@ impl Store {
         // Followers read a change within a second; an hour leaves room for a stalled one.
         let c = self.purge_changes(UnixTime(now.0 - 3600)).await?;
         let d = self.purge_login_throttles(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d)
+        let e = self.purge_federation(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e)
     }
 }
 

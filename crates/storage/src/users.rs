@@ -27,7 +27,7 @@ pub(crate) fn to_domain(m: user::Model) -> StoreResult<User> {
     })
 }
 
-fn apply(m: &mut user::ActiveModel, u: &NewUser) {
+pub(crate) fn apply(m: &mut user::ActiveModel, u: &NewUser) {
     m.username = Set(u.username.as_str().to_owned());
     m.email = Set(u.email.as_ref().map(|e| e.as_str().to_owned()));
     m.email_normalized = Set(u.email.as_ref().map(|e| e.normalized().to_owned()));

@@ -30,6 +30,25 @@ pub fn csp_for_client(redirect_uri: &str) -> String {
     )
 }
 
+/// [`csp_for_client`], with the origins of upstream providers the page may send the
+/// browser to.
+pub fn csp_for_flow(redirect_uri: &str, upstreams: &[&str]) -> String {
+    let csp = csp_for_client(redirect_uri);
+    let extra: Vec<&str> = upstreams
+        .iter()
+        .copied()
+        .filter(|o| o.starts_with("https://") || o.starts_with("http://"))
+        .collect();
+    if extra.is_empty() {
+        return csp;
+    }
+    csp.replacen(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", extra.join(" ")),
+        1,
+    )
+}
+
 /// Sets `Referrer-Policy` on every response and the policy that fits it where the handler
 /// set none.
 pub async fn headers(

@@ -124,6 +124,8 @@ pub async fn spawn_configured(
         db_max_connections: 5,
         metrics_listen: "127.0.0.1:0".into(),
         trusted_proxies: Vec::new(),
+        // The back-channel receivers and upstreams of the tests listen on loopback.
+        outbound_allow_private: true,
     };
     configure(&mut settings);
     let clock = Arc::new(FixedClock::new(unix_now()));

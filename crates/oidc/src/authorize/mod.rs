@@ -58,6 +58,9 @@ pub struct AuthorizeRequest {
     /// the login checks (`prompt`, `max_age`), so choosing cannot skip them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chooser_sid: Option<String>,
+    /// `kc_idp_hint=<alias>`: sign in through this upstream provider without the login page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_hint: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -114,6 +117,7 @@ pub fn validate(
     let login_hint = checks::bounded(params, "login_hint").map_err(redirect)?;
     checks::bounded(params, "state").map_err(redirect)?;
     let organization = checks::organization(params).map_err(redirect)?;
+    let idp_hint = checks::bounded(params, "kc_idp_hint").map_err(redirect)?;
     Ok(AuthorizeRequest {
         client_id: client.client_id.to_string(),
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -129,6 +133,7 @@ pub fn validate(
         organization,
         org_choice: None,
         chooser_sid: None,
+        idp_hint,
     })
 }
 

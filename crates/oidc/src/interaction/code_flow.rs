@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tessera_domain::ADMIN_SCOPE;
 use tessera_domain::{
     AuthorizationCode, Client, ClientId, Grant, GrantId, OrgScope, OrgSelection, Organization,
-    ScopeSet, Session, SessionId, User,
+    ScopeSet, Session, SessionId, UpstreamLogin, User,
 };
 
 /// Authorization codes live one minute (RFC 6749 §4.1.2 recommends at most ten).
@@ -46,6 +46,20 @@ pub enum Step {
         login_hint: Option<String>,
         /// The organization the login is for (`organization=`, or the hint's domain).
         org_name: Option<String>,
+        /// The realm's enabled upstream providers (a button for each visible one).
+        providers: Vec<LoginOption>,
+        error: Option<&'static str>,
+    },
+    /// Sign in at an upstream provider: the browser goes to this URL.
+    Upstream { location: String },
+    /// The upstream account's verified e-mail is a local account's: its password proves
+    /// the person owns it before the two are linked.
+    LinkAccount {
+        client_name: String,
+        redirect_uri: String,
+        pending: String,
+        email: String,
+        provider: String,
         error: Option<&'static str>,
     },
     /// The user belongs to several organizations and the client asked for one.
@@ -63,6 +77,19 @@ pub enum Step {
         scopes: Vec<String>,
     },
     Respond(ClientResponse),
+}
+
+/// An upstream provider on the login page.
+#[derive(Debug, Clone)]
+pub struct LoginOption {
+    pub alias: String,
+    pub label: String,
+    /// The organization whose provider it is.
+    pub org_name: Option<String>,
+    /// Shown as a button (hidden ones are reached by hint or domain only).
+    pub visible: bool,
+    /// The issuer's origin: the page's forms may lead there (CSP `form-action`).
+    pub origin: String,
 }
 
 /// A session created by this request: the web layer sets it as a cookie.
@@ -94,7 +121,7 @@ fn respond_error(
     })
 }
 
-fn error_for(ctx: &RealmCtx, req: &AuthorizeRequest, e: OAuthError) -> Step {
+pub(crate) fn error_for(ctx: &RealmCtx, req: &AuthorizeRequest, e: OAuthError) -> Step {
     respond_error(
         ctx,
         req.redirect_uri.clone(),
@@ -105,7 +132,7 @@ fn error_for(ctx: &RealmCtx, req: &AuthorizeRequest, e: OAuthError) -> Step {
 }
 
 impl Provider {
-    fn state_key(&self) -> crate::crypto::MasterKey {
+    pub(crate) fn state_key(&self) -> crate::crypto::MasterKey {
         self.master.subkey(state::PURPOSE)
     }
 
@@ -154,13 +181,20 @@ impl Provider {
         b: &Browser<'_>,
     ) -> Result<(Step, Option<NewSession>), OAuthError> {
         let (ctx, req, client) = self.resume(realm, sealed, b).await?;
+        // An address under a domain whose organization signs in elsewhere goes there; the
+        // password typed here is not checked (it was never ours to see).
+        if let Some(p) = self.idp_for_login_hint(&ctx, Some(username)).await? {
+            return Ok((self.broker_redirect(&ctx, &req, &p, b, Some(username)).await?, None));
+        }
         let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
+        let providers = self.login_options(&ctx).await?;
         let again = |error: &'static str| Step::Login {
             client_name: client.name.clone(),
             redirect_uri: req.redirect_uri.clone(),
             sealed: sealed.to_owned(),
             login_hint: Some(username.to_owned()),
             org_name: org_name.clone(),
+            providers: providers.clone(),
             error: Some(error),
         };
         let user = match self.authenticate_user(&ctx, username, password, b.ip).await {
@@ -176,9 +210,23 @@ impl Provider {
             }
             Err(e) => return Err(e.into()),
         };
-        let (session, token) = self.start_session(&ctx, &user).await?;
+        self.signed_in(&ctx, &client, &req, b, &user, None).await
+    }
+
+    /// A person proved who they are (password or upstream provider): a new session, then
+    /// the rest of the flow (consent, organization, code).
+    pub(crate) async fn signed_in(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        req: &AuthorizeRequest,
+        b: &Browser<'_>,
+        user: &User,
+        upstream: Option<UpstreamLogin>,
+    ) -> Result<(Step, Option<NewSession>), OAuthError> {
+        let (session, token) = self.start_session(ctx, user, upstream).await?;
         let step = self
-            .decide(&ctx, &client, &req, b, Some(session), true)
+            .decide(ctx, client, req, b, Some(session), true)
             .await?;
         let max_age_secs = ctx.realm.lifetimes.session_max_secs;
         Ok((
@@ -233,7 +281,7 @@ impl Provider {
     /// The client, re-read: still enabled, still owning the redirect URI and the scopes.
     /// A page's answer resumes the flow: the sealed request, opened for this realm and
     /// this browser, and its client as it is now.
-    async fn resume(
+    pub(crate) async fn resume(
         &self,
         realm: &str,
         sealed: &str,
@@ -251,7 +299,7 @@ impl Provider {
         Ok((ctx, req, client))
     }
 
-    async fn recheck_client(
+    pub(crate) async fn recheck_client(
         &self,
         ctx: &RealmCtx,
         req: &AuthorizeRequest,
@@ -296,6 +344,7 @@ impl Provider {
         &self,
         ctx: &RealmCtx,
         user: &User,
+        upstream: Option<UpstreamLogin>,
     ) -> Result<(Session, String), OAuthError> {
         let now = self.clock().now();
         let token = random_token();
@@ -308,6 +357,7 @@ impl Provider {
             last_seen: now,
             expires_at: now.plus_secs(ctx.realm.lifetimes.session_max_secs),
             ended_at: None,
+            upstream,
         };
         self.store()
             .insert_session(&session, &sha256(token.as_bytes()))
@@ -316,7 +366,7 @@ impl Provider {
     }
 
     /// Login, consent or code, by `prompt`, `max_age`, the session and remembered consent.
-    async fn decide(
+    pub(crate) async fn decide(
         &self,
         ctx: &RealmCtx,
         client: &Client,
@@ -345,6 +395,12 @@ impl Provider {
             if req.prompt.none {
                 return Ok(error_for(ctx, req, OAuthError::LoginRequired));
             }
+            // `kc_idp_hint`, or a hint under an organization's redirecting domain, skips the page.
+            if let Some(p) = self.hinted_idp(ctx, req).await? {
+                return self
+                    .broker_redirect(ctx, req, &p, b, req.login_hint.as_deref())
+                    .await;
+            }
             let sealed = state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now);
             return Ok(Step::Login {
                 client_name: client.name.clone(),
@@ -352,6 +408,7 @@ impl Provider {
                 sealed,
                 login_hint: req.login_hint.clone(),
                 org_name: self.request_org(ctx, req).await?.map(|o| o.name),
+                providers: self.login_options(ctx).await?,
                 error: None,
             });
         };

@@ -1,9 +1,10 @@
 //! Logout: RP-initiated (OIDC RP-Initiated Logout 1.0) and back-channel notification of
-//! clients (OIDC Back-Channel Logout 1.0) with `typ: logout+jwt` tokens, sent through one
-//! outbound client with timeouts, bounded retries and no redirects.
+//! clients (OIDC Back-Channel Logout 1.0) with `typ: logout+jwt` tokens, sent through the
+//! guarded outbound client (peer `backchannel`) with bounded retries.
 
 use crate::crypto::jws;
 use crate::crypto::random_id;
+use crate::outbound::OutboundError;
 use crate::tokens::access_token::Audience;
 use crate::tokens::id_token::{self, IdClaims};
 use crate::{OAuthError, Params, Provider, RealmCtx};
@@ -168,18 +169,17 @@ impl Provider {
             .signer(client.oidc.id_token_alg)
             .ok_or_else(|| OAuthError::ServerError("no signing key".into()))?;
         let token = jws::sign(key, LOGOUT_TYP, &claims);
-        let http = self.http.clone();
+        let outbound = self.outbound.clone();
         // Delivery must not hold up the user's logout (BCL-5): bounded retries, in the background.
         tokio::spawn(async move {
             for attempt in 0..3u64 {
-                let sent = http
-                    .post(uri.as_str())
-                    .form(&[("logout_token", token.as_str())])
-                    .send()
+                let sent = outbound
+                    .post_form("backchannel", uri.as_str(), &[("logout_token", &token)])
                     .await;
                 match sent {
-                    Ok(r) if r.status().is_success() => return,
-                    Ok(r) if r.status().is_client_error() => return,
+                    Ok(r) if r.status().is_success() || r.status().is_client_error() => return,
+                    // The guard logged it; asking again gets the same answer.
+                    Err(OutboundError::Refused(_)) => return,
                     _ => tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await,
                 }
             }

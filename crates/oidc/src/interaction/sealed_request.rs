@@ -97,6 +97,7 @@ mod tests {
             organization: None,
             org_choice: None,
             chooser_sid: None,
+            idp_hint: None,
         }
     }
 

@@ -1,10 +1,13 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
 pub mod authorization_code;
+pub mod broker_state;
 pub mod change_log;
 pub mod client;
 pub mod consent;
+pub mod federated_identity;
 pub mod grant;
+pub mod identity_provider;
 pub mod impersonation_token;
 pub mod invitation;
 pub mod login_throttle;
@@ -20,5 +23,6 @@ pub mod refresh_token;
 pub mod revoked_token;
 pub mod signing_key;
 pub mod token_exchange;
+pub mod upstream_logout_jti;
 pub mod user;
 pub mod user_session;

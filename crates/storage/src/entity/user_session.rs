@@ -13,6 +13,9 @@ pub struct Model {
     pub last_seen: i64,
     pub expires_at: i64,
     pub ended_at: Option<i64>,
+    pub upstream_idp: Option<Uuid>,
+    pub upstream_sub: Option<String>,
+    pub upstream_sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,7 +10,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
-use tessera_oidc::interaction::code_flow::{Browser, ClientResponse, NewSession, Step};
+use tessera_oidc::interaction::code_flow::{
+    Browser, ClientResponse, LoginOption, NewSession, Step,
+};
 use tessera_oidc::interaction::invitations::{
     InvitationAction, InvitationForm, InvitationOutcome, InvitationView,
 };
@@ -63,9 +65,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 struct LoginPage<'a> {
     client_name: &'a str,
     action: String,
+    broker_action: String,
     sealed: &'a str,
     login_hint: &'a str,
     org_name: Option<&'a str>,
+    buttons: Vec<&'a LoginOption>,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "link_account.html")]
+struct LinkAccountPage<'a> {
+    client_name: &'a str,
+    action: String,
+    pending: &'a str,
+    email: &'a str,
+    provider: &'a str,
     error: Option<&'a str>,
 }
 
@@ -171,7 +186,7 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse
 }
 
 /// A friendly page for errors that must not go back to the client.
-fn error_page(e: &OAuthError) -> HttpResponse {
+pub(crate) fn error_page(e: &OAuthError) -> HttpResponse {
     if let OAuthError::ServerError(cause) = e {
         tracing::error!(%cause, "browser request failed");
     }
@@ -214,7 +229,7 @@ fn cookie<'a>(
     c
 }
 
-fn query_params(req: &HttpRequest) -> Result<Params, OAuthError> {
+pub(crate) fn query_params(req: &HttpRequest) -> Result<Params, OAuthError> {
     Params::parse_form(req.query_string().as_bytes(), &[])
 }
 
@@ -253,7 +268,7 @@ fn to_client(resp: &ClientResponse) -> HttpResponse {
     }
 }
 
-fn render(realm: &str, step: &Step) -> HttpResponse {
+pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
     let (redirect_uri, res) = match step {
         Step::Login {
             client_name,
@@ -261,6 +276,47 @@ fn render(realm: &str, step: &Step) -> HttpResponse {
             sealed,
             login_hint,
             org_name,
+            providers,
+            error,
+        } => {
+            let res = html(
+                if error.is_some() {
+                    StatusCode::UNAUTHORIZED
+                } else {
+                    StatusCode::OK
+                },
+                LoginPage {
+                    client_name,
+                    action: format!("/realms/{realm}/login-actions/authenticate"),
+                    broker_action: format!("/realms/{realm}/login-actions/broker"),
+                    sealed,
+                    login_hint: login_hint.as_deref().unwrap_or_default(),
+                    org_name: org_name.as_deref(),
+                    buttons: providers.iter().filter(|p| p.visible).collect(),
+                    error: *error,
+                }
+                .render(),
+            );
+            // Its forms may also lead to the upstream providers (button, or an address
+            // under an organization's domain).
+            let origins: Vec<&str> = providers.iter().map(|p| p.origin.as_str()).collect();
+            return with_csp(
+                res,
+                &crate::pages::csp_for_flow(redirect_uri, &origins),
+            );
+        }
+        Step::Upstream { location } => {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location.as_str()))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+        }
+        Step::LinkAccount {
+            client_name,
+            redirect_uri,
+            pending,
+            email,
+            provider,
             error,
         } => (
             redirect_uri,
@@ -270,12 +326,12 @@ fn render(realm: &str, step: &Step) -> HttpResponse {
                 } else {
                     StatusCode::OK
                 },
-                LoginPage {
+                LinkAccountPage {
                     client_name,
-                    action: format!("/realms/{realm}/login-actions/authenticate"),
-                    sealed,
-                    login_hint: login_hint.as_deref().unwrap_or_default(),
-                    org_name: org_name.as_deref(),
+                    action: format!("/realms/{realm}/login-actions/link"),
+                    pending,
+                    email,
+                    provider,
                     error: *error,
                 }
                 .render(),
@@ -334,7 +390,7 @@ fn with_csp(mut res: HttpResponse, csp: &str) -> HttpResponse {
 }
 
 /// The browser's cookies; a CSRF value is minted when the browser has none yet.
-struct Cookies {
+pub(crate) struct Cookies {
     session: Option<String>,
     csrf: String,
     new_csrf: bool,
@@ -343,7 +399,7 @@ struct Cookies {
 impl Cookies {
     /// What the engine needs of the browser; the address is the TCP peer, or what a
     /// trusted proxy says it is (`extract::client_ip`), never a header anyone could send.
-    fn browser(&self, req: &HttpRequest, state: &AppState) -> Browser<'_> {
+    pub(crate) fn browser(&self, req: &HttpRequest, state: &AppState) -> Browser<'_> {
         Browser {
             session_token: self.session.as_deref(),
             csrf: &self.csrf,
@@ -352,7 +408,7 @@ impl Cookies {
     }
 }
 
-fn cookies(req: &HttpRequest) -> Cookies {
+pub(crate) fn cookies(req: &HttpRequest) -> Cookies {
     let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
     match req
         .cookie(CSRF_COOKIE)
@@ -372,7 +428,7 @@ fn cookies(req: &HttpRequest) -> Cookies {
     }
 }
 
-fn finish(
+pub(crate) fn finish(
     state: &AppState,
     realm: &str,
     c: &Cookies,
@@ -418,7 +474,7 @@ async fn authorize(
 }
 
 /// A page's form post and the browser's cookies; a malformed body gets the error page.
-async fn page_form(
+pub(crate) async fn page_form(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<(Params, Cookies), HttpResponse> {

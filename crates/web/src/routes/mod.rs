@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod broker;
 pub mod browser;
 pub mod health;
 pub mod home;

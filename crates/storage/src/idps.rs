@@ -1,0 +1,422 @@
+//! Upstream identity providers, the links of upstream accounts to local users, sessions by
+//! upstream session, and the logout-token ids already seen.
+
+use crate::entity::{
+    broker_state as broker, federated_identity as link, identity_provider as idp, membership, membership_role,
+    upstream_logout_jti as jti, user, user_session as sess,
+};
+use crate::{Store, StoreError, StoreResult, join_list, split_list};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use tessera_domain::{
+    DomainError, DomainName, FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings,
+    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod,
+    User, UserId,
+};
+use uuid::Uuid;
+
+fn idp_of(m: idp::Model) -> StoreResult<IdentityProvider> {
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&m.required_claims)
+            .map_err(|e| DomainError::new("required_claims", e.to_string()))?;
+    let required_claims = claims
+        .iter()
+        .map(|(k, v)| RequiredClaim::new(k, v.as_str().unwrap_or_default()))
+        .collect::<Result<_, _>>()?;
+    Ok(IdentityProvider {
+        id: IdpId(m.id),
+        realm_id: RealmId(m.realm_id),
+        settings: IdpSettings {
+            alias: IdpAlias::parse(&m.alias)?,
+            display_name: m.display_name,
+            issuer: m.issuer,
+            client_id: m.client_id,
+            scopes: split_list(&m.scopes, |s| Ok(s.to_owned()))?,
+            auth_method: UpstreamAuthMethod::parse(&m.auth_method)?,
+            trust_email: m.trust_email,
+            email_optional: m.email_optional,
+            create_users: m.create_users,
+            org_id: m.org_id.map(OrgId),
+            domains: split_list(&m.domains, DomainName::parse)?,
+            redirect_on_domain: m.redirect_on_domain,
+            hide_on_login: m.hide_on_login,
+            required_claims,
+            enabled: m.enabled,
+        },
+        secret_sealed: m.secret_sealed,
+        created_at: UnixTime(m.created_at),
+    })
+}
+
+fn apply(m: &mut idp::ActiveModel, s: &IdpSettings) {
+    let claims: serde_json::Map<_, _> = s
+        .required_claims
+        .iter()
+        .map(|c| (c.name.clone(), serde_json::Value::String(c.value.clone())))
+        .collect();
+    m.alias = Set(s.alias.as_str().to_owned());
+    m.display_name = Set(s.display_name.clone());
+    m.issuer = Set(s.issuer.clone());
+    m.client_id = Set(s.client_id.clone());
+    m.scopes = Set(join_list(&s.scopes));
+    m.auth_method = Set(s.auth_method.as_str().to_owned());
+    m.trust_email = Set(s.trust_email);
+    m.email_optional = Set(s.email_optional);
+    m.create_users = Set(s.create_users);
+    m.org_id = Set(s.org_id.map(|o| o.0));
+    m.domains = Set(join_list(
+        &s.domains.iter().map(DomainName::as_str).collect::<Vec<_>>(),
+    ));
+    m.redirect_on_domain = Set(s.redirect_on_domain);
+    m.hide_on_login = Set(s.hide_on_login);
+    m.required_claims = Set(serde_json::Value::Object(claims).to_string());
+    m.enabled = Set(s.enabled);
+}
+
+fn link_of(m: link::Model, alias: IdpAlias) -> FederatedIdentity {
+    FederatedIdentity {
+        realm_id: RealmId(m.realm_id),
+        idp_id: IdpId(m.idp_id),
+        alias,
+        user_id: UserId(m.user_id),
+        subject: m.subject,
+        username: m.username,
+        upstream_sid: m.upstream_sid,
+        created_at: UnixTime(m.created_at),
+        last_login: UnixTime(m.last_login),
+    }
+}
+
+fn link_row(l: &FederatedIdentity) -> link::ActiveModel {
+    link::ActiveModel {
+        realm_id: Set(l.realm_id.0),
+        idp_id: Set(l.idp_id.0),
+        subject: Set(l.subject.clone()),
+        user_id: Set(l.user_id.0),
+        username: Set(l.username.clone()),
+        upstream_sid: Set(l.upstream_sid.clone()),
+        created_at: Set(l.created_at.0),
+        last_login: Set(l.last_login.0),
+    }
+}
+
+/// The organization a new upstream user joins as a managed member, with these roles.
+pub struct ManagedMembership<'a> {
+    pub org_id: OrgId,
+    pub roles: &'a [OrgRoleId],
+}
+
+impl Store {
+    /// `Conflict` when the realm already has a provider with this alias.
+    pub async fn insert_idp(&self, p: &IdentityProvider) -> StoreResult<()> {
+        let mut m = idp::ActiveModel {
+            id: Set(p.id.0),
+            realm_id: Set(p.realm_id.0),
+            secret_sealed: Set(p.secret_sealed.clone()),
+            created_at: Set(p.created_at.0),
+            ..Default::default()
+        };
+        apply(&mut m, &p.settings);
+        m.insert(&self.db).await?;
+        Ok(())
+    }
+
+    /// A realm's providers by alias.
+    pub async fn list_idps(&self, realm: RealmId) -> StoreResult<Vec<IdentityProvider>> {
+        idp::Entity::find()
+            .filter(idp::Column::RealmId.eq(realm.0))
+            .order_by_asc(idp::Column::Alias)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(idp_of)
+            .collect()
+    }
+
+    pub async fn find_idp(
+        &self,
+        realm: RealmId,
+        alias: &IdpAlias,
+    ) -> StoreResult<Option<IdentityProvider>> {
+        idp::Entity::find()
+            .filter(idp::Column::RealmId.eq(realm.0))
+            .filter(idp::Column::Alias.eq(alias.as_str()))
+            .one(&self.db)
+            .await?
+            .map(idp_of)
+            .transpose()
+    }
+
+    /// Replaces a provider's settings, and its secret when one is given. The alias stays.
+    pub async fn update_idp(
+        &self,
+        realm: RealmId,
+        id: IdpId,
+        s: &IdpSettings,
+        secret_sealed: Option<Vec<u8>>,
+    ) -> StoreResult<IdentityProvider> {
+        let row = idp::Entity::find_by_id(id.0)
+            .filter(idp::Column::RealmId.eq(realm.0))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let alias = row.alias.clone();
+        let mut m: idp::ActiveModel = row.into();
+        apply(&mut m, s);
+        m.alias = Set(alias);
+        if let Some(secret) = secret_sealed {
+            m.secret_sealed = Set(secret);
+        }
+        idp_of(m.update(&self.db).await?)
+    }
+
+    /// Deletes a provider; its links go with it (the users stay).
+    pub async fn delete_idp(&self, realm: RealmId, id: IdpId) -> StoreResult<()> {
+        let gone = idp::Entity::delete_many()
+            .filter(idp::Column::RealmId.eq(realm.0))
+            .filter(idp::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        if gone.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The link of an upstream account (provider and upstream `sub`).
+    pub async fn find_link(
+        &self,
+        realm: RealmId,
+        p: &IdentityProvider,
+        subject: &str,
+    ) -> StoreResult<Option<FederatedIdentity>> {
+        Ok(link::Entity::find()
+            .filter(link::Column::RealmId.eq(realm.0))
+            .filter(link::Column::IdpId.eq(p.id.0))
+            .filter(link::Column::Subject.eq(subject))
+            .one(&self.db)
+            .await?
+            .map(|m| link_of(m, p.settings.alias.clone())))
+    }
+
+    /// Links an upstream account to an existing user. `Conflict` when that account or this
+    /// user already has a link at the provider.
+    pub async fn insert_link(&self, l: &FederatedIdentity) -> StoreResult<()> {
+        link_row(l).insert(&self.db).await?;
+        Ok(())
+    }
+
+    /// Creates a user, its link and (for an organization's provider) its managed
+    /// membership in one transaction: two first sign-ins of the same upstream account
+    /// race on the link's key, and the loser leaves nothing behind (`Conflict`).
+    pub async fn insert_federated_user(
+        &self,
+        u: &NewUser,
+        l: &FederatedIdentity,
+        member: Option<ManagedMembership<'_>>,
+    ) -> StoreResult<User> {
+        let tx = self.db.begin().await?;
+        let mut m = user::ActiveModel {
+            id: Set(l.user_id.0),
+            realm_id: Set(l.realm_id.0),
+            password_hash: Set(None),
+            created_at: Set(l.created_at.0),
+            ..Default::default()
+        };
+        crate::users::apply(&mut m, u);
+        let user = crate::users::to_domain(m.insert(&tx).await?)?;
+        link_row(l).insert(&tx).await?;
+        if let Some(mm) = member {
+            let id = Uuid::now_v7();
+            membership::ActiveModel {
+                id: Set(id),
+                realm_id: Set(l.realm_id.0),
+                org_id: Set(mm.org_id.0),
+                user_id: Set(l.user_id.0),
+                managed: Set(true),
+                created_at: Set(l.created_at.0),
+            }
+            .insert(&tx)
+            .await?;
+            for r in mm.roles {
+                membership_role::ActiveModel {
+                    membership_id: Set(id),
+                    role_id: Set(r.0),
+                }
+                .insert(&tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Records a sign-in through a link: when, as whom and in which upstream session.
+    pub async fn touch_link(
+        &self,
+        l: &FederatedIdentity,
+        username: Option<&str>,
+        upstream_sid: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        link::Entity::update_many()
+            .col_expr(link::Column::LastLogin, now.0.into())
+            .col_expr(link::Column::Username, username.map(str::to_owned).into())
+            .col_expr(
+                link::Column::UpstreamSid,
+                upstream_sid.map(str::to_owned).into(),
+            )
+            .filter(link::Column::RealmId.eq(l.realm_id.0))
+            .filter(link::Column::IdpId.eq(l.idp_id.0))
+            .filter(link::Column::Subject.eq(l.subject.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A user's links, with the aliases of their providers.
+    pub async fn list_user_links(
+        &self,
+        realm: RealmId,
+        user: UserId,
+    ) -> StoreResult<Vec<FederatedIdentity>> {
+        let rows = link::Entity::find()
+            .filter(link::Column::RealmId.eq(realm.0))
+            .filter(link::Column::UserId.eq(user.0))
+            .all(&self.db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let idps = self.list_idps(realm).await?;
+        let mut links: Vec<_> = rows
+            .into_iter()
+            .filter_map(|m| {
+                let alias = idps.iter().find(|p| p.id.0 == m.idp_id)?.settings.alias.clone();
+                Some(link_of(m, alias))
+            })
+            .collect();
+        links.sort_by(|a, b| a.alias.cmp(&b.alias));
+        Ok(links)
+    }
+
+    /// Removes a user's link at a provider. `NotFound` when there is none.
+    pub async fn delete_link(&self, realm: RealmId, user: UserId, idp: IdpId) -> StoreResult<()> {
+        let gone = link::Entity::delete_many()
+            .filter(link::Column::RealmId.eq(realm.0))
+            .filter(link::Column::UserId.eq(user.0))
+            .filter(link::Column::IdpId.eq(idp.0))
+            .exec(&self.db)
+            .await?;
+        if gone.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Live sessions that came through an upstream session (`sid`), or through any session
+    /// of an upstream account when only `sub` is known.
+    pub async fn find_upstream_sessions(
+        &self,
+        realm: RealmId,
+        idp: IdpId,
+        subject: Option<&str>,
+        sid: Option<&str>,
+    ) -> StoreResult<Vec<Session>> {
+        let mut q = sess::Entity::find()
+            .filter(sess::Column::RealmId.eq(realm.0))
+            .filter(sess::Column::UpstreamIdp.eq(idp.0))
+            .filter(sess::Column::EndedAt.is_null());
+        if let Some(sub) = subject {
+            q = q.filter(sess::Column::UpstreamSub.eq(sub));
+        }
+        if let Some(sid) = sid {
+            q = q.filter(sess::Column::UpstreamSid.eq(sid));
+        }
+        if subject.is_none() && sid.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(q.all(&self.db)
+            .await?
+            .into_iter()
+            .map(crate::grants::session)
+            .collect())
+    }
+
+    /// Records a logout token's `jti` for a provider until `expires_at`; `false` when it was
+    /// already recorded (a replay). One INSERT, so two deliveries cannot both pass.
+    pub async fn claim_logout_jti(
+        &self,
+        idp: IdpId,
+        id: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let inserted = jti::Entity::insert(jti::ActiveModel {
+            idp_id: Set(idp.0),
+            jti: Set(id.to_owned()),
+            expires_at: Set(expires_at.0),
+        })
+        .on_conflict(
+            OnConflict::columns([jti::Column::IdpId, jti::Column::Jti])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(inserted == 1)
+    }
+
+    /// Stores a sign-in on its way to provider `idp`, keyed by the hash of its `state`.
+    pub async fn insert_broker_state(
+        &self,
+        realm: RealmId,
+        idp: IdpId,
+        state_hash: &[u8],
+        payload: Vec<u8>,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        broker::ActiveModel {
+            state_hash: Set(state_hash.to_vec()),
+            realm_id: Set(realm.0),
+            idp_id: Set(idp.0),
+            payload: Set(payload),
+            expires_at: Set(expires_at.0),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes a pending sign-in by the hash of its `state`: one DELETE … RETURNING, so
+    /// of two callbacks with the same `state` exactly one gets it.
+    pub async fn take_broker_state(
+        &self,
+        realm: RealmId,
+        idp: IdpId,
+        state_hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let rows = broker::Entity::delete_many()
+            .filter(broker::Column::StateHash.eq(state_hash.to_vec()))
+            .filter(broker::Column::RealmId.eq(realm.0))
+            .filter(broker::Column::IdpId.eq(idp.0))
+            .filter(broker::Column::ExpiresAt.gt(now.0))
+            .exec_with_returning(&self.db)
+            .await?;
+        Ok(rows.into_iter().next().map(|m| m.payload))
+    }
+
+    pub(crate) async fn purge_federation(&self, now: UnixTime) -> StoreResult<u64> {
+        let a = jti::Entity::delete_many()
+            .filter(jti::Column::ExpiresAt.lt(now.0))
+            .exec(&self.db)
+            .await?;
+        let b = broker::Entity::delete_many()
+            .filter(broker::Column::ExpiresAt.lt(now.0))
+            .exec(&self.db)
+            .await?;
+        Ok(a.rows_affected + b.rows_affected)
+    }
+}
