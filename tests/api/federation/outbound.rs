@@ -11,7 +11,7 @@ async fn discovery_naming_another_issuer_is_refused() {
     add_idp(&app, "demo", fake.registration("fake"), json!({})).await;
     let rp = Rp::demo_app(&app);
     let res = press_provider(&app, &mut Agent::default(), &rp, "fake").await;
-    assert_error_page(res, "issuer mismatch").await;
+    assert_upstream_failure_page(res, "issuer mismatch").await;
     assert_eq!(fake.counts().authorize, 0);
 }
 
@@ -82,7 +82,7 @@ async fn failing_oversized_or_slow_upstream_answers_end_in_an_error_page_within_
         let what = format!("{endpoint} {answer:?}");
         let alias = format!("case-{i}");
         let (_fake, res, took) = login_through(&app, &rp, &alias, at(endpoint, answer)).await;
-        assert_error_page(res, &what).await;
+        assert_upstream_failure_page(res, &what).await;
         assert!(took < SLOW - Duration::from_secs(2), "{what}: {took:?}");
     }
 }
@@ -104,7 +104,7 @@ async fn upstream_redirects_are_not_followed_xid_10() {
         let answers = at(endpoint, Answer::RedirectTo(to.clone()));
         let (_fake, res, took) = login_through(&app, &rp, &format!("case-{i}"), answers).await;
         let what = format!("{endpoint} redirected to {to}");
-        assert_error_page(res, &what).await;
+        assert_upstream_failure_page(res, &what).await;
         assert!(took < Duration::from_secs(8), "{what}: {took:?}");
     }
     assert_eq!(decoy.counts(), Counts::default());
@@ -113,11 +113,7 @@ async fn upstream_redirects_are_not_followed_xid_10() {
 #[tokio::test]
 async fn loopback_upstream_is_refused_outright_when_private_addresses_are_off_xid_10() {
     let app = spawn_configured(database_url().await, None, |s| {
-        // `outbound_allow_private` comes with issue 13; set through serde so that this file
-        // compiles without it. Once it exists: `s.outbound_allow_private = false`.
-        let mut v = serde_json::to_value(&*s).unwrap();
-        v["outbound_allow_private"] = false.into();
-        *s = serde_json::from_value(v).expect("Settings has outbound_allow_private");
+        s.outbound_allow_private = false;
     })
     .await;
     let fake = FakeIdp::start().await;

@@ -50,12 +50,26 @@ pub fn broker_logout_endpoint(app: &TestApp, realm: &str, alias: &str) -> String
     ))
 }
 
-/// The form of provider `alias`'s button on a login page: (action, sealed login state).
-/// `None` when the page has no such button.
-pub fn provider_form(page: &str, alias: &str) -> Option<(String, String)> {
+/// The form of provider `alias`'s button on a login page: its action and what pressing the
+/// button sends (the form's hidden fields, such as the sealed login state, and
+/// `provider=alias`). `None` when the page has no such button.
+pub fn provider_form(page: &str, alias: &str) -> Option<(String, Vec<(String, String)>)> {
     let button = page.find(&format!("name=\"provider\" value=\"{alias}\""))?;
     let form = &page[page[..button].rfind("<form")?..button];
-    Some((form_action(form), hidden(form, "sealed")?))
+    let mut fields: Vec<(String, String)> = form_params(form).into_iter().collect();
+    fields.push(("provider".into(), alias.into()));
+    Some((form_action(form), fields))
+}
+
+/// POSTs `fields` to `action` (a path) as a browser submits a form.
+pub async fn submit(
+    app: &TestApp,
+    agent: &mut Agent,
+    action: &str,
+    fields: &[(String, String)],
+) -> Response {
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (&**k, &**v)).collect();
+    agent.post(app, &app.url(action), &form).await
 }
 
 /// Opens `rp`'s login page and presses provider `alias`'s button: Tessera's answer (a 303 to
@@ -64,16 +78,10 @@ pub async fn press_provider(app: &TestApp, agent: &mut Agent, rp: &Rp, alias: &s
     let page = agent.get(app, &rp.auth_url(app, &[])).await;
     assert_eq!(page.status(), StatusCode::OK, "expected the login page");
     let page = page.text().await.unwrap();
-    let (action, sealed) =
+    let (action, fields) =
         provider_form(&page, alias).unwrap_or_else(|| panic!("no button for {alias}: {page}"));
     assert_eq!(action, format!("/realms/{}/login-actions/broker", rp.realm));
-    agent
-        .post(
-            app,
-            &app.url(&action),
-            &[("sealed", &sealed), ("provider", alias)],
-        )
-        .await
+    submit(app, agent, &action, &fields).await
 }
 
 /// Follows `to_upstream` (Tessera's 303 to an upstream that answers at once with a redirect
@@ -110,6 +118,14 @@ pub async fn link_form(res: Response) -> (String, String) {
     );
     let pending = hidden(&page, "pending").expect("the pending link");
     (form_action(&page), pending)
+}
+
+/// The page of a login that failed at the upstream: an error page ([`assert_error_page`]),
+/// or the same as a 502 when the upstream could not be used at all (its metadata or keys out
+/// of reach); never a 500, never a redirect. Its text.
+pub async fn assert_upstream_failure_page(res: Response, what: &str) -> String {
+    let failed = |s: &StatusCode| s.is_client_error() || *s == StatusCode::BAD_GATEWAY;
+    assert_error_page_with(res, what, failed).await
 }
 
 /// An error page ([`assert_error_page`]) naming `code` (e.g. `invalid_id_token`): its text.
