@@ -11,6 +11,7 @@ mod kit;
 mod linking;
 mod node_peer;
 mod outbound;
+mod second_realm;
 
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};

@@ -9,7 +9,6 @@ mod browser_isolation;
 mod discovery;
 mod exchange;
 mod federation;
-mod federation_loop;
 mod first_hour;
 mod hostile_input;
 mod hostile_review;

@@ -233,7 +233,11 @@ impl Provider {
         let client = self.recheck_client(&ctx, &req).await?;
         if let Some(error) = params.get("error") {
             // Anyone can send this parameter: log a bounded, printable form of it.
-            let error: String = error.chars().filter(char::is_ascii_graphic).take(64).collect();
+            let error: String = error
+                .chars()
+                .filter(char::is_ascii_graphic)
+                .take(64)
+                .collect();
             tracing::info!(idp = %p.settings.alias, %error, "upstream refused the sign-in");
             let e = OAuthError::AccessDenied("the identity provider did not sign you in".into());
             return Ok((error_for(&ctx, &req, e), None));

@@ -3,18 +3,8 @@
 
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use tessera_domain::{IdentityProvider, IdpAlias, IdpId, IdpSettings, RealmName, UnixTime};
-
-/// A server whose public URL is where it listens, so that it can be its own upstream.
-pub async fn spawn_federated() -> TestApp {
-    let port = free_port();
-    spawn_configured(database_url().await, None, |s| {
-        s.listen = format!("127.0.0.1:{port}");
-        s.public_url = format!("http://127.0.0.1:{port}");
-    })
-    .await
-}
 
 /// Realm `upstream` with a client `broker` for realm `demo`'s provider `up`, and user
 /// `alice` (alice@upstream.example, verified); returns the provider as stored.
@@ -125,21 +115,6 @@ async fn upstream_login(
     agent.get(app, &back).await
 }
 
-async fn user_of(app: &TestApp, rp: &Rp, res: &reqwest::Response) -> Value {
-    let cb = rp.callback(res);
-    let tokens = rp.tokens(app, &cb["code"]).await;
-    let sub = claims(tokens["id_token"].as_str().unwrap())["sub"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.admin_ok(
-        Method::GET,
-        &format!("/admin/realms/demo/users/{sub}"),
-        None,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_local_user() {
     let app = spawn_federated().await;
@@ -147,7 +122,7 @@ async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_loca
     let rp = Rp::demo_app(&app);
     let mut agent = Agent::default();
     let res = sign_in_upstream(&app, &mut agent, &rp, "alice").await;
-    let user = user_of(&app, &rp, &res).await;
+    let user = signed_in_user(&app, &rp, &res).await.1;
     assert_eq!(user["email"], "alice@upstream.example");
     assert_eq!(
         user["email_verified"], true,
@@ -157,7 +132,7 @@ async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_loca
     // Another browser, the same upstream account: the same local user.
     let mut other = Agent::default();
     let res = sign_in_upstream(&app, &mut other, &rp, "alice").await;
-    assert_eq!(user_of(&app, &rp, &res).await["id"], user["id"]);
+    assert_eq!(signed_in_user(&app, &rp, &res).await.1["id"], user["id"]);
 }
 
 #[tokio::test]
@@ -221,10 +196,10 @@ async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_pas
             &[("pending", &pending), ("password", "local secret 123")],
         )
         .await;
-    assert_eq!(user_of(&app, &rp, &res).await["id"], local["id"]);
+    assert_eq!(signed_in_user(&app, &rp, &res).await.1["id"], local["id"]);
     // Linked: the next upstream sign-in lands on the same local user without the page.
     let res = sign_in_upstream(&app, &mut Agent::default(), &rp, "alice").await;
-    assert_eq!(user_of(&app, &rp, &res).await["id"], local["id"]);
+    assert_eq!(signed_in_user(&app, &rp, &res).await.1["id"], local["id"]);
 }
 
 #[tokio::test]
