@@ -48,6 +48,8 @@ pub enum UpstreamAuthMethod {
 }
 
 impl UpstreamAuthMethod {
+    pub const ALL: [Self; 2] = [Self::ClientSecretBasic, Self::ClientSecretPost];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
