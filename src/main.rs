@@ -1,5 +1,6 @@
-//! `tessera`: run the server, or administer realms, clients, keys, users and organizations
-//! directly in the database. Parses and dispatches; the commands live in `cli/`.
+//! `tessera`: run the server, or administer realms, clients, keys, users, organizations and
+//! identity providers directly in the database. Parses and dispatches; the commands live in
+//! `cli/`.
 
 mod cli;
 
@@ -72,6 +73,9 @@ enum Command {
     /// Manage organizations, their role templates and members.
     #[command(subcommand)]
     Org(cli::org::OrgCmd),
+    /// Manage upstream identity providers (sign-in through another OpenID provider).
+    #[command(subcommand)]
+    Idp(cli::idp::IdpCmd),
 }
 
 #[tokio::main]
@@ -137,6 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::user::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
         }
         Command::Org(cmd) => cli::org::run(&p, cmd, &mut out).await?,
+        Command::Idp(cmd) => {
+            cli::idp::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
+        }
     }
     Ok(())
 }

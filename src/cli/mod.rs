@@ -2,6 +2,7 @@
 //! database as the operator ([`tessera_oidc::admin::AdminPrincipal::operator`]).
 
 pub mod client;
+pub mod idp;
 pub mod key;
 pub mod org;
 pub mod realm;

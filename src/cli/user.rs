@@ -69,19 +69,24 @@ pub enum UserCmd {
 
 /// One line, without its line ending; nothing else is trimmed (spaces may be part of it).
 pub fn read_password(input: &mut impl BufRead) -> anyhow::Result<String> {
+    read_secret(input, "password")
+}
+
+/// A secret (`what`, for the error) as [`read_password`] reads a password.
+pub fn read_secret(input: &mut impl BufRead, what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     input
         .read_line(&mut line)
-        .context("reading the password from standard input")?;
-    let password = line
+        .with_context(|| format!("reading the {what} from standard input"))?;
+    let secret = line
         .strip_suffix('\n')
         .map(|l| l.strip_suffix('\r').unwrap_or(l))
         .unwrap_or(&line)
         .to_owned();
-    if password.is_empty() {
-        bail!("no password on standard input");
+    if secret.is_empty() {
+        bail!("no {what} on standard input");
     }
-    Ok(password)
+    Ok(secret)
 }
 
 pub async fn run(

@@ -41,6 +41,8 @@ pub enum UpstreamAuthMethod {
 }
 
 impl UpstreamAuthMethod {
+    pub const ALL: [Self; 2] = [Self::ClientSecretBasic, Self::ClientSecretPost];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ClientSecretBasic => "client_secret_basic",
@@ -69,7 +71,7 @@ pub struct RequiredClaim {
 }
 
 impl RequiredClaim {
-    /// `NAME=VALUE`, the name a JSON member name of at most 64 bytes.
+    /// `NAME=VALUE`, the name a JSON member name of at most 64 characters.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         match s.split_once('=') {
             Some((n, v)) => Self::new(n, v),
@@ -78,10 +80,11 @@ impl RequiredClaim {
     }
 
     pub fn new(name: &str, value: &str) -> Result<Self, DomainError> {
-        if name.is_empty() || name.len() > 64 || value.len() > 256 {
+        // Characters, as JSON Schema counts them in the admin API's document.
+        if name.is_empty() || name.chars().count() > 64 || value.chars().count() > 256 {
             return Err(DomainError::new(
                 "required_claims",
-                "a claim name of 1 to 64 bytes and a value of at most 256",
+                "a claim name of 1 to 64 characters and a value of at most 256",
             ));
         }
         Ok(Self {
@@ -162,8 +165,15 @@ impl IdpSettings {
                 "use an http(s) URL with no query, fragment or user part, at most 512 bytes",
             ));
         }
-        if self.client_id.is_empty() || self.client_id.len() > 255 {
-            return Err(DomainError::new("client_id", "use 1 to 255 bytes"));
+        // RFC 6749 Appendix A.1: VSCHAR.
+        if self.client_id.is_empty()
+            || self.client_id.len() > 255
+            || !self.client_id.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        {
+            return Err(DomainError::new(
+                "client_id",
+                "use 1 to 255 printable ASCII characters",
+            ));
         }
         let scope_ok = |s: &String| {
             !s.is_empty()
@@ -272,6 +282,9 @@ mod tests {
             assert!(s.validate().is_err(), "{issuer}");
         }
         let mut s = ok.clone();
+        s.client_id = "c\n".into();
+        assert!(s.validate().is_err(), "client ids are VSCHAR (RFC 6749 A.1)");
+        let mut s = ok.clone();
         s.scopes = vec!["profile".into()];
         assert!(s.validate().is_err());
         let mut s = ok;
@@ -285,5 +298,7 @@ mod tests {
         assert_eq!((c.name.as_str(), c.value.as_str()), ("hd", "acme.com"));
         assert!(RequiredClaim::parse("hd").is_err());
         assert!(RequiredClaim::parse("=x").is_err());
+        assert!(RequiredClaim::new(&"é".repeat(64), &"é".repeat(256)).is_ok(), "characters, not bytes");
+        assert!(RequiredClaim::new(&"x".repeat(65), "v").is_err());
     }
 }

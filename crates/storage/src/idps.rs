@@ -425,3 +425,161 @@ impl Store {
         Ok(a.rows_affected + b.rows_affected)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_util::{realm, test_store};
+    use crate::{Store, StoreError};
+    use tessera_domain::{
+        FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, NewUser, Realm,
+        Session, SessionId, UnixTime, UpstreamLogin, UserId, Username,
+    };
+
+    async fn two_realms() -> (Store, Realm, Realm) {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        (s, a, b)
+    }
+
+    async fn provider(s: &Store, r: &Realm, alias: &str) -> IdentityProvider {
+        let settings = IdpSettings::new(
+            IdpAlias::parse(alias).unwrap(),
+            "https://up.example".into(),
+            "tessera".into(),
+        );
+        let p = IdentityProvider {
+            id: IdpId::new_v7(),
+            realm_id: r.id,
+            settings,
+            secret_sealed: vec![1, 2, 3],
+            created_at: UnixTime(1),
+        };
+        s.insert_idp(&p).await.unwrap();
+        p
+    }
+
+    fn link(p: &IdentityProvider, user: UserId, subject: &str) -> FederatedIdentity {
+        FederatedIdentity {
+            realm_id: p.realm_id,
+            idp_id: p.id,
+            alias: p.settings.alias.clone(),
+            user_id: user,
+            subject: subject.into(),
+            username: None,
+            upstream_sid: None,
+            created_at: UnixTime(1),
+            last_login: UnixTime(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_broker_state_is_taken_once_unexpired_and_only_in_its_realm() {
+        let (s, a, b) = two_realms().await;
+        let p = provider(&s, &a, "up").await;
+        s.insert_broker_state(a.id, p.id, b"state-hash", b"payload".to_vec(), UnixTime(100))
+            .await
+            .unwrap();
+        let take = |realm: &Realm, now: i64| s.take_broker_state(realm.id, p.id, b"state-hash", UnixTime(now));
+        assert_eq!(take(&b, 50).await.unwrap(), None, "another realm's");
+        assert_eq!(take(&a, 100).await.unwrap(), None, "expired");
+        assert_eq!(take(&a, 50).await.unwrap().as_deref(), Some(&b"payload"[..]));
+        assert_eq!(take(&a, 50).await.unwrap(), None, "taken already");
+    }
+
+    #[tokio::test]
+    async fn a_logout_token_id_is_claimed_once_per_provider() {
+        let (s, a, _) = two_realms().await;
+        let (p, q) = (provider(&s, &a, "p").await, provider(&s, &a, "q").await);
+        assert!(s.claim_logout_jti(p.id, "jti-1", UnixTime(100)).await.unwrap());
+        assert!(!s.claim_logout_jti(p.id, "jti-1", UnixTime(100)).await.unwrap(), "a replay");
+        assert!(s.claim_logout_jti(q.id, "jti-1", UnixTime(100)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn two_first_sign_ins_of_one_upstream_account_leave_one_user() {
+        let (s, a, _) = two_realms().await;
+        let p = provider(&s, &a, "up").await;
+        let sign_in = |name: &'static str| {
+            let u = NewUser::new(Username::parse(name).unwrap());
+            let l = link(&p, UserId::new_v7(), "upstream-sub");
+            let s = &s;
+            async move { s.insert_federated_user(&u, &l, None).await }
+        };
+        let (first, second) = tokio::join!(sign_in("first"), sign_in("second"));
+        let (winner, loser) = match (first, second) {
+            (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
+            other => panic!("exactly one sign-in creates the user: {other:?}"),
+        };
+        assert!(matches!(loser, StoreError::Conflict), "{loser:?}");
+        let found = s.find_link(a.id, &p, "upstream-sub").await.unwrap().unwrap();
+        assert_eq!(found.user_id, winner.id);
+        for name in ["first", "second"] {
+            let u = s
+                .find_user_by_username(a.id, &Username::parse(name).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(u.is_some(), winner.username.as_str() == name, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn upstream_sessions_are_found_by_sid_or_by_subject_of_their_provider() {
+        let (s, a, b) = two_realms().await;
+        let (p, q) = (provider(&s, &a, "p").await, provider(&s, &a, "q").await);
+        let user = s
+            .insert_user(a.id, UserId::new_v7(), &NewUser::new(Username::parse("u").unwrap()), None, UnixTime(1))
+            .await
+            .unwrap()
+            .id;
+        let mut ids = Vec::new();
+        for (n, (idp, sub, sid)) in [(&p, "sub-1", "sid-x"), (&p, "sub-1", "sid-y"), (&p, "sub-2", "sid-z"), (&q, "sub-1", "sid-x")]
+            .into_iter()
+            .enumerate()
+        {
+            let id = SessionId::new_v7();
+            let session = Session {
+                id,
+                realm_id: a.id,
+                sid: format!("local-{n}"),
+                user_id: user,
+                auth_time: UnixTime(1),
+                last_seen: UnixTime(1),
+                expires_at: UnixTime(1000),
+                ended_at: None,
+                upstream: Some(UpstreamLogin {
+                    idp_id: idp.id,
+                    subject: sub.into(),
+                    sid: Some(sid.into()),
+                }),
+            };
+            s.insert_session(&session, &[n as u8]).await.unwrap();
+            ids.push(id);
+        }
+        let found = |realm: &Realm, sub: Option<&'static str>, sid: Option<&'static str>| {
+            let s = &s;
+            let (realm, idp) = (realm.id, p.id);
+            async move {
+                let mut got: Vec<SessionId> = s
+                    .find_upstream_sessions(realm, idp, sub, sid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|x| x.id)
+                    .collect();
+                got.sort_by_key(|x| x.0);
+                got
+            }
+        };
+        assert_eq!(found(&a, None, Some("sid-x")).await, [ids[0]], "by sid, this provider's only");
+        let mut both = vec![ids[0], ids[1]];
+        both.sort_by_key(|x| x.0);
+        assert_eq!(found(&a, Some("sub-1"), None).await, both, "every session of the account");
+        assert_eq!(found(&a, Some("sub-1"), Some("sid-y")).await, [ids[1]]);
+        assert_eq!(found(&a, None, None).await, [], "nothing without sub or sid");
+        assert_eq!(found(&b, Some("sub-1"), None).await, [], "another realm's");
+        s.end_session(a.id, ids[0], UnixTime(2)).await.unwrap();
+        assert_eq!(found(&a, Some("sub-1"), None).await, [ids[1]], "ended sessions are gone");
+    }
+}

@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
-use tessera_domain::{InvitationId, UserId};
+use tessera_domain::{IdpAlias, InvitationId, UserId};
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::{AdminCredentials, AdminPrincipal};
 use uuid::Uuid;
@@ -53,6 +53,12 @@ pub fn user_id(raw: &str) -> Result<UserId, ApiError> {
 
 pub fn invitation_id(raw: &str) -> Result<InvitationId, ApiError> {
     id(raw, "invitation", InvitationId)
+}
+
+/// An identity provider's alias from the path: anything else names no provider.
+pub fn idp_alias(raw: &str) -> Result<IdpAlias, ApiError> {
+    IdpAlias::parse(raw)
+        .map_err(|_| ApiError(OAuthError::NotFound("identity provider not found".into())))
 }
 
 /// An admin request body. A whole number written with a fraction (`300.0`) is the integer

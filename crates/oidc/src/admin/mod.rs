@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod exchange;
+pub mod idps;
 pub mod invitations;
 pub mod keys;
 pub mod orgs;

@@ -163,7 +163,8 @@ impl Provider {
             .map_err(conflict("organization with this alias"))
     }
 
-    /// Deletes an organization: managed members' accounts go with it, others are unlinked.
+    /// Deletes an organization: managed members' accounts go with it, others are unlinked,
+    /// and its identity providers are deleted (and forgotten by every process).
     pub async fn delete_org(
         &self,
         caller: &AdminPrincipal,
@@ -175,7 +176,9 @@ impl Provider {
         self.store()
             .delete_org(ctx.realm.id, org.id)
             .await
-            .map_err(|_| not_found("organization"))
+            .map_err(|_| not_found("organization"))?;
+        self.forget_idps(ctx.realm.id).await;
+        Ok(())
     }
 
     pub async fn put_org_domain(

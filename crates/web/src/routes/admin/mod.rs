@@ -6,6 +6,7 @@
 
 mod clients;
 mod exchange;
+mod idps;
 mod orgs;
 mod realms;
 mod schema;
@@ -55,6 +56,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(clients::configure)
         .configure(users::configure)
         .configure(orgs::configure)
+        .configure(idps::configure)
         .configure(exchange::configure)
         .configure(smtp::configure)
 }
@@ -125,7 +127,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Realms, clients, users, organizations and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations and role list also accept an access token of the organization's realm whose user holds the organization role `admin`."),
+    info(title = "Tessera admin API", description = "Realms, clients, users, organizations, identity providers and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations, role list and identity providers also accept an access token of the organization's realm whose user holds the organization role `admin`."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -3,7 +3,7 @@
 //! used with `#[schema(schema_with = …)]` and `#[param(schema_with = …)]`. Allowed values
 //! come from the domain's own lists where it has them.
 
-use tessera_domain::{GrantType, SigningAlg, TokenType};
+use tessera_domain::{GrantType, SigningAlg, TokenType, UpstreamAuthMethod};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 
@@ -64,23 +64,44 @@ pub fn optional_email() -> RefOr<Schema> {
     nullable(text(0, 254, Some(format!("^({c}+@{c}+)?$"))))
 }
 
-/// `OrgAlias::parse`: never UUID-shaped, so a path segment is an id or an alias.
-pub fn org_alias() -> Schema {
+/// 1 to 64 characters, the first of a-z and 0-9 and the others of `rest`, never
+/// UUID-shaped (so a path segment is an id or an alias).
+fn alias(rest: &str) -> ObjectBuilder {
     text(
         1,
         64,
-        Some(
-            "^(?![0-9a-f]{32}$)(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)[a-z0-9][a-z0-9-]*$"
-                .into(),
-        ),
+        Some(format!(
+            "^(?![0-9a-f]{{32}}$)(?![0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$)[a-z0-9][{rest}]*$"
+        )),
     )
-    .into()
+}
+
+/// `OrgAlias::parse`.
+fn org_alias_() -> ObjectBuilder {
+    alias("a-z0-9-")
+}
+pub fn org_alias() -> Schema {
+    org_alias_().into()
+}
+pub fn optional_org_alias() -> RefOr<Schema> {
+    nullable(org_alias_())
+}
+
+/// `IdpAlias::parse`.
+pub fn idp_alias() -> Schema {
+    alias("a-z0-9_-").into()
 }
 
 /// `DomainName::parse`: ASCII labels of 1 to 63 characters, at least two, no trailing dot.
-pub fn domain_name() -> Schema {
+fn domain_name_() -> ObjectBuilder {
     let label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
-    text(3, 253, Some(format!(r"^({label}\.)+{label}$"))).into()
+    text(3, 253, Some(format!(r"^({label}\.)+{label}$")))
+}
+pub fn domain_name() -> Schema {
+    domain_name_().into()
+}
+pub fn domain_names() -> Schema {
+    array_of(domain_name_(), None).into()
 }
 
 /// `OrgRoleName::parse`.
@@ -105,24 +126,27 @@ pub fn optional_client_id() -> RefOr<Schema> {
     nullable(client_id_())
 }
 
-/// `Scope::parse`: RFC 6749 NQCHAR.
-fn scope_() -> ObjectBuilder {
-    text(1, 256, Some(r"^[\x21\x23-\x5b\x5d-\x7e]+$".into()))
+/// `Scope::parse`: RFC 6749 NQCHAR, at most `max` characters.
+fn scope_(max: usize) -> ObjectBuilder {
+    text(1, max, Some(r"^[\x21\x23-\x5b\x5d-\x7e]+$".into()))
 }
 pub fn scopes(max: usize) -> Schema {
-    array_of(scope_(), Some(max)).into()
+    array_of(scope_(256), Some(max)).into()
 }
+
+/// URL pieces every URL parser takes: a host name whose last label starts with a letter
+/// (never read as an IPv4 address), a port, a path.
+const URL_HOST: &str =
+    "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?";
+const URL_PORT: &str = "(:[1-9][0-9]{0,3})?";
+const URL_PATH: &str = r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?";
 
 /// A subset of what `RedirectUri::parse` accepts (https, loopback http, a private-use
 /// scheme with a dot; no user information, no fragment), written so that every string it
 /// matches parses.
 fn redirect_uri_() -> ObjectBuilder {
-    let label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
-    let host = format!("({label}\\.)*[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?");
-    let port = "(:[1-9][0-9]{0,3})?";
-    let path = r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?";
     let pattern = format!(
-        r"^(https://{host}{port}|http://(localhost|127\.0\.0\.1|\[::1\]){port}|[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:){path}$"
+        r"^(https://{URL_HOST}{URL_PORT}|http://(localhost|127\.0\.0\.1|\[::1\]){URL_PORT}|[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:){URL_PATH}(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
     );
     text(8, 2048, Some(pattern))
 }
@@ -133,14 +157,19 @@ pub fn optional_redirect_uri() -> RefOr<Schema> {
     nullable(redirect_uri_())
 }
 
-pub fn grant_types() -> RefOr<Schema> {
+/// `array` or JSON `null` (an `Option<Vec<_>>` field).
+fn nullable_array(a: ArrayBuilder) -> RefOr<Schema> {
     OneOfBuilder::new()
-        .item(array_of(
-            one_of(GrantType::ALL.map(GrantType::as_str)),
-            None,
-        ))
+        .item(a)
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .into()
+}
+
+pub fn grant_types() -> RefOr<Schema> {
+    nullable_array(array_of(
+        one_of(GrantType::ALL.map(GrantType::as_str)),
+        None,
+    ))
 }
 
 pub fn optional_signing_alg() -> RefOr<Schema> {
@@ -153,6 +182,69 @@ pub fn optional_access_token_format() -> RefOr<Schema> {
 
 pub fn optional_org_claim() -> RefOr<Schema> {
     nullable(one_of(["map", "list"]))
+}
+
+/// A subset of the issuers `IdpSettings::validate` accepts (an http or https URL with a
+/// host and no query, fragment or user part, at most 512 bytes), written so that every
+/// string it matches parses.
+pub fn issuer() -> Schema {
+    text(
+        8,
+        512,
+        Some(format!(r"^https?://{URL_HOST}{URL_PORT}{URL_PATH}$")),
+    )
+    .into()
+}
+
+/// RFC 6749 VSCHAR, as `IdpSettings::validate` and the admin operation check them.
+fn vschar(max: usize) -> ObjectBuilder {
+    text(1, max, Some(r"^[\x20-\x7e]+$".into()))
+}
+
+/// Our client id at the upstream.
+pub fn upstream_client_id() -> Schema {
+    vschar(255).into()
+}
+
+/// Our client secret at the upstream: write-only.
+fn client_secret_() -> ObjectBuilder {
+    vschar(tessera_oidc::admin::idps::MAX_SECRET_CHARS).write_only(true)
+}
+pub fn client_secret() -> Schema {
+    client_secret_().into()
+}
+pub fn optional_client_secret() -> RefOr<Schema> {
+    nullable(client_secret_())
+}
+
+/// Scope tokens of at most 128 characters, `openid` among them.
+pub fn upstream_scopes() -> RefOr<Schema> {
+    let openid = serde_json::json!({ "const": "openid" });
+    nullable_array(
+        array_of(scope_(128), None)
+            .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([(
+                "contains", openid,
+            )]))),
+    )
+}
+
+pub fn optional_display_name() -> RefOr<Schema> {
+    nullable(text(1, 100, None))
+}
+
+pub fn optional_auth_method() -> RefOr<Schema> {
+    nullable(one_of(
+        UpstreamAuthMethod::ALL.map(UpstreamAuthMethod::as_str),
+    ))
+}
+
+/// Claim name (1 to 64 characters) to the value it must have (at most 256).
+pub fn required_claims() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property_names(Some(text(1, 64, None)))
+        .additional_properties(Some(text(0, 256, None)))
+        .into()
 }
 
 /// `ImpersonateRep` as serde reads it: a name, or an object with only `organizations`.
