@@ -293,7 +293,10 @@ async fn provider_disabled_during_a_login_cannot_finish_it_xid_1() {
     let (app, fake, rp) = with_fake(json!({})).await;
     let mut agent = Agent::default();
     let to_upstream = press_provider(&app, &mut agent, &rp, "fake").await;
-    let off = merged(fake.registration("fake"), &json!({ "enabled": false }));
+    let off = merged(
+        fake.registration("fake"),
+        &json!({ "enabled": false, "alias": null }),
+    );
     app.admin_ok(Method::PUT, &idp_path("demo", Some("fake")), Some(off))
         .await;
     let res = broker_return(&app, &mut agent, to_upstream).await;

@@ -283,7 +283,10 @@ mod tests {
         }
         let mut s = ok.clone();
         s.client_id = "c\n".into();
-        assert!(s.validate().is_err(), "client ids are VSCHAR (RFC 6749 A.1)");
+        assert!(
+            s.validate().is_err(),
+            "client ids are VSCHAR (RFC 6749 A.1)"
+        );
         let mut s = ok.clone();
         s.scopes = vec!["profile".into()];
         assert!(s.validate().is_err());
@@ -298,7 +301,10 @@ mod tests {
         assert_eq!((c.name.as_str(), c.value.as_str()), ("hd", "acme.com"));
         assert!(RequiredClaim::parse("hd").is_err());
         assert!(RequiredClaim::parse("=x").is_err());
-        assert!(RequiredClaim::new(&"é".repeat(64), &"é".repeat(256)).is_ok(), "characters, not bytes");
+        assert!(
+            RequiredClaim::new(&"é".repeat(64), &"é".repeat(256)).is_ok(),
+            "characters, not bytes"
+        );
         assert!(RequiredClaim::new(&"x".repeat(65), "v").is_err());
     }
 }

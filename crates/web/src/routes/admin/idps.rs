@@ -204,7 +204,10 @@ impl IdpBody {
     }
 
     /// This body's schema, changed by `edit` and described as `description`.
-    fn schema_as(description: &str, edit: impl FnOnce(&mut utoipa::openapi::schema::Object)) -> RefOr<Schema> {
+    fn schema_as(
+        description: &str,
+        edit: impl FnOnce(&mut utoipa::openapi::schema::Object),
+    ) -> RefOr<Schema> {
         let mut s = <Self as utoipa::PartialSchema>::schema();
         if let RefOr::T(Schema::Object(o)) = &mut s {
             edit(o);
@@ -244,7 +247,10 @@ impl utoipa::PartialSchema for NewIdpBody {
     fn schema() -> RefOr<Schema> {
         IdpBody::schema_as(
             "A new upstream OpenID provider; register the redirect URI of the response there.",
-            |o| o.required.extend(["alias".to_owned(), "client_secret".to_owned()]),
+            |o| {
+                o.required
+                    .extend(["alias".to_owned(), "client_secret".to_owned()])
+            },
         )
     }
 }
