@@ -4,53 +4,34 @@
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tessera_domain::{IdentityProvider, IdpAlias, IdpId, IdpSettings, RealmName, UnixTime};
+use tessera_domain::RealmName;
 
-/// Realm `upstream` with a client `broker` for realm `demo`'s provider `up`, and user
-/// `alice` (alice@upstream.example, verified); returns the provider as stored.
-async fn upstream_realm(
-    app: &TestApp,
-    configure: impl FnOnce(&mut IdpSettings),
-) -> IdentityProvider {
+/// Realm `upstream` with a client `broker` for realm `demo`'s provider `up` (registered
+/// through the admin API), and user `alice` (alice@upstream.example, verified).
+async fn upstream_realm(app: &TestApp) {
     fast_realm(app, "upstream").await;
-    let redirect = format!("{}/realms/demo/broker/up/endpoint", app.base);
     let (_, secret) = app
         .create_client(
             "upstream",
             json!({
                 "client_id": "broker",
-                "redirect_uris": [redirect],
+                "redirect_uris": [broker_endpoint(app, "demo", "up")],
                 "scopes": ["openid", "profile", "email"],
-                "backchannel_logout_uri": format!("{}/realms/demo/broker/up/backchannel-logout", app.base),
+                "backchannel_logout_uri": broker_logout_endpoint(app, "demo", "up"),
             }),
         )
         .await;
     add_user(app, "upstream", "alice", PW).await;
-    let realm = app
-        .provider
-        .store()
-        .find_realm_by_name(&RealmName::parse("demo").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let mut settings = IdpSettings::new(
-        IdpAlias::parse("up").unwrap(),
-        format!("{}/realms/upstream", app.base),
-        "broker".into(),
-    );
-    settings.trust_email = true;
-    configure(&mut settings);
-    let mut p = IdentityProvider {
-        id: IdpId::new_v7(),
-        realm_id: realm.id,
-        settings,
-        secret_sealed: Vec::new(),
-        created_at: UnixTime(0),
-    };
-    p.secret_sealed = app.provider.seal_idp_secret(&p, &secret.unwrap());
-    app.provider.store().insert_idp(&p).await.unwrap();
-    app.provider.forget_idp(&p).await;
-    p
+    let registration = json!({
+        "alias": "up",
+        "issuer": format!("{}/realms/upstream", app.base),
+        "client_id": "broker",
+        "client_secret": secret.unwrap(),
+        "display_name": "Upstream realm",
+        "trust_email": true,
+    });
+    let view = add_idp(app, "demo", registration, json!({})).await;
+    assert_eq!(view["redirect_uri"], broker_endpoint(app, "demo", "up"));
 }
 
 /// From demo-app's authorization request through the `up` button and the upstream's
@@ -118,7 +99,7 @@ async fn upstream_login(
 #[tokio::test]
 async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_local_user() {
     let app = spawn_federated().await;
-    upstream_realm(&app, |_| {}).await;
+    upstream_realm(&app).await;
     let rp = Rp::demo_app(&app);
     let mut agent = Agent::default();
     let res = sign_in_upstream(&app, &mut agent, &rp, "alice").await;
@@ -138,7 +119,7 @@ async fn a_person_signs_in_to_demo_through_the_upstream_realm_and_keeps_one_loca
 #[tokio::test]
 async fn kc_idp_hint_goes_straight_to_the_provider_and_an_unknown_hint_shows_the_login_page() {
     let app = spawn_federated().await;
-    upstream_realm(&app, |_| {}).await;
+    upstream_realm(&app).await;
     let rp = Rp::demo_app(&app);
     let mut agent = Agent::default();
     let res = agent
@@ -158,7 +139,7 @@ async fn kc_idp_hint_goes_straight_to_the_provider_and_an_unknown_hint_shows_the
 #[tokio::test]
 async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_password() {
     let app = spawn_federated().await;
-    upstream_realm(&app, |_| {}).await;
+    upstream_realm(&app).await;
     // demo's own alice, with the address the upstream vouches for (XID-6).
     let local = app
         .admin_ok(
@@ -205,7 +186,7 @@ async fn a_verified_upstream_address_of_a_local_account_links_only_after_its_pas
 #[tokio::test]
 async fn ending_the_upstream_session_ends_the_brokered_session_through_back_channel_logout() {
     let app = spawn_federated().await;
-    let p = upstream_realm(&app, |_| {}).await;
+    upstream_realm(&app).await;
     let bcl = app.url("/realms/demo/broker/up/backchannel-logout");
     for body in [vec![], vec![("logout_token", "a.b.c")]] {
         let res = app.http.post(&bcl).form(&body).send().await.unwrap();
@@ -227,8 +208,13 @@ async fn ending_the_upstream_session_ends_the_brokered_session_through_back_chan
     // The upstream realm ends alice's session there (as its logout endpoint would): it
     // signs a logout token for `broker` and posts it to demo's broker endpoint.
     let store = app.provider.store();
+    let demo = store
+        .find_realm_by_name(&RealmName::parse("demo").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let link = store
-        .list_user_links(p.realm_id, tessera_domain::UserId(sub.parse().unwrap()))
+        .list_user_links(demo.id, tessera_domain::UserId(sub.parse().unwrap()))
         .await
         .unwrap()
         .pop()
