@@ -10,6 +10,7 @@ mod id_token;
 mod kit;
 mod linking;
 mod node_peer;
+mod organizations;
 mod outbound;
 mod second_realm;
 
