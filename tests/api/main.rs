@@ -11,6 +11,7 @@ mod exchange;
 mod first_hour;
 mod hostile_input;
 mod hostile_review;
+mod idps_admin;
 mod isolation;
 mod jobs;
 mod log_scrubbing;
