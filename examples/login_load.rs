@@ -45,13 +45,18 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: login_load [--base URL] [--realm R] [--client-id ID] --client-secret S \
 [--username U] --password P [--redirect-uri U] [--scope S] [--mode login|exchange|refresh] \
-[--concurrency N] [--duration SECS] [--warmup SECS] [--rate PER_SEC] [--label TEXT] [--header]";
+[--concurrency N] [--duration SECS] [--warmup SECS] [--rate PER_SEC] [--label TEXT] [--header] \
+[--idp ALIAS] [--upstream-realm R] (mode broker)";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
     Login,
     Exchange,
     Refresh,
+    /// A fresh browser signs in through upstream provider `idp` (a realm of the same
+    /// server): `kc_idp_hint` → the upstream's login page → its credentials → back to the
+    /// broker endpoint → code → code exchange.
+    Broker,
 }
 
 struct Cfg {
@@ -73,6 +78,8 @@ struct Cfg {
     auth_url: String,
     login_url: String,
     token_url: String,
+    idp: String,
+    upstream_login_url: String,
 }
 
 fn parse_args() -> Result<Cfg, String> {
@@ -129,8 +136,15 @@ fn parse_args() -> Result<Cfg, String> {
         "login" => Mode::Login,
         "exchange" => Mode::Exchange,
         "refresh" => Mode::Refresh,
-        m => return Err(format!("--mode: login, exchange or refresh, not {m}")),
+        "broker" => Mode::Broker,
+        m => {
+            return Err(format!(
+                "--mode: login, exchange, refresh or broker, not {m}"
+            ));
+        }
     };
+    let idp = take("idp", Some("up"))?;
+    let upstream_realm = take("upstream-realm", Some("upstream"))?;
     let concurrency = num("concurrency", take("concurrency", Some("4"))?)? as usize;
     let duration = num("duration", take("duration", Some("10"))?)?;
     let warmup = num("warmup", take("warmup", Some("2"))?)?;
@@ -151,6 +165,8 @@ fn parse_args() -> Result<Cfg, String> {
         auth_url: format!("{proto}/auth"),
         token_url: format!("{proto}/token"),
         login_url: format!("{base}/realms/{realm}/login-actions/authenticate"),
+        upstream_login_url: format!("{base}/realms/{upstream_realm}/login-actions/authenticate"),
+        idp,
         base,
         realm,
         client_id,
@@ -280,6 +296,18 @@ fn code_from_redirect(
     code.ok_or_else(|| format!("{what}: no code"))
 }
 
+/// Where a 303 sends the browser.
+fn redirect_target(res: &reqwest::Response, what: &str) -> Result<String, Fail> {
+    if res.status() != StatusCode::SEE_OTHER {
+        return Err(fail_status(what, res.status()));
+    }
+    res.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{what}: 303 without Location"))
+}
+
 fn hidden_state(page: &str) -> Option<&str> {
     const MARK: &str = "name=\"state\" value=\"";
     let i = page.find(MARK)? + MARK.len();
@@ -327,6 +355,58 @@ impl Ctx {
         b.keep(&res);
         let code = code_from_redirect(&self.cfg, &res, &state, "login")?;
         Ok((code, verifier))
+    }
+
+    /// A sign-in through the upstream provider: returns the code and the PKCE verifier.
+    async fn broker_sign_in(&self, b: &mut Browser) -> Result<(String, String), Fail> {
+        let (url, state, verifier) = auth_request(&self.cfg);
+        let url = format!("{url}&kc_idp_hint={}", self.cfg.idp);
+        let res = self.send(b, self.http.get(&url), "auth").await?;
+        let upstream = redirect_target(&res, "auth")?;
+        let res = self
+            .send(b, self.http.get(&upstream), "upstream auth")
+            .await?;
+        if res.status() != StatusCode::OK {
+            return Err(fail_status("upstream auth", res.status()));
+        }
+        let page = res
+            .text()
+            .await
+            .map_err(|e| fail_io("upstream auth body", e))?;
+        let sealed = hidden_state(&page).ok_or("upstream auth: no login page")?;
+        let form = [
+            ("state", sealed),
+            ("username", &self.cfg.username),
+            ("password", &self.cfg.password),
+        ];
+        let res = self
+            .send(
+                b,
+                self.http.post(&self.cfg.upstream_login_url).form(&form),
+                "upstream login",
+            )
+            .await?;
+        let back = redirect_target(&res, "upstream login")?;
+        let res = self
+            .send(b, self.http.get(&back), "broker endpoint")
+            .await?;
+        let code = code_from_redirect(&self.cfg, &res, &state, "broker endpoint")?;
+        Ok((code, verifier))
+    }
+
+    /// Sends with the browser's cookies and keeps the ones the answer sets.
+    async fn send(
+        &self,
+        b: &mut Browser,
+        mut req: reqwest::RequestBuilder,
+        what: &str,
+    ) -> Result<reqwest::Response, Fail> {
+        if let Some(c) = b.header() {
+            req = req.header(COOKIE, c);
+        }
+        let res = req.send().await.map_err(|e| fail_io(what, e))?;
+        b.keep(&res);
+        Ok(res)
     }
 
     /// Authorization with an SSO session: straight back with a code.
@@ -427,7 +507,7 @@ async fn worker(
     // Set-up (untimed): a session and a refresh token for the looping modes.
     let mut browser = Browser::default();
     let mut rt = String::new();
-    if cfg.mode != Mode::Login {
+    if !matches!(cfg.mode, Mode::Login | Mode::Broker) {
         let _permit = setup_gate.acquire().await.expect("semaphore");
         match ctx.setup(&mut browser).await {
             Ok(t) => rt = t,
@@ -462,6 +542,18 @@ async fn worker(
             Mode::Login => {
                 let mut b = Browser::default();
                 match ctx.sign_in(&mut b).await {
+                    Ok((code, verifier)) => {
+                        let t1 = Instant::now();
+                        ctx.exchange(&code, &verifier)
+                            .await
+                            .map(|_| (t0.elapsed(), t1.elapsed()))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Mode::Broker => {
+                let mut b = Browser::default();
+                match ctx.broker_sign_in(&mut b).await {
                     Ok((code, verifier)) => {
                         let t1 = Instant::now();
                         ctx.exchange(&code, &verifier)
@@ -509,7 +601,7 @@ async fn worker(
                 *st.errors.entry(e).or_default() += 1;
                 // A failed refresh may have ended the token family; a failed SSO
                 // authorization may mean the session is gone: start over (untimed).
-                if cfg.mode != Mode::Login && !ctx.stop.load(Relaxed) {
+                if !matches!(cfg.mode, Mode::Login | Mode::Broker) && !ctx.stop.load(Relaxed) {
                     browser = Browser::default();
                     match ctx.setup(&mut browser).await {
                         Ok(t) => rt = t,
@@ -659,6 +751,7 @@ async fn main() {
     }
     let (first, second) = match cfg.mode {
         Mode::Login => ("login", Some("exchange")),
+        Mode::Broker => ("broker_login", Some("exchange")),
         Mode::Exchange => ("exchange", Some("sso_authorize")),
         Mode::Refresh => ("refresh", None),
     };

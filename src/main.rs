@@ -141,9 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::user::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
         }
         Command::Org(cmd) => cli::org::run(&p, cmd, &mut out).await?,
-        Command::Idp(cmd) => {
-            cli::idp::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
-        }
+        Command::Idp(cmd) => cli::idp::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?,
     }
     Ok(())
 }

@@ -4,7 +4,9 @@
 
 use clap::Subcommand;
 use std::io::{BufRead, Write};
-use tessera_domain::{DomainName, IdpAlias, IdpSettings, OrgAlias, RequiredClaim, UpstreamAuthMethod};
+use tessera_domain::{
+    DomainName, IdpAlias, IdpSettings, OrgAlias, RequiredClaim, UpstreamAuthMethod,
+};
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
 use tessera_oidc::admin::idps::{IdpDraft, IdpView};
@@ -113,7 +115,11 @@ fn print_settings(out: &mut impl Write, v: &IdpView) -> anyhow::Result<()> {
         }
     };
     writeln!(out, "alias:              {} ({})", s.alias, v.id)?;
-    writeln!(out, "display name:       {}", s.display_name.as_deref().unwrap_or("-"))?;
+    writeln!(
+        out,
+        "display name:       {}",
+        s.display_name.as_deref().unwrap_or("-")
+    )?;
     writeln!(out, "issuer:             {}", s.issuer)?;
     writeln!(out, "client id:          {}", s.client_id)?;
     writeln!(out, "auth method:        {}", s.auth_method.as_str())?;

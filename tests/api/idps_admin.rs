@@ -4,7 +4,7 @@
 
 use crate::helpers::{
     PUBLIC_URL, PW, TestApp, acme_administered_by, add_user, console_token, expect_status,
-    fast_realm, ok_json, s, spawn_app,
+    fast_realm, federated_identities, idp_path, merged, ok_json, s, spawn_app,
 };
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -15,14 +15,6 @@ use tessera_oidc::admin::AdminPrincipal;
 
 const SECRET: &str = "upstream-secret-never-shown";
 
-fn instances(realm: &str) -> String {
-    format!("/admin/realms/{realm}/identity-provider/instances")
-}
-
-fn instance(realm: &str, alias: &str) -> String {
-    format!("{}/{alias}", instances(realm))
-}
-
 /// The smallest provider: alias, issuer, client id and secret.
 fn provider(alias: &str) -> Value {
     json!({
@@ -31,18 +23,6 @@ fn provider(alias: &str) -> Value {
         "client_id": "tessera",
         "client_secret": SECRET,
     })
-}
-
-/// `base` with `changes` merged in (a `null` removes the member).
-fn with(base: Value, changes: Value) -> Value {
-    let mut v = base;
-    for (k, c) in changes.as_object().unwrap() {
-        match c {
-            Value::Null => v.as_object_mut().unwrap().remove(k),
-            c => v.as_object_mut().unwrap().insert(k.clone(), c.clone()),
-        };
-    }
-    v
 }
 
 /// The body, asserting that it carries no client secret (neither the field nor the value).
@@ -57,7 +37,7 @@ async fn secret_free(res: Response, status: StatusCode) -> Value {
 
 async fn create(app: &TestApp, realm: &str, body: Value) -> Value {
     let res = app
-        .admin(Method::POST, &instances(realm), Some(body))
+        .admin(Method::POST, &idp_path(realm, None), Some(body))
         .await;
     secret_free(res, StatusCode::CREATED).await
 }
@@ -113,16 +93,16 @@ async fn a_created_provider_shows_its_broker_uris_and_defaults_and_never_its_sec
     assert_eq!(v["organization"], Value::Null);
     assert_eq!(v["required_claims"], json!({}));
     assert!(v["id"].is_string() && v["created_at"].is_i64());
-    let res = app.admin(Method::GET, &instances("idp-create"), None).await;
+    let res = app.admin(Method::GET, &idp_path("idp-create", None), None).await;
     let list = secret_free(res, StatusCode::OK).await;
     assert_eq!(list, json!([v]));
     let res = app
-        .admin(Method::GET, &instance("idp-create", "okta"), None)
+        .admin(Method::GET, &idp_path("idp-create", Some("okta")), None)
         .await;
     assert_eq!(secret_free(res, StatusCode::OK).await, v);
     // The alias is unique in the realm.
     let res = app
-        .admin(Method::POST, &instances("idp-create"), Some(provider("okta")))
+        .admin(Method::POST, &idp_path("idp-create", None), Some(provider("okta")))
         .await;
     expect_status(res, StatusCode::CONFLICT).await;
 }
@@ -134,30 +114,30 @@ async fn invalid_providers_are_refused_with_400_and_unknown_organizations_or_dom
     two_orgs(&app, "idp-invalid").await;
     let p = || provider("up");
     for (why, body) in [
-        ("ftp issuer", with(p(), json!({ "issuer": "ftp://login.upstream.test" }))),
-        ("issuer with a query", with(p(), json!({ "issuer": "https://up.test/?a=1" }))),
-        ("issuer with a user", with(p(), json!({ "issuer": "https://u@up.test" }))),
-        ("no URL", with(p(), json!({ "issuer": "login.upstream.test" }))),
-        ("no openid scope", with(p(), json!({ "scopes": ["profile", "email"] }))),
-        ("no scopes", with(p(), json!({ "scopes": [] }))),
-        ("upper-case alias", with(p(), json!({ "alias": "Okta" }))),
-        ("alias with a slash", with(p(), json!({ "alias": "a/b" }))),
-        ("UUID alias", with(p(), json!({ "alias": "0190b3c2-8e5f-7000-8000-000000000000" }))),
-        ("domains without an organization", with(p(), json!({ "domains": ["acme.test"] }))),
+        ("ftp issuer", merged(p(), &json!({ "issuer": "ftp://login.upstream.test" }))),
+        ("issuer with a query", merged(p(), &json!({ "issuer": "https://up.test/?a=1" }))),
+        ("issuer with a user", merged(p(), &json!({ "issuer": "https://u@up.test" }))),
+        ("no URL", merged(p(), &json!({ "issuer": "login.upstream.test" }))),
+        ("no openid scope", merged(p(), &json!({ "scopes": ["profile", "email"] }))),
+        ("no scopes", merged(p(), &json!({ "scopes": [] }))),
+        ("upper-case alias", merged(p(), &json!({ "alias": "Okta" }))),
+        ("alias with a slash", merged(p(), &json!({ "alias": "a/b" }))),
+        ("UUID alias", merged(p(), &json!({ "alias": "0190b3c2-8e5f-7000-8000-000000000000" }))),
+        ("domains without an organization", merged(p(), &json!({ "domains": ["acme.test"] }))),
         (
             "redirect on domain without domains",
-            with(p(), json!({ "organization": "acme", "redirect_on_domain": true })),
+            merged(p(), &json!({ "organization": "acme", "redirect_on_domain": true })),
         ),
-        ("unknown auth method", with(p(), json!({ "auth_method": "private_key_jwt" }))),
-        ("bad required claim", with(p(), json!({ "required_claims": { "": "x" } }))),
-        ("no secret", with(p(), json!({ "client_secret": null }))),
-        ("empty secret", with(p(), json!({ "client_secret": "" }))),
-        ("secret with a line break", with(p(), json!({ "client_secret": "a\nb" }))),
-        ("client id with a line break", with(p(), json!({ "client_id": "a\nb" }))),
-        ("unknown field", with(p(), json!({ "hint": "x" }))),
+        ("unknown auth method", merged(p(), &json!({ "auth_method": "private_key_jwt" }))),
+        ("bad required claim", merged(p(), &json!({ "required_claims": { "": "x" } }))),
+        ("no secret", merged(p(), &json!({ "client_secret": null }))),
+        ("empty secret", merged(p(), &json!({ "client_secret": "" }))),
+        ("secret with a line break", merged(p(), &json!({ "client_secret": "a\nb" }))),
+        ("client id with a line break", merged(p(), &json!({ "client_id": "a\nb" }))),
+        ("unknown field", merged(p(), &json!({ "hint": "x" }))),
     ] {
         let res = app
-            .admin(Method::POST, &instances("idp-invalid"), Some(body))
+            .admin(Method::POST, &idp_path("idp-invalid", None), Some(body))
             .await;
         let status = res.status();
         let v: Value = res.json().await.unwrap();
@@ -166,27 +146,27 @@ async fn invalid_providers_are_refused_with_400_and_unknown_organizations_or_dom
     }
     // Well-formed, but not what the realm has: a conflict with its state.
     for (why, body) in [
-        ("unknown organization", with(p(), json!({ "organization": "initech" }))),
+        ("unknown organization", merged(p(), &json!({ "organization": "initech" }))),
         (
             "another organization's domain",
-            with(p(), json!({ "organization": "acme", "domains": ["globex.test"] })),
+            merged(p(), &json!({ "organization": "acme", "domains": ["globex.test"] })),
         ),
     ] {
         let res = app
-            .admin(Method::POST, &instances("idp-invalid"), Some(body))
+            .admin(Method::POST, &idp_path("idp-invalid", None), Some(body))
             .await;
         let v = ok_json(res, StatusCode::CONFLICT).await;
         assert_eq!(v["error"], "conflict", "{why}");
     }
-    let res = app.admin(Method::GET, &instances("idp-invalid"), None).await;
+    let res = app.admin(Method::GET, &idp_path("idp-invalid", None), None).await;
     assert_eq!(ok_json(res, StatusCode::OK).await, json!([]), "nothing was created");
     // An organization's provider with its own domain, sent straight there.
     let v = create(
         &app,
         "idp-invalid",
-        with(
+        merged(
             p(),
-            json!({
+            &json!({
                 "organization": "acme",
                 "domains": ["acme.test"],
                 "redirect_on_domain": true,
@@ -209,16 +189,16 @@ async fn a_replacement_keeps_the_secret_when_omitted_but_not_for_a_new_issuer() 
     create(
         &app,
         "idp-put",
-        with(provider("up"), json!({ "trust_email": true, "display_name": "Upstream" })),
+        merged(provider("up"), &json!({ "trust_email": true, "display_name": "Upstream" })),
     )
     .await;
     let sealed = stored(&app, "idp-put", "up").await.secret_sealed;
-    let url = instance("idp-put", "up");
+    let url = idp_path("idp-put", Some("up"));
     let put = |body: Value| app.admin(Method::PUT, &url, Some(body));
     // A full replacement: what is left out goes back to its default.
-    let update = with(provider("up"), json!({ "alias": null, "client_secret": null }));
+    let update = merged(provider("up"), &json!({ "alias": null, "client_secret": null }));
     let v = secret_free(
-        put(with(update.clone(), json!({ "client_id": "tessera-2" }))).await,
+        put(merged(update.clone(), &json!({ "client_id": "tessera-2" }))).await,
         StatusCode::OK,
     )
     .await;
@@ -232,15 +212,15 @@ async fn a_replacement_keeps_the_secret_when_omitted_but_not_for_a_new_issuer() 
         expect_status(put(body).await, StatusCode::BAD_REQUEST).await;
     }
     // The stored secret never goes to another issuer.
-    let moved = with(update.clone(), json!({ "issuer": "https://elsewhere.test" }));
+    let moved = merged(update.clone(), &json!({ "issuer": "https://elsewhere.test" }));
     let res = put(moved.clone()).await;
     expect_status(res, StatusCode::CONFLICT).await;
-    let res = put(with(moved, json!({ "client_secret": "a-new-secret" }))).await;
+    let res = put(merged(moved, &json!({ "client_secret": "a-new-secret" }))).await;
     let v = secret_free(res, StatusCode::OK).await;
     assert_eq!(v["issuer"], "https://elsewhere.test");
     assert_ne!(stored(&app, "idp-put", "up").await.secret_sealed, sealed, "replaced");
     let res = app
-        .admin(Method::PUT, &instance("idp-put", "nope"), Some(update))
+        .admin(Method::PUT, &idp_path("idp-put", Some("nope")), Some(update))
         .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
 }
@@ -254,10 +234,10 @@ async fn a_deleted_provider_is_not_found_and_an_organizations_go_with_it() {
     create(
         &app,
         "idp-delete",
-        with(provider("acme-sso"), json!({ "organization": "acme" })),
+        merged(provider("acme-sso"), &json!({ "organization": "acme" })),
     )
     .await;
-    let url = instance("idp-delete", "up");
+    let url = idp_path("idp-delete", Some("up"));
     let res = app.admin(Method::DELETE, &url, None).await;
     expect_status(res, StatusCode::NO_CONTENT).await;
     for m in [Method::GET, Method::DELETE] {
@@ -271,10 +251,10 @@ async fn a_deleted_provider_is_not_found_and_an_organizations_go_with_it() {
     )
     .await;
     let res = app
-        .admin(Method::GET, &instance("idp-delete", "acme-sso"), None)
+        .admin(Method::GET, &idp_path("idp-delete", Some("acme-sso")), None)
         .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
-    let res = app.admin(Method::GET, &instances("idp-delete"), None).await;
+    let res = app.admin(Method::GET, &idp_path("idp-delete", None), None).await;
     assert_eq!(ok_json(res, StatusCode::OK).await, json!([]));
 }
 
@@ -284,18 +264,18 @@ async fn iso_8_a_provider_of_one_realm_is_not_found_through_another() {
     app.create_realm("idp-iso-a", "RS256").await;
     app.create_realm("idp-iso-b", "RS256").await;
     create(&app, "idp-iso-a", provider("only-a")).await;
-    let put = with(provider("x"), json!({ "alias": null }));
+    let put = merged(provider("x"), &json!({ "alias": null }));
     for (m, body) in [
         (Method::GET, None),
         (Method::PUT, Some(put)),
         (Method::DELETE, None),
     ] {
         let res = app
-            .admin(m.clone(), &instance("idp-iso-b", "only-a"), body)
+            .admin(m.clone(), &idp_path("idp-iso-b", Some("only-a")), body)
             .await;
         expect_status(res, StatusCode::NOT_FOUND).await;
     }
-    let res = app.admin(Method::GET, &instances("idp-iso-b"), None).await;
+    let res = app.admin(Method::GET, &idp_path("idp-iso-b", None), None).await;
     assert_eq!(ok_json(res, StatusCode::OK).await, json!([]));
     // The same alias in realm b is another provider, with b's URIs.
     let v = create(&app, "idp-iso-b", provider("only-a")).await;
@@ -304,7 +284,7 @@ async fn iso_8_a_provider_of_one_realm_is_not_found_through_another() {
         format!("{PUBLIC_URL}/realms/idp-iso-b/broker/only-a/endpoint")
     );
     let res = app
-        .admin(Method::GET, &instance("idp-iso-a", "only-a"), None)
+        .admin(Method::GET, &idp_path("idp-iso-a", Some("only-a")), None)
         .await;
     let a = secret_free(res, StatusCode::OK).await;
     assert_ne!(a["id"], v["id"]);
@@ -325,13 +305,13 @@ async fn iso_10_an_org_admin_reads_only_their_own_organizations_providers() {
     let acme_sso = create(
         &app,
         "idp-iso-org",
-        with(provider("acme-sso"), json!({ "organization": "acme" })),
+        merged(provider("acme-sso"), &json!({ "organization": "acme" })),
     )
     .await;
     create(
         &app,
         "idp-iso-org",
-        with(provider("globex-sso"), json!({ "organization": "globex" })),
+        merged(provider("globex-sso"), &json!({ "organization": "globex" })),
     )
     .await;
     create(&app, "idp-iso-org", provider("realm-wide")).await;
@@ -358,7 +338,7 @@ async fn iso_10_an_org_admin_reads_only_their_own_organizations_providers() {
         (
             Method::POST,
             "/identity-provider/instances",
-            Some(with(provider("mine"), json!({ "organization": "acme" }))),
+            Some(merged(provider("mine"), &json!({ "organization": "acme" }))),
         ),
         (Method::DELETE, "/identity-provider/instances/acme-sso", None),
     ] {
@@ -412,8 +392,8 @@ async fn a_users_links_are_listed_in_keycloaks_shape_and_removed_by_alias() {
     fast_realm(&app, "idp-links").await;
     let user = add_user(&app, "idp-links", "bob", PW).await;
     let links = format!("/admin/realms/idp-links/users/{user}/federated-identity");
-    let res = app.admin(Method::GET, &links, None).await;
-    assert_eq!(ok_json(res, StatusCode::OK).await, json!([]), "a fresh user");
+    let listed = || federated_identities(&app, "idp-links", &user);
+    assert_eq!(listed().await, [] as [Value; 0], "a fresh user");
     let res = app
         .admin(Method::DELETE, &format!("{links}/up"), None)
         .await;
@@ -437,17 +417,15 @@ async fn a_users_links_are_listed_in_keycloaks_shape_and_removed_by_alias() {
         last_login: UnixTime(1),
     };
     app.provider.store().insert_link(&link).await.unwrap();
-    let res = app.admin(Method::GET, &links, None).await;
     assert_eq!(
-        ok_json(res, StatusCode::OK).await,
-        json!([{ "identity_provider": "up", "user_id": "upstream-sub-1", "user_name": "bob@upstream.test" }])
+        listed().await,
+        [json!({ "identity_provider": "up", "user_id": "upstream-sub-1", "user_name": "bob@upstream.test" })]
     );
     let res = app
         .admin(Method::DELETE, &format!("{links}/up"), None)
         .await;
     expect_status(res, StatusCode::NO_CONTENT).await;
-    let res = app.admin(Method::GET, &links, None).await;
-    assert_eq!(ok_json(res, StatusCode::OK).await, json!([]));
+    assert_eq!(listed().await, [] as [Value; 0]);
     let nobody = "/admin/realms/idp-links/users/00000000-0000-0000-0000-000000000000/federated-identity";
     let res = app.admin(Method::GET, nobody, None).await;
     expect_status(res, StatusCode::NOT_FOUND).await;
@@ -489,7 +467,7 @@ async fn cli_idp_create_reads_the_secret_from_stdin_and_prints_the_uris_to_regis
     let show = String::from_utf8(show.stdout).unwrap();
     assert!(show.contains(&redirect) && show.contains("hd=corp.test"), "{show}");
     // The API sees what the CLI created.
-    let res = app.admin(Method::GET, &instance("demo", "corp"), None).await;
+    let res = app.admin(Method::GET, &idp_path("demo", Some("corp")), None).await;
     let v = secret_free(res, StatusCode::OK).await;
     assert_eq!(v["scopes"], json!(["openid", "email"]));
     assert_eq!(v["hide_on_login"], true);
@@ -508,6 +486,6 @@ async fn cli_idp_create_reads_the_secret_from_stdin_and_prints_the_uris_to_regis
     assert!(err.contains("client secret"), "{err}");
     let out = app.cli(&["idp", "delete", "--realm", "demo", "corp"]);
     assert!(out.status.success());
-    let res = app.admin(Method::GET, &instance("demo", "corp"), None).await;
+    let res = app.admin(Method::GET, &idp_path("demo", Some("corp")), None).await;
     expect_status(res, StatusCode::NOT_FOUND).await;
 }

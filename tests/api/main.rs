@@ -8,6 +8,7 @@ mod bcp;
 mod browser_isolation;
 mod discovery;
 mod exchange;
+mod federation;
 mod first_hour;
 mod hostile_input;
 mod hostile_review;

@@ -11,14 +11,7 @@ pub struct IdpAlias(String);
 
 impl IdpAlias {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.as_bytes()[0].is_ascii_alphanumeric()
-            && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-            })
-            && uuid::Uuid::parse_str(s).is_err();
-        if ok {
+        if crate::org::is_slug(s, b"-_") {
             Ok(Self(s.to_owned()))
         } else {
             Err(DomainError::new(
@@ -183,7 +176,10 @@ impl IdpSettings {
             ));
         }
         let scope_ok = |s: &String| {
-            !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            !s.is_empty()
+                && s.len() <= 128
+                && s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
         };
         if !self.scopes.iter().all(scope_ok) || !self.scopes.iter().any(|s| s == "openid") {
             return Err(DomainError::new(
@@ -191,7 +187,11 @@ impl IdpSettings {
                 "scope tokens (printable ASCII, no quotes or backslashes), including openid",
             ));
         }
-        if self.display_name.as_ref().is_some_and(|n| n.is_empty() || n.chars().count() > 100) {
+        if self
+            .display_name
+            .as_ref()
+            .is_some_and(|n| n.is_empty() || n.chars().count() > 100)
+        {
             return Err(DomainError::new("display_name", "use 1 to 100 characters"));
         }
         if self.redirect_on_domain && self.domains.is_empty() {
@@ -272,13 +272,21 @@ mod tests {
         let alias = IdpAlias::parse("up").unwrap();
         let ok = IdpSettings::new(alias.clone(), "https://idp.example/x".into(), "c".into());
         assert!(ok.validate().is_ok());
-        for issuer in ["ftp://idp.example", "https://idp.example/?a=1", "https://u@idp.example", "idp.example"] {
+        for issuer in [
+            "ftp://idp.example",
+            "https://idp.example/?a=1",
+            "https://u@idp.example",
+            "idp.example",
+        ] {
             let s = IdpSettings::new(alias.clone(), issuer.into(), "c".into());
             assert!(s.validate().is_err(), "{issuer}");
         }
         let mut s = ok.clone();
         s.client_id = "c\n".into();
-        assert!(s.validate().is_err(), "client ids are VSCHAR (RFC 6749 A.1)");
+        assert!(
+            s.validate().is_err(),
+            "client ids are VSCHAR (RFC 6749 A.1)"
+        );
         let mut s = ok.clone();
         s.scopes = vec!["profile".into()];
         assert!(s.validate().is_err());
@@ -293,7 +301,10 @@ mod tests {
         assert_eq!((c.name.as_str(), c.value.as_str()), ("hd", "acme.com"));
         assert!(RequiredClaim::parse("hd").is_err());
         assert!(RequiredClaim::parse("=x").is_err());
-        assert!(RequiredClaim::new(&"é".repeat(64), &"é".repeat(256)).is_ok(), "characters, not bytes");
+        assert!(
+            RequiredClaim::new(&"é".repeat(64), &"é".repeat(256)).is_ok(),
+            "characters, not bytes"
+        );
         assert!(RequiredClaim::new(&"x".repeat(65), "v").is_err());
     }
 }

@@ -28,8 +28,8 @@ pub use federation::{
 };
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{
-    ClientId, ClientUuid, GrantId, IdpId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName, SessionId,
-    UserId,
+    ClientId, ClientUuid, GrantId, IdpId, InvitationId, OrgId, OrgRoleId, RealmId, RealmName,
+    SessionId, UserId,
 };
 pub use keys::{KeyStatus, SigningAlg, StoredKey};
 pub use org::{

@@ -18,13 +18,7 @@ pub struct OrgAlias(String);
 
 impl OrgAlias {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && s.as_bytes()[0] != b'-'
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && uuid::Uuid::parse_str(s).is_err();
-        if ok {
+        if is_slug(s, b"-") {
             Ok(Self(s.to_owned()))
         } else {
             Err(DomainError::new(
@@ -36,6 +30,17 @@ impl OrgAlias {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// 1 to 64 of `a-z`, `0-9` and the `extra` punctuation, starting with a letter or digit,
+/// and not shaped like a UUID: a URL path segment that is never mistaken for an id.
+pub(crate) fn is_slug(s: &str, extra: &[u8]) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.as_bytes()[0].is_ascii_alphanumeric()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+        && uuid::Uuid::parse_str(s).is_err()
 }
 
 impl fmt::Display for OrgAlias {

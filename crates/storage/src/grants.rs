@@ -9,8 +9,8 @@ use crate::{Store, StoreResult};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use tessera_domain::{
-    AuthorizationCode, ClientUuid, Grant, GrantId, IdpId, OrgSelection, RealmId, Redemption, RefreshToken,
-    ScopeSet, Session, SessionId, UnixTime, UpstreamLogin, User, UserId,
+    AuthorizationCode, ClientUuid, Grant, GrantId, IdpId, OrgSelection, RealmId, Redemption,
+    RefreshToken, ScopeSet, Session, SessionId, UnixTime, UpstreamLogin, User, UserId,
 };
 
 pub(crate) fn session(m: sess::Model) -> Session {

@@ -2,8 +2,8 @@
 //! upstream session, and the logout-token ids already seen.
 
 use crate::entity::{
-    broker_state as broker, federated_identity as link, identity_provider as idp, membership, membership_role,
-    upstream_logout_jti as jti, user, user_session as sess,
+    broker_state as broker, federated_identity as link, identity_provider as idp, membership,
+    membership_role, upstream_logout_jti as jti, user, user_session as sess,
 };
 use crate::{Store, StoreError, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
@@ -12,8 +12,8 @@ use sea_orm::{
 };
 use tessera_domain::{
     DomainError, DomainName, FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings,
-    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod,
-    User, UserId,
+    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod, User,
+    UserId,
 };
 use uuid::Uuid;
 
@@ -294,7 +294,12 @@ impl Store {
         let mut links: Vec<_> = rows
             .into_iter()
             .filter_map(|m| {
-                let alias = idps.iter().find(|p| p.id.0 == m.idp_id)?.settings.alias.clone();
+                let alias = idps
+                    .iter()
+                    .find(|p| p.id.0 == m.idp_id)?
+                    .settings
+                    .alias
+                    .clone();
                 Some(link_of(m, alias))
             })
             .collect();
@@ -426,8 +431,8 @@ mod tests {
     use crate::test_util::{realm, test_store};
     use crate::{Store, StoreError};
     use tessera_domain::{
-        FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, NewUser, Realm,
-        Session, SessionId, UnixTime, UpstreamLogin, UserId, Username,
+        FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, NewUser, Realm, Session,
+        SessionId, UnixTime, UpstreamLogin, UserId, Username,
     };
 
     async fn two_realms() -> (Store, Realm, Realm) {
@@ -473,13 +478,24 @@ mod tests {
     async fn a_broker_state_is_taken_once_unexpired_and_only_in_its_realm() {
         let (s, a, b) = two_realms().await;
         let p = provider(&s, &a, "up").await;
-        s.insert_broker_state(a.id, p.id, b"state-hash", b"payload".to_vec(), UnixTime(100))
-            .await
-            .unwrap();
-        let take = |realm: &Realm, now: i64| s.take_broker_state(realm.id, p.id, b"state-hash", UnixTime(now));
+        s.insert_broker_state(
+            a.id,
+            p.id,
+            b"state-hash",
+            b"payload".to_vec(),
+            UnixTime(100),
+        )
+        .await
+        .unwrap();
+        let take = |realm: &Realm, now: i64| {
+            s.take_broker_state(realm.id, p.id, b"state-hash", UnixTime(now))
+        };
         assert_eq!(take(&b, 50).await.unwrap(), None, "another realm's");
         assert_eq!(take(&a, 100).await.unwrap(), None, "expired");
-        assert_eq!(take(&a, 50).await.unwrap().as_deref(), Some(&b"payload"[..]));
+        assert_eq!(
+            take(&a, 50).await.unwrap().as_deref(),
+            Some(&b"payload"[..])
+        );
         assert_eq!(take(&a, 50).await.unwrap(), None, "taken already");
     }
 
@@ -487,9 +503,22 @@ mod tests {
     async fn a_logout_token_id_is_claimed_once_per_provider() {
         let (s, a, _) = two_realms().await;
         let (p, q) = (provider(&s, &a, "p").await, provider(&s, &a, "q").await);
-        assert!(s.claim_logout_jti(p.id, "jti-1", UnixTime(100)).await.unwrap());
-        assert!(!s.claim_logout_jti(p.id, "jti-1", UnixTime(100)).await.unwrap(), "a replay");
-        assert!(s.claim_logout_jti(q.id, "jti-1", UnixTime(100)).await.unwrap());
+        assert!(
+            s.claim_logout_jti(p.id, "jti-1", UnixTime(100))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.claim_logout_jti(p.id, "jti-1", UnixTime(100))
+                .await
+                .unwrap(),
+            "a replay"
+        );
+        assert!(
+            s.claim_logout_jti(q.id, "jti-1", UnixTime(100))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
@@ -508,7 +537,11 @@ mod tests {
             other => panic!("exactly one sign-in creates the user: {other:?}"),
         };
         assert!(matches!(loser, StoreError::Conflict), "{loser:?}");
-        let found = s.find_link(a.id, &p, "upstream-sub").await.unwrap().unwrap();
+        let found = s
+            .find_link(a.id, &p, "upstream-sub")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.user_id, winner.id);
         for name in ["first", "second"] {
             let u = s
@@ -524,14 +557,25 @@ mod tests {
         let (s, a, b) = two_realms().await;
         let (p, q) = (provider(&s, &a, "p").await, provider(&s, &a, "q").await);
         let user = s
-            .insert_user(a.id, UserId::new_v7(), &NewUser::new(Username::parse("u").unwrap()), None, UnixTime(1))
+            .insert_user(
+                a.id,
+                UserId::new_v7(),
+                &NewUser::new(Username::parse("u").unwrap()),
+                None,
+                UnixTime(1),
+            )
             .await
             .unwrap()
             .id;
         let mut ids = Vec::new();
-        for (n, (idp, sub, sid)) in [(&p, "sub-1", "sid-x"), (&p, "sub-1", "sid-y"), (&p, "sub-2", "sid-z"), (&q, "sub-1", "sid-x")]
-            .into_iter()
-            .enumerate()
+        for (n, (idp, sub, sid)) in [
+            (&p, "sub-1", "sid-x"),
+            (&p, "sub-1", "sid-y"),
+            (&p, "sub-2", "sid-z"),
+            (&q, "sub-1", "sid-x"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let id = SessionId::new_v7();
             let session = Session {
@@ -567,14 +611,30 @@ mod tests {
                 got
             }
         };
-        assert_eq!(found(&a, None, Some("sid-x")).await, [ids[0]], "by sid, this provider's only");
+        assert_eq!(
+            found(&a, None, Some("sid-x")).await,
+            [ids[0]],
+            "by sid, this provider's only"
+        );
         let mut both = vec![ids[0], ids[1]];
         both.sort_by_key(|x| x.0);
-        assert_eq!(found(&a, Some("sub-1"), None).await, both, "every session of the account");
+        assert_eq!(
+            found(&a, Some("sub-1"), None).await,
+            both,
+            "every session of the account"
+        );
         assert_eq!(found(&a, Some("sub-1"), Some("sid-y")).await, [ids[1]]);
-        assert_eq!(found(&a, None, None).await, [], "nothing without sub or sid");
+        assert_eq!(
+            found(&a, None, None).await,
+            [],
+            "nothing without sub or sid"
+        );
         assert_eq!(found(&b, Some("sub-1"), None).await, [], "another realm's");
         s.end_session(a.id, ids[0], UnixTime(2)).await.unwrap();
-        assert_eq!(found(&a, Some("sub-1"), None).await, [ids[1]], "ended sessions are gone");
+        assert_eq!(
+            found(&a, Some("sub-1"), None).await,
+            [ids[1]],
+            "ended sessions are gone"
+        );
     }
 }

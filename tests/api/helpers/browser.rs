@@ -2,7 +2,7 @@
 //! checks on the server's HTML pages (hidden fields, form actions, framing).
 
 use super::*;
-use reqwest::{Method, Response};
+use reqwest::{Method, Response, StatusCode};
 use std::collections::{BTreeMap, HashMap};
 
 /// A test browser: keeps cookies by name (ignoring their `Path`, so it also shows what a
@@ -148,11 +148,16 @@ pub fn assert_unframeable(res: &Response, what: &str) {
 
 /// An error page: 4xx HTML, never a redirect (RFC 6749 §4.1.2.1), unframeable. Returns the body.
 pub async fn assert_error_page(res: Response, what: &str) -> String {
-    assert!(
-        res.status().is_client_error(),
-        "{what}: status {}",
-        res.status()
-    );
+    assert_error_page_with(res, what, StatusCode::is_client_error).await
+}
+
+/// [`assert_error_page`] with a status that `allowed` (e.g. 502 for a server we depend on).
+pub async fn assert_error_page_with(
+    res: Response,
+    what: &str,
+    allowed: impl Fn(&StatusCode) -> bool,
+) -> String {
+    assert!(allowed(&res.status()), "{what}: status {}", res.status());
     assert!(
         res.headers().get("location").is_none(),
         "{what}: redirected to {:?}",

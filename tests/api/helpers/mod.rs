@@ -1,15 +1,23 @@
 //! The shared test harness: [`spawn_app`] starts the real server on a random port as a
 //! [`TestApp`]; next to it, the admin-API fixtures and response assertions that many test
 //! files use. The browser kit ([`Agent`], HTML scraping, page checks) is in `browser.rs`, the
-//! relying-party kit ([`Rp`], the PKCE constants) in `rp.rs`; both are re-exported here so that
-//! `use crate::helpers::*;` is the one import a test file needs and each helper exists once.
+//! relying-party kit ([`Rp`], the PKCE constants) in `rp.rs`; the federation kit (Tessera as a
+//! broker in `broker.rs`, its upstreams [`FakeIdp`] in `upstream.rs` and [`NodePeer`] in
+//! `node_peer.rs`) beside them. All are re-exported here so that `use crate::helpers::*;` is
+//! the one import a test file needs and each helper exists once.
 
+mod broker;
 mod browser;
+mod node_peer;
 mod rp;
 pub mod smtp;
+mod upstream;
 
+pub use broker::*;
 pub use browser::*;
+pub use node_peer::*;
 pub use rp::*;
+pub use upstream::*;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -120,11 +128,7 @@ pub async fn spawn_configured(
         outbound_allow_private: true,
     };
     configure(&mut settings);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let clock = Arc::new(FixedClock::new(now));
+    let clock = Arc::new(FixedClock::new(unix_now()));
     let app = Application::build_with_clock(&settings, clock.clone())
         .await
         .expect("application starts");
@@ -162,6 +166,14 @@ pub async fn spawn_configured(
         settings,
         _dir: dir,
     }
+}
+
+/// The wall clock in seconds since the epoch (where a test server's clock starts).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub fn issuer(realm: &str) -> String {

@@ -97,14 +97,22 @@ impl Provider {
                     .find(|d| !owned.iter().any(|o| o.name == **d))
                 {
                     return Err(OAuthError::Conflict(
-                        format!("domain {} is not a domain of organization {alias}", d.as_str())
-                            .into(),
+                        format!(
+                            "domain {} is not a domain of organization {alias}",
+                            d.as_str()
+                        )
+                        .into(),
                     ));
                 }
                 Some(org.id)
             }
         };
         settings.validate()?;
+        if let Err(why) = self.outbound().precheck(&settings.issuer) {
+            return Err(OAuthError::InvalidRequest(
+                format!("issuer: {why} (see the setting outbound_allow_private)").into(),
+            ));
+        }
         Ok(settings)
     }
 
@@ -230,9 +238,7 @@ impl Provider {
     ) -> Result<IdpView, OAuthError> {
         caller.require_realm_admin()?;
         secret.map(check_secret).transpose()?;
-        let (ctx, old) = self
-            .admin_idp(caller, realm, &draft.settings.alias)
-            .await?;
+        let (ctx, old) = self.admin_idp(caller, realm, &draft.settings.alias).await?;
         let settings = self.resolve_idp_draft(ctx.realm.id, draft).await?;
         let sealed = match secret {
             Some(s) => Some(self.seal_idp_secret(&old, s)),

@@ -53,7 +53,10 @@ fn expired() -> OAuthError {
 
 impl Provider {
     /// The login page's upstream providers: every enabled one, hidden ones marked.
-    pub(crate) async fn login_options(&self, ctx: &RealmCtx) -> Result<Vec<LoginOption>, OAuthError> {
+    pub(crate) async fn login_options(
+        &self,
+        ctx: &RealmCtx,
+    ) -> Result<Vec<LoginOption>, OAuthError> {
         let mut out = Vec::new();
         for p in self.realm_idps(ctx).await?.iter() {
             let s = &p.settings;
@@ -69,7 +72,10 @@ impl Provider {
             };
             out.push(LoginOption {
                 alias: s.alias.to_string(),
-                label: s.display_name.clone().unwrap_or_else(|| s.alias.to_string()),
+                label: s
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| s.alias.to_string()),
                 org_name,
                 visible: !s.hide_on_login,
                 origin: url::Url::parse(&s.issuer)
@@ -94,7 +100,8 @@ impl Provider {
                 Err(e) => return Err(e),
             }
         }
-        self.idp_for_login_hint(ctx, req.login_hint.as_deref()).await
+        self.idp_for_login_hint(ctx, req.login_hint.as_deref())
+            .await
     }
 
     /// An organization's provider that takes over sign-ins for addresses under one of its
@@ -195,7 +202,10 @@ impl Provider {
         let ctx = self.realm(realm).await?;
         // ISO-8: only this realm's providers, and only enabled ones (XID-1).
         let p = self.enabled_idp(&ctx, alias).await?;
-        let state = params.get("state").filter(|s| s.len() <= 512).ok_or_else(expired)?;
+        let state = params
+            .get("state")
+            .filter(|s| s.len() <= 512)
+            .ok_or_else(expired)?;
         let now = self.clock.now();
         let sealed = self
             .store
@@ -222,7 +232,13 @@ impl Provider {
         let req = pending.req;
         let client = self.recheck_client(&ctx, &req).await?;
         if let Some(error) = params.get("error") {
-            tracing::info!(idp = %p.settings.alias, error = %error.chars().take(64).collect::<String>(), "upstream refused the sign-in");
+            // Anyone can send this parameter: log a bounded, printable form of it.
+            let error: String = error
+                .chars()
+                .filter(char::is_ascii_graphic)
+                .take(64)
+                .collect();
+            tracing::info!(idp = %p.settings.alias, %error, "upstream refused the sign-in");
             let e = OAuthError::AccessDenied("the identity provider did not sign you in".into());
             return Ok((error_for(&ctx, &req, e), None));
         }
@@ -230,17 +246,25 @@ impl Provider {
         // RFC 9207: a named issuer must be this provider's.
         match params.get("iss") {
             Some(iss) if iss != p.settings.issuer => {
-                return Err(broker_failure("upstream_error", "the answer came from another issuer"));
+                return Err(broker_failure(
+                    "upstream_error",
+                    "the answer came from another issuer",
+                ));
             }
             None if up.sends_iss() => {
-                return Err(broker_failure("upstream_error", "the answer did not name its issuer"));
+                return Err(broker_failure(
+                    "upstream_error",
+                    "the answer did not name its issuer",
+                ));
             }
             _ => {}
         }
         let code = params
             .get("code")
             .filter(|c| c.len() <= 2048)
-            .ok_or_else(|| broker_failure("upstream_error", "the identity provider sent no code"))?;
+            .ok_or_else(|| {
+                broker_failure("upstream_error", "the identity provider sent no code")
+            })?;
         let redirect_uri = self.broker_redirect_uri(&ctx.realm.name, &p.settings.alias);
         let identity = self
             .upstream_identity(
@@ -515,7 +539,11 @@ impl Provider {
             .get("preferred_username")
             .and_then(|v| v.as_str())
             .and_then(|s| Username::parse(s).ok())
-            && self.store.find_user_by_username(ctx.realm.id, &u).await?.is_none()
+            && self
+                .store
+                .find_user_by_username(ctx.realm.id, &u)
+                .await?
+                .is_none()
         {
             return Ok(u);
         }

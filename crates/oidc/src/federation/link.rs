@@ -143,7 +143,13 @@ impl Provider {
             Ok(u) if u.id == user.id => u,
             Ok(_) | Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
                 return Ok((
-                    self.link_page(&ctx, &client, &pending, &p, Some("The password is not right.")),
+                    self.link_page(
+                        &ctx,
+                        &client,
+                        &pending,
+                        &p,
+                        Some("The password is not right."),
+                    ),
                     None,
                 ));
             }
@@ -176,7 +182,11 @@ impl Provider {
         match self.store.insert_link(&link).await {
             Ok(()) => {}
             // Linked meanwhile (another tab): fine when it is this very link.
-            Err(StoreError::Conflict) => match self.store.find_link(ctx.realm.id, &p, &link.subject).await? {
+            Err(StoreError::Conflict) => match self
+                .store
+                .find_link(ctx.realm.id, &p, &link.subject)
+                .await?
+            {
                 Some(l) if l.user_id == proven.id => {}
                 _ => {
                     return Err(broker_failure(

@@ -60,7 +60,12 @@ impl Provider {
             .map_err(|_| bad("the identity provider's keys are not available"))?;
         let claims = self.verify_logout_token(&p, &up, token).await?;
         let now = self.clock.now();
-        let s = |k: &str| claims.get(k).and_then(Value::as_str).filter(|v| !v.is_empty());
+        let s = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_str)
+                .filter(|v| !v.is_empty())
+        };
         if s("iss") != Some(p.settings.issuer.as_str()) {
             return Err(bad("iss is not the identity provider's"));
         }

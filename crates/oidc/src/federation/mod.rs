@@ -32,14 +32,17 @@ impl Provider {
 
     /// Seals a provider's client secret, bound to the realm and the provider's id.
     pub fn seal_idp_secret(&self, p: &IdentityProvider, secret: &str) -> Vec<u8> {
-        self.idp_secret_key().seal(secret.as_bytes(), &secret_aad(p))
+        self.idp_secret_key()
+            .seal(secret.as_bytes(), &secret_aad(p))
     }
 
     pub(crate) fn open_idp_secret(&self, p: &IdentityProvider) -> Result<String, OAuthError> {
         let raw = self
             .idp_secret_key()
             .open(&p.secret_sealed, &secret_aad(p))
-            .map_err(|_| OAuthError::ServerError("an upstream client secret does not open".into()))?;
+            .map_err(|_| {
+                OAuthError::ServerError("an upstream client secret does not open".into())
+            })?;
         String::from_utf8(raw).map_err(|_| OAuthError::ServerError("upstream secret".into()))
     }
 

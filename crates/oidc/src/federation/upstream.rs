@@ -15,9 +15,9 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalProviderMetadata, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId,
-    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, JsonWebKeySet, LoginHint, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope,
-    SignatureVerificationError, TokenResponse,
+    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    JsonWebKeySet, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -183,7 +183,12 @@ impl Upstream {
         accepted_algs(&self.meta.read().expect("metadata lock"))
     }
 
-    fn client(&self, p: &IdentityProvider, secret: String, redirect_uri: &str) -> Result<UpstreamClient, OAuthError> {
+    fn client(
+        &self,
+        p: &IdentityProvider,
+        secret: String,
+        redirect_uri: &str,
+    ) -> Result<UpstreamClient, OAuthError> {
         let meta = self.meta.read().expect("metadata lock").clone();
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| OAuthError::ServerError(e.to_string()))?;
@@ -221,17 +226,30 @@ impl Provider {
         }
         {
             let failures = self.upstreams.failures.lock().expect("back-off lock");
-            if failures.get(&p.id).is_some_and(|(until, _)| Instant::now() < *until) {
-                return Err(unavailable("the identity provider cannot be reached; try again in a minute"));
+            if failures
+                .get(&p.id)
+                .is_some_and(|(until, _)| Instant::now() < *until)
+            {
+                return Err(unavailable(
+                    "the identity provider cannot be reached; try again in a minute",
+                ));
             }
         }
-        let issuer = IssuerUrl::new(p.settings.issuer.clone())
-            .map_err(|_| failure("invalid_provider", "the identity provider's issuer is not a URL"))?;
+        let issuer = IssuerUrl::new(p.settings.issuer.clone()).map_err(|_| {
+            failure(
+                "invalid_provider",
+                "the identity provider's issuer is not a URL",
+            )
+        })?;
         let peer = peer(p);
         let http = self.outbound.oidc_client(&peer);
         match Metadata::discover_async(issuer, &http).await {
             Ok(meta) => {
-                self.upstreams.failures.lock().expect("back-off lock").remove(&p.id);
+                self.upstreams
+                    .failures
+                    .lock()
+                    .expect("back-off lock")
+                    .remove(&p.id);
                 let up = Arc::new(Upstream {
                     meta: RwLock::new(meta),
                     last_jwks_refetch: Mutex::new(None),
@@ -251,7 +269,9 @@ impl Provider {
                     retry_in_secs = wait.as_secs(),
                     "upstream discovery failed"
                 );
-                Err(unavailable("the identity provider cannot be reached; try again in a minute"))
+                Err(unavailable(
+                    "the identity provider cannot be reached; try again in a minute",
+                ))
             }
         }
     }
@@ -262,7 +282,11 @@ impl Provider {
             .entries
             .invalidate(&(p.id, p.settings.issuer.clone()))
             .await;
-        self.upstreams.failures.lock().expect("back-off lock").remove(&p.id);
+        self.upstreams
+            .failures
+            .lock()
+            .expect("back-off lock")
+            .remove(&p.id);
     }
 
     /// Fetches the JWKS again when a token names a key we do not have, at most once per
@@ -301,8 +325,9 @@ impl Provider {
     ) -> Result<String, OAuthError> {
         // The secret is not needed to build a URL.
         let client = up.client(p, String::new(), a.redirect_uri)?;
-        let challenge =
-            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(a.pkce_verifier.to_owned()));
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            a.pkce_verifier.to_owned(),
+        ));
         let (state, nonce) = (a.state.to_owned(), a.nonce.to_owned());
         let mut req = client
             .authorize_url(
@@ -358,9 +383,8 @@ impl Provider {
         let nonce = Nonce::new(a.nonce.to_owned());
         let verify = |client: &UpstreamClient| {
             let clock = self.clock.clone();
-            let now = move || {
-                chrono::DateTime::from_timestamp(clock.now().0, 0).unwrap_or_default()
-            };
+            let now =
+                move || chrono::DateTime::from_timestamp(clock.now().0, 0).unwrap_or_default();
             let now_secs = self.clock.now().0;
             let verifier = client
                 .id_token_verifier()
@@ -374,7 +398,9 @@ impl Provider {
                         Ok(())
                     }
                 });
-            id_token.claims(&verifier, &nonce).map(|c| c.subject().to_string())
+            id_token
+                .claims(&verifier, &nonce)
+                .map(|c| c.subject().to_string())
         };
         let mut verified = verify(&client);
         if matches!(
@@ -515,7 +541,9 @@ enum UserinfoFailure {
 }
 
 /// `email` (a string) and `email_verified` (a JSON boolean; anything else is absent).
-fn email_claims(claims: &serde_json::Map<String, serde_json::Value>) -> (Option<String>, Option<bool>) {
+fn email_claims(
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> (Option<String>, Option<bool>) {
     let email = claims
         .get("email")
         .and_then(|v| v.as_str())
@@ -558,6 +586,9 @@ mod tests {
             "id_token_signing_alg_values_supported": ["HS256", "none", "ES256"]
         }))
         .unwrap();
-        assert_eq!(accepted_algs(&meta), vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]);
+        assert_eq!(
+            accepted_algs(&meta),
+            vec![CoreJwsSigningAlgorithm::EcdsaP256Sha256]
+        );
     }
 }

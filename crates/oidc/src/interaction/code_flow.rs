@@ -51,7 +51,9 @@ pub enum Step {
         error: Option<&'static str>,
     },
     /// Sign in at an upstream provider: the browser goes to this URL.
-    Upstream { location: String },
+    Upstream {
+        location: String,
+    },
     /// The upstream account's verified e-mail is a local account's: its password proves
     /// the person owns it before the two are linked.
     LinkAccount {
@@ -184,7 +186,11 @@ impl Provider {
         // An address under a domain whose organization signs in elsewhere goes there; the
         // password typed here is not checked (it was never ours to see).
         if let Some(p) = self.idp_for_login_hint(&ctx, Some(username)).await? {
-            return Ok((self.broker_redirect(&ctx, &req, &p, b, Some(username)).await?, None));
+            return Ok((
+                self.broker_redirect(&ctx, &req, &p, b, Some(username))
+                    .await?,
+                None,
+            ));
         }
         let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
         let providers = self.login_options(&ctx).await?;

@@ -228,6 +228,14 @@ impl Outbound {
             .map_err(|_| OutboundError::Timeout)?
     }
 
+    /// Whether `url` could be called at all, before any call: its scheme and an address
+    /// written in it (names are checked when they are resolved, at each call). For an early,
+    /// clear refusal where a URL is configured.
+    pub fn precheck(&self, url: &str) -> Result<(), Refusal> {
+        let url = url::Url::parse(url).map_err(|_| Refusal::InvalidRequest)?;
+        self.check_target(&url)
+    }
+
     /// The checks the resolver cannot make: the scheme, and addresses written in the URL
     /// (an IP literal is connected to without being resolved).
     fn check_target(&self, url: &url::Url) -> Result<(), Refusal> {

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::form::read_form;
-use crate::routes::browser::{cookies, error_page, finish, page_form, query_params, render};
+use crate::routes::browser::{answer, cookies, error_page, page_form, query_params};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tessera_oidc::OAuthError;
@@ -38,7 +38,7 @@ async fn start(
         Err(page) => return page,
     };
     let browser = c.browser(&req, &state);
-    match state
+    let step = state
         .provider
         .start_broker(
             &realm,
@@ -46,11 +46,8 @@ async fn start(
             params.get("provider").unwrap_or_default(),
             &browser,
         )
-        .await
-    {
-        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step.map(|s| (s, None)))
 }
 
 /// The upstream sends the browser back here with `code` and `state` (or `error`).
@@ -66,14 +63,11 @@ async fn callback(
     };
     let c = cookies(&req);
     let browser = c.browser(&req, &state);
-    match state
+    let step = state
         .provider
         .broker_callback(&realm, &alias, &params, &browser)
-        .await
-    {
-        Ok((step, session)) => finish(&state, &realm, &c, render(&realm, &step), session),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step)
 }
 
 /// The link page: the existing account's password.
@@ -88,7 +82,7 @@ async fn link(
         Err(page) => return page,
     };
     let browser = c.browser(&req, &state);
-    match state
+    let step = state
         .provider
         .link_account(
             &realm,
@@ -96,11 +90,8 @@ async fn link(
             params.get("password").unwrap_or_default(),
             &browser,
         )
-        .await
-    {
-        Ok((step, session)) => finish(&state, &realm, &c, render(&realm, &step), session),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step)
 }
 
 /// OIDC Back-Channel Logout 1.0 §2.8: 200 when done, 400 with a JSON error otherwise.

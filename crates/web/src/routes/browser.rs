@@ -300,10 +300,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             // Its forms may also lead to the upstream providers (button, or an address
             // under an organization's domain).
             let origins: Vec<&str> = providers.iter().map(|p| p.origin.as_str()).collect();
-            return with_csp(
-                res,
-                &crate::pages::csp_for_flow(redirect_uri, &origins),
-            );
+            return with_csp(res, &crate::pages::csp_for_flow(redirect_uri, &origins));
         }
         Step::Upstream { location } => {
             return HttpResponse::SeeOther()
@@ -450,6 +447,20 @@ pub(crate) fn finish(
     res
 }
 
+/// The answer to a step of the flow: the next page or the redirect to the client (with a
+/// new session's cookie), or the error page.
+pub(crate) fn answer(
+    state: &AppState,
+    realm: &str,
+    c: &Cookies,
+    step: Result<(Step, Option<NewSession>), OAuthError>,
+) -> HttpResponse {
+    match step {
+        Ok((step, session)) => finish(state, realm, c, render(realm, &step), session),
+        Err(e) => error_page(&e),
+    }
+}
+
 async fn authorize(
     state: web::Data<AppState>,
     realm: web::Path<String>,
@@ -500,14 +511,11 @@ async fn login(
         params.get("username").unwrap_or_default(),
         params.get("password").unwrap_or_default(),
     );
-    match state
+    let step = state
         .provider
         .login(&realm, sealed, username, password, &browser)
-        .await
-    {
-        Ok((step, session)) => finish(&state, &realm, &c, render(&realm, &step), session),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step)
 }
 
 async fn consent(
@@ -522,7 +530,7 @@ async fn consent(
     };
     let browser = c.browser(&req, &state);
     let approve = params.get("decision") == Some("allow");
-    match state
+    let step = state
         .provider
         .consent(
             &realm,
@@ -530,11 +538,8 @@ async fn consent(
             approve,
             &browser,
         )
-        .await
-    {
-        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step.map(|s| (s, None)))
 }
 
 async fn choose_org(
@@ -548,7 +553,7 @@ async fn choose_org(
         Err(page) => return page,
     };
     let browser = c.browser(&req, &state);
-    match state
+    let step = state
         .provider
         .choose_org(
             &realm,
@@ -556,11 +561,8 @@ async fn choose_org(
             params.get("organization").unwrap_or_default(),
             &browser,
         )
-        .await
-    {
-        Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
-        Err(e) => error_page(&e),
-    }
+        .await;
+    answer(&state, &realm, &c, step.map(|s| (s, None)))
 }
 
 fn invitation_page(

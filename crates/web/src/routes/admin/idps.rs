@@ -246,7 +246,10 @@ impl utoipa::PartialSchema for NewIdpBody {
     fn schema() -> RefOr<Schema> {
         IdpBody::schema_as(
             "A new upstream OpenID provider; register the redirect URI of the response there.",
-            |o| o.required.extend(["alias".to_owned(), "client_secret".to_owned()]),
+            |o| {
+                o.required
+                    .extend(["alias".to_owned(), "client_secret".to_owned()])
+            },
         )
     }
 }

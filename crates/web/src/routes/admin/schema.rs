@@ -136,8 +136,7 @@ pub fn scopes(max: usize) -> Schema {
 
 /// URL pieces every URL parser takes: a host name whose last label starts with a letter
 /// (never read as an IPv4 address), a port, a path.
-const URL_HOST: &str =
-    "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?";
+const URL_HOST: &str = "([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?";
 const URL_PORT: &str = "(:[1-9][0-9]{0,3})?";
 const URL_PATH: &str = r"(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?";
 
@@ -220,12 +219,9 @@ pub fn optional_client_secret() -> RefOr<Schema> {
 /// Scope tokens of at most 128 characters, `openid` among them.
 pub fn upstream_scopes() -> RefOr<Schema> {
     let openid = serde_json::json!({ "const": "openid" });
-    nullable_array(
-        array_of(scope_(128), None)
-            .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([(
-                "contains", openid,
-            )]))),
-    )
+    nullable_array(array_of(scope_(128), None).extensions(Some(
+        utoipa::openapi::extensions::Extensions::from_iter([("contains", openid)]),
+    )))
 }
 
 pub fn optional_display_name() -> RefOr<Schema> {
