@@ -108,8 +108,8 @@ pub struct IdpBody {
     /// The login page's button label, 1 to 100 characters (default: the alias).
     #[schema(schema_with = schema::optional_display_name)]
     pub display_name: Option<String>,
-    /// Exactly as the upstream's discovery document states it: an http(s) URL without
-    /// query, fragment or user part.
+    /// Exactly as the upstream's discovery document states it: an https URL without
+    /// query, fragment or user part (http only where `outbound_allow_private` is set).
     #[schema(schema_with = schema::issuer)]
     pub issuer: String,
     /// Our client id at the upstream.

@@ -185,12 +185,13 @@ pub fn optional_org_claim() -> RefOr<Schema> {
 
 /// A subset of the issuers `IdpSettings::validate` accepts (an http or https URL with a
 /// host and no query, fragment or user part, at most 512 bytes), written so that every
-/// string it matches parses.
+/// string it matches parses; https only, as the outbound guard allows by default (http
+/// only with `outbound_allow_private`, for development).
 pub fn issuer() -> Schema {
     text(
-        8,
+        9,
         512,
-        Some(format!(r"^https?://{URL_HOST}{URL_PORT}{URL_PATH}$")),
+        Some(format!(r"^https://{URL_HOST}{URL_PORT}{URL_PATH}$")),
     )
     .into()
 }
