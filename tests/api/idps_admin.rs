@@ -44,7 +44,12 @@ async fn create(app: &TestApp, realm: &str, body: Value) -> Value {
 
 async fn realm_id(app: &TestApp, realm: &str) -> RealmId {
     let name = RealmName::parse(realm).unwrap();
-    let r = app.provider.store().find_realm_by_name(&name).await.unwrap();
+    let r = app
+        .provider
+        .store()
+        .find_realm_by_name(&name)
+        .await
+        .unwrap();
     r.unwrap().id
 }
 
@@ -81,7 +86,10 @@ async fn a_created_provider_shows_its_broker_uris_and_defaults_and_never_its_sec
     let v = create(&app, "idp-create", provider("okta")).await;
     let base = format!("{PUBLIC_URL}/realms/idp-create/broker/okta");
     assert_eq!(v["redirect_uri"], format!("{base}/endpoint"));
-    assert_eq!(v["backchannel_logout_uri"], format!("{base}/backchannel-logout"));
+    assert_eq!(
+        v["backchannel_logout_uri"],
+        format!("{base}/backchannel-logout")
+    );
     assert_eq!(v["alias"], "okta");
     assert_eq!(v["issuer"], "https://login.upstream.test/tenant");
     assert_eq!(v["scopes"], json!(["openid", "profile", "email"]));
@@ -93,7 +101,9 @@ async fn a_created_provider_shows_its_broker_uris_and_defaults_and_never_its_sec
     assert_eq!(v["organization"], Value::Null);
     assert_eq!(v["required_claims"], json!({}));
     assert!(v["id"].is_string() && v["created_at"].is_i64());
-    let res = app.admin(Method::GET, &idp_path("idp-create", None), None).await;
+    let res = app
+        .admin(Method::GET, &idp_path("idp-create", None), None)
+        .await;
     let list = secret_free(res, StatusCode::OK).await;
     assert_eq!(list, json!([v]));
     let res = app
@@ -102,7 +112,11 @@ async fn a_created_provider_shows_its_broker_uris_and_defaults_and_never_its_sec
     assert_eq!(secret_free(res, StatusCode::OK).await, v);
     // The alias is unique in the realm.
     let res = app
-        .admin(Method::POST, &idp_path("idp-create", None), Some(provider("okta")))
+        .admin(
+            Method::POST,
+            &idp_path("idp-create", None),
+            Some(provider("okta")),
+        )
         .await;
     expect_status(res, StatusCode::CONFLICT).await;
 }
@@ -114,26 +128,68 @@ async fn invalid_providers_are_refused_with_400_and_unknown_organizations_or_dom
     two_orgs(&app, "idp-invalid").await;
     let p = || provider("up");
     for (why, body) in [
-        ("ftp issuer", merged(p(), &json!({ "issuer": "ftp://login.upstream.test" }))),
-        ("issuer with a query", merged(p(), &json!({ "issuer": "https://up.test/?a=1" }))),
-        ("issuer with a user", merged(p(), &json!({ "issuer": "https://u@up.test" }))),
-        ("no URL", merged(p(), &json!({ "issuer": "login.upstream.test" }))),
-        ("no openid scope", merged(p(), &json!({ "scopes": ["profile", "email"] }))),
+        (
+            "ftp issuer",
+            merged(p(), &json!({ "issuer": "ftp://login.upstream.test" })),
+        ),
+        (
+            "issuer with a query",
+            merged(p(), &json!({ "issuer": "https://up.test/?a=1" })),
+        ),
+        (
+            "issuer with a user",
+            merged(p(), &json!({ "issuer": "https://u@up.test" })),
+        ),
+        (
+            "no URL",
+            merged(p(), &json!({ "issuer": "login.upstream.test" })),
+        ),
+        (
+            "no openid scope",
+            merged(p(), &json!({ "scopes": ["profile", "email"] })),
+        ),
         ("no scopes", merged(p(), &json!({ "scopes": [] }))),
         ("upper-case alias", merged(p(), &json!({ "alias": "Okta" }))),
-        ("alias with a slash", merged(p(), &json!({ "alias": "a/b" }))),
-        ("UUID alias", merged(p(), &json!({ "alias": "0190b3c2-8e5f-7000-8000-000000000000" }))),
-        ("domains without an organization", merged(p(), &json!({ "domains": ["acme.test"] }))),
+        (
+            "alias with a slash",
+            merged(p(), &json!({ "alias": "a/b" })),
+        ),
+        (
+            "UUID alias",
+            merged(
+                p(),
+                &json!({ "alias": "0190b3c2-8e5f-7000-8000-000000000000" }),
+            ),
+        ),
+        (
+            "domains without an organization",
+            merged(p(), &json!({ "domains": ["acme.test"] })),
+        ),
         (
             "redirect on domain without domains",
-            merged(p(), &json!({ "organization": "acme", "redirect_on_domain": true })),
+            merged(
+                p(),
+                &json!({ "organization": "acme", "redirect_on_domain": true }),
+            ),
         ),
-        ("unknown auth method", merged(p(), &json!({ "auth_method": "private_key_jwt" }))),
-        ("bad required claim", merged(p(), &json!({ "required_claims": { "": "x" } }))),
+        (
+            "unknown auth method",
+            merged(p(), &json!({ "auth_method": "private_key_jwt" })),
+        ),
+        (
+            "bad required claim",
+            merged(p(), &json!({ "required_claims": { "": "x" } })),
+        ),
         ("no secret", merged(p(), &json!({ "client_secret": null }))),
         ("empty secret", merged(p(), &json!({ "client_secret": "" }))),
-        ("secret with a line break", merged(p(), &json!({ "client_secret": "a\nb" }))),
-        ("client id with a line break", merged(p(), &json!({ "client_id": "a\nb" }))),
+        (
+            "secret with a line break",
+            merged(p(), &json!({ "client_secret": "a\nb" })),
+        ),
+        (
+            "client id with a line break",
+            merged(p(), &json!({ "client_id": "a\nb" })),
+        ),
         ("unknown field", merged(p(), &json!({ "hint": "x" }))),
     ] {
         let res = app
@@ -146,10 +202,16 @@ async fn invalid_providers_are_refused_with_400_and_unknown_organizations_or_dom
     }
     // Well-formed, but not what the realm has: a conflict with its state.
     for (why, body) in [
-        ("unknown organization", merged(p(), &json!({ "organization": "initech" }))),
+        (
+            "unknown organization",
+            merged(p(), &json!({ "organization": "initech" })),
+        ),
         (
             "another organization's domain",
-            merged(p(), &json!({ "organization": "acme", "domains": ["globex.test"] })),
+            merged(
+                p(),
+                &json!({ "organization": "acme", "domains": ["globex.test"] }),
+            ),
         ),
     ] {
         let res = app
@@ -158,8 +220,14 @@ async fn invalid_providers_are_refused_with_400_and_unknown_organizations_or_dom
         let v = ok_json(res, StatusCode::CONFLICT).await;
         assert_eq!(v["error"], "conflict", "{why}");
     }
-    let res = app.admin(Method::GET, &idp_path("idp-invalid", None), None).await;
-    assert_eq!(ok_json(res, StatusCode::OK).await, json!([]), "nothing was created");
+    let res = app
+        .admin(Method::GET, &idp_path("idp-invalid", None), None)
+        .await;
+    assert_eq!(
+        ok_json(res, StatusCode::OK).await,
+        json!([]),
+        "nothing was created"
+    );
     // An organization's provider with its own domain, sent straight there.
     let v = create(
         &app,
@@ -189,22 +257,35 @@ async fn a_replacement_keeps_the_secret_when_omitted_but_not_for_a_new_issuer() 
     create(
         &app,
         "idp-put",
-        merged(provider("up"), &json!({ "trust_email": true, "display_name": "Upstream" })),
+        merged(
+            provider("up"),
+            &json!({ "trust_email": true, "display_name": "Upstream" }),
+        ),
     )
     .await;
     let sealed = stored(&app, "idp-put", "up").await.secret_sealed;
     let url = idp_path("idp-put", Some("up"));
     let put = |body: Value| app.admin(Method::PUT, &url, Some(body));
     // A full replacement: what is left out goes back to its default.
-    let update = merged(provider("up"), &json!({ "alias": null, "client_secret": null }));
+    let update = merged(
+        provider("up"),
+        &json!({ "alias": null, "client_secret": null }),
+    );
     let v = secret_free(
         put(merged(update.clone(), &json!({ "client_id": "tessera-2" }))).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(v["client_id"], "tessera-2");
-    assert_eq!((&v["trust_email"], &v["display_name"]), (&json!(false), &Value::Null));
-    assert_eq!(stored(&app, "idp-put", "up").await.secret_sealed, sealed, "kept");
+    assert_eq!(
+        (&v["trust_email"], &v["display_name"]),
+        (&json!(false), &Value::Null)
+    );
+    assert_eq!(
+        stored(&app, "idp-put", "up").await.secret_sealed,
+        sealed,
+        "kept"
+    );
     // The alias is the path's: not in the body, not even as null.
     for alias in [json!("other"), Value::Null] {
         let mut body = update.clone();
@@ -212,15 +293,26 @@ async fn a_replacement_keeps_the_secret_when_omitted_but_not_for_a_new_issuer() 
         expect_status(put(body).await, StatusCode::BAD_REQUEST).await;
     }
     // The stored secret never goes to another issuer.
-    let moved = merged(update.clone(), &json!({ "issuer": "https://elsewhere.test" }));
+    let moved = merged(
+        update.clone(),
+        &json!({ "issuer": "https://elsewhere.test" }),
+    );
     let res = put(moved.clone()).await;
     expect_status(res, StatusCode::CONFLICT).await;
     let res = put(merged(moved, &json!({ "client_secret": "a-new-secret" }))).await;
     let v = secret_free(res, StatusCode::OK).await;
     assert_eq!(v["issuer"], "https://elsewhere.test");
-    assert_ne!(stored(&app, "idp-put", "up").await.secret_sealed, sealed, "replaced");
+    assert_ne!(
+        stored(&app, "idp-put", "up").await.secret_sealed,
+        sealed,
+        "replaced"
+    );
     let res = app
-        .admin(Method::PUT, &idp_path("idp-put", Some("nope")), Some(update))
+        .admin(
+            Method::PUT,
+            &idp_path("idp-put", Some("nope")),
+            Some(update),
+        )
         .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
 }
@@ -254,7 +346,9 @@ async fn a_deleted_provider_is_not_found_and_an_organizations_go_with_it() {
         .admin(Method::GET, &idp_path("idp-delete", Some("acme-sso")), None)
         .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
-    let res = app.admin(Method::GET, &idp_path("idp-delete", None), None).await;
+    let res = app
+        .admin(Method::GET, &idp_path("idp-delete", None), None)
+        .await;
     assert_eq!(ok_json(res, StatusCode::OK).await, json!([]));
 }
 
@@ -275,7 +369,9 @@ async fn iso_8_a_provider_of_one_realm_is_not_found_through_another() {
             .await;
         expect_status(res, StatusCode::NOT_FOUND).await;
     }
-    let res = app.admin(Method::GET, &idp_path("idp-iso-b", None), None).await;
+    let res = app
+        .admin(Method::GET, &idp_path("idp-iso-b", None), None)
+        .await;
     assert_eq!(ok_json(res, StatusCode::OK).await, json!([]));
     // The same alias in realm b is another provider, with b's URIs.
     let v = create(&app, "idp-iso-b", provider("only-a")).await;
@@ -328,7 +424,12 @@ async fn iso_10_an_org_admin_reads_only_their_own_organizations_providers() {
     };
     let res = call(Method::GET, "/organizations/acme/identity-providers", None).await;
     assert_eq!(secret_free(res, StatusCode::OK).await, json!([acme_sso]));
-    let res = call(Method::GET, "/organizations/globex/identity-providers", None).await;
+    let res = call(
+        Method::GET,
+        "/organizations/globex/identity-providers",
+        None,
+    )
+    .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
     // The realm's own paths are for realm administrators.
     for (m, path, body) in [
@@ -340,7 +441,11 @@ async fn iso_10_an_org_admin_reads_only_their_own_organizations_providers() {
             "/identity-provider/instances",
             Some(merged(provider("mine"), &json!({ "organization": "acme" }))),
         ),
-        (Method::DELETE, "/identity-provider/instances/acme-sso", None),
+        (
+            Method::DELETE,
+            "/identity-provider/instances/acme-sso",
+            None,
+        ),
     ] {
         let status = call(m.clone(), path, body).await.status();
         assert!(
@@ -372,7 +477,10 @@ async fn iso_10_an_org_admin_reads_only_their_own_organizations_providers() {
     }
     let own = IdpAlias::parse("acme-sso").unwrap();
     assert!(p.get_idp(&caller, "idp-iso-org", &own).await.is_ok());
-    let e = p.delete_idp(&caller, "idp-iso-org", &own).await.unwrap_err();
+    let e = p
+        .delete_idp(&caller, "idp-iso-org", &own)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "insufficient_scope");
     // Realm administrators read an organization's list too.
     let res = app
@@ -419,14 +527,17 @@ async fn a_users_links_are_listed_in_keycloaks_shape_and_removed_by_alias() {
     app.provider.store().insert_link(&link).await.unwrap();
     assert_eq!(
         listed().await,
-        [json!({ "identity_provider": "up", "user_id": "upstream-sub-1", "user_name": "bob@upstream.test" })]
+        [
+            json!({ "identity_provider": "up", "user_id": "upstream-sub-1", "user_name": "bob@upstream.test" })
+        ]
     );
     let res = app
         .admin(Method::DELETE, &format!("{links}/up"), None)
         .await;
     expect_status(res, StatusCode::NO_CONTENT).await;
     assert_eq!(listed().await, [] as [Value; 0]);
-    let nobody = "/admin/realms/idp-links/users/00000000-0000-0000-0000-000000000000/federated-identity";
+    let nobody =
+        "/admin/realms/idp-links/users/00000000-0000-0000-0000-000000000000/federated-identity";
     let res = app.admin(Method::GET, nobody, None).await;
     expect_status(res, StatusCode::NOT_FOUND).await;
 }
@@ -457,17 +568,31 @@ async fn cli_idp_create_reads_the_secret_from_stdin_and_prints_the_uris_to_regis
         &format!("{SECRET}\n"),
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let redirect = format!("{PUBLIC_URL}/realms/demo/broker/corp/endpoint");
     assert!(stdout.contains(&redirect), "{stdout}");
-    assert!(stdout.contains(&format!("{PUBLIC_URL}/realms/demo/broker/corp/backchannel-logout")));
+    assert!(stdout.contains(&format!(
+        "{PUBLIC_URL}/realms/demo/broker/corp/backchannel-logout"
+    )));
     let list = String::from_utf8(app.cli(&["idp", "list", "--realm", "demo"]).stdout).unwrap();
-    assert!(list.starts_with("corp\t") && list.contains("https://login.corp.test"), "{list}");
+    assert!(
+        list.starts_with("corp\t") && list.contains("https://login.corp.test"),
+        "{list}"
+    );
     let show = app.cli(&["idp", "show", "--realm", "demo", "corp"]);
     let show = String::from_utf8(show.stdout).unwrap();
-    assert!(show.contains(&redirect) && show.contains("hd=corp.test"), "{show}");
+    assert!(
+        show.contains(&redirect) && show.contains("hd=corp.test"),
+        "{show}"
+    );
     // The API sees what the CLI created.
-    let res = app.admin(Method::GET, &idp_path("demo", Some("corp")), None).await;
+    let res = app
+        .admin(Method::GET, &idp_path("demo", Some("corp")), None)
+        .await;
     let v = secret_free(res, StatusCode::OK).await;
     assert_eq!(v["scopes"], json!(["openid", "email"]));
     assert_eq!(v["hide_on_login"], true);
@@ -475,8 +600,16 @@ async fn cli_idp_create_reads_the_secret_from_stdin_and_prints_the_uris_to_regis
     // Without a secret on standard input: one line saying so.
     let out = app.cli_with_stdin(
         &[
-            "idp", "create", "--realm", "demo", "other", "--issuer", "https://x.test",
-            "--client-id", "t", "--client-secret-stdin",
+            "idp",
+            "create",
+            "--realm",
+            "demo",
+            "other",
+            "--issuer",
+            "https://x.test",
+            "--client-id",
+            "t",
+            "--client-secret-stdin",
         ],
         "",
     );
@@ -486,6 +619,8 @@ async fn cli_idp_create_reads_the_secret_from_stdin_and_prints_the_uris_to_regis
     assert!(err.contains("client secret"), "{err}");
     let out = app.cli(&["idp", "delete", "--realm", "demo", "corp"]);
     assert!(out.status.success());
-    let res = app.admin(Method::GET, &idp_path("demo", Some("corp")), None).await;
+    let res = app
+        .admin(Method::GET, &idp_path("demo", Some("corp")), None)
+        .await;
     expect_status(res, StatusCode::NOT_FOUND).await;
 }

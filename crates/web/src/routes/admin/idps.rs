@@ -229,7 +229,11 @@ impl TryFrom<IdpBody> for NewIdpBody {
     type Error = &'static str;
 
     fn try_from(mut fields: IdpBody) -> Result<Self, Self::Error> {
-        let alias = fields.alias.take().flatten().ok_or("missing field `alias`")?;
+        let alias = fields
+            .alias
+            .take()
+            .flatten()
+            .ok_or("missing field `alias`")?;
         let secret = fields
             .client_secret
             .take()
