@@ -1319,6 +1319,29 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/realms/{realm}/smtp"),
     ("put", "/admin/realms/{realm}/smtp"),
     ("delete", "/admin/realms/{realm}/smtp"),
+    ("get", "/admin/realms/{realm}/identity-provider/instances"),
+    ("post", "/admin/realms/{realm}/identity-provider/instances"),
+    (
+        "get",
+        "/admin/realms/{realm}/identity-provider/instances/{alias}",
+    ),
+    (
+        "put",
+        "/admin/realms/{realm}/identity-provider/instances/{alias}",
+    ),
+    (
+        "delete",
+        "/admin/realms/{realm}/identity-provider/instances/{alias}",
+    ),
+    (
+        "get",
+        "/admin/realms/{realm}/organizations/{org}/identity-providers",
+    ),
+    ("get", "/admin/realms/{realm}/users/{id}/federated-identity"),
+    (
+        "delete",
+        "/admin/realms/{realm}/users/{id}/federated-identity/{alias}",
+    ),
 ];
 
 #[tokio::test]
@@ -1360,6 +1383,7 @@ async fn every_admin_route_is_in_the_openapi_document_and_every_documented_route
             .replace("{org}", "acme")
             .replace("{domain}", "example.com")
             .replace("{name}", "admin")
+            .replace("{alias}", "okta")
             .replace("{user_id}", &id)
             .replace("{id}", &id);
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

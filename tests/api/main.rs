@@ -12,6 +12,7 @@ mod federation;
 mod first_hour;
 mod hostile_input;
 mod hostile_review;
+mod idps_admin;
 mod isolation;
 mod jobs;
 mod log_scrubbing;

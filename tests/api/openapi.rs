@@ -212,6 +212,11 @@ async fn admin_request_strings_carry_the_parsers_constraints() {
         ("ImpersonationBody", "reason"),
         ("ClientBody", "client_id"),
         ("SmtpBody", "host"),
+        ("NewIdpBody", "alias"),
+        ("NewIdpBody", "issuer"),
+        ("NewIdpBody", "client_id"),
+        ("NewIdpBody", "client_secret"),
+        ("IdpUpdateBody", "issuer"),
     ] {
         let p = property(&schemas[schema], field);
         let text = p.to_string();
@@ -226,6 +231,7 @@ async fn admin_request_strings_carry_the_parsers_constraints() {
         ("ClientBody", "access_token_format"),
         ("ClientBody", "organization_claim"),
         ("SmtpBody", "security"),
+        ("NewIdpBody", "auth_method"),
     ] {
         let p = property(&schemas[schema], field);
         assert!(
@@ -236,6 +242,10 @@ async fn admin_request_strings_carry_the_parsers_constraints() {
     // PUT replaces a profile: the password has its own endpoint.
     assert!(schemas["UserProfileBody"]["properties"]["password"].is_null());
     assert!(schemas["UserBody"]["properties"]["password"].is_object());
+    // The alias in a provider's path names it; its secret is never read back.
+    assert!(property(&schemas["IdpUpdateBody"], "alias").is_null());
+    let secret = property(&schemas["NewIdpBody"], "client_secret");
+    assert_eq!(secret["writeOnly"], true);
 }
 
 /// A body's property; a body of several shapes (SmtpBody) states it in its first, the

@@ -66,8 +66,8 @@ pub struct Provider {
     pub(crate) exchange_log: ExchangeLog,
     /// Upstream identity providers by realm (login pages, broker), and what their
     /// discovery documents said.
-    pub(crate) idps: Cache<RealmId, crate::federation::RealmIdps>,
-    pub(crate) upstreams: crate::federation::upstream::UpstreamCache,
+    pub(crate) idps: Cache<RealmId, crate::federation::cache::RealmIdps>,
+    pub(crate) upstreams: crate::federation::cache::UpstreamCache,
 }
 
 impl Provider {

@@ -428,20 +428,12 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_util::{realm, test_store};
+    use crate::test_util::two_realms;
     use crate::{Store, StoreError};
     use tessera_domain::{
         FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, NewUser, Realm, Session,
         SessionId, UnixTime, UpstreamLogin, UserId, Username,
     };
-
-    async fn two_realms() -> (Store, Realm, Realm) {
-        let s = test_store().await;
-        let (a, b) = (realm("a"), realm("b"));
-        s.insert_realm(&a).await.unwrap();
-        s.insert_realm(&b).await.unwrap();
-        (s, a, b)
-    }
 
     async fn provider(s: &Store, r: &Realm, alias: &str) -> IdentityProvider {
         let settings = IdpSettings::new(

@@ -280,6 +280,15 @@ pub(crate) mod test_util {
         }
     }
 
+    /// A fresh database with realms `a` and `b`.
+    pub async fn two_realms() -> (Store, Realm, Realm) {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        (s, a, b)
+    }
+
     /// A fresh, migrated database: in-memory SQLite (one connection: each in-memory
     /// connection would be its own database), or a new PostgreSQL database when
     /// `TESSERA_TEST_DATABASE_URL` is set, so every repository test runs on both.

@@ -836,7 +836,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_util::{realm, test_store};
+    use crate::test_util::two_realms;
     use crate::{PageRequest, Store, StoreError};
     use tessera_domain::{
         DomainName, Email, Invitation, InvitationId, InvitationStatus, NewOrganization, NewUser,
@@ -878,14 +878,6 @@ mod tests {
         };
         s.insert_org_role(&role, UnixTime(1)).await.unwrap();
         role.id
-    }
-
-    async fn two_realms() -> (Store, Realm, Realm) {
-        let s = test_store().await;
-        let (a, b) = (realm("a"), realm("b"));
-        s.insert_realm(&a).await.unwrap();
-        s.insert_realm(&b).await.unwrap();
-        (s, a, b)
     }
 
     #[tokio::test]

@@ -278,6 +278,30 @@ impl TestApp {
 
     /// Runs a CLI command on this server's database, as an operator beside it would.
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_command(args).output().unwrap()
+    }
+
+    /// [`TestApp::cli`] with `stdin` as its standard input (a secret, a password).
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .cli_command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn cli_command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = tessera_cmd();
         cmd.arg("--data-dir")
             .arg(&self.settings.data_dir)
@@ -288,7 +312,8 @@ impl TestApp {
         if let Some(k) = &self.settings.master_key {
             cmd.env("TESSERA_MASTER_KEY", k);
         }
-        cmd.args(args).output().unwrap()
+        cmd.args(args);
+        cmd
     }
 
     /// The secret or password seeded under `name`.
@@ -475,6 +500,30 @@ pub async fn acme_administered_by(app: &TestApp, realm: &str, user: &str) {
         Some(json!({ "user_id": user, "roles": ["admin"] })),
     )
     .await;
+}
+
+/// `user`'s access token for the admin API in `realm`: they sign in (consenting) to a new
+/// admin-console client `console` with `openid tessera:admin`. What the API accepts from an
+/// organization's administrator.
+pub async fn console_token(app: &TestApp, realm: &str, user: &str) -> String {
+    let (_, secret) = app
+        .create_client(
+            realm,
+            json!({
+                "client_id": "console",
+                "grant_types": ["authorization_code"],
+                "redirect_uris": [REDIRECT],
+                "scopes": ["openid", "profile", "email"],
+                // Its users may grant it `tessera:admin`.
+                "admin_console": true,
+            }),
+        )
+        .await;
+    let mut rp = Rp::new(realm, "console", secret.as_deref(), REDIRECT);
+    rp.scope = "openid tessera:admin".into();
+    let mut agent = Agent::default();
+    let cb = rp.login_consenting(app, &mut agent, user, PW, &[]).await;
+    s(&rp.tokens(app, &cb["code"]).await, "access_token")
 }
 
 /// A password for the users the tests add with [`add_user`].

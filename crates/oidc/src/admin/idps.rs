@@ -67,7 +67,8 @@ fn reads(caller: &AdminPrincipal, p: &IdentityProvider) -> bool {
 
 impl Provider {
     /// The draft's settings with `org_id` set, checked: the organization must be one of
-    /// this realm, and every domain one of that organization's.
+    /// this realm, and every domain one of that organization's. What the realm's state
+    /// refuses is a conflict (409), what the settings' own rules refuse a bad request.
     async fn resolve_idp_draft(
         &self,
         realm: RealmId,
@@ -85,9 +86,8 @@ impl Provider {
                     .find_org_by_alias(realm, alias)
                     .await?
                     .ok_or_else(|| {
-                        OAuthError::InvalidRequest(
-                            format!("organization {alias} is not an organization of this realm")
-                                .into(),
+                        OAuthError::Conflict(
+                            format!("the realm has no organization {alias}").into(),
                         )
                     })?;
                 let owned = self.store().list_org_domains(realm, org.id).await?;
@@ -96,7 +96,7 @@ impl Provider {
                     .iter()
                     .find(|d| !owned.iter().any(|o| o.name == **d))
                 {
-                    return Err(OAuthError::InvalidRequest(
+                    return Err(OAuthError::Conflict(
                         format!(
                             "domain {} is not a domain of organization {alias}",
                             d.as_str()
@@ -243,9 +243,10 @@ impl Provider {
         let sealed = match secret {
             Some(s) => Some(self.seal_idp_secret(&old, s)),
             None if settings.issuer != old.settings.issuer => {
-                return Err(OAuthError::invalid_request(
+                return Err(OAuthError::Conflict(
                     "a new issuer needs its client_secret: the stored one is only ever sent to \
-                     the issuer it was set for",
+                     the issuer it was set for"
+                        .into(),
                 ));
             }
             None => None,

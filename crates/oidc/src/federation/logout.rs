@@ -2,7 +2,8 @@
 //! `logout_token` when a person's session there ends; every Tessera session that came
 //! through it ends too, with its grants and our own back-channel notifications.
 
-use super::upstream::{Upstream, jws_payload};
+use super::cache::Upstream;
+use super::upstream::jws_payload;
 use crate::{OAuthError, Params, Provider};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -5,9 +5,12 @@
 //! back-channel logout.
 
 pub mod broker;
+pub(crate) mod cache;
 pub mod link;
 pub mod logout;
 pub(crate) mod upstream;
+
+pub use cache::RealmIdps;
 
 use crate::crypto::MasterKey;
 use crate::{OAuthError, Provider, RealmCtx};
@@ -21,9 +24,6 @@ const SECRET_PURPOSE: &str = "idp-client-secret";
 fn secret_aad(p: &IdentityProvider) -> Vec<u8> {
     format!("tessera-idp-secret|{}|{}", p.realm_id, p.id).into_bytes()
 }
-
-/// A realm's providers as the login pages read them, from memory after the first request.
-pub type RealmIdps = Arc<Vec<Arc<IdentityProvider>>>;
 
 impl Provider {
     fn idp_secret_key(&self) -> MasterKey {

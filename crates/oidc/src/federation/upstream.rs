@@ -3,30 +3,23 @@
 //! failure only after a back-off, JWKS once more on an unknown `kid`, rate-limited), the
 //! authorization URL, the code exchange, ID token verification and userinfo.
 
+use super::cache::{Metadata, Upstream};
 use crate::{OAuthError, Provider};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use moka::future::Cache;
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJsonWebKeySet,
-    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
-    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId,
-    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
-    JsonWebKeySet, LoginHint, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
+    AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, JsonWebKeySet, LoginHint, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    SignatureVerificationError, TokenResponse,
 };
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tessera_domain::{IdentityProvider, IdpId, UpstreamAuthMethod};
+use tessera_domain::{IdentityProvider, UpstreamAuthMethod};
 
-/// Discovery documents are kept this long; keys rotate through the unknown-`kid` path.
-const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 /// After a failed fetch, the next try waits 2 s, 4 s, … up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// An unknown `kid` fetches the JWKS again at most this often per provider.
@@ -34,30 +27,6 @@ const JWKS_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// How far an upstream's `iat` may lie in the future (clock skew) or the past.
 const IAT_SKEW_SECS: i64 = 60;
 const IAT_MAX_AGE_SECS: i64 = 600;
-
-/// Members of the discovery document openidconnect's core type lacks.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-pub(crate) struct ExtraMetadata {
-    /// RFC 9207: the upstream names itself in every authorization response.
-    #[serde(default)]
-    authorization_response_iss_parameter_supported: Option<bool>,
-}
-impl AdditionalProviderMetadata for ExtraMetadata {}
-
-pub(crate) type Metadata = ProviderMetadata<
-    ExtraMetadata,
-    CoreAuthDisplay,
-    CoreClientAuthMethod,
-    CoreClaimName,
-    CoreClaimType,
-    CoreGrantType,
-    CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm,
-    CoreJsonWebKey,
-    CoreResponseMode,
-    CoreResponseType,
-    CoreSubjectIdentifierType,
->;
 
 /// A client of an upstream built from its discovery document.
 type UpstreamClient = CoreClient<
@@ -68,31 +37,6 @@ type UpstreamClient = CoreClient<
     EndpointMaybeSet,
     EndpointMaybeSet,
 >;
-
-/// A provider's discovery document and keys, as fetched.
-pub(crate) struct Upstream {
-    meta: RwLock<Metadata>,
-    last_jwks_refetch: Mutex<Option<Instant>>,
-}
-
-/// Discovery results by provider and issuer (a changed issuer misses), and the back-off
-/// of providers whose last fetch failed.
-pub(crate) struct UpstreamCache {
-    entries: Cache<(IdpId, String), Arc<Upstream>>,
-    failures: Mutex<HashMap<IdpId, (Instant, u32)>>,
-}
-
-impl Default for UpstreamCache {
-    fn default() -> Self {
-        Self {
-            entries: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(DISCOVERY_TTL)
-                .build(),
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-}
 
 /// What a sign-in through the upstream established, after every check.
 #[derive(Debug)]

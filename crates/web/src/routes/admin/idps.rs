@@ -16,7 +16,7 @@ use tessera_domain::{
 use tessera_oidc::admin::idps::{IdpDraft, IdpView};
 use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::Schema;
+use utoipa::openapi::schema::{Object, Schema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers the handlers; each one's route and OpenAPI path come from its own attributes.
@@ -102,13 +102,14 @@ impl From<IdpView> for IdpRep {
 pub struct IdpBody {
     /// 1 to 64 characters of a-z, 0-9, '-' and '_', starting with a letter or digit, not
     /// UUID-shaped; unique per realm. Part of the URLs registered at the upstream.
+    #[serde(default, deserialize_with = "super::users::double_option")]
     #[schema(schema_with = schema::idp_alias)]
-    pub alias: Option<String>,
+    pub alias: Option<Option<String>>,
     /// The login page's button label, 1 to 100 characters (default: the alias).
     #[schema(schema_with = schema::optional_display_name)]
     pub display_name: Option<String>,
-    /// Exactly as the upstream's discovery document states it: an http(s) URL without
-    /// query, fragment or user part.
+    /// Exactly as the upstream's discovery document states it: an https URL without
+    /// query, fragment or user part (http only where `outbound_allow_private` is set).
     #[schema(schema_with = schema::issuer)]
     pub issuer: String,
     /// Our client id at the upstream.
@@ -203,17 +204,15 @@ impl IdpBody {
         })
     }
 
-    /// This body's schema, changed by `edit` and described as `description`.
-    fn schema_as(
-        description: &str,
-        edit: impl FnOnce(&mut utoipa::openapi::schema::Object),
-    ) -> RefOr<Schema> {
-        let mut s = <Self as utoipa::PartialSchema>::schema();
-        if let RefOr::T(Schema::Object(o)) = &mut s {
-            edit(o);
-            o.description = Some(description.to_owned());
+    /// This body's schema changed by `edit`, in the shapes the settings allow.
+    fn schema_as(description: &str, edit: impl FnOnce(&mut Object)) -> RefOr<Schema> {
+        match <Self as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(mut o)) => {
+                edit(&mut o);
+                schema::idp_shapes(o, description)
+            }
+            other => other,
         }
-        s
     }
 }
 
@@ -230,7 +229,11 @@ impl TryFrom<IdpBody> for NewIdpBody {
     type Error = &'static str;
 
     fn try_from(mut fields: IdpBody) -> Result<Self, Self::Error> {
-        let alias = fields.alias.take().ok_or("missing field `alias`")?;
+        let alias = fields
+            .alias
+            .take()
+            .flatten()
+            .ok_or("missing field `alias`")?;
         let secret = fields
             .client_secret
             .take()
@@ -257,8 +260,9 @@ impl utoipa::PartialSchema for NewIdpBody {
 
 impl ToSchema for NewIdpBody {}
 
-/// Replaces a provider's settings: an [`IdpBody`] without `alias` (the path names the
-/// provider). Without `client_secret` the stored one is kept, for the same issuer only.
+/// Replaces a provider's settings: an [`IdpBody`] without `alias` (not even `null`: the
+/// path names the provider). Without `client_secret` the stored one is kept, for the same
+/// issuer only.
 #[derive(Deserialize)]
 #[serde(try_from = "IdpBody")]
 pub struct IdpUpdateBody(IdpBody);
@@ -328,9 +332,8 @@ pub async fn list_idps(
 }
 
 #[utoipa::path(tag = "identity providers", request_body = NewIdpBody,
-    responses((status = 201, body = IdpRep),
-        (status = 400, description = "The body does not match this document, names no organization of the realm, or a domain that is not the organization's", body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody), (status = 409, description = "The realm has a provider with this alias", body = super::ErrorBody)))]
+    responses((status = 201, body = IdpRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "The realm has a provider with this alias, or has no organization of this alias, or the organization does not have these domains", body = super::ErrorBody)))]
 #[post("/{realm}/identity-provider/instances")]
 pub async fn create_idp(
     Caller(caller): Caller,
@@ -370,9 +373,8 @@ pub async fn get_idp(
 
 #[utoipa::path(tag = "identity providers", request_body = IdpUpdateBody,
     params(("realm" = String, Path), ("alias" = String, Path, description = "The provider's alias")),
-    responses((status = 200, body = IdpRep),
-        (status = 400, description = "The body does not match this document, names no organization of the realm or a domain that is not the organization's, or changes the issuer without a client_secret", body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, body = IdpRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
+        (status = 409, description = "The realm has no organization of this alias, or the organization does not have these domains, or the issuer changes without a client_secret", body = super::ErrorBody)))]
 #[put("/{realm}/identity-provider/instances/{alias}")]
 pub async fn update_idp(
     Caller(caller): Caller,

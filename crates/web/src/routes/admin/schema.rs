@@ -5,7 +5,7 @@
 
 use tessera_domain::{GrantType, SigningAlg, TokenType, UpstreamAuthMethod};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 /// Characters `char::is_whitespace` or `char::is_control` in Rust, spelled out because
 /// regex dialects disagree on `\s`.
@@ -185,12 +185,13 @@ pub fn optional_org_claim() -> RefOr<Schema> {
 
 /// A subset of the issuers `IdpSettings::validate` accepts (an http or https URL with a
 /// host and no query, fragment or user part, at most 512 bytes), written so that every
-/// string it matches parses.
+/// string it matches parses; https only, as the outbound guard allows by default (http
+/// only with `outbound_allow_private`, for development).
 pub fn issuer() -> Schema {
     text(
-        8,
+        9,
         512,
-        Some(format!(r"^https?://{URL_HOST}{URL_PORT}{URL_PATH}$")),
+        Some(format!(r"^https://{URL_HOST}{URL_PORT}{URL_PATH}$")),
     )
     .into()
 }
@@ -232,6 +233,44 @@ pub fn optional_auth_method() -> RefOr<Schema> {
     nullable(one_of(
         UpstreamAuthMethod::ALL.map(UpstreamAuthMethod::as_str),
     ))
+}
+
+/// An identity provider's body (`base`, one object) as the shapes `IdpSettings::validate`
+/// allows, exactly one of which a body matches: without domains (and so not redirected to
+/// by domain), or with domains and the organization they belong to.
+pub fn idp_shapes(base: Object, description: &str) -> RefOr<Schema> {
+    let mut plain = base.clone();
+    plain.properties.insert(
+        "domains".to_owned(),
+        array_of(domain_name_(), Some(0))
+            .description(Some("Only an organization's provider has domains."))
+            .into(),
+    );
+    plain.properties.insert(
+        "redirect_on_domain".to_owned(),
+        ObjectBuilder::new()
+            .schema_type(Type::Boolean)
+            .enum_values(Some([false]))
+            .description(Some("Needs domains."))
+            .into(),
+    );
+    let mut org = base;
+    org.properties.insert(
+        "domains".to_owned(),
+        array_of(domain_name_(), None)
+            .min_items(Some(1))
+            .description(Some("Domains of `organization` this provider answers for."))
+            .into(),
+    );
+    org.properties
+        .insert("organization".to_owned(), org_alias_().into());
+    org.required
+        .extend(["organization".to_owned(), "domains".to_owned()]);
+    OneOfBuilder::new()
+        .description(Some(description))
+        .item(Schema::Object(plain))
+        .item(Schema::Object(org))
+        .into()
 }
 
 /// Claim name (1 to 64 characters) to the value it must have (at most 256).
