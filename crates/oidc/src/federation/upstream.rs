@@ -179,6 +179,24 @@ impl Provider {
                 ));
             }
         }
+        // One fetch however many sign-ins wait for it (moka runs one init per key); the
+        // back-off is recorded inside it, so once per failed fetch.
+        self.upstreams
+            .entries
+            .try_get_with(key, self.discover(p))
+            .await
+            .map_err(|e| match &*e {
+                // Every waiter gets its own copy of the one failure.
+                OAuthError::Broker { code, status, desc } => OAuthError::Broker {
+                    code,
+                    status: *status,
+                    desc: desc.clone(),
+                },
+                other => OAuthError::ServerError(other.to_string()),
+            })
+    }
+
+    async fn discover(&self, p: &IdentityProvider) -> Result<Arc<Upstream>, OAuthError> {
         let issuer = IssuerUrl::new(p.settings.issuer.clone()).map_err(|_| {
             failure(
                 "invalid_provider",
@@ -194,12 +212,10 @@ impl Provider {
                     .lock()
                     .expect("back-off lock")
                     .remove(&p.id);
-                let up = Arc::new(Upstream {
+                Ok(Arc::new(Upstream {
                     meta: RwLock::new(meta),
                     last_jwks_refetch: Mutex::new(None),
-                });
-                self.upstreams.entries.insert(key, up.clone()).await;
-                Ok(up)
+                }))
             }
             Err(e) => {
                 let mut failures = self.upstreams.failures.lock().expect("back-off lock");
