@@ -23,7 +23,10 @@ fn idp_of(m: idp::Model) -> StoreResult<IdentityProvider> {
             .map_err(|e| DomainError::new("required_claims", e.to_string()))?;
     let required_claims = claims
         .iter()
-        .map(|(k, v)| RequiredClaim::new(k, v.as_str().unwrap_or_default()))
+        .map(|(k, v)| match v.as_str() {
+            Some(v) => RequiredClaim::new(k, v),
+            None => Err(DomainError::new("required_claims", "values are strings")),
+        })
         .collect::<Result<_, _>>()?;
     Ok(IdentityProvider {
         id: IdpId(m.id),
