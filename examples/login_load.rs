@@ -539,21 +539,14 @@ async fn worker(
         ctx.attempts.fetch_add(1, Relaxed);
         let t0 = Instant::now();
         let result: Result<(Duration, Duration), Fail> = match cfg.mode {
-            Mode::Login => {
+            Mode::Login | Mode::Broker => {
                 let mut b = Browser::default();
-                match ctx.sign_in(&mut b).await {
-                    Ok((code, verifier)) => {
-                        let t1 = Instant::now();
-                        ctx.exchange(&code, &verifier)
-                            .await
-                            .map(|_| (t0.elapsed(), t1.elapsed()))
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            Mode::Broker => {
-                let mut b = Browser::default();
-                match ctx.broker_sign_in(&mut b).await {
+                let signed_in = if cfg.mode == Mode::Login {
+                    ctx.sign_in(&mut b).await
+                } else {
+                    ctx.broker_sign_in(&mut b).await
+                };
+                match signed_in {
                     Ok((code, verifier)) => {
                         let t1 = Instant::now();
                         ctx.exchange(&code, &verifier)

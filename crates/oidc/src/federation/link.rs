@@ -136,37 +136,23 @@ impl Provider {
             .ok_or_else(|| OAuthError::NotFound("no such identity provider".into()))?;
         let user = self.store.get_user(ctx.realm.id, pending.user).await?;
         // The account's own login name: the password proves this account, no other.
-        let proven = match self
+        let refused = match self
             .authenticate_user(&ctx, user.username.as_str(), password, b.ip)
             .await
         {
-            Ok(u) if u.id == user.id => u,
+            Ok(u) if u.id == user.id => None,
             Ok(_) | Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
-                return Ok((
-                    self.link_page(
-                        &ctx,
-                        &client,
-                        &pending,
-                        &p,
-                        Some("The password is not right."),
-                    ),
-                    None,
-                ));
+                Some("The password is not right.")
             }
             Err(LoginError::RateLimited { .. }) => {
-                return Ok((
-                    self.link_page(
-                        &ctx,
-                        &client,
-                        &pending,
-                        &p,
-                        Some("Too many failed attempts. Wait a minute and try again."),
-                    ),
-                    None,
-                ));
+                Some("Too many failed attempts. Wait a minute and try again.")
             }
             Err(e) => return Err(e.into()),
         };
+        if let Some(why) = refused {
+            return Ok((self.link_page(&ctx, &client, &pending, &p, Some(why)), None));
+        }
+        let proven = user;
         let now = self.clock.now();
         let link = FederatedIdentity {
             realm_id: ctx.realm.id,
