@@ -38,8 +38,16 @@ fn goes_to(res: &reqwest::Response, fake: &FakeIdp) -> bool {
 #[tokio::test]
 async fn an_organization_provider_signs_people_in_as_managed_members_who_go_with_the_organization()
 {
-    let (app, _fake, rp) = globex(true, "globex.test").await;
+    let (app, fake, rp) = globex(true, "globex.test").await;
     let page = Agent::default().get(&app, &rp.auth_url(&app, &[])).await;
+    // The page's forms may lead to the provider (button, or an address under its domain).
+    let csp = header(&page, "content-security-policy").unwrap();
+    let origin = url::Url::parse(&fake.issuer())
+        .unwrap()
+        .origin()
+        .ascii_serialization();
+    let form_action = csp.split(';').find(|d| d.contains("form-action")).unwrap();
+    assert!(form_action.contains(&origin), "{csp}");
     let page = page.text().await.unwrap();
     assert!(
         page.contains("Globex Corporation"),
@@ -142,4 +150,29 @@ async fn an_unverified_domain_does_not_route_sign_ins_to_the_organization_provid
         .await;
     assert!(!goes_to(&res, &fake));
     assert_eq!(res.status(), StatusCode::OK, "the login page");
+}
+
+#[tokio::test]
+async fn a_disabled_organization_provider_signs_nobody_in_even_when_hinted() {
+    let (app, fake, rp) = globex(true, "globex.test").await;
+    app.admin_ok(
+        Method::PUT,
+        "/admin/realms/demo/organizations/globex",
+        Some(json!({"alias": "globex", "name": "Globex Corporation", "enabled": false})),
+    )
+    .await;
+    let page = Agent::default().get(&app, &rp.auth_url(&app, &[])).await;
+    assert!(
+        !page.text().await.unwrap().contains("Globex Corporation"),
+        "no button"
+    );
+    // kc_idp_hint still reaches the provider, but the sign-in is refused on return.
+    let mut agent = Agent::default();
+    let res = agent
+        .get(&app, &rp.auth_url(&app, &[("kc_idp_hint", "globex-sso")]))
+        .await;
+    assert!(goes_to(&res, &fake));
+    let res = broker_return(&app, &mut agent, res).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "{:?}", header(&res, "location"));
+    assert_error_page(res, "disabled organization").await;
 }

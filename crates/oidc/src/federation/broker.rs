@@ -324,6 +324,14 @@ impl Provider {
         let Some(org) = p.settings.org_id else {
             return Ok(());
         };
+        // A disabled organization's provider signs nobody in (its button is gone too).
+        if !self.store.org_is_enabled(ctx.realm.id, org).await? {
+            return Err(OAuthError::Broker {
+                code: "access_denied",
+                status: 403,
+                desc: "this organization is disabled".into(),
+            });
+        }
         let allowed: Vec<DomainName> = if p.settings.domains.is_empty() {
             self.store
                 .list_org_domains(ctx.realm.id, org)
