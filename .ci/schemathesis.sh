@@ -47,11 +47,30 @@ REPORT=()
 [ -z "${ST_REPORT_DIR:-}" ] || REPORT=(--report junit --report-dir "$ST_REPORT_DIR")
 ST="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/st"
 [ -x "$ST" ] || ST=st
-"$ST" run "$BASE/admin/openapi.json" \
-  -H "Authorization: Bearer $TOKEN" \
-  --checks all \
-  --max-examples "$EXAMPLES" \
-  --seed "$SEED" \
-  --workers 2 \
-  --no-color \
-  "${REPORT[@]}"
+run_st() {
+  "$ST" ${ST_CONFIG:+--config-file "$ST_CONFIG"} run "$BASE/admin/openapi.json" \
+    -H "Authorization: Bearer $TOKEN" \
+    --checks all \
+    --max-examples "$EXAMPLES" \
+    --seed "$SEED" \
+    --workers 2 \
+    --no-color \
+    "$@" \
+    "${REPORT[@]}"
+}
+run_st
+# Random realm names reach almost nothing past the 404: a second pass pins the path to the
+# seeded realm `demo`, organization `acme` and user `demo`, so the handlers themselves (and
+# the state-dependent answers: 409, 404 of a child) are exercised. For now only the
+# identity-provider operations: pinned, the older client body still accepts a few strings
+# its schema refuses (ST201), to be tightened next.
+DEMO_USER=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/admin/realms/demo/users?search=demo" \
+  | python3 -c 'import json, sys; print(next(u["id"] for u in json.load(sys.stdin)["items"] if u["username"] == "demo"))')
+cat >"$DATA/schemathesis.toml" <<TOML
+[parameters]
+"path.realm" = "demo"
+"path.org" = "acme"
+"path.id" = "$DEMO_USER"
+TOML
+ST_CONFIG="$DATA/schemathesis.toml" EXAMPLES="${ST_PINNED_EXAMPLES:-25}" run_st \
+  --include-path-regex 'identity-provider|federated-identity'

@@ -173,6 +173,11 @@ async fn a_disabled_organization_provider_signs_nobody_in_even_when_hinted() {
         .await;
     assert!(goes_to(&res, &fake));
     let res = broker_return(&app, &mut agent, res).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN, "{:?}", header(&res, "location"));
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "{:?}",
+        header(&res, "location")
+    );
     assert_error_page(res, "disabled organization").await;
 }

@@ -412,8 +412,9 @@ pub fn domains() -> Schema {
 pub fn role_scopes() -> Schema {
     scopes(50)
 }
-pub fn client_scopes() -> Schema {
-    scopes(100)
+/// `null` (like leaving it out) gives the client the realm's default scopes.
+pub fn client_scopes() -> RefOr<Schema> {
+    nullable_array(array_of(scope_(256), Some(100)))
 }
 pub fn client_redirect_uris() -> Schema {
     redirect_uris(Some(50))
