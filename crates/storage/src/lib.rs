@@ -54,6 +54,9 @@ impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict,
+            // A row the write refers to is gone (its realm was deleted meanwhile): the
+            // caller's object no longer exists, which is a 404, not a server error.
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => StoreError::NotFound,
             _ => StoreError::Db(e),
         }
     }

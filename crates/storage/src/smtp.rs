@@ -79,3 +79,27 @@ impl Store {
         Ok(r.rows_affected > 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::StoreError;
+    use crate::test_util::{realm, test_store};
+    use tessera_domain::{Email, SmtpSecurity, SmtpSettings, UnixTime};
+
+    #[tokio::test]
+    async fn a_write_for_a_realm_deleted_meanwhile_is_not_found_rather_than_a_database_error() {
+        let s = test_store().await;
+        let r = realm("gone");
+        s.insert_realm(&r).await.unwrap();
+        s.delete_realm(r.id).await.unwrap();
+        let smtp = SmtpSettings {
+            host: "mail.example".into(),
+            port: 587,
+            security: SmtpSecurity::StartTls,
+            username: None,
+            from: Email::parse("noreply@example.com").unwrap(),
+        };
+        let res = s.put_realm_smtp(r.id, &smtp, None, UnixTime(1)).await;
+        assert!(matches!(res, Err(StoreError::NotFound)), "{res:?}");
+    }
+}

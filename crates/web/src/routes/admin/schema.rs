@@ -147,7 +147,8 @@ fn redirect_uri_() -> ObjectBuilder {
     let pattern = format!(
         r"^(https://{URL_HOST}{URL_PORT}|http://(localhost|127\.0\.0\.1|\[::1\]){URL_PORT}|[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:){URL_PATH}(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
     );
-    text(8, 2048, Some(pattern))
+    // The shortest string the pattern matches is a private-use `a.b:` (4 characters).
+    text(4, 2048, Some(pattern))
 }
 pub fn redirect_uris(max: Option<usize>) -> Schema {
     array_of(redirect_uri_(), max).into()
