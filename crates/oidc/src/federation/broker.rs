@@ -14,7 +14,7 @@ use crate::{OAuthError, Params, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tessera_domain::{
-    DomainName, Email, FederatedIdentity, IdentityProvider, IdpId, NewUser, OrgRoleName,
+    DomainName, Email, FederatedIdentity, IdentityProvider, IdpId, NewUser, OrgRoleId, OrgRoleName,
     UpstreamLogin, User, UserId, Username,
 };
 use tessera_storage::{ManagedMembership, StoreError};
@@ -376,8 +376,7 @@ impl Provider {
         let now = self.clock.now();
         let display = upstream_username(id);
         if let Some(link) = self.store.find_link(realm, p, &id.subject).await? {
-            let user = self.store.get_user(realm, link.user_id).await?;
-            self.usable(p, &user)?;
+            let user = self.linked_user(ctx, p, &link).await?;
             self.store
                 .touch_link(&link, display.as_deref(), id.sid.as_deref(), now)
                 .await?;
@@ -444,13 +443,7 @@ impl Provider {
             last_login: now,
         };
         let roles = match p.settings.org_id {
-            Some(_) => self
-                .store
-                .find_org_roles(realm, &[OrgRoleName::parse(OrgRoleName::MEMBER)?])
-                .await?
-                .into_iter()
-                .map(|r| r.id)
-                .collect(),
+            Some(_) => self.member_role(ctx).await?,
             None => Vec::new(),
         };
         let member = p.settings.org_id.map(|org_id| ManagedMembership {
@@ -464,11 +457,7 @@ impl Provider {
             }
             // The same upstream account's other first sign-in won the race: use its user.
             Err(StoreError::Conflict) => match self.store.find_link(realm, p, &id.subject).await? {
-                Some(l) => {
-                    let user = self.store.get_user(realm, l.user_id).await?;
-                    self.usable(p, &user)?;
-                    Ok(Resolved::User(user))
-                }
+                Some(l) => Ok(Resolved::User(self.linked_user(ctx, p, &l).await?)),
                 None => Err(broker_failure(
                     "account_exists",
                     "an account with this e-mail address exists already; sign in with it",
@@ -478,10 +467,17 @@ impl Provider {
         }
     }
 
-    /// Disabled users cannot sign in through a provider either (XID-8).
-    pub(crate) fn usable(&self, p: &IdentityProvider, user: &User) -> Result<(), OAuthError> {
+    /// The local user of a link; disabled users cannot sign in through a provider either
+    /// (XID-8).
+    async fn linked_user(
+        &self,
+        ctx: &RealmCtx,
+        p: &IdentityProvider,
+        link: &FederatedIdentity,
+    ) -> Result<User, OAuthError> {
+        let user = self.store.get_user(ctx.realm.id, link.user_id).await?;
         if user.enabled {
-            return Ok(());
+            return Ok(user);
         }
         tracing::warn!(
             target: "tessera::security",
@@ -517,13 +513,7 @@ impl Provider {
         {
             return Ok(());
         }
-        let roles: Vec<_> = self
-            .store
-            .find_org_roles(ctx.realm.id, &[OrgRoleName::parse(OrgRoleName::MEMBER)?])
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
+        let roles = self.member_role(ctx).await?;
         match self
             .store
             .add_member(ctx.realm.id, org, user.id, false, &roles, self.clock.now())
@@ -532,6 +522,18 @@ impl Provider {
             Ok(()) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The realm's `member` role template (none if an administrator deleted it): what an
+    /// organization's provider gives the people it brings in.
+    async fn member_role(&self, ctx: &RealmCtx) -> Result<Vec<OrgRoleId>, OAuthError> {
+        Ok(self
+            .store
+            .find_org_roles(ctx.realm.id, &[OrgRoleName::parse(OrgRoleName::MEMBER)?])
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
     }
 
     /// `preferred_username` when it is a valid, free username; else one made from the
