@@ -11,6 +11,7 @@ mod m20261130_000006_security_review;
 mod m20261130_000007_change_log;
 mod m20261130_000008_login_throttle;
 mod m20261130_000009_federation;
+mod m20261130_000010_client_apps;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_change_log::Migration),
             Box::new(m20261130_000008_login_throttle::Migration),
             Box::new(m20261130_000009_federation::Migration),
+            Box::new(m20261130_000010_client_apps::Migration),
         ]
     }
 }

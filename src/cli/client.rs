@@ -102,11 +102,29 @@ pub struct ClientFields {
     /// Enable or disable the client: true or false.
     #[arg(long)]
     enabled: Option<bool>,
+    /// An identifier of the API this client serves (RFC 8707 resource; repeatable; unique
+    /// in the realm): tokens naming it in `aud` are meant for this client.
+    #[arg(long = "resource-uri")]
+    resource_uris: Vec<String>,
+    /// What its access tokens carry in `aud`: a client id of the realm or a resource URI
+    /// (repeatable); requests may narrow them with `resource` or `audience`.
+    #[arg(long = "audience")]
+    audiences: Vec<String>,
+    /// How it authenticates: client_secret_basic, client_secret_post, private_key_jwt
+    /// (with --jwks-uri or --jwks-file) or none.
+    #[arg(long)]
+    token_endpoint_auth_method: Option<String>,
+    /// Where a private_key_jwt client publishes its JWK set.
+    #[arg(long)]
+    jwks_uri: Option<String>,
+    /// A file holding a private_key_jwt client's JWK set (public keys).
+    #[arg(long)]
+    jwks_file: Option<std::path::PathBuf>,
 }
 
 impl ClientFields {
     /// Lays what was given over `m`.
-    fn apply(self, m: &mut ClientMetadata) {
+    fn apply(self, m: &mut ClientMetadata) -> anyhow::Result<()> {
         let some = |v: Vec<String>| (!v.is_empty()).then_some(v);
         if let Some(n) = self.name {
             m.name = Some(n);
@@ -136,6 +154,31 @@ impl ClientFields {
         m.consent_required = self.consent_required.unwrap_or(m.consent_required);
         m.admin_console = self.admin_console.unwrap_or(m.admin_console);
         m.enabled = self.enabled.unwrap_or(m.enabled);
+        if let Some(v) = some(self.resource_uris) {
+            m.resource_uris = v;
+        }
+        if let Some(v) = some(self.audiences) {
+            m.audiences = v;
+        }
+        if let Some(a) = self.token_endpoint_auth_method {
+            // A method other than none makes an update's public client confidential.
+            m.public = a == "none";
+            m.token_endpoint_auth_method = Some(a);
+        }
+        if let Some(u) = self.jwks_uri {
+            m.jwks_uri = Some(u);
+            m.jwks = None;
+        }
+        if let Some(f) = self.jwks_file {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?;
+            m.jwks = Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{} is not a JSON JWK set: {e}", f.display()))?,
+            );
+            m.jwks_uri = None;
+        }
+        Ok(())
     }
 }
 
@@ -239,7 +282,7 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
                 public: a.public,
                 ..ClientMetadata::new(a.client_id)
             };
-            a.fields.apply(&mut c);
+            a.fields.apply(&mut c)?;
             let given = a.secret.is_some();
             let (client, secret) = p.create_client(op, &a.realm, c, a.secret).await?;
             writeln!(
@@ -260,7 +303,7 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
             let ClientUpdate { client: r, fields } = *a;
             let old = p.get_client(op, &r.realm, &r.client_id).await?;
             let mut m = ClientMetadata::from(&old);
-            fields.apply(&mut m);
+            fields.apply(&mut m)?;
             let c = p
                 .update_client(op, &r.realm, &old.id.to_string(), m)
                 .await?;

@@ -125,6 +125,155 @@ impl RedirectUri {
     }
 }
 
+/// How a client proves itself at the token, introspection and revocation endpoints
+/// (RFC 7591 §2 `token_endpoint_auth_method`). A client has exactly one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// A shared secret; `client_secret_basic` and `client_secret_post` both present it,
+    /// and a secret client may use either (as Keycloak's and Hydra's do).
+    #[default]
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A JWT signed by a key of the client's own key set (RFC 7523 §2.2).
+    PrivateKeyJwt,
+    /// A public client: identified by its `client_id` alone.
+    None,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "token_endpoint_auth_method",
+                    "use client_secret_basic, client_secret_post, private_key_jwt or none",
+                )
+            })
+    }
+
+    /// Whether the client holds a secret we generated.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+}
+
+/// Where a `private_key_jwt` client's public keys are: a JWK set registered with it, or
+/// a URL where the client publishes its set (fetched through the outbound client).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientKeys {
+    /// The JWK set as JSON text, checked to be `{"keys": [...]}` when registered.
+    Jwks(String),
+    JwksUri(Url),
+}
+
+impl ClientKeys {
+    /// A `jwks_uri`: an absolute https URL (http only for loopback, as for redirect URIs).
+    pub fn parse_uri(s: &str) -> Result<Self, DomainError> {
+        let err = |why: &str| DomainError::new("jwks_uri", why.to_owned());
+        if s.len() > 2048 {
+            return Err(err("longer than 2048 characters"));
+        }
+        let url = Url::parse(s).map_err(|_| err("must be an absolute URL"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if RedirectUri::is_loopback(&url) => {}
+            _ => return Err(err("must use https")),
+        }
+        if url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+            return Err(err("must not contain a fragment or user information"));
+        }
+        Ok(Self::JwksUri(url))
+    }
+}
+
+/// OpenID Connect Registration `application_type`: which redirect URIs suit the client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ApplicationType {
+    /// https redirect URIs (http only on `localhost` and loopback addresses).
+    #[default]
+    Web,
+    /// Loopback http or private-use scheme redirect URIs (RFC 8252).
+    Native,
+}
+
+impl ApplicationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationType::Web => "web",
+            ApplicationType::Native => "native",
+        }
+    }
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "web" => Ok(Self::Web),
+            "native" => Ok(Self::Native),
+            _ => Err(DomainError::new("application_type", "use web or native")),
+        }
+    }
+}
+
+/// An API's identifier as RFC 8707 `resource` names it: an absolute URI without a
+/// fragment. Compared as sent, like redirect URIs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceUri(String);
+
+impl ResourceUri {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let err = |why: &str| DomainError::new("resource", why.to_owned());
+        if s.len() > 2048 {
+            return Err(err("longer than 2048 characters"));
+        }
+        let url = Url::parse(s).map_err(|_| err("must be an absolute URI"))?;
+        if url.fragment().is_some() {
+            return Err(err("must not contain a fragment"));
+        }
+        if s.contains(char::is_whitespace) {
+            return Err(err("must not contain white space"));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a client tells people about itself (RFC 7591 §2): shown on the consent page and
+/// returned by dynamic registration, never trusted for anything else.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientProfile {
+    pub application_type: ApplicationType,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    /// E-mail addresses of the people responsible for the client.
+    pub contacts: Vec<String>,
+    pub software_id: Option<String>,
+    pub software_version: Option<String>,
+}
+
 /// How a client takes part in browser sign-in (OpenID Connect).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OidcSettings {
@@ -161,8 +310,11 @@ pub struct Client {
     pub client_id: ClientId,
     pub name: String,
     pub enabled: bool,
-    /// SHA-256 of the server-generated secret; `None` for public clients.
+    pub auth_method: AuthMethod,
+    /// SHA-256 of the server-generated secret; `Some` exactly for the secret methods.
     pub secret_hash: Option<Vec<u8>>,
+    /// The keys of a `private_key_jwt` client.
+    pub keys: Option<ClientKeys>,
     pub redirect_uris: Vec<RedirectUri>,
     pub grant_types: Vec<GrantType>,
     pub scopes: ScopeSet,
@@ -177,7 +329,27 @@ pub struct Client {
     /// [`ADMIN_SCOPE`] and the admin API as audience. No other client's tokens are
     /// accepted by the admin API.
     pub admin_console: bool,
+    pub apis: ApiSettings,
+    pub profile: ClientProfile,
     pub created_at: UnixTime,
+}
+
+/// The APIs a client serves and the ones its tokens are for (RFC 8707).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiSettings {
+    /// Identifiers of the API this client is (unique within the realm): a token naming
+    /// one of them in `aud` is meant for this client.
+    pub resource_uris: Vec<ResourceUri>,
+    /// What its access tokens may carry in `aud`: client ids of the realm or resource
+    /// URIs. All of them unless a request narrows them with `resource` or `audience`.
+    pub audiences: Vec<String>,
+}
+
+impl ApiSettings {
+    /// Whether `aud` names this client's API.
+    pub fn serves(&self, aud: &str) -> bool {
+        self.resource_uris.iter().any(|r| r.as_str() == aud)
+    }
 }
 
 /// How a client relates to organizations.
@@ -191,7 +363,7 @@ pub struct OrgSettings {
 
 impl Client {
     pub fn is_public(&self) -> bool {
-        self.secret_hash.is_none()
+        self.auth_method == AuthMethod::None
     }
     pub fn allows_grant(&self, g: GrantType) -> bool {
         self.grant_types.contains(&g)
@@ -227,7 +399,8 @@ pub struct NewClient {
     pub client_id: ClientId,
     pub name: String,
     pub enabled: bool,
-    pub public: bool,
+    pub auth_method: AuthMethod,
+    pub keys: Option<ClientKeys>,
     pub redirect_uris: Vec<RedirectUri>,
     pub grant_types: Vec<GrantType>,
     pub scopes: ScopeSet,
@@ -237,6 +410,14 @@ pub struct NewClient {
     pub org: OrgSettings,
     pub exchange: Option<ExchangePolicy>,
     pub admin_console: bool,
+    pub apis: ApiSettings,
+    pub profile: ClientProfile,
+}
+
+impl NewClient {
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +454,20 @@ mod tests {
     fn redirect_uri_keeps_the_original_text_for_exact_matching() {
         let u = RedirectUri::parse("https://App.example/cb").unwrap();
         assert_eq!(u.as_str(), "https://App.example/cb");
+    }
+
+    #[test]
+    fn resource_uris_are_absolute_without_fragment() {
+        assert!(ResourceUri::parse("https://api.example/orders").is_ok());
+        assert!(ResourceUri::parse("urn:example:orders").is_ok());
+        for bad in [
+            "/orders",
+            "https://api.example/o#x",
+            "orders",
+            "https://a b",
+        ] {
+            assert!(ResourceUri::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

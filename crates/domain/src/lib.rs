@@ -14,8 +14,8 @@ mod smtp;
 mod user;
 
 pub use client::{
-    ADMIN_SCOPE, AccessTokenFormat, Client, GrantType, NewClient, OidcSettings, OrgSettings,
-    RedirectUri,
+    ADMIN_SCOPE, AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientKeys,
+    ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri, ResourceUri,
 };
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use error::DomainError;

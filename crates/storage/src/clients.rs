@@ -1,21 +1,46 @@
-use crate::entity::client;
+use crate::entity::{client, client_resource_uri as resource};
 use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ClientUuid, GrantType, NewClient, OidcSettings,
-    OrgClaimFormat, OrgId, OrgSettings, RealmId, RedirectUri, ScopeSet, SigningAlg, UnixTime,
+    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientId, ClientKeys,
+    ClientProfile, ClientUuid, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgId,
+    OrgSettings, RealmId, RedirectUri, ResourceUri, ScopeSet, SigningAlg, UnixTime,
 };
+
+fn keys(m: &client::Model) -> StoreResult<Option<ClientKeys>> {
+    Ok(match (&m.jwks, &m.jwks_uri) {
+        (Some(set), _) => Some(ClientKeys::Jwks(set.clone())),
+        (None, Some(uri)) => Some(ClientKeys::parse_uri(uri)?),
+        (None, None) => None,
+    })
+}
 
 fn to_domain(m: client::Model) -> StoreResult<Client> {
     Ok(Client {
         id: ClientUuid(m.id),
         realm_id: RealmId(m.realm_id),
         client_id: ClientId::parse(&m.client_id)?,
-        name: m.name,
+        name: m.name.clone(),
         enabled: m.enabled,
+        auth_method: AuthMethod::parse(&m.token_endpoint_auth_method)?,
+        keys: keys(&m)?,
+        apis: ApiSettings {
+            resource_uris: split_list(&m.resource_uris, ResourceUri::parse)?,
+            audiences: split_list(&m.audiences, |s| Ok(s.to_owned()))?,
+        },
+        profile: ClientProfile {
+            application_type: ApplicationType::parse(&m.application_type)?,
+            client_uri: m.client_uri.clone(),
+            logo_uri: m.logo_uri.clone(),
+            tos_uri: m.tos_uri.clone(),
+            policy_uri: m.policy_uri.clone(),
+            contacts: split_list(&m.contacts, |s| Ok(s.to_owned()))?,
+            software_id: m.software_id.clone(),
+            software_version: m.software_version.clone(),
+        },
         secret_hash: m.secret_hash,
         redirect_uris: split_list(&m.redirect_uris, RedirectUri::parse)?,
         grant_types: split_list(&m.grant_types, GrantType::parse)?,
@@ -85,6 +110,31 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
     m.org_id = Set(c.org.bound_to.map(|o| o.0));
     m.org_claim_format = Set(c.org.claim_format.as_str().to_owned());
     m.admin_console = Set(c.admin_console);
+    m.token_endpoint_auth_method = Set(c.auth_method.as_str().to_owned());
+    let (jwks, jwks_uri) = match &c.keys {
+        Some(ClientKeys::Jwks(set)) => (Some(set.clone()), None),
+        Some(ClientKeys::JwksUri(u)) => (None, Some(u.to_string())),
+        None => (None, None),
+    };
+    m.jwks = Set(jwks);
+    m.jwks_uri = Set(jwks_uri);
+    m.resource_uris = Set(join_list(
+        &c.apis
+            .resource_uris
+            .iter()
+            .map(ResourceUri::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    m.audiences = Set(join_list(&c.apis.audiences));
+    let p = &c.profile;
+    m.application_type = Set(p.application_type.as_str().to_owned());
+    m.client_uri = Set(p.client_uri.clone());
+    m.logo_uri = Set(p.logo_uri.clone());
+    m.tos_uri = Set(p.tos_uri.clone());
+    m.policy_uri = Set(p.policy_uri.clone());
+    m.contacts = Set(join_list(&p.contacts));
+    m.software_id = Set(p.software_id.clone());
+    m.software_version = Set(p.software_version.clone());
     // Serializing plain data cannot fail.
     m.exchange_policy = Set(c
         .exchange
@@ -109,7 +159,28 @@ impl Store {
             ..Default::default()
         };
         apply(&mut m, c);
-        to_domain(m.insert(&self.db).await?)
+        let tx = self.db.begin().await?;
+        let client = to_domain(m.insert(&tx).await?)?;
+        claim_resource_uris(&tx, realm, id, c).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// The client serving `resource` in the realm, if any (RFC 8707 targets by name).
+    pub async fn find_client_by_resource_uri(
+        &self,
+        realm: RealmId,
+        resource: &ResourceUri,
+    ) -> StoreResult<Option<Client>> {
+        let Some(r) = resource::Entity::find_by_id((realm.0, resource.as_str().to_owned()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.get_client(realm, ClientUuid(r.client_id))
+            .await
+            .map(Some)
     }
 
     /// The hot-path lookup: keyed by (realm, client_id), served from the unique index.
@@ -168,10 +239,19 @@ impl Store {
     ) -> StoreResult<Client> {
         let mut m = self.client_row(realm, id).await?.into_active_model();
         apply(&mut m, c);
-        if c.public {
+        if !c.auth_method.uses_secret() {
             m.secret_hash = Set(None);
         }
-        to_domain(m.update(&self.db).await?)
+        let tx = self.db.begin().await?;
+        let client = to_domain(m.update(&tx).await?)?;
+        resource::Entity::delete_many()
+            .filter(resource::Column::RealmId.eq(realm.0))
+            .filter(resource::Column::ClientId.eq(id.0))
+            .exec(&tx)
+            .await?;
+        claim_resource_uris(&tx, realm, id, c).await?;
+        tx.commit().await?;
+        Ok(client)
     }
 
     /// Sets or removes a client's token exchange policy.
@@ -210,13 +290,34 @@ impl Store {
     }
 }
 
+/// Claims the client's resource URIs in the realm: another client's claim on one of them
+/// fails the insert on the primary key (`Conflict`), and the transaction leaves nothing.
+async fn claim_resource_uris(
+    db: &impl ConnectionTrait,
+    realm: RealmId,
+    id: ClientUuid,
+    c: &NewClient,
+) -> StoreResult<()> {
+    if c.apis.resource_uris.is_empty() {
+        return Ok(());
+    }
+    resource::Entity::insert_many(c.apis.resource_uris.iter().map(|r| resource::ActiveModel {
+        realm_id: Set(realm.0),
+        resource_uri: Set(r.as_str().to_owned()),
+        client_id: Set(id.0),
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::test_util::{realm, test_store};
     use crate::{PageRequest, StoreError};
     use tessera_domain::{
-        AccessTokenFormat, ClientId, ClientUuid, GrantType, NewClient, RedirectUri, ScopeSet,
-        UnixTime,
+        AccessTokenFormat, AuthMethod, ClientId, ClientUuid, GrantType, NewClient, RedirectUri,
+        ResourceUri, ScopeSet, UnixTime,
     };
 
     pub fn new_client(id: &str) -> NewClient {
@@ -224,7 +325,8 @@ pub(crate) mod tests {
             client_id: ClientId::parse(id).unwrap(),
             name: id.into(),
             enabled: true,
-            public: false,
+            auth_method: AuthMethod::ClientSecretBasic,
+            keys: None,
             redirect_uris: vec![RedirectUri::parse("https://app.example/cb").unwrap()],
             grant_types: vec![GrantType::ClientCredentials],
             scopes: ScopeSet::parse("api:read api:write").unwrap(),
@@ -234,7 +336,53 @@ pub(crate) mod tests {
             org: Default::default(),
             exchange: None,
             admin_console: false,
+            apis: Default::default(),
+            profile: Default::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_resource_uri_belongs_to_one_client_of_the_realm() {
+        let s = test_store().await;
+        let (a, b) = (realm("a"), realm("b"));
+        s.insert_realm(&a).await.unwrap();
+        s.insert_realm(&b).await.unwrap();
+        let orders = ResourceUri::parse("https://api.example/orders").unwrap();
+        let mut api = new_client("orders-api");
+        api.apis.resource_uris = vec![orders.clone()];
+        let stored = s
+            .insert_client(a.id, ClientUuid::new_v7(), &api, None, UnixTime(1))
+            .await
+            .unwrap();
+        assert_eq!(stored.apis.resource_uris, [orders.clone()]);
+        let mut twin = new_client("twin");
+        twin.apis.resource_uris = vec![orders.clone()];
+        assert!(matches!(
+            s.insert_client(a.id, ClientUuid::new_v7(), &twin, None, UnixTime(1))
+                .await,
+            Err(StoreError::Conflict)
+        ));
+        // The losing client left nothing behind; another realm may use the same URI.
+        assert!(
+            s.find_client_by_client_id(a.id, &twin.client_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        s.insert_client(b.id, ClientUuid::new_v7(), &twin, None, UnixTime(1))
+            .await
+            .unwrap();
+        let found = s.find_client_by_resource_uri(a.id, &orders).await.unwrap();
+        assert_eq!(found.map(|c| c.id), Some(stored.id));
+        // Dropping the URI on update frees it.
+        api.apis.resource_uris.clear();
+        s.update_client(a.id, stored.id, &api).await.unwrap();
+        assert!(
+            s.find_client_by_resource_uri(a.id, &orders)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[tokio::test]

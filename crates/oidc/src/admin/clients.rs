@@ -26,9 +26,11 @@ impl Provider {
         let ctx = self.admin_realm(realm).await?;
         let realm_id = ctx.realm.id;
         let c = self.build_client(&ctx.realm, m).await?;
-        let secret = match (c.public, secret) {
+        let secret = match (!c.auth_method.uses_secret(), secret) {
             (true, Some(_)) => {
-                return Err(OAuthError::invalid_request("a public client has no secret"));
+                return Err(OAuthError::invalid_request(
+                    "only a client_secret_basic or client_secret_post client has a secret",
+                ));
             }
             (true, None) => None,
             (false, Some(s)) if s.len() < MIN_SECRET_LEN || s.len() > 256 => {
@@ -105,9 +107,9 @@ impl Provider {
         let realm_id = ctx.realm.id;
         let old = self.admin_client(realm_id, client).await?;
         let c = self.build_client(&ctx.realm, m).await?;
-        if !c.public && old.is_public() {
+        if c.auth_method.uses_secret() && old.secret_hash.is_none() {
             return Err(OAuthError::invalid_request(
-                "a public client cannot become confidential; create a new client",
+                "a client without a secret cannot switch to a secret method; create a new client",
             ));
         }
         // The exchange policy has its own endpoint; a client update keeps it.
@@ -132,8 +134,8 @@ impl Provider {
         caller.require_realm_admin()?;
         let realm_id = self.admin_realm_id(realm).await?;
         let old = self.admin_client(realm_id, client).await?;
-        if old.is_public() {
-            return Err(OAuthError::invalid_request("a public client has no secret"));
+        if !old.auth_method.uses_secret() {
+            return Err(OAuthError::invalid_request("this client has no secret"));
         }
         let secret = random_token();
         self.store()

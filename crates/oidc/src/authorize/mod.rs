@@ -141,7 +141,8 @@ pub fn validate(
 mod tests {
     use super::*;
     use tessera_domain::{
-        AccessTokenFormat, ClientId, ClientUuid, GrantType, RealmId, RedirectUri, UnixTime,
+        AccessTokenFormat, AuthMethod, ClientId, ClientUuid, GrantType, RealmId, RedirectUri,
+        UnixTime,
     };
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -153,6 +154,14 @@ mod tests {
             client_id: ClientId::parse("app").unwrap(),
             name: "app".into(),
             enabled: true,
+            auth_method: if public {
+                AuthMethod::None
+            } else {
+                AuthMethod::ClientSecretBasic
+            },
+            keys: None,
+            apis: Default::default(),
+            profile: Default::default(),
             secret_hash: (!public).then(|| vec![0; 32]),
             redirect_uris: vec![RedirectUri::parse("https://app.example/cb").unwrap()],
             grant_types: vec![GrantType::AuthorizationCode],

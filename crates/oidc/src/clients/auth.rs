@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use std::sync::Arc;
-use tessera_domain::{Client, ClientId};
+use tessera_domain::{AuthMethod, Client, ClientId};
 
 /// Credentials from an `Authorization: Basic` header: each half form-urlencoded (§2.3.1).
 #[derive(Clone)]
@@ -163,9 +163,14 @@ impl Provider {
             );
             return Err(Refusal::Failed(Failure::UnknownClient, None));
         };
-        match (&client.secret_hash, secret) {
-            (Some(hash), Some(secret)) if ct_eq(hash, &sha256(secret.as_bytes())) => Ok(client),
-            (None, None) if accept == Accept::Any => Ok(client),
+        // The client's one method decides; a key-holding client never passes as public.
+        match (client.auth_method, &client.secret_hash, secret) {
+            (m, Some(hash), Some(secret))
+                if m.uses_secret() && ct_eq(hash, &sha256(secret.as_bytes())) =>
+            {
+                Ok(client)
+            }
+            (AuthMethod::None, _, None) if accept == Accept::Any => Ok(client),
             _ => Err(Refusal::Failed(Failure::BadSecret, Some(client))),
         }
     }

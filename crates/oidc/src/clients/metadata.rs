@@ -4,8 +4,9 @@
 
 use crate::{OAuthError, Provider};
 use tessera_domain::{
-    AccessTokenFormat, Client, ClientId, ExchangePolicy, GrantType, NewClient, OidcSettings,
-    OrgClaimFormat, OrgSettings, Realm, RedirectUri, Scope, ScopeSet, SigningAlg,
+    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientId, ClientKeys,
+    ClientProfile, ExchangePolicy, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgSettings,
+    Realm, RealmId, RedirectUri, ResourceUri, Scope, ScopeSet, SigningAlg,
 };
 
 /// A client's metadata before parsing. `Default` is a disabled confidential client with
@@ -40,6 +41,25 @@ pub struct ClientMetadata {
     pub exchange: Option<ExchangePolicy>,
     /// May ask for the admin API's scope on behalf of its users (an admin console).
     pub admin_console: bool,
+    /// client_secret_basic (default for confidential clients), client_secret_post,
+    /// private_key_jwt or none (what `public` means).
+    pub token_endpoint_auth_method: Option<String>,
+    /// A `private_key_jwt` client's public keys: a JWK set, or where it publishes one.
+    pub jwks: Option<serde_json::Value>,
+    pub jwks_uri: Option<String>,
+    /// Identifiers of the API the client serves (RFC 8707), unique within the realm.
+    pub resource_uris: Vec<String>,
+    /// What its access tokens may carry in `aud`: client ids of the realm or resource URIs.
+    pub audiences: Vec<String>,
+    /// web or native; given, it decides which redirect URIs are allowed.
+    pub application_type: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub contacts: Vec<String>,
+    pub software_id: Option<String>,
+    pub software_version: Option<String>,
 }
 
 impl ClientMetadata {
@@ -83,6 +103,30 @@ impl From<&Client> for ClientMetadata {
             organization_claim: Some(c.org.claim_format.as_str().to_owned()),
             exchange: c.exchange.clone(),
             admin_console: c.admin_console,
+            token_endpoint_auth_method: Some(c.auth_method.as_str().to_owned()),
+            jwks: match &c.keys {
+                Some(ClientKeys::Jwks(set)) => serde_json::from_str(set).ok(),
+                _ => None,
+            },
+            jwks_uri: match &c.keys {
+                Some(ClientKeys::JwksUri(u)) => Some(u.to_string()),
+                _ => None,
+            },
+            resource_uris: c
+                .apis
+                .resource_uris
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            audiences: c.apis.audiences.clone(),
+            application_type: Some(c.profile.application_type.as_str().to_owned()),
+            client_uri: c.profile.client_uri.clone(),
+            logo_uri: c.profile.logo_uri.clone(),
+            tos_uri: c.profile.tos_uri.clone(),
+            policy_uri: c.profile.policy_uri.clone(),
+            contacts: c.profile.contacts.clone(),
+            software_id: c.profile.software_id.clone(),
+            software_version: c.profile.software_version.clone(),
         }
     }
 }
@@ -94,6 +138,20 @@ impl Provider {
         realm: &Realm,
         m: ClientMetadata,
     ) -> Result<NewClient, OAuthError> {
+        let auth_method = match (m.token_endpoint_auth_method.as_deref(), m.public) {
+            (None, true) => AuthMethod::None,
+            (None, false) => AuthMethod::ClientSecretBasic,
+            (Some(a), public) => {
+                let a = AuthMethod::parse(a)?;
+                if public && a != AuthMethod::None {
+                    return Err(OAuthError::invalid_request(
+                        "a public client's token_endpoint_auth_method is none",
+                    ));
+                }
+                a
+            }
+        };
+        let public = auth_method == AuthMethod::None;
         let grant_types: Vec<GrantType> = match m.grant_types {
             Some(g) => g
                 .iter()
@@ -103,7 +161,7 @@ impl Provider {
             None if !m.redirect_uris.is_empty() => {
                 vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
             }
-            None if m.public => vec![],
+            None if public => vec![],
             None => vec![GrantType::ClientCredentials],
         };
         let scopes = match &m.scopes {
@@ -123,12 +181,45 @@ impl Provider {
             })?),
             None => None,
         };
+        let keys = client_keys(auth_method, m.jwks.as_ref(), m.jwks_uri.as_deref())?;
+        let apis = self
+            .api_settings(realm, &m.resource_uris, &m.audiences)
+            .await?;
+        let redirect_uris = uris(&m.redirect_uris)?;
+        let application_type = match m.application_type.as_deref() {
+            Some(t) => {
+                let t = ApplicationType::parse(t)?;
+                if let Some(bad) = redirect_uris.iter().find(|u| !suits(t, u)) {
+                    return Err(OAuthError::InvalidRequest(
+                        format!(
+                            "redirect URI {} does not suit a {} application",
+                            bad.as_str(),
+                            t.as_str()
+                        )
+                        .into(),
+                    ));
+                }
+                t
+            }
+            None => ApplicationType::Web,
+        };
+        let profile = ClientProfile {
+            application_type,
+            client_uri: info_uri("client_uri", m.client_uri)?,
+            logo_uri: info_uri("logo_uri", m.logo_uri)?,
+            tos_uri: info_uri("tos_uri", m.tos_uri)?,
+            policy_uri: info_uri("policy_uri", m.policy_uri)?,
+            contacts: contacts(m.contacts)?,
+            software_id: short_text("software_id", m.software_id)?,
+            software_version: short_text("software_version", m.software_version)?,
+        };
         let c = NewClient {
             name: m.name.unwrap_or_else(|| m.client_id.clone()),
             client_id: ClientId::parse(&m.client_id)?,
             enabled: m.enabled,
-            public: m.public,
-            redirect_uris: uris(&m.redirect_uris)?,
+            auth_method,
+            keys,
+            redirect_uris,
             grant_types,
             scopes,
             roles: m.roles,
@@ -158,9 +249,153 @@ impl Provider {
             },
             exchange: m.exchange,
             admin_console: m.admin_console,
+            apis,
+            profile,
         };
         validate(&c)?;
         Ok(c)
+    }
+
+    /// Resource URIs must be absolute URIs; audiences client ids of the realm or
+    /// absolute URIs. Uniqueness of resource URIs is the store's (one atomic insert).
+    async fn api_settings(
+        &self,
+        realm: RealmId,
+        resource_uris: &[String],
+        audiences: &[String],
+    ) -> Result<ApiSettings, OAuthError> {
+        if resource_uris.len() > 20 || audiences.len() > 50 {
+            return Err(OAuthError::invalid_request(
+                "at most 20 resource URIs and 50 audiences",
+            ));
+        }
+        let resource_uris = resource_uris
+            .iter()
+            .map(|r| ResourceUri::parse(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = Vec::with_capacity(audiences.len());
+        for a in audiences {
+            let client = match ClientId::parse(a) {
+                Ok(id) => self.store().find_client_by_client_id(realm, &id).await?,
+                Err(_) => None,
+            };
+            if client.is_none() && ResourceUri::parse(a).is_err() {
+                return Err(OAuthError::InvalidRequest(
+                    format!("audience {a:?} is neither a client of this realm nor an absolute URI")
+                        .into(),
+                ));
+            }
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        Ok(ApiSettings {
+            resource_uris,
+            audiences: out,
+        })
+    }
+}
+
+/// A `private_key_jwt` client has exactly one of `jwks` and `jwks_uri`; no other client
+/// has keys. A registered set holds public keys only, at most 20, in at most 64 KiB.
+fn client_keys(
+    method: AuthMethod,
+    jwks: Option<&serde_json::Value>,
+    jwks_uri: Option<&str>,
+) -> Result<Option<ClientKeys>, OAuthError> {
+    let keys = match (jwks, jwks_uri) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "give jwks or jwks_uri, not both",
+            ));
+        }
+        (Some(set), None) => {
+            let list = set
+                .get("keys")
+                .and_then(|k| k.as_array())
+                .filter(|k| !k.is_empty() && k.len() <= 20)
+                .ok_or_else(|| {
+                    OAuthError::invalid_request("jwks must be {\"keys\": [...]} with 1 to 20 keys")
+                })?;
+            // Private or symmetric key material has no business in a client's public set.
+            let secret = ["d", "p", "q", "dp", "dq", "qi", "k"];
+            if list.iter().any(|k| {
+                !k.is_object()
+                    || k.get("kty").and_then(|t| t.as_str()).is_none()
+                    || secret.iter().any(|m| k.get(m).is_some())
+            }) {
+                return Err(OAuthError::invalid_request(
+                    "jwks keys must be public JWKs with a kty",
+                ));
+            }
+            let text = set.to_string();
+            if text.len() > 64 * 1024 {
+                return Err(OAuthError::invalid_request("jwks is larger than 64 KiB"));
+            }
+            Some(ClientKeys::Jwks(text))
+        }
+        (None, Some(uri)) => Some(ClientKeys::parse_uri(uri)?),
+        (None, None) => None,
+    };
+    match (method, &keys) {
+        (AuthMethod::PrivateKeyJwt, None) => Err(OAuthError::invalid_request(
+            "private_key_jwt needs jwks or jwks_uri",
+        )),
+        (AuthMethod::PrivateKeyJwt, Some(_)) | (_, None) => Ok(keys),
+        (_, Some(_)) => Err(OAuthError::invalid_request(
+            "jwks and jwks_uri are only for private_key_jwt clients",
+        )),
+    }
+}
+
+/// OpenID Connect Registration §2: web clients redirect to https (http only on
+/// loopback), native clients to loopback http or a private-use scheme (RFC 8252).
+fn suits(t: ApplicationType, u: &RedirectUri) -> bool {
+    let scheme = u.as_str().split(':').next().unwrap_or_default();
+    match t {
+        ApplicationType::Web => scheme == "https" || scheme == "http",
+        ApplicationType::Native => scheme != "https",
+    }
+}
+
+/// A page about the client: an absolute https URL (http only for loopback).
+fn info_uri(field: &'static str, v: Option<String>) -> Result<Option<String>, OAuthError> {
+    let Some(v) = v else { return Ok(None) };
+    let ok = v.len() <= 2048
+        && url::Url::parse(&v).is_ok_and(|u| {
+            u.scheme() == "https" || (u.scheme() == "http" && RedirectUri::parse(&v).is_ok())
+        });
+    if !ok {
+        return Err(OAuthError::InvalidRequest(
+            format!("{field} must be an https URL").into(),
+        ));
+    }
+    Ok(Some(v))
+}
+
+fn contacts(v: Vec<String>) -> Result<Vec<String>, OAuthError> {
+    if v.len() > 10
+        || v.iter().any(|c| {
+            c.len() > 254
+                || !c.contains('@')
+                || c.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+        })
+    {
+        return Err(OAuthError::invalid_request(
+            "contacts must be at most 10 e-mail addresses",
+        ));
+    }
+    Ok(v)
+}
+
+fn short_text(field: &'static str, v: Option<String>) -> Result<Option<String>, OAuthError> {
+    match v {
+        Some(t) if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) => {
+            Err(OAuthError::InvalidRequest(
+                format!("{field} must be 1 to 200 printable characters").into(),
+            ))
+        }
+        v => Ok(v),
     }
 }
 
@@ -188,7 +423,7 @@ fn validate(c: &NewClient) -> Result<(), OAuthError> {
             "name is longer than 200 characters",
         ));
     }
-    if c.public && c.grant_types.contains(&GrantType::ClientCredentials) {
+    if c.is_public() && c.grant_types.contains(&GrantType::ClientCredentials) {
         return Err(OAuthError::invalid_request(
             "a public client cannot use client_credentials",
         ));

@@ -27,6 +27,21 @@ pub struct Model {
     /// May obtain tokens for the admin API (scope `tessera:admin`) for its users.
     pub admin_console: bool,
     pub created_at: i64,
+    pub token_endpoint_auth_method: String,
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// Space-separated; the realm-wide uniqueness lives in `client_resource_uris`.
+    pub resource_uris: String,
+    pub audiences: String,
+    pub application_type: String,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub contacts: String,
+    pub software_id: Option<String>,
+    pub software_version: Option<String>,
+    pub registration_token_hash: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -50,6 +50,32 @@ pub struct ClientRep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange_policy: Option<ExchangePolicyBody>,
     pub admin_console: bool,
+    /// client_secret_basic, client_secret_post, private_key_jwt or none.
+    pub token_endpoint_auth_method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Identifiers of the API this client serves (RFC 8707).
+    pub resource_uris: Vec<String>,
+    /// What its access tokens may carry in `aud`.
+    pub audiences: Vec<String>,
+    /// web or native.
+    pub application_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    pub contacts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
     pub created_at: i64,
     /// Shown once, when the server generated it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +104,19 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
         organization_claim: m.organization_claim.unwrap_or_default(),
         exchange_policy: c.exchange.map(Into::into),
         admin_console: m.admin_console,
+        token_endpoint_auth_method: m.token_endpoint_auth_method.unwrap_or_default(),
+        jwks: m.jwks,
+        jwks_uri: m.jwks_uri,
+        resource_uris: m.resource_uris,
+        audiences: m.audiences,
+        application_type: m.application_type.unwrap_or_default(),
+        client_uri: m.client_uri,
+        logo_uri: m.logo_uri,
+        tos_uri: m.tos_uri,
+        policy_uri: m.policy_uri,
+        contacts: m.contacts,
+        software_id: m.software_id,
+        software_version: m.software_version,
         created_at: c.created_at.0,
         secret,
     }
@@ -138,6 +177,44 @@ pub struct ClientBody {
     /// administer). Default false: no other client's tokens reach the admin API.
     #[serde(default)]
     pub admin_console: bool,
+    /// client_secret_basic (default for confidential clients; client_secret_post works
+    /// too), client_secret_post, private_key_jwt (with jwks or jwks_uri) or none (public).
+    #[schema(schema_with = schema::optional_token_endpoint_auth_method)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// A private_key_jwt client's public keys; or give jwks_uri.
+    #[schema(schema_with = schema::optional_jwks)]
+    pub jwks: Option<serde_json::Value>,
+    #[schema(schema_with = schema::optional_web_url)]
+    pub jwks_uri: Option<String>,
+    /// Identifiers of the API this client serves (RFC 8707 resource), unique in the realm:
+    /// tokens naming one in `aud` are meant for this client, which may then exchange them.
+    #[serde(default)]
+    #[schema(schema_with = schema::resource_uris)]
+    pub resource_uris: Vec<String>,
+    /// What this client's access tokens carry in `aud` (client ids of the realm or resource
+    /// URIs); a request may narrow them with `resource` or `audience`.
+    #[serde(default)]
+    #[schema(schema_with = schema::client_audiences)]
+    pub audiences: Vec<String>,
+    /// web (https redirect URIs, http on loopback) or native (loopback http or a
+    /// private-use scheme); omitted, redirect URIs are not checked against a type.
+    #[schema(schema_with = schema::optional_application_type)]
+    pub application_type: Option<String>,
+    #[schema(schema_with = schema::optional_web_url)]
+    pub client_uri: Option<String>,
+    #[schema(schema_with = schema::optional_web_url)]
+    pub logo_uri: Option<String>,
+    #[schema(schema_with = schema::optional_web_url)]
+    pub tos_uri: Option<String>,
+    #[schema(schema_with = schema::optional_web_url)]
+    pub policy_uri: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = schema::contacts)]
+    pub contacts: Vec<String>,
+    #[schema(schema_with = schema::optional_software_text)]
+    pub software_id: Option<String>,
+    #[schema(schema_with = schema::optional_software_text)]
+    pub software_version: Option<String>,
     /// At least 32 characters; omit to have the server generate a 256-bit secret (recommended).
     /// Ignored on update: use the client-secret endpoint.
     #[schema(min_length = 32, max_length = 256)]
@@ -169,6 +246,19 @@ impl ClientBody {
             // Set through /clients/{id}/exchange-policy.
             exchange: None,
             admin_console: self.admin_console,
+            token_endpoint_auth_method: self.token_endpoint_auth_method,
+            jwks: self.jwks,
+            jwks_uri: self.jwks_uri,
+            resource_uris: self.resource_uris,
+            audiences: self.audiences,
+            application_type: self.application_type,
+            client_uri: self.client_uri,
+            logo_uri: self.logo_uri,
+            tos_uri: self.tos_uri,
+            policy_uri: self.policy_uri,
+            contacts: self.contacts,
+            software_id: self.software_id,
+            software_version: self.software_version,
         };
         (m, self.secret)
     }

@@ -157,6 +157,58 @@ pub fn optional_redirect_uri() -> RefOr<Schema> {
     nullable(redirect_uri_())
 }
 
+/// An https URL (http on loopback) as `ResourceUri`, `jwks_uri` and the client's pages
+/// accept: absolute, no fragment, no user information.
+fn web_url_() -> ObjectBuilder {
+    text(
+        9,
+        2048,
+        Some(format!(
+            r"^(https://{URL_HOST}{URL_PORT}|http://(localhost|127\.0\.0\.1|\[::1\]){URL_PORT}){URL_PATH}(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+        )),
+    )
+}
+pub fn optional_web_url() -> RefOr<Schema> {
+    nullable(web_url_())
+}
+/// Resource URIs (RFC 8707) of the API a client serves, at most 20.
+pub fn resource_uris() -> Schema {
+    array_of(web_url_(), Some(20)).into()
+}
+/// What a client's tokens may carry in `aud`: client ids of the realm or resource URIs.
+pub fn client_audiences() -> Schema {
+    array_of(vschar(2048), Some(50)).into()
+}
+pub fn optional_token_endpoint_auth_method() -> RefOr<Schema> {
+    nullable(one_of(tessera_domain::AuthMethod::ALL.map(|m| m.as_str())))
+}
+pub fn optional_application_type() -> RefOr<Schema> {
+    nullable(one_of(["web", "native"]))
+}
+pub fn contacts() -> Schema {
+    array_of(
+        text(
+            3,
+            254,
+            Some(format!("^[^{SPACE_OR_CONTROL}]*@[^{SPACE_OR_CONTROL}]*$")),
+        ),
+        Some(10),
+    )
+    .into()
+}
+pub fn optional_software_text() -> RefOr<Schema> {
+    nullable(line(200, false))
+}
+pub fn optional_jwks() -> RefOr<Schema> {
+    nullable(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "A JWK set of public keys: {\"keys\": [...]}, 1 to 20 keys",
+            )),
+    )
+}
+
 /// `array` or JSON `null` (an `Option<Vec<_>>` field).
 fn nullable_array(a: ArrayBuilder) -> RefOr<Schema> {
     OneOfBuilder::new()
