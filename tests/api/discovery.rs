@@ -63,7 +63,11 @@ async fn discovery_issuer_is_the_configured_url_whatever_the_host_header_iso_7()
     );
     assert_eq!(
         d["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt"
+        ])
     );
     assert!(!d.to_string().contains("evil.example"));
 }

@@ -23,6 +23,7 @@ mod openapi;
 mod orgs;
 mod outbound;
 mod pkce;
+mod private_key_jwt;
 mod replicas;
 mod rp_openidconnect;
 mod token;

@@ -68,6 +68,8 @@ pub struct Provider {
     /// discovery documents said.
     pub(crate) idps: Cache<RealmId, crate::federation::cache::RealmIdps>,
     pub(crate) upstreams: crate::federation::cache::UpstreamCache,
+    /// Public keys of `private_key_jwt` clients.
+    pub(crate) client_keys: crate::clients::keys::ClientKeyCache,
 }
 
 impl Provider {
@@ -95,6 +97,7 @@ impl Provider {
                 .time_to_live(CACHE_TTL)
                 .build(),
             upstreams: Default::default(),
+            client_keys: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
@@ -210,6 +213,7 @@ impl Provider {
 
     pub(crate) async fn forget_client(&self, realm: RealmId, client_id: &ClientId) {
         self.clients.invalidate(&(realm, client_id.clone())).await;
+        self.client_keys.forget(realm, client_id).await;
         self.announce(Change::Client(realm, client_id.clone()))
             .await;
     }
@@ -218,7 +222,10 @@ impl Provider {
     pub(crate) async fn drop_cached(&self, change: &Change) {
         match change {
             Change::Realm(name) => self.realms.invalidate(name).await,
-            Change::Client(realm, id) => self.clients.invalidate(&(*realm, id.clone())).await,
+            Change::Client(realm, id) => {
+                self.clients.invalidate(&(*realm, id.clone())).await;
+                self.client_keys.forget(*realm, id).await;
+            }
             Change::Idps(realm) => self.idps.invalidate(realm).await,
         }
     }

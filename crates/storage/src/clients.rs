@@ -1,5 +1,6 @@
-use crate::entity::{client, client_resource_uri as resource};
+use crate::entity::{client, client_assertion_jti as assertion, client_resource_uri as resource};
 use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -143,6 +144,39 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
 }
 
 impl Store {
+    /// Records a client assertion's `jti` until `expires_at`; `false` when this client
+    /// already used it (a replay). One INSERT, so two concurrent uses cannot both pass.
+    pub async fn claim_client_assertion(
+        &self,
+        realm: RealmId,
+        client: ClientUuid,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let inserted = assertion::Entity::insert(assertion::ActiveModel {
+            realm_id: Set(realm.0),
+            client_id: Set(client.0),
+            jti: Set(jti.to_owned()),
+            expires_at: Set(expires_at.0),
+        })
+        .on_conflict(
+            OnConflict::columns([assertion::Column::ClientId, assertion::Column::Jti])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(inserted == 1)
+    }
+
+    pub(crate) async fn purge_client_assertions(&self, now: UnixTime) -> StoreResult<u64> {
+        Ok(assertion::Entity::delete_many()
+            .filter(assertion::Column::ExpiresAt.lt(now.0))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
+    }
+
     pub async fn insert_client(
         &self,
         realm: RealmId,
@@ -342,6 +376,54 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn a_client_assertion_jti_is_claimed_once_per_client_until_purged() {
+        let s = test_store().await;
+        let r = realm("a");
+        s.insert_realm(&r).await.unwrap();
+        let a = s
+            .insert_client(
+                r.id,
+                ClientUuid::new_v7(),
+                &new_client("a"),
+                None,
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        let b = s
+            .insert_client(
+                r.id,
+                ClientUuid::new_v7(),
+                &new_client("b"),
+                None,
+                UnixTime(1),
+            )
+            .await
+            .unwrap();
+        assert!(
+            s.claim_client_assertion(r.id, a.id, "j", UnixTime(100))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.claim_client_assertion(r.id, a.id, "j", UnixTime(100))
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.claim_client_assertion(r.id, b.id, "j", UnixTime(100))
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.purge_client_assertions(UnixTime(101)).await.unwrap(), 2);
+        assert!(
+            s.claim_client_assertion(r.id, a.id, "j", UnixTime(200))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
     async fn a_resource_uri_belongs_to_one_client_of_the_realm() {
         let s = test_store().await;
         let (a, b) = (realm("a"), realm("b"));
@@ -354,7 +436,7 @@ pub(crate) mod tests {
             .insert_client(a.id, ClientUuid::new_v7(), &api, None, UnixTime(1))
             .await
             .unwrap();
-        assert_eq!(stored.apis.resource_uris, [orders.clone()]);
+        assert_eq!(stored.apis.resource_uris, std::slice::from_ref(&orders));
         let mut twin = new_client("twin");
         twin.apis.resource_uris = vec![orders.clone()];
         assert!(matches!(

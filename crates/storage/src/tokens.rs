@@ -126,7 +126,8 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Drops revocation entries, opaque tokens and failed-login budgets that have expired;
+    /// Drops revocation entries, opaque tokens, failed-login budgets and used client
+    /// assertion ids that have expired;
     /// returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
@@ -141,7 +142,8 @@ impl Store {
         let c = self.purge_changes(UnixTime(now.0 - 3600)).await?;
         let d = self.purge_login_throttles(now).await?;
         let e = self.purge_federation(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e)
+        let f = self.purge_client_assertions(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f)
     }
 }
 

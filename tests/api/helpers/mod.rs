@@ -8,6 +8,7 @@
 
 mod broker;
 mod browser;
+mod json_server;
 mod node_peer;
 mod rp;
 pub mod smtp;
@@ -15,6 +16,7 @@ mod upstream;
 
 pub use broker::*;
 pub use browser::*;
+pub use json_server::*;
 pub use node_peer::*;
 pub use rp::*;
 pub use upstream::*;

@@ -1,7 +1,11 @@
 //! Client authentication at the token, introspection and revocation endpoints:
-//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1), never both at once.
+//! `client_secret_basic` and `client_secret_post` (RFC 6749 §2.3.1), `private_key_jwt`
+//! (RFC 7523 §2.2), or a public client's `client_id` alone; one method per request, and
+//! the one its client is registered with.
 
+use super::assertion::{self, JWT_BEARER, Rejection};
 use crate::crypto::{ct_eq, sha256};
+use crate::endpoints::discovery;
 use crate::params::Params;
 use crate::{OAuthError, Provider, RealmCtx};
 use base64::Engine;
@@ -53,13 +57,28 @@ pub fn parse_basic(header: &str) -> Result<BasicCredentials, OAuthError> {
     })
 }
 
-/// Which clients an endpoint accepts.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Accept {
-    /// Only clients that proved a secret (introspection).
-    Confidential,
-    /// Public clients too, identified by `client_id` alone (token, revocation).
-    Any,
+/// The endpoint a client authenticates at: which clients it accepts, and a name
+/// `private_key_jwt` assertions may use as their audience.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Endpoint {
+    Token,
+    /// Only clients that proved a secret or a key.
+    Introspection,
+    Revocation,
+}
+
+impl Endpoint {
+    fn accepts_public(self) -> bool {
+        self != Self::Introspection
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::Introspection => "token/introspect",
+            Self::Revocation => "revoke",
+        }
+    }
 }
 
 /// Why a client's authentication failed, for the security log.
@@ -68,6 +87,23 @@ enum Failure {
     NoCredentials,
     UnknownClient,
     BadSecret,
+    /// Credentials of a method the client is not registered with.
+    WrongMethod,
+    UnsupportedAssertionType,
+    Assertion(Rejection),
+}
+
+impl Failure {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::NoCredentials => "no_credentials",
+            Self::UnknownClient => "unknown_or_disabled_client",
+            Self::BadSecret => "bad_secret",
+            Self::WrongMethod => "not_the_clients_auth_method",
+            Self::UnsupportedAssertionType => "unsupported_client_assertion_type",
+            Self::Assertion(r) => r.reason(),
+        }
+    }
 }
 
 enum Refusal {
@@ -91,9 +127,9 @@ impl Provider {
         ctx: &RealmCtx,
         basic: Option<BasicCredentials>,
         params: &Params,
-        accept: Accept,
+        endpoint: Endpoint,
     ) -> Result<Arc<Client>, OAuthError> {
-        match self.check_client(ctx, basic, params, accept).await {
+        match self.check_client(ctx, basic, params, endpoint).await {
             Ok(client) => {
                 tracing::Span::current().record("client_id", client.client_id.as_str());
                 Ok(client)
@@ -103,11 +139,7 @@ impl Provider {
                     target: "tessera::security",
                     event = "invalid_client",
                     realm = %ctx.realm.name,
-                    reason = match why {
-                        Failure::NoCredentials => "no_credentials",
-                        Failure::UnknownClient => "unknown_or_disabled_client",
-                        Failure::BadSecret => "bad_secret",
-                    },
+                    reason = why.reason(),
                     client_id = known.as_ref().map(|c| c.client_id.as_str()),
                     "client authentication failed"
                 );
@@ -128,10 +160,30 @@ impl Provider {
         ctx: &RealmCtx,
         basic: Option<BasicCredentials>,
         params: &Params,
-        accept: Accept,
+        endpoint: Endpoint,
     ) -> Result<Arc<Client>, Refusal> {
         let body_id = params.get("client_id");
         let body_secret = params.get("client_secret");
+        let assertion_type = params.get("client_assertion_type");
+        let assertion = params.get("client_assertion");
+        if assertion_type.is_some() || assertion.is_some() {
+            if basic.is_some() || body_secret.is_some() {
+                return Err(Refusal::Other(OAuthError::invalid_request(
+                    "use one client authentication method, not a client assertion and a secret together",
+                )));
+            }
+            let (Some(kind), Some(assertion)) = (assertion_type, assertion) else {
+                return Err(Refusal::Other(OAuthError::invalid_request(
+                    "client_assertion and client_assertion_type go together",
+                )));
+            };
+            if kind != JWT_BEARER {
+                return Err(Refusal::Failed(Failure::UnsupportedAssertionType, None));
+            }
+            return self
+                .check_assertion(ctx, body_id, assertion, endpoint)
+                .await;
+        }
         let (id, secret) = match basic {
             Some(b) => {
                 if body_secret.is_some() {
@@ -170,9 +222,59 @@ impl Provider {
             {
                 Ok(client)
             }
-            (AuthMethod::None, _, None) if accept == Accept::Any => Ok(client),
+            (AuthMethod::None, _, None) if endpoint.accepts_public() => Ok(client),
+            (AuthMethod::PrivateKeyJwt, _, _) => {
+                Err(Refusal::Failed(Failure::WrongMethod, Some(client)))
+            }
             _ => Err(Refusal::Failed(Failure::BadSecret, Some(client))),
         }
+    }
+
+    /// `private_key_jwt`: the assertion's `sub` names the client (and must be the body's
+    /// `client_id` if one is sent), whose keys then verify it; its `jti` is spent last.
+    async fn check_assertion(
+        &self,
+        ctx: &RealmCtx,
+        body_id: Option<&str>,
+        assertion: &str,
+        endpoint: Endpoint,
+    ) -> Result<Arc<Client>, Refusal> {
+        let Some(sub) = assertion::claimed_subject(assertion) else {
+            return Err(Refusal::Failed(
+                Failure::Assertion(Rejection::Malformed),
+                None,
+            ));
+        };
+        if body_id.is_some_and(|id| id != sub) {
+            return Err(Refusal::Other(OAuthError::invalid_request(
+                "client_id does not match the client assertion's sub",
+            )));
+        }
+        let client = match ClientId::parse(&sub) {
+            Ok(cid) => self.client(ctx, &cid).await?,
+            Err(_) => None,
+        };
+        let Some(client) = client.filter(|c| c.enabled) else {
+            return Err(Refusal::Failed(Failure::UnknownClient, None));
+        };
+        if client.auth_method != AuthMethod::PrivateKeyJwt {
+            return Err(Refusal::Failed(Failure::WrongMethod, Some(client)));
+        }
+        let url = discovery::endpoint(&ctx.issuer, endpoint.path());
+        let spent = match self
+            .verify_client_assertion(ctx, &client, assertion, &url)
+            .await
+        {
+            Ok(spent) => spent,
+            Err(r) => return Err(Refusal::Failed(Failure::Assertion(r), Some(client))),
+        };
+        if !self.spend_assertion(ctx, &client, &spent).await? {
+            return Err(Refusal::Failed(
+                Failure::Assertion(Rejection::Replayed),
+                Some(client),
+            ));
+        }
+        Ok(client)
     }
 }
 

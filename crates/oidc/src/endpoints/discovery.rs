@@ -1,6 +1,7 @@
 //! The OpenID Provider / RFC 8414 metadata document, rendered once per realm cache fill.
 //! It advertises only what works today.
 
+use crate::clients::assertion::ASSERTION_ALGS;
 use crate::crypto::keys::KeyRing;
 use serde::Serialize;
 
@@ -26,16 +27,29 @@ struct Metadata<'a> {
     scopes_supported: [&'static str; 5],
     claims_supported: [&'static str; 18],
     prompt_values_supported: [&'static str; 3],
-    token_endpoint_auth_methods_supported: [&'static str; 2],
-    introspection_endpoint_auth_methods_supported: [&'static str; 2],
-    revocation_endpoint_auth_methods_supported: [&'static str; 2],
+    token_endpoint_auth_methods_supported: [&'static str; 3],
+    introspection_endpoint_auth_methods_supported: [&'static str; 3],
+    revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    /// What `private_key_jwt` assertions may be signed with (`crate::clients::assertion`).
+    token_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
+    introspection_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
+    revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
     /// Algorithms this realm signs access tokens with; resource servers pin them (RFC 9068 §4).
     access_token_signing_alg_values_supported: Vec<&'static str>,
 }
 
+/// The URL of one of a realm's protocol endpoints, e.g. `endpoint(issuer, "token")`.
+pub(crate) fn endpoint(issuer: &str, path: &str) -> String {
+    format!("{issuer}/protocol/openid-connect/{path}")
+}
+
 pub fn document(issuer: &str, keys: &KeyRing) -> String {
-    const AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
-    let e = |p: &str| format!("{issuer}/protocol/openid-connect/{p}");
+    const AUTH: [&str; 3] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ];
+    let e = |p: &str| endpoint(issuer, p);
     let algs: Vec<&'static str> = keys.algs().into_iter().map(|a| a.as_str()).collect();
     let m = Metadata {
         issuer,
@@ -91,6 +105,9 @@ pub fn document(issuer: &str, keys: &KeyRing) -> String {
         token_endpoint_auth_methods_supported: AUTH,
         introspection_endpoint_auth_methods_supported: AUTH,
         revocation_endpoint_auth_methods_supported: AUTH,
+        token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         access_token_signing_alg_values_supported: algs,
     };
     serde_json::to_string(&m).expect("metadata serializes")

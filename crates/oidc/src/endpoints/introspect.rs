@@ -1,6 +1,6 @@
 //! Token introspection (RFC 7662), for authenticated confidential clients of the realm.
 
-use crate::clients::auth::{Accept, BasicCredentials};
+use crate::clients::auth::{BasicCredentials, Endpoint};
 use crate::tokens::access_token::{AccessClaims, Actor, Audience};
 use crate::tokens::org_claims::OrgClaim;
 use crate::{OAuthError, Params, Provider};
@@ -69,7 +69,7 @@ impl Provider {
         params: &Params,
     ) -> Result<Introspection, OAuthError> {
         let ctx = self.realm(realm).await?;
-        self.authenticate_client(&ctx, basic, params, Accept::Confidential)
+        self.authenticate_client(&ctx, basic, params, Endpoint::Introspection)
             .await?;
         let token = params.require("token")?;
         let claims = self.resolve_access_token(&ctx, token).await?;

@@ -1,6 +1,6 @@
 //! Token revocation (RFC 7009).
 
-use crate::clients::auth::{Accept, BasicCredentials};
+use crate::clients::auth::{BasicCredentials, Endpoint};
 use crate::crypto::sha256;
 use crate::{OAuthError, Params, Provider};
 
@@ -16,7 +16,7 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let ctx = self.realm(realm).await?;
         let client = self
-            .authenticate_client(&ctx, basic, params, Accept::Any)
+            .authenticate_client(&ctx, basic, params, Endpoint::Revocation)
             .await?;
         let token = params.require("token")?;
         // `token_type_hint` only orders the lookups (§2.1); both kinds are always tried.

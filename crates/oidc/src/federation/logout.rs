@@ -3,12 +3,8 @@
 //! through it ends too, with its grants and our own back-channel notifications.
 
 use super::cache::Upstream;
-use super::upstream::jws_payload;
+use crate::crypto::foreign::{ForeignJws, WithoutKid};
 use crate::{OAuthError, Params, Provider};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::JsonWebKey;
-use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
 use serde_json::Value;
 use tessera_domain::{IdentityProvider, UnixTime};
 
@@ -19,23 +15,6 @@ const SKEW_SECS: i64 = 60;
 
 fn bad(why: &'static str) -> OAuthError {
     OAuthError::invalid_request(why)
-}
-
-/// Whether one of the keys `kid` names (any key without a `kid`) verifies the signature;
-/// `None` when no key has that `kid` (the keys may have rotated).
-fn verify_with(
-    keys: &[CoreJsonWebKey],
-    kid: Option<&str>,
-    alg: &CoreJwsSigningAlgorithm,
-    message: &[u8],
-    signature: &[u8],
-) -> Option<bool> {
-    let mut candidates = keys
-        .iter()
-        .filter(|k| kid.is_none_or(|id| k.key_id().is_some_and(|k| k.as_str() == id)))
-        .peekable();
-    candidates.peek()?;
-    Some(candidates.any(|k| k.verify_signature(alg, message, signature).is_ok()))
 }
 
 impl Provider {
@@ -148,36 +127,17 @@ impl Provider {
         token: &str,
     ) -> Result<serde_json::Map<String, Value>, OAuthError> {
         let invalid = || bad("the logout token's signature is not valid");
-        let mut parts = token.split('.');
-        let (Some(h), Some(payload), Some(sig), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
-        };
-        let header: serde_json::Map<String, Value> = URL_SAFE_NO_PAD
-            .decode(h)
-            .ok()
-            .and_then(|raw| serde_json::from_slice(&raw).ok())
-            .ok_or_else(invalid)?;
-        if let Some(typ) = header.get("typ") {
-            let typ = typ.as_str().unwrap_or_default().to_ascii_lowercase();
-            let typ = typ.strip_prefix("application/").unwrap_or(&typ);
-            if !matches!(typ, "logout+jwt" | "jwt") {
-                return Err(bad("the token is not a logout token"));
-            }
+        let jws = ForeignJws::parse(token).ok_or_else(invalid)?;
+        if jws
+            .typ()
+            .is_some_and(|typ| !matches!(typ.as_str(), "logout+jwt" | "jwt"))
+        {
+            return Err(bad("the token is not a logout token"));
         }
-        let alg: CoreJwsSigningAlgorithm = header
-            .get("alg")
-            .cloned()
-            .and_then(|a| serde_json::from_value(a).ok())
-            .ok_or_else(invalid)?;
-        if !up.algs().contains(&alg) {
+        if !up.algs().contains(&jws.alg) {
             return Err(invalid());
         }
-        let kid = header.get("kid").and_then(Value::as_str);
-        let signature = URL_SAFE_NO_PAD.decode(sig).map_err(|_| invalid())?;
-        let message = &token.as_bytes()[..h.len() + 1 + payload.len()];
-        let check = |up: &Upstream| verify_with(up.jwks().keys(), kid, &alg, message, &signature);
+        let check = |up: &Upstream| jws.verify(up.jwks().keys(), WithoutKid::AnyKey);
         let verified = match check(up) {
             Some(ok) => ok,
             None => self.refetch_jwks(p, up).await && check(up) == Some(true),
@@ -191,6 +151,6 @@ impl Provider {
             );
             return Err(invalid());
         }
-        jws_payload(token).ok_or_else(invalid)
+        jws.claims().ok_or_else(invalid)
     }
 }

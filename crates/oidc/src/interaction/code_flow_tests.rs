@@ -1,7 +1,7 @@
 //! Protocol rules exercised through the engine on a real (in-memory) database and a fixed clock.
 
 use crate::admin::{AdminCredentials, AdminPrincipal};
-use crate::clients::auth::{Accept, BasicCredentials};
+use crate::clients::auth::{BasicCredentials, Endpoint};
 use crate::clients::metadata::ClientMetadata;
 use crate::test_util::{NOW, provider};
 use crate::{OAuthError, Params, Provider};
@@ -97,7 +97,7 @@ async fn client_auth_refuses_two_methods_mismatched_ids_and_secrets_on_public_cl
         }
     };
     assert_eq!(
-        auth(basic("svc", &secret), &[], Accept::Confidential)
+        auth(basic("svc", &secret), &[], Endpoint::Introspection)
             .await
             .unwrap(),
         "svc"
@@ -106,7 +106,7 @@ async fn client_auth_refuses_two_methods_mismatched_ids_and_secrets_on_public_cl
         auth(
             None,
             &[("client_id", "svc"), ("client_secret", &secret)],
-            Accept::Confidential
+            Endpoint::Introspection
         )
         .await
         .unwrap(),
@@ -115,44 +115,48 @@ async fn client_auth_refuses_two_methods_mismatched_ids_and_secrets_on_public_cl
     let both = auth(
         basic("svc", &secret),
         &[("client_secret", &secret)],
-        Accept::Any,
+        Endpoint::Token,
     )
     .await
     .unwrap_err();
     assert_eq!(both.code(), "invalid_request");
-    let mismatch = auth(basic("svc", &secret), &[("client_id", "spa")], Accept::Any)
-        .await
-        .unwrap_err();
+    let mismatch = auth(
+        basic("svc", &secret),
+        &[("client_id", "spa")],
+        Endpoint::Token,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(mismatch.code(), "invalid_request");
     assert_eq!(
-        auth(None, &[("client_id", "spa")], Accept::Any)
+        auth(None, &[("client_id", "spa")], Endpoint::Token)
             .await
             .unwrap(),
         "spa"
     );
     assert_eq!(
-        auth(None, &[("client_id", "spa")], Accept::Confidential)
+        auth(None, &[("client_id", "spa")], Endpoint::Introspection)
             .await
             .unwrap_err()
             .code(),
         "invalid_client"
     );
     assert_eq!(
-        auth(basic("spa", "x"), &[], Accept::Any)
+        auth(basic("spa", "x"), &[], Endpoint::Token)
             .await
             .unwrap_err()
             .code(),
         "invalid_client"
     );
     assert_eq!(
-        auth(None, &[("client_id", "svc")], Accept::Any)
+        auth(None, &[("client_id", "svc")], Endpoint::Token)
             .await
             .unwrap_err()
             .code(),
         "invalid_client"
     );
     assert_eq!(
-        auth(None, &[], Accept::Any).await.unwrap_err().code(),
+        auth(None, &[], Endpoint::Token).await.unwrap_err().code(),
         "invalid_client"
     );
 }

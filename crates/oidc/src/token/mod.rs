@@ -9,7 +9,7 @@ mod user_tokens;
 
 pub use response::TokenResponse;
 
-use crate::clients::auth::{Accept, BasicCredentials};
+use crate::clients::auth::{BasicCredentials, Endpoint};
 use crate::{OAuthError, Params, Provider};
 use tessera_domain::GrantType;
 
@@ -61,7 +61,7 @@ impl Provider {
     ) -> Result<TokenResponse, OAuthError> {
         let ctx = self.realm(realm).await?;
         let client = self
-            .authenticate_client(&ctx, basic, params, Accept::Any)
+            .authenticate_client(&ctx, basic, params, Endpoint::Token)
             .await?;
         let grant_type = params.require("grant_type")?;
         let grant = GrantType::from_param(grant_type)

@@ -1,0 +1,166 @@
+//! The public keys of `private_key_jwt` clients, from memory: a registered JWK set parsed
+//! once, a `jwks_uri` fetched once through the outbound client (one fetch however many
+//! requests wait for it), fetched again on an unknown `kid` at most once per interval, and
+//! after a failed fetch not tried again before a short back-off.
+
+use crate::Provider;
+use moka::future::Cache;
+use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tessera_domain::{Client, ClientId, ClientKeys, RealmId};
+
+/// Fetched key sets are trusted this long; rotation is found sooner through unknown `kid`s.
+const KEYS_TTL: Duration = Duration::from_secs(600);
+/// An unknown `kid` fetches a client's `jwks_uri` again at most this often.
+const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+/// After a failed fetch, requests fail at once for this long instead of calling again.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A client's keys and where they came from: a cached set whose source differs from the
+/// client's current one is stale (its keys were changed by an admin).
+pub(crate) struct ClientJwks {
+    source: ClientKeys,
+    keys: RwLock<Arc<Vec<CoreJsonWebKey>>>,
+    last_refetch: Mutex<Option<Instant>>,
+}
+
+impl ClientJwks {
+    pub(crate) fn keys(&self) -> Arc<Vec<CoreJsonWebKey>> {
+        self.keys.read().expect("client keys lock").clone()
+    }
+}
+
+type Key = (RealmId, ClientId);
+
+pub(crate) struct ClientKeyCache {
+    entries: Cache<Key, Arc<ClientJwks>>,
+    failures: Cache<Key, ()>,
+}
+
+impl Default for ClientKeyCache {
+    fn default() -> Self {
+        Self {
+            entries: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(KEYS_TTL)
+                .build(),
+            failures: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(FAILURE_BACKOFF)
+                .build(),
+        }
+    }
+}
+
+impl ClientKeyCache {
+    pub(crate) async fn forget(&self, realm: RealmId, client_id: &ClientId) {
+        let key = (realm, client_id.clone());
+        self.entries.invalidate(&key).await;
+        self.failures.invalidate(&key).await;
+    }
+}
+
+/// Why a client's keys could not be had; logged as a warning with the client id.
+#[derive(Clone, Debug, thiserror::Error)]
+pub(crate) enum KeysError {
+    #[error("the client has no keys registered")]
+    NoKeys,
+    #[error("the registered JWK set does not parse")]
+    BadJwks,
+    #[error("fetching jwks_uri failed: {0}")]
+    Fetch(String),
+    #[error("jwks_uri failed recently; not fetched again yet")]
+    BackingOff,
+}
+
+fn parse_set(json: &serde_json::Value) -> Result<Vec<CoreJsonWebKey>, KeysError> {
+    serde_json::from_value::<CoreJsonWebKeySet>(json.clone())
+        .map(|set| set.keys().clone())
+        .map_err(|_| KeysError::BadJwks)
+}
+
+impl Provider {
+    /// The keys of a `private_key_jwt` client.
+    pub(crate) async fn client_jwks(&self, client: &Client) -> Result<Arc<ClientJwks>, KeysError> {
+        let source = client.keys.clone().ok_or(KeysError::NoKeys)?;
+        let key = (client.realm_id, client.client_id.clone());
+        if let Some(found) = self.client_keys.entries.get(&key).await {
+            if found.source == source {
+                return Ok(found);
+            }
+            self.client_keys.entries.invalidate(&key).await;
+        }
+        if self.client_keys.failures.contains_key(&key) {
+            return Err(KeysError::BackingOff);
+        }
+        let loaded = self
+            .client_keys
+            .entries
+            .try_get_with(key.clone(), async {
+                let keys = self.load_client_keys(client, &source).await?;
+                Ok::<_, KeysError>(Arc::new(ClientJwks {
+                    source: source.clone(),
+                    keys: RwLock::new(Arc::new(keys)),
+                    last_refetch: Mutex::new(None),
+                }))
+            })
+            .await
+            .map_err(|e| (*e).clone());
+        if loaded.is_err() {
+            self.client_keys.failures.insert(key, ()).await;
+        }
+        loaded
+    }
+
+    async fn load_client_keys(
+        &self,
+        client: &Client,
+        source: &ClientKeys,
+    ) -> Result<Vec<CoreJsonWebKey>, KeysError> {
+        match source {
+            ClientKeys::Jwks(text) => {
+                parse_set(&serde_json::from_str(text).map_err(|_| KeysError::BadJwks)?)
+            }
+            ClientKeys::JwksUri(uri) => {
+                let peer = format!("client:{}", client.client_id);
+                match self.outbound.get_json(&peer, uri.as_str(), None).await {
+                    Ok((status, json)) if status.is_success() => parse_set(&json),
+                    Ok((status, _)) => Err(KeysError::Fetch(format!("status {status}"))),
+                    Err(e) => Err(KeysError::Fetch(e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// Fetches a client's `jwks_uri` again because an assertion named a key we do not
+    /// have, at most once per interval per client: rotated keys are found, and made-up
+    /// `kid`s cannot make us hammer the client. `true` when new keys were loaded.
+    pub(crate) async fn refetch_client_jwks(&self, client: &Client, jwks: &ClientJwks) -> bool {
+        if !matches!(jwks.source, ClientKeys::JwksUri(_)) {
+            return false;
+        }
+        {
+            let mut last = jwks.last_refetch.lock().expect("client keys lock");
+            if last.is_some_and(|t| t.elapsed() < REFETCH_INTERVAL) {
+                return false;
+            }
+            *last = Some(Instant::now());
+        }
+        match self.load_client_keys(client, &jwks.source).await {
+            Ok(keys) => {
+                *jwks.keys.write().expect("client keys lock") = Arc::new(keys);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(
+                    realm = %client.realm_id,
+                    client_id = %client.client_id,
+                    error = %e,
+                    "refetching a client's jwks_uri failed"
+                );
+                false
+            }
+        }
+    }
+}

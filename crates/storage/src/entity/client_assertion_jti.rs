@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "client_assertion_jtis")]
+pub struct Model {
+    pub realm_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub client_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub jti: String,
+    pub expires_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
