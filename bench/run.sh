@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tessera HTTP benchmark: discovery and client_credentials (RS256 and EdDSA access tokens)
 # under wrk, compared in the same run with the reference provider
-# ../shared/peers/node-oidc-provider (panva/oidc-provider) under the same load.
+# ../shared/peers/node-oidc-provider (panva/oidc-provider) under the same load; then
+# client_credentials with private_key_jwt (RS256 and EdDSA assertions) next to
+# client_secret_basic in the EdDSA realm.
 #
 #   bench/run.sh                          # 3 s warm-up + 10 s per run, 8/16/32 connections
 #   DURATION=5s CONNS="8 32" bench/run.sh
@@ -21,6 +23,9 @@
 #                   built with `cargo build --release` only when missing: rebuild yourself
 #                   to measure the current source)
 #   PEER (1)        0 skips the peer; PEER_DIR (../shared/peers/node-oidc-provider)
+#   PKJWT (1)       0 skips the private_key_jwt runs; ASSERTIONS_N (150000) assertions
+#                   pre-signed per run (examples/client_assertions, built when missing;
+#                   signed on the wrk core before each run, outside the measured time)
 #   SERVER_CPU (0)  WRK_CPU (1)
 #   MAX_OTHER_SERVER (10)  MAX_OTHER_WRK (25)  RETRIES (2)   when a run counts as disturbed
 #                   (% of the core busy with anything else) and how often it is repeated
@@ -37,6 +42,8 @@ CONNS=${CONNS:-"8 16 32"}
 PORT=${PORT:-18080}
 PEER_PORT=${PEER_PORT:-13001}
 PEER=${PEER:-1}
+PKJWT=${PKJWT:-1}
+ASSERTIONS_N=${ASSERTIONS_N:-150000}
 PEER_DIR=${PEER_DIR:-$ROOT/../shared/peers/node-oidc-provider}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
@@ -70,6 +77,12 @@ if [ ! -x "$BIN" ]; then
   echo "bench: $BIN missing, building the release binary (several minutes cold)" >&2
   (cd "$ROOT" && cargo build --release --bin tessera)
   [ -x "$BIN" ] || die "build did not produce $BIN (set TESSERA_BIN or CARGO_TARGET_DIR)"
+fi
+
+SIGNER=$(dirname "$BIN")/examples/client_assertions
+if [ "$PKJWT" = 1 ] && [ ! -x "$SIGNER" ]; then
+  (cd "$ROOT" && cargo build --release --example client_assertions)
+  [ -x "$SIGNER" ] || die "build did not produce $SIGNER (set PKJWT=0 to skip)"
 fi
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -220,6 +233,16 @@ for realm_alg in bench-rs:RS256 bench-ed:EdDSA; do
     --grant-type client_credentials --scope api:read >>"$OUTDIR/setup.log" 2>&1 \
     || { cat "$OUTDIR/setup.log" >&2; die "client create in $realm failed"; }
 done
+# private_key_jwt clients in the EdDSA realm, one per assertion algorithm.
+PK_ALGS=""
+[ "$PKJWT" = 1 ] && PK_ALGS="RS256 EdDSA"
+for a in $PK_ALGS; do
+  "$SIGNER" keys "$DATA_DIR/pk-$a.pk8" "$a" >"$DATA_DIR/pk-$a.jwks" || die "key generation for $a failed"
+  "$BIN" --data-dir "$DATA_DIR" client create --realm bench-ed --client-id "bench-pk-$a" \
+    --token-endpoint-auth-method private_key_jwt --jwks-file "$DATA_DIR/pk-$a.jwks" \
+    --grant-type client_credentials --scope api:read >>"$OUTDIR/setup.log" 2>&1 \
+    || { cat "$OUTDIR/setup.log" >&2; die "client create bench-pk-$a failed"; }
+done
 taskset -c "$SERVER_CPU" "$BIN" --data-dir "$DATA_DIR" serve --listen "127.0.0.1:$PORT" \
   --public-url "$BASE" >"$OUTDIR/tessera.log" 2>&1 &
 TPID=$!
@@ -295,6 +318,32 @@ export BASIC_AUTH=$T_AUTH
 warm tessera cc_eddsa "${TOKEN_URL[bench-ed]}" "${LUA[@]}"
 for c in $CONNS; do run_wrk tessera cc_eddsa "$TPID" "${TOKEN_URL[bench-ed]}" "$c" "${LUA[@]}"; done
 
+# private_key_jwt next to client_secret_basic, same realm (EdDSA access tokens), runs
+# interleaved per connection count. Each run gets fresh assertions (each is single use and
+# lives 290 s), signed on the wrk core before the run starts.
+sign_assertions() { # ALG FILE
+  taskset -c "$WRK_CPU" "$SIGNER" sign "$DATA_DIR/pk-$1.pk8" "$1" "bench-pk-$1" \
+    "${TOKEN_URL[bench-ed]}" "$ASSERTIONS_N" >"$2" || die "signing assertions ($1) failed"
+}
+if [ "$PKJWT" = 1 ]; then
+  export ASSERTIONS=$DATA_DIR/assertions
+  for a in $PK_ALGS; do
+    sign_assertions "$a" "$DATA_DIR/assertions"
+    warm tessera "cc_pkjwt_$a" "${TOKEN_URL[bench-ed]}" -s "$BENCH_DIR/assertion.lua"
+  done
+  for c in $CONNS; do
+    export BASIC_AUTH=$T_AUTH
+    run_wrk tessera cc_basic_eddsa "$TPID" "${TOKEN_URL[bench-ed]}" "$c" "${LUA[@]}"
+    for a in $PK_ALGS; do
+      sign_assertions "$a" "$DATA_DIR/assertions"
+      # No repeat of a disturbed run: it would replay the file's assertions.
+      RETRIES=0 run_wrk tessera "cc_pkjwt_$a" "$TPID" "${TOKEN_URL[bench-ed]}" "$c" \
+        -s "$BENCH_DIR/assertion.lua"
+    done
+  done
+  rm -f "$DATA_DIR/assertions"
+fi
+
 T_AFTER=$(idle_rss_mib "$TPID")
 stop_pid "$TPID"
 if [ -n "$NPID" ]; then P_AFTER=$(idle_rss_mib "$NPID"); stop_pid "$NPID"; fi
@@ -329,6 +378,22 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
           split(t[order[i]], a, "\t"); split(p[pe, k[2]], b, "\t")
           printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k[1], k[2], a[4], b[4],
             (b[4] > 0 ? sprintf("%.2fx", a[4] / b[4]) : "n/a"), a[6], b[6], a[9], b[9]
+        }
+      }' "$TSV"
+  fi
+  if [ "$PKJWT" = 1 ]; then
+    echo
+    echo "private_key_jwt vs client_secret_basic, realm bench-ed (EdDSA access tokens); ratio = private_key_jwt req/s / client_secret_basic req/s:"
+    echo
+    echo "| assertion alg | conns | basic req/s | private_key_jwt req/s | ratio | basic p99 ms | private_key_jwt p99 ms | non-2xx |"
+    echo "|---|---|---|---|---|---|---|---|"
+    awk -F'\t' 'NR > 1 && $2 == "cc_basic_eddsa" { b[$3] = $0 }
+      NR > 1 && $2 ~ /^cc_pkjwt_/ { p[++n] = $0 }
+      END {
+        for (i = 1; i <= n; i++) {
+          split(p[i], a, "\t"); split(b[a[3]], x, "\t"); alg = a[2]; sub(/^cc_pkjwt_/, "", alg)
+          printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", alg, a[3], x[4], a[4],
+            (x[4] > 0 ? sprintf("%.2fx", a[4] / x[4]) : "n/a"), x[6], a[6], a[7]
         }
       }' "$TSV"
   fi

@@ -1,6 +1,8 @@
 //! `private_key_jwt` client assertions already used (RFC 7523 §3: `jti` single use): one
 //! row per (client, `jti`) until the assertion expires, so a replay fails on the primary
-//! key of the one INSERT that records it.
+//! key of the one INSERT that records it. And which clients were made from a client ID
+//! metadata document (their `client_id` is its URL): those, and only those, are rewritten
+//! when the document changes.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -21,6 +23,14 @@ enum ClientAssertionJtis {
     ClientId,
     Jti,
     ExpiresAt,
+}
+
+#[derive(DeriveIden)]
+enum ClientMetadataDocuments {
+    Table,
+    ClientId,
+    RealmId,
+    FetchedAt,
 }
 
 #[async_trait::async_trait]
@@ -56,16 +66,36 @@ impl MigrationTrait for Migration {
                 .col(ClientAssertionJtis::ExpiresAt)
                 .to_owned(),
         )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ClientMetadataDocuments::Table)
+                .if_not_exists()
+                .col(uuid(ClientMetadataDocuments::ClientId).primary_key())
+                .col(uuid(ClientMetadataDocuments::RealmId))
+                .col(big_integer(ClientMetadataDocuments::FetchedAt))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(
+                            ClientMetadataDocuments::Table,
+                            ClientMetadataDocuments::ClientId,
+                        )
+                        .to(Clients::Table, Clients::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(
-            Table::drop()
-                .table(ClientAssertionJtis::Table)
-                .if_exists()
-                .to_owned(),
-        )
-        .await
+        for t in [
+            ClientMetadataDocuments::Table.into_iden(),
+            ClientAssertionJtis::Table.into_iden(),
+        ] {
+            m.drop_table(Table::drop().table(t).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod bcp;
 mod browser_isolation;
+mod client_metadata_document;
 mod discovery;
 mod exchange;
 mod federation;

@@ -70,6 +70,8 @@ pub struct Provider {
     pub(crate) upstreams: crate::federation::cache::UpstreamCache,
     /// Public keys of `private_key_jwt` clients.
     pub(crate) client_keys: crate::clients::keys::ClientKeyCache,
+    /// Which client ID metadata documents were fetched lately.
+    pub(crate) documents: crate::clients::document::DocumentCache,
 }
 
 impl Provider {
@@ -98,6 +100,7 @@ impl Provider {
                 .build(),
             upstreams: Default::default(),
             client_keys: Default::default(),
+            documents: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)
@@ -192,9 +195,12 @@ impl Provider {
             .clients
             .try_get_with((realm, client_id.clone()), async {
                 missed.store(true, Ordering::Relaxed);
+                let stored = self
+                    .store
+                    .find_client_by_client_id(realm, client_id)
+                    .await?;
                 Ok::<_, OAuthError>(
-                    self.store
-                        .find_client_by_client_id(realm, client_id)
+                    self.document_client(ctx, client_id, stored)
                         .await?
                         .map(Arc::new),
                 )

@@ -1,4 +1,7 @@
-use crate::entity::{client, client_assertion_jti as assertion, client_resource_uri as resource};
+use crate::entity::{
+    client, client_assertion_jti as assertion, client_metadata_document as document,
+    client_resource_uri as resource,
+};
 use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -230,6 +233,82 @@ impl Store {
             .await?
             .map(to_domain)
             .transpose()
+    }
+
+    /// Creates, or rewrites, the client described by a client ID metadata document (its
+    /// `client_id` is the document's URL; no secret). `None` when the realm has a client
+    /// with that id which an administrator made: a document never replaces one.
+    pub async fn upsert_document_client(
+        &self,
+        realm: RealmId,
+        c: &NewClient,
+        now: UnixTime,
+    ) -> StoreResult<Option<Client>> {
+        let tx = self.db.begin().await?;
+        let existing = client::Entity::find()
+            .filter(client::Column::RealmId.eq(realm.0))
+            .filter(client::Column::ClientId.eq(c.client_id.as_str()))
+            .one(&tx)
+            .await?;
+        let row = document::ActiveModel {
+            client_id: Set(Default::default()),
+            realm_id: Set(realm.0),
+            fetched_at: Set(now.0),
+        };
+        let client = match existing {
+            Some(old) => {
+                let made_from_document = document::Entity::find_by_id(old.id)
+                    .filter(document::Column::RealmId.eq(realm.0))
+                    .one(&tx)
+                    .await?
+                    .is_some();
+                if !made_from_document {
+                    return Ok(None);
+                }
+                let id = old.id;
+                let mut m = old.into_active_model();
+                apply(&mut m, c);
+                m.secret_hash = Set(None);
+                let client = to_domain(m.update(&tx).await?)?;
+                document::ActiveModel {
+                    client_id: Set(id),
+                    ..row
+                }
+                .update(&tx)
+                .await?;
+                client
+            }
+            None => {
+                let id = ClientUuid::new_v7();
+                let mut m = client::ActiveModel {
+                    id: Set(id.0),
+                    realm_id: Set(realm.0),
+                    secret_hash: Set(None),
+                    created_at: Set(now.0),
+                    ..Default::default()
+                };
+                apply(&mut m, c);
+                let client = to_domain(m.insert(&tx).await?)?;
+                document::ActiveModel {
+                    client_id: Set(id.0),
+                    ..row
+                }
+                .insert(&tx)
+                .await?;
+                client
+            }
+        };
+        tx.commit().await?;
+        Ok(Some(client))
+    }
+
+    /// Whether the client was made from a client ID metadata document.
+    pub async fn is_document_client(&self, realm: RealmId, id: ClientUuid) -> StoreResult<bool> {
+        Ok(document::Entity::find_by_id(id.0)
+            .filter(document::Column::RealmId.eq(realm.0))
+            .one(&self.db)
+            .await?
+            .is_some())
     }
 
     async fn client_row(&self, realm: RealmId, id: ClientUuid) -> StoreResult<client::Model> {

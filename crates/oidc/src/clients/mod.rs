@@ -2,5 +2,6 @@
 
 pub mod assertion;
 pub mod auth;
+pub mod document;
 pub(crate) mod keys;
 pub mod metadata;

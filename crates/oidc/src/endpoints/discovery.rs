@@ -34,6 +34,8 @@ struct Metadata<'a> {
     token_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
     introspection_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
     revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
+    /// A `client_id` may be the URL of the client's metadata document (`clients::document`).
+    client_id_metadata_document_supported: bool,
     /// Algorithms this realm signs access tokens with; resource servers pin them (RFC 9068 §4).
     access_token_signing_alg_values_supported: Vec<&'static str>,
 }
@@ -108,6 +110,7 @@ pub fn document(issuer: &str, keys: &KeyRing) -> String {
         token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
         revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+        client_id_metadata_document_supported: true,
         access_token_signing_alg_values_supported: algs,
     };
     serde_json::to_string(&m).expect("metadata serializes")

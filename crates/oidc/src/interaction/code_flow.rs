@@ -74,6 +74,8 @@ pub enum Step {
     },
     Consent {
         client_name: String,
+        /// The host of a client ID metadata document client's URL: who vouches for the name.
+        client_host: Option<String>,
         redirect_uri: String,
         sealed: String,
         scopes: Vec<String>,
@@ -440,6 +442,10 @@ impl Provider {
                 }
                 return Ok(Step::Consent {
                     client_name: client.name.clone(),
+                    client_host: client
+                        .client_id
+                        .metadata_url()
+                        .and_then(|u| u.host_str().map(str::to_owned)),
                     redirect_uri: req.redirect_uri.clone(),
                     sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
                     scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),

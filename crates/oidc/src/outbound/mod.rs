@@ -130,7 +130,7 @@ impl Outbound {
     /// `idp:<realm>/<alias>`) and reads the whole response. Any status comes back as a
     /// response, 3xx included: callers treat non-2xx as errors.
     pub async fn send(&self, peer: &str, req: HttpRequest) -> Result<HttpResponse, OutboundError> {
-        self.dispatch(peer, Ok(req)).await
+        self.dispatch(peer, Ok(req), self.max_response_bytes).await
     }
 
     /// An [`AsyncHttpClient`] for openidconnect's discovery, token and userinfo requests.
@@ -149,11 +149,25 @@ impl Outbound {
         url: &str,
         bearer: Option<&str>,
     ) -> Result<(StatusCode, serde_json::Value), OutboundError> {
+        self.get_json_within(peer, url, bearer, self.max_response_bytes)
+            .await
+    }
+
+    /// [`Self::get_json`] reading at most `max_bytes` of body (never more than the
+    /// configured cap): for documents that are small by nature.
+    pub async fn get_json_within(
+        &self,
+        peer: &str,
+        url: &str,
+        bearer: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<(StatusCode, serde_json::Value), OutboundError> {
         let mut req = http::Request::get(url).header(ACCEPT, "application/json");
         if let Some(token) = bearer {
             req = req.header(AUTHORIZATION, format!("Bearer {token}"));
         }
-        let res = self.dispatch(peer, req.body(Vec::new())).await?;
+        let max = max_bytes.min(self.max_response_bytes);
+        let res = self.dispatch(peer, req.body(Vec::new()), max).await?;
         let status = res.status();
         match serde_json::from_slice(res.body()) {
             Ok(json) => Ok((status, json)),
@@ -178,7 +192,7 @@ impl Outbound {
                 HeaderValue::from_static("application/x-www-form-urlencoded"),
             )
             .body(body.into_bytes());
-        self.dispatch(peer, req).await
+        self.dispatch(peer, req, self.max_response_bytes).await
     }
 
     /// Every call passes here once, so each is counted, timed and, if refused, logged.
@@ -186,6 +200,7 @@ impl Outbound {
         &self,
         peer: &str,
         req: Result<HttpRequest, http::Error>,
+        max_bytes: usize,
     ) -> Result<HttpResponse, OutboundError> {
         let started = Instant::now();
         let host = req
@@ -195,7 +210,7 @@ impl Outbound {
             .unwrap_or_default()
             .to_owned();
         let result = match req {
-            Ok(req) => self.exchange(req).await,
+            Ok(req) => self.exchange(req, max_bytes).await,
             Err(_) => Err(OutboundError::Refused(Refusal::InvalidRequest)),
         };
         let outcome = match &result {
@@ -216,14 +231,18 @@ impl Outbound {
         result
     }
 
-    async fn exchange(&self, req: HttpRequest) -> Result<HttpResponse, OutboundError> {
+    async fn exchange(
+        &self,
+        req: HttpRequest,
+        max_bytes: usize,
+    ) -> Result<HttpResponse, OutboundError> {
         let url = url::Url::parse(&req.uri().to_string())
             .map_err(|_| OutboundError::Refused(Refusal::InvalidRequest))?;
         self.check_target(&url).map_err(OutboundError::Refused)?;
         let req = reqwest::Request::try_from(req)
             .map_err(|_| OutboundError::Refused(Refusal::InvalidRequest))?;
         // reqwest's own timeout covers the body too; this bounds our reading loop as well.
-        tokio::time::timeout(self.timeout, self.fetch(req))
+        tokio::time::timeout(self.timeout, self.fetch(req, max_bytes))
             .await
             .map_err(|_| OutboundError::Timeout)?
     }
@@ -257,7 +276,11 @@ impl Outbound {
         }
     }
 
-    async fn fetch(&self, req: reqwest::Request) -> Result<HttpResponse, OutboundError> {
+    async fn fetch(
+        &self,
+        req: reqwest::Request,
+        max_bytes: usize,
+    ) -> Result<HttpResponse, OutboundError> {
         let mut res = self
             .client
             .execute(req)
@@ -267,13 +290,13 @@ impl Outbound {
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.max_response_bytes as u64) {
+        if declared.is_some_and(|n| n > max_bytes as u64) {
             return Err(OutboundError::TooLarge);
         }
         // The declared length only fails early; chunked or lying peers are cut off as they send.
         let mut body = Vec::new();
         while let Some(chunk) = res.chunk().await.map_err(OutboundError::from_reqwest)? {
-            if body.len() + chunk.len() > self.max_response_bytes {
+            if body.len() + chunk.len() > max_bytes {
                 return Err(OutboundError::TooLarge);
             }
             body.extend_from_slice(&chunk);

@@ -5,6 +5,7 @@ pub mod broker_state;
 pub mod change_log;
 pub mod client;
 pub mod client_assertion_jti;
+pub mod client_metadata_document;
 pub mod client_resource_uri;
 pub mod consent;
 pub mod federated_identity;

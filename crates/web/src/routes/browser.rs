@@ -97,6 +97,7 @@ struct ChooseOrgPage<'a> {
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
     client_name: &'a str,
+    client_host: Option<&'a str>,
     action: String,
     sealed: &'a str,
     /// `(scope, what it lets the app do)`.
@@ -354,6 +355,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
         ),
         Step::Consent {
             client_name,
+            client_host,
             redirect_uri,
             sealed,
             scopes,
@@ -363,6 +365,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                 StatusCode::OK,
                 ConsentPage {
                     client_name,
+                    client_host: client_host.as_deref(),
                     action: format!("/realms/{realm}/login-actions/consent"),
                     sealed,
                     scopes: scopes
