@@ -104,14 +104,6 @@ async fn a_document_on_a_private_http_address_is_refused_unless_allowed() {
 #[tokio::test]
 async fn discovery_says_client_id_metadata_documents_are_supported() {
     let app = spawn_app().await;
-    let d: Value = app
-        .http
-        .get(app.url("/realms/demo/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = app.discovery_document("demo").await;
     assert_eq!(d["client_id_metadata_document_supported"], true);
 }

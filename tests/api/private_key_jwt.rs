@@ -140,56 +140,33 @@ async fn introspection_and_revocation_accept_assertions_addressed_to_them() {
         .await,
         "access_token",
     );
-    let url = |ep: &str| format!("{}/protocol/openid-connect/{ep}", issuer(REALM));
-    let a = jws::sign(
-        &k,
-        "JWT",
-        &claims_for("rs", url("token/introspect").into(), now(&app)),
-    );
-    let res = post(
-        &app,
-        "token/introspect",
-        &[
-            ("token", &token),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &a),
-        ],
-    )
-    .await;
+    // Sends `token` to `ep` with an assertion addressed to `aud_ep`.
+    let call = |ep: &'static str, aud_ep: &'static str| {
+        let a = jws::sign(
+            &k,
+            "JWT",
+            &claims_for(
+                "rs",
+                format!("{}/protocol/openid-connect/{aud_ep}", issuer(REALM)).into(),
+                now(&app),
+            ),
+        );
+        let (app, token) = (&app, token.clone());
+        async move {
+            let form = [
+                ("token", token.as_str()),
+                ("client_assertion_type", JWT_BEARER),
+                ("client_assertion", &a),
+                ("client_id", "rs"),
+            ];
+            post(app, ep, &form).await
+        }
+    };
+    let res = call("token/introspect", "token/introspect").await;
     assert_eq!(ok_json(res, reqwest::StatusCode::OK).await["active"], true);
-    let a = jws::sign(
-        &k,
-        "JWT",
-        &claims_for("rs", url("revoke").into(), now(&app)),
-    );
-    let res = post(
-        &app,
-        "revoke",
-        &[
-            ("token", &token),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &a),
-            ("client_id", "rs"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(call("revoke", "revoke").await.status(), 200);
     // An assertion for the revocation endpoint is not one for introspection.
-    let a = jws::sign(
-        &k,
-        "JWT",
-        &claims_for("rs", url("revoke").into(), now(&app)),
-    );
-    let res = post(
-        &app,
-        "token/introspect",
-        &[
-            ("token", &token),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", &a),
-        ],
-    )
-    .await;
+    let res = call("token/introspect", "revoke").await;
     assert_oauth_error(res, 401, "invalid_client").await;
 }
 
@@ -453,15 +430,7 @@ async fn changed_keys_take_effect_at_once() {
 #[tokio::test]
 async fn discovery_advertises_private_key_jwt_and_its_algorithms() {
     let app = spawn_app().await;
-    let d: Value = app
-        .http
-        .get(app.url("/realms/demo/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = app.discovery_document("demo").await;
     for ep in ["token", "introspection", "revocation"] {
         let methods = d[format!("{ep}_endpoint_auth_methods_supported")]
             .as_array()

@@ -344,6 +344,12 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// A realm's OpenID Provider metadata.
+    pub async fn discovery_document(&self, realm: &str) -> Value {
+        let url = self.url(&format!("/realms/{realm}/.well-known/openid-configuration"));
+        ok_json(self.http.get(url).send().await.unwrap(), StatusCode::OK).await
+    }
+
     pub fn endpoint(&self, realm: &str, ep: &str) -> String {
         self.url(&format!("/realms/{realm}/protocol/openid-connect/{ep}"))
     }
