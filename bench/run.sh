@@ -23,7 +23,7 @@
 #                   built with `cargo build --release` only when missing: rebuild yourself
 #                   to measure the current source)
 #   PEER (1)        0 skips the peer; PEER_DIR (../shared/peers/node-oidc-provider)
-#   PKJWT (1)       0 skips the private_key_jwt runs; ASSERTIONS_N (150000) assertions
+#   PKJWT (1)       0 skips the private_key_jwt runs; ASSERTIONS_N (80000) assertions
 #                   pre-signed per run (examples/client_assertions, built when missing;
 #                   signed on the wrk core before each run, outside the measured time)
 #   SERVER_CPU (0)  WRK_CPU (1)
@@ -43,7 +43,7 @@ PORT=${PORT:-18080}
 PEER_PORT=${PEER_PORT:-13001}
 PEER=${PEER:-1}
 PKJWT=${PKJWT:-1}
-ASSERTIONS_N=${ASSERTIONS_N:-150000}
+ASSERTIONS_N=${ASSERTIONS_N:-80000}
 PEER_DIR=${PEER_DIR:-$ROOT/../shared/peers/node-oidc-provider}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
