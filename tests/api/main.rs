@@ -24,6 +24,7 @@ mod orgs;
 mod outbound;
 mod pkce;
 mod replicas;
+mod resources;
 mod rp_openidconnect;
 mod token;
 mod users;

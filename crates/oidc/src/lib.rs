@@ -23,6 +23,8 @@ pub mod outbound;
 pub mod params;
 mod provider;
 pub mod telemetry;
+#[cfg(test)]
+mod test_support;
 pub mod token;
 pub mod tokens;
 
