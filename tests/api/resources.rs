@@ -142,7 +142,7 @@ async fn access_tokens_carry_the_clients_audiences_and_the_issuer_while_meant_fo
 }
 
 #[tokio::test]
-async fn a_resource_outside_the_clients_audiences_is_invalid_target_everywhere() {
+async fn res_1_res_2_res_4_a_resource_outside_the_clients_audiences_is_invalid_target_everywhere() {
     let app = spawn_app().await;
     let (a, _, _) = setup(&app, "r2").await;
     let rp = rp("r2", &a);
@@ -161,8 +161,16 @@ async fn a_resource_outside_the_clients_audiences_is_invalid_target_everywhere()
         .get(&app, &rp.auth_url(&app, &[("resource", "orders")]))
         .await;
     assert_eq!(rp.callback(&res)["error"], "invalid_target");
+    // RES-4: another realm's API is not this client's audience.
+    fast_realm(&app, "other").await;
+    app.create_client(
+        "other",
+        json!({ "client_id": "their-api", "resource_uris": ["https://their.example/api"] }),
+    )
+    .await;
     // client_credentials.
     for bad in [
+        ("resource", "https://their.example/api"),
         ("resource", "https://evil.example/"),
         ("resource", "https://api.example/orders#frag"),
         ("audience", "inventory-api"),
@@ -181,7 +189,7 @@ async fn a_resource_outside_the_clients_audiences_is_invalid_target_everywhere()
 }
 
 #[tokio::test]
-async fn code_and_refresh_requests_may_only_narrow_the_targets_of_the_grant() {
+async fn res_3_res_5_code_and_refresh_requests_may_only_narrow_the_targets_of_the_grant() {
     let app = spawn_app().await;
     let (a, _, _) = setup(&app, "r3").await;
     let rp = rp("r3", &a);
@@ -204,8 +212,8 @@ async fn code_and_refresh_requests_may_only_narrow_the_targets_of_the_grant() {
         .await;
     assert_oauth_error(res, 400, "invalid_target").await;
     let t = rp.tokens(&app, &cb["code"]).await;
-    let issuer = crate::helpers::issuer("r3");
-    assert_eq!(aud(&s(&t, "access_token")), [issuer.as_str(), ORDERS]);
+    // RES-5: a token for what was asked for, and nothing else (not userinfo either).
+    assert_eq!(aud(&s(&t, "access_token")), [ORDERS]);
     let rt = s(&t, "refresh_token");
     // A refresh asking for more is refused and leaves the refresh token usable.
     let res = rp
@@ -231,7 +239,6 @@ async fn code_and_refresh_requests_may_only_narrow_the_targets_of_the_grant() {
         )
         .await;
     let t2 = ok_json(res, StatusCode::OK).await;
-    // Without openid in the narrowed scope, the token is for the API alone.
     assert_eq!(aud(&s(&t2, "access_token")), [ORDERS]);
 }
 

@@ -467,7 +467,8 @@ impl Provider {
         req: &AuthorizeRequest,
     ) -> Result<Vec<(String, String)>, OAuthError> {
         let mut out = Vec::new();
-        for t in crate::tokens::targets::of_grant(&req.targets, client) {
+        let targets = crate::tokens::targets::Targets::of_request(vec![], &req.targets, client)?;
+        for t in targets.list().iter().cloned() {
             let by_id = match tessera_domain::ClientId::parse(&t) {
                 Ok(id) => self.client(ctx, &id).await?.map(|c| c.name.clone()),
                 Err(_) => None,

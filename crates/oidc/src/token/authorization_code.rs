@@ -4,7 +4,7 @@ use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::authorize::pkce;
 use crate::crypto::sha256;
-use crate::tokens::targets;
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::Client;
 
@@ -24,7 +24,7 @@ pub(super) async fn exchange(
             .await?
         && g.client == client.id
     {
-        targets::within(asked.clone(), &targets::of_grant(&g.targets, client))?;
+        Targets::of_request(asked.clone(), &g.targets, client)?;
     }
     let now = p.clock().now();
     let c = redeemed(
@@ -80,7 +80,7 @@ pub(super) async fn exchange(
         .ok()
         .filter(|u| u.enabled)
         .ok_or_else(|| invalid_grant("the user is no longer active"))?;
-    let targets = targets::within(asked, &targets::of_grant(&grant.targets, client))?;
+    let targets = Targets::of_request(asked, &grant.targets, client)?;
     issue_user_tokens(
         p,
         ctx,

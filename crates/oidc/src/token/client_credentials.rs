@@ -1,7 +1,7 @@
 //! `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
 
 use crate::tokens::access_token::{IssuedToken, TokenGrant};
-use crate::tokens::targets;
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, ScopeSet};
 
@@ -17,7 +17,7 @@ pub(super) async fn exchange(
         ));
     }
     let scope = requested_scope(client, params.get("scope"))?;
-    let targets = targets::of_grant(&targets::requested(params, client)?, client);
+    let targets = Targets::of_request(targets::requested(params, client)?, &[], client)?;
     // Re-checked on every request: a disabled organization's client gets nothing (ORG-8).
     let org = p.client_org_context(ctx, client).await?;
     let scope = if org.claim.is_some() {
@@ -30,7 +30,7 @@ pub(super) async fn exchange(
         // The client's server-assigned UUID: never equal to a user's `sub` (RFC 9700 §4.15).
         client.id.to_string(),
         scope.clone(),
-        targets::access_audience(ctx, targets, &scope),
+        targets.audience(ctx, &scope),
     );
     g.roles = client.roles.clone();
     g.org = org;

@@ -6,7 +6,7 @@ use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::crypto::sha256;
 use crate::tokens::org_claims::requested_org_scope;
-use crate::tokens::targets;
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, OrgScope, OrgSelection, ScopeSet};
 
@@ -32,7 +32,7 @@ pub(super) async fn exchange(
         && let Some(g) = p.store().get_grant(ctx.realm.id, t.grant_id).await?
         && g.client == client.id
     {
-        targets::within(asked.clone(), &targets::of_grant(&g.targets, client))?;
+        Targets::of_request(asked.clone(), &g.targets, client)?;
         if let Some(r) = &requested
             && !r.is_subset(&g.scope)
         {
@@ -93,7 +93,7 @@ pub(super) async fn exchange(
         Some(_) => switch_to.or(t.org),
     };
     // RFC 8707 §2.2: a subset of the grant's targets; the refresh token keeps them all.
-    let targets = targets::within(asked, &targets::of_grant(&grant.targets, client))?;
+    let targets = Targets::of_request(asked, &grant.targets, client)?;
     issue_user_tokens(
         p,
         ctx,

@@ -49,45 +49,68 @@ pub fn requested(params: &Params, client: &Client) -> Result<Vec<String>, OAuthE
     Ok(out)
 }
 
-/// What a grant covers: the targets its authorization request named, or else all of the
-/// client's audiences.
-pub fn of_grant(granted: &[String], client: &Client) -> Vec<String> {
-    if granted.is_empty() {
-        client.apis.audiences.clone()
-    } else {
-        granted.to_vec()
-    }
+/// What an access token is for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Targets {
+    /// Nothing was asked for: the client's audiences.
+    Default(Vec<String>),
+    /// The authorization or token request named these (RFC 8707 §2: the token is for them).
+    Requested(Vec<String>),
 }
 
-/// A later request (code redemption, refresh) may only narrow what was granted.
-pub fn within(requested: Vec<String>, granted: &[String]) -> Result<Vec<String>, OAuthError> {
-    if let Some(r) = requested.iter().find(|r| !granted.contains(r)) {
-        return Err(invalid_target(
-            "resource",
-            r,
-            "was not part of the original grant",
-        ));
+impl Targets {
+    /// The targets of a token request (`asked`) on a grant whose authorization request
+    /// named `granted` (empty: none): a later request may only narrow them.
+    pub fn of_request(
+        asked: Vec<String>,
+        granted: &[String],
+        client: &Client,
+    ) -> Result<Self, OAuthError> {
+        if granted.is_empty() && asked.is_empty() {
+            return Ok(Self::Default(client.apis.audiences.clone()));
+        }
+        let within = if granted.is_empty() {
+            &client.apis.audiences
+        } else {
+            granted
+        };
+        if let Some(r) = asked.iter().find(|r| !within.contains(r)) {
+            return Err(invalid_target(
+                "resource",
+                r,
+                "was not part of the original grant",
+            ));
+        }
+        Ok(Self::Requested(if asked.is_empty() {
+            granted.to_vec()
+        } else {
+            asked
+        }))
     }
-    Ok(if requested.is_empty() {
-        granted.to_vec()
-    } else {
-        requested
-    })
-}
 
-/// The `aud` of an access token: its targets, and this realm's issuer when the token may
-/// call userinfo (`openid` granted) or names nothing else.
-pub fn access_audience(ctx: &RealmCtx, targets: Vec<String>, scope: &ScopeSet) -> Vec<String> {
-    let mut aud = Vec::with_capacity(targets.len() + 1);
-    if scope.contains("openid") || targets.is_empty() {
-        aud.push(ctx.issuer.clone());
-    }
-    for t in targets {
-        if !aud.contains(&t) {
-            aud.push(t);
+    /// The `aud` of the access token: exactly what was requested (RES-5); otherwise the
+    /// client's audiences, and this realm's issuer while the token may call userinfo
+    /// (`openid` granted) or names nothing else.
+    pub fn audience(self, ctx: &RealmCtx, scope: &ScopeSet) -> Vec<String> {
+        match self {
+            Self::Requested(list) => list,
+            Self::Default(list) => {
+                let mut aud = Vec::with_capacity(list.len() + 1);
+                if scope.contains("openid") || list.is_empty() {
+                    aud.push(ctx.issuer.clone());
+                }
+                aud.extend(list.into_iter().filter(|t| *t != ctx.issuer));
+                aud
+            }
         }
     }
-    aud
+
+    /// For the consent page: every API the grant would reach.
+    pub fn list(&self) -> &[String] {
+        match self {
+            Self::Default(l) | Self::Requested(l) => l,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,12 +159,28 @@ mod tests {
 
     #[test]
     fn later_requests_only_narrow_the_grant() {
+        let c = client(&["a:1", "a:2", "a:3"]);
         let granted = vec!["a:1".to_string(), "a:2".to_string()];
-        assert_eq!(within(vec![], &granted).unwrap(), granted);
-        assert_eq!(within(vec!["a:2".into()], &granted).unwrap(), ["a:2"]);
+        let of = |asked: &[&str], granted: &[String]| {
+            Targets::of_request(asked.iter().map(|s| s.to_string()).collect(), granted, &c)
+        };
         assert_eq!(
-            within(vec!["a:3".into()], &granted).unwrap_err().code(),
-            "invalid_target"
+            of(&[], &granted).unwrap(),
+            Targets::Requested(granted.clone())
+        );
+        assert_eq!(
+            of(&["a:2"], &granted).unwrap(),
+            Targets::Requested(vec!["a:2".into()])
+        );
+        assert_eq!(of(&["a:3"], &granted).unwrap_err().code(), "invalid_target");
+        // Nothing granted or asked: the client's audiences, by default.
+        assert_eq!(
+            of(&[], &[]).unwrap(),
+            Targets::Default(c.apis.audiences.clone())
+        );
+        assert_eq!(
+            of(&["a:3"], &[]).unwrap(),
+            Targets::Requested(vec!["a:3".into()])
         );
     }
 }
