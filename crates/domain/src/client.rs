@@ -331,6 +331,12 @@ pub struct Client {
     pub admin_console: bool,
     pub apis: ApiSettings,
     pub profile: ClientProfile,
+    /// SHA-256 of its RFC 7592 registration access token: `Some` for a client registered
+    /// at the registration endpoint (until an administrator takes it over).
+    pub registration_token_hash: Option<Vec<u8>>,
+    /// Registered without an initial access token: open registration's limits hold for
+    /// its updates too.
+    pub registered_openly: bool,
     pub created_at: UnixTime,
 }
 

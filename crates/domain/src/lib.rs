@@ -9,6 +9,7 @@ mod grant;
 mod ids;
 mod keys;
 mod org;
+mod registration;
 mod scope;
 mod smtp;
 mod user;
@@ -37,6 +38,9 @@ pub use org::{
     OrgAlias, OrgClaimFormat, OrgDomain, OrgRole, OrgRoleName, OrgScope, OrgSelection,
     Organization,
 };
+pub use registration::{
+    InitialAccessToken, OpenRegistration, RegistrationMode, RegistrationPolicy,
+};
 pub use scope::{Scope, ScopeSet};
 pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
@@ -58,6 +62,8 @@ pub struct Realm {
     pub organizations_enabled: bool,
     /// Longest `act` chain a token exchange may build (RFC 8693 §4.1).
     pub max_delegation_depth: i64,
+    /// Who may register clients dynamically, and within which limits (RFC 7591).
+    pub registration: RegistrationPolicy,
     pub created_at: UnixTime,
 }
 
@@ -96,6 +102,7 @@ pub struct RealmSettings {
     pub lifetimes: Lifetimes,
     pub organizations_enabled: bool,
     pub max_delegation_depth: i64,
+    pub registration: RegistrationPolicy,
 }
 
 impl Default for RealmSettings {
@@ -108,6 +115,7 @@ impl Default for RealmSettings {
             lifetimes: Lifetimes::default(),
             organizations_enabled: true,
             max_delegation_depth: 3,
+            registration: RegistrationPolicy::default(),
         }
     }
 }

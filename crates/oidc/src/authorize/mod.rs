@@ -172,6 +172,8 @@ mod tests {
             org: Default::default(),
             exchange: None,
             admin_console: false,
+            registration_token_hash: None,
+            registered_openly: false,
             created_at: UnixTime(0),
         }
     }

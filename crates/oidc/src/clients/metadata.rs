@@ -350,7 +350,7 @@ fn client_keys(
 
 /// OpenID Connect Registration §2: web clients redirect to https (http only on
 /// loopback), native clients to loopback http or a private-use scheme (RFC 8252).
-fn suits(t: ApplicationType, u: &RedirectUri) -> bool {
+pub(crate) fn suits(t: ApplicationType, u: &RedirectUri) -> bool {
     let scheme = u.as_str().split(':').next().unwrap_or_default();
     match t {
         ApplicationType::Web => scheme == "https" || scheme == "http",
