@@ -105,6 +105,22 @@ pub struct RealmSettings {
     pub registration: RegistrationPolicy,
 }
 
+impl From<&Realm> for RealmSettings {
+    /// A realm's current settings, to change some and update.
+    fn from(r: &Realm) -> Self {
+        Self {
+            enabled: r.enabled,
+            access_token_alg: r.access_token_alg,
+            access_token_lifetime_secs: r.access_token_lifetime_secs,
+            password_params: r.password_params,
+            lifetimes: r.lifetimes,
+            organizations_enabled: r.organizations_enabled,
+            max_delegation_depth: r.max_delegation_depth,
+            registration: r.registration.clone(),
+        }
+    }
+}
+
 impl Default for RealmSettings {
     fn default() -> Self {
         Self {
