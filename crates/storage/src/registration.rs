@@ -7,8 +7,8 @@ use crate::entity::{client, initial_access_token as iat};
 use crate::{PageRequest, Store, StoreError, StoreResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use tessera_domain::{Client, ClientUuid, InitialAccessToken, NewClient, OrgId, RealmId, UnixTime};
 use uuid::Uuid;

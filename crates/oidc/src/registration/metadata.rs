@@ -75,9 +75,13 @@ impl RegistrationRequest {
         let code_flow = grant_types
             .iter()
             .any(|g| g == GrantType::AuthorizationCode.as_str());
-        let response_types = self
-            .response_types
-            .unwrap_or_else(|| if code_flow { vec!["code".into()] } else { vec![] });
+        let response_types = self.response_types.unwrap_or_else(|| {
+            if code_flow {
+                vec!["code".into()]
+            } else {
+                vec![]
+            }
+        });
         if let Some(bad) = response_types.iter().find(|r| *r != "code") {
             return Err(OAuthError::InvalidClientMetadata(
                 format!("response type {bad:?} is not supported; use code").into(),
@@ -89,9 +93,12 @@ impl RegistrationRequest {
                 "response_types [code] and grant type authorization_code go together".into(),
             ));
         }
-        let scopes = self
-            .scope
-            .map(|s| s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect());
+        let scopes = self.scope.map(|s| {
+            s.split(' ')
+                .filter(|x| !x.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
         Ok(ClientMetadata {
             name: self.client_name,
             public: false,

@@ -14,8 +14,8 @@ use crate::{OAuthError, Provider, RealmCtx};
 use metadata::{ClientInformation, RegistrationRequest};
 use std::net::IpAddr;
 use tessera_domain::{
-    ApplicationType, Client, ClientId, GrantType, NewClient, OpenRegistration, Realm,
-    RedirectUri, RegistrationMode, ScopeSet,
+    ApplicationType, Client, ClientId, GrantType, NewClient, OpenRegistration, Realm, RedirectUri,
+    RegistrationMode, ScopeSet,
 };
 use tessera_storage::{RegistrationGrant, StoreError};
 
@@ -191,7 +191,9 @@ impl Provider {
         }
         let scope_given = req.scope.is_some();
         let m = req.into_metadata(ClientMetadata::from(&old))?;
-        let open = old.registered_openly.then_some(&ctx.realm.registration.open);
+        let open = old
+            .registered_openly
+            .then_some(&ctx.realm.registration.open);
         let c = self
             .build_registered(&ctx.realm, m, open, scope_given)
             .await?;
@@ -204,13 +206,7 @@ impl Provider {
         let rat = random_token();
         let client = self
             .store()
-            .update_registered_client(
-                ctx.realm.id,
-                old.id,
-                &c,
-                &old_hash,
-                sha256(rat.as_bytes()),
-            )
+            .update_registered_client(ctx.realm.id, old.id, &c, &old_hash, sha256(rat.as_bytes()))
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => invalid_token("the registration access token is invalid"),
