@@ -385,7 +385,7 @@ pub(crate) mod tests {
             .insert_client(a.id, ClientUuid::new_v7(), &api, None, UnixTime(1))
             .await
             .unwrap();
-        assert_eq!(stored.apis.resource_uris, [orders.clone()]);
+        assert_eq!(stored.apis.resource_uris, std::slice::from_ref(&orders));
         let mut twin = new_client("twin");
         twin.apis.resource_uris = vec![orders.clone()];
         assert!(matches!(

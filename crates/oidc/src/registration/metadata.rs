@@ -88,7 +88,7 @@ impl RegistrationRequest {
             ));
         }
         // RFC 7591 §2.1: the code response type goes with the authorization_code grant.
-        if code_flow != !response_types.is_empty() {
+        if code_flow == response_types.is_empty() {
             return Err(OAuthError::InvalidClientMetadata(
                 "response_types [code] and grant type authorization_code go together".into(),
             ));
