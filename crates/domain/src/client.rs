@@ -205,6 +205,22 @@ impl ClientKeys {
         }
         Ok(Self::JwksUri(url))
     }
+
+    /// The registered set as JSON (RFC 7591 `jwks`), when the keys were given that way.
+    pub fn jwks(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::Jwks(set) => serde_json::from_str(set).ok(),
+            Self::JwksUri(_) => None,
+        }
+    }
+
+    /// Where the client publishes its set (RFC 7591 `jwks_uri`), when it does.
+    pub fn jwks_uri(&self) -> Option<String> {
+        match self {
+            Self::JwksUri(u) => Some(u.to_string()),
+            Self::Jwks(_) => None,
+        }
+    }
 }
 
 /// OpenID Connect Registration `application_type`: which redirect URIs suit the client.

@@ -201,14 +201,8 @@ impl ClientInformation {
             tos_uri: c.profile.tos_uri.clone(),
             policy_uri: c.profile.policy_uri.clone(),
             contacts: c.profile.contacts.clone(),
-            jwks: match &c.keys {
-                Some(ClientKeys::Jwks(set)) => serde_json::from_str(set).ok(),
-                _ => None,
-            },
-            jwks_uri: match &c.keys {
-                Some(ClientKeys::JwksUri(u)) => Some(u.to_string()),
-                _ => None,
-            },
+            jwks: c.keys.as_ref().and_then(ClientKeys::jwks),
+            jwks_uri: c.keys.as_ref().and_then(ClientKeys::jwks_uri),
             software_id: c.profile.software_id.clone(),
             software_version: c.profile.software_version.clone(),
             backchannel_logout_uri: c

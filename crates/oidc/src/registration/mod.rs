@@ -31,6 +31,15 @@ fn invalid_token(why: &'static str) -> OAuthError {
     OAuthError::InvalidToken(why.into())
 }
 
+/// A registration token replaced (or its client deleted) by a concurrent request since
+/// it was checked: as invalid as any other.
+fn token_replaced(e: StoreError) -> OAuthError {
+    match e {
+        StoreError::NotFound => invalid_token("the registration access token is invalid"),
+        e => e.into(),
+    }
+}
+
 /// The builder's refusals are the metadata's (RFC 7591 §3.2.2).
 fn as_metadata_error(e: OAuthError) -> OAuthError {
     match e {
@@ -208,10 +217,7 @@ impl Provider {
             .store()
             .update_registered_client(ctx.realm.id, old.id, &c, &old_hash, sha256(rat.as_bytes()))
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => invalid_token("the registration access token is invalid"),
-                e => e.into(),
-            })?;
+            .map_err(token_replaced)?;
         self.forget_client(ctx.realm.id, &client.client_id).await;
         let mut info = ClientInformation::of(
             &client,
@@ -234,10 +240,7 @@ impl Provider {
         self.store()
             .delete_registered_client(ctx.realm.id, client.id, &hash)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => invalid_token("the registration access token is invalid"),
-                e => e.into(),
-            })?;
+            .map_err(token_replaced)?;
         self.forget_client(ctx.realm.id, &client.client_id).await;
         Ok(())
     }
