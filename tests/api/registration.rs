@@ -1,7 +1,7 @@
 //! Dynamic client registration (RFC 7591) and its management (RFC 7592) over HTTP:
 //! initial access tokens (count, expiry, reuse, realms, organizations), open
 //! registration's limits, every metadata error code, and read/update/delete with good,
-//! wrong and foreign registration tokens. BCP-3, BCP-15, ISO-1, ISO-10 and Keycloak
+//! wrong and foreign registration tokens. BCP-15, BCL-8, ISO-1, ISO-10 and Keycloak
 //! CVE-2026-9705 (SECURITY-CASES.md).
 
 use crate::helpers::{
@@ -990,4 +990,57 @@ async fn the_cli_mints_initial_tokens_and_sets_the_registration_mode() {
         "client_credentials",
     ]);
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn bcl_8_every_registered_setting_round_trips_through_read_and_update() {
+    let app = spawn_app().await;
+    let token = initial_token(&app, "demo", json!({})).await;
+    let mut body = web_app();
+    body["post_logout_redirect_uris"] = json!(["https://app.example/bye"]);
+    body["backchannel_logout_uri"] = json!("https://app.example/bcl");
+    body["logo_uri"] = json!("https://app.example/logo.png");
+    body["tos_uri"] = json!("https://app.example/tos");
+    body["policy_uri"] = json!("https://app.example/policy");
+    body["id_token_signed_response_alg"] = json!("ES256");
+    body["token_endpoint_auth_method"] = json!("client_secret_post");
+    let c = registered(&app, "demo", &token, &body).await;
+    let uri = s(&c, "registration_client_uri").replace(crate::helpers::PUBLIC_URL, &app.base);
+    let read = ok_json(
+        manage(&app, Method::GET, &uri, &s(&c, "registration_access_token")).await,
+        StatusCode::OK,
+    )
+    .await;
+    for (k, v) in body.as_object().unwrap() {
+        let want = if k == "scope" {
+            json!("email offline_access openid profile")
+        } else {
+            v.clone()
+        };
+        assert_eq!(read[k], want, "{k} after registration");
+    }
+    // What registration cannot set survives an update: the exchange policy here.
+    let policy = format!(
+        "/admin/realms/demo/clients/{}/exchange-policy",
+        s(&c, "client_id")
+    );
+    app.admin_ok(
+        Method::PUT,
+        &policy,
+        Some(json!({ "audiences": ["demo-service"] })),
+    )
+    .await;
+    // An update with what was read changes nothing (no setting silently dropped).
+    let mut again = body.clone();
+    again["client_id"] = c["client_id"].clone();
+    let updated = ok_json(
+        put(&app, &uri, &s(&c, "registration_access_token"), &again).await,
+        StatusCode::OK,
+    )
+    .await;
+    for (k, _) in body.as_object().unwrap() {
+        assert_eq!(updated[k], read[k], "{k} after update");
+    }
+    let kept = app.admin_ok(Method::GET, &policy, None).await;
+    assert_eq!(kept["audiences"], json!(["demo-service"]));
 }
