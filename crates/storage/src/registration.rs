@@ -229,3 +229,107 @@ impl Store {
         Ok(res.rows_affected)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RegistrationGrant;
+    use crate::clients::tests::new_client;
+    use crate::test_util::two_realms;
+    use crate::{PageRequest, StoreError};
+    use tessera_domain::{ClientId, InitialAccessToken, RealmId, UnixTime};
+
+    fn token(realm: RealmId, remaining: i64, expires_at: i64) -> InitialAccessToken {
+        InitialAccessToken {
+            id: uuid::Uuid::now_v7(),
+            realm_id: realm,
+            org_id: None,
+            remaining,
+            expires_at: UnixTime(expires_at),
+            created_at: UnixTime(1),
+            created_by: "op".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_initial_token_is_spent_once_per_registration_in_its_realm_only() {
+        let (s, a, b) = two_realms().await;
+        s.insert_initial_token(&token(a.id, 2, 100), vec![1; 32])
+            .await
+            .unwrap();
+        let grant = RegistrationGrant::InitialToken(&[1; 32]);
+        let register = |realm: RealmId, id: &str, now: i64| {
+            let c = new_client(id);
+            let s = s.clone();
+            async move {
+                s.insert_registered_client(realm, &c, None, vec![9; 32], grant, UnixTime(now))
+                    .await
+            }
+        };
+        // Another realm cannot spend it, and an expired token spends nothing.
+        assert!(matches!(
+            register(b.id, "x", 10).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            register(a.id, "x", 100).await,
+            Err(StoreError::NotFound)
+        ));
+        let c = register(a.id, "one", 10).await.unwrap();
+        assert_eq!(c.registration_token_hash, Some(vec![9; 32]));
+        assert!(!c.registered_openly);
+        register(a.id, "two", 10).await.unwrap();
+        assert!(matches!(
+            register(a.id, "three", 10).await,
+            Err(StoreError::NotFound)
+        ));
+        // The refused registrations left no client behind.
+        for id in ["x", "three"] {
+            let id = ClientId::parse(id).unwrap();
+            assert!(
+                s.find_client_by_client_id(a.id, &id)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+        }
+        let page = PageRequest {
+            after: None,
+            limit: 10,
+        };
+        assert_eq!(
+            s.list_initial_tokens(a.id, None, &page).await.unwrap()[0].remaining,
+            0
+        );
+        // Used up or expired: swept.
+        s.insert_initial_token(&token(b.id, 5, 20), vec![2; 32])
+            .await
+            .unwrap();
+        s.insert_initial_token(&token(b.id, 5, 200), vec![3; 32])
+            .await
+            .unwrap();
+        assert_eq!(s.purge_initial_tokens(UnixTime(50)).await.unwrap(), 2);
+        assert_eq!(
+            s.list_initial_tokens(b.id, None, &page)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn open_registration_stops_at_the_cap_and_marks_its_clients() {
+        let (s, a, _) = two_realms().await;
+        let open = RegistrationGrant::Open { max_clients: 1 };
+        let c = s
+            .insert_registered_client(a.id, &new_client("o1"), None, vec![1], open, UnixTime(1))
+            .await
+            .unwrap();
+        assert!(c.registered_openly);
+        assert!(matches!(
+            s.insert_registered_client(a.id, &new_client("o2"), None, vec![2], open, UnixTime(1))
+                .await,
+            Err(StoreError::Conflict)
+        ));
+    }
+}
