@@ -23,6 +23,7 @@ mod openapi;
 mod orgs;
 mod outbound;
 mod pkce;
+mod registration;
 mod replicas;
 mod resources;
 mod rp_openidconnect;

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod outbound;
 pub mod params;
 mod provider;
+pub mod registration;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;

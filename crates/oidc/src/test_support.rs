@@ -28,6 +28,8 @@ pub fn client(id: &str) -> Client {
         org: Default::default(),
         exchange: None,
         admin_console: false,
+        registration_token_hash: None,
+        registered_openly: false,
         created_at: UnixTime(0),
     }
 }
