@@ -12,6 +12,7 @@ mod m20261130_000007_change_log;
 mod m20261130_000008_login_throttle;
 mod m20261130_000009_federation;
 mod m20261130_000010_client_apps;
+mod m20261130_000011_registration;
 mod m20261130_000012_client_assertions;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_login_throttle::Migration),
             Box::new(m20261130_000009_federation::Migration),
             Box::new(m20261130_000010_client_apps::Migration),
+            Box::new(m20261130_000011_registration::Migration),
             Box::new(m20261130_000012_client_assertions::Migration),
         ]
     }

@@ -35,6 +35,22 @@ pub enum ClientCmd {
     /// Set (replace) or remove the client's token exchange policy (RFC 8693). The client
     /// also needs --grant-type urn:ietf:params:oauth:grant-type:token-exchange.
     ExchangePolicy(Box<ExchangePolicyArgs>),
+    /// Mint an initial access token for dynamic client registration (RFC 7591), shown
+    /// once: `Authorization: Bearer` at /realms/{realm}/clients-registrations/openid-connect.
+    InitialToken {
+        /// The realm's name.
+        #[arg(long)]
+        realm: String,
+        /// Registrations it allows, 1 to 1000.
+        #[arg(long, default_value_t = 1)]
+        count: i64,
+        /// Seconds until it expires, 60 to 31536000.
+        #[arg(long, default_value_t = 86_400)]
+        expires_in: i64,
+        /// Id or alias of an organization: the clients registered with it belong to it.
+        #[arg(long)]
+        organization: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -344,6 +360,33 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
             )?;
         }
         ClientCmd::ExchangePolicy(a) => exchange_policy(p, op, *a, out).await?,
+        ClientCmd::InitialToken {
+            realm,
+            count,
+            expires_in,
+            organization,
+        } => {
+            let (token, t) = p
+                .mint_initial_token(
+                    op,
+                    &realm,
+                    organization.as_deref(),
+                    Some(count),
+                    Some(expires_in),
+                )
+                .await?;
+            writeln!(
+                out,
+                "initial access token {} of realm {realm}: {} registration(s) until {}{}",
+                t.id,
+                t.remaining,
+                t.expires_at.0,
+                t.org_id
+                    .map(|o| format!(", for organization {o}"))
+                    .unwrap_or_default()
+            )?;
+            writeln!(out, "initial access token (shown once): {token}")?;
+        }
     }
     Ok(())
 }
@@ -382,7 +425,18 @@ fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::
         "  scopes           {}",
         list(c.scopes.iter().map(|s| s.as_str()).collect())
     )?;
+    writeln!(out, "  authentication   {}", c.auth_method.as_str())?;
     writeln!(out, "  redirect URIs    {}", uris(&c.redirect_uris))?;
+    writeln!(
+        out,
+        "  resource URIs    {}",
+        list(c.apis.resource_uris.iter().map(|r| r.as_str()).collect())
+    )?;
+    writeln!(
+        out,
+        "  audiences        {}",
+        list(c.apis.audiences.iter().map(String::as_str).collect())
+    )?;
     writeln!(
         out,
         "  logout URIs      {}",

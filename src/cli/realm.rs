@@ -2,7 +2,9 @@
 
 use clap::Subcommand;
 use std::io::{BufRead, Write};
-use tessera_domain::{Email, RealmSettings, SigningAlg, SmtpSecurity, SmtpSettings};
+use tessera_domain::{
+    Email, GrantType, RealmSettings, RegistrationMode, SigningAlg, SmtpSecurity, SmtpSettings,
+};
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
 
@@ -21,6 +23,35 @@ pub enum RealmCmd {
     },
     /// List realms: name, enabled, access-token algorithm, issuer.
     List,
+    /// Change a realm's dynamic client registration settings; what is not given stays.
+    Update {
+        /// The realm's name.
+        name: String,
+        /// Who may register clients: closed, initial-token (holders of an initial access
+        /// token, `tessera client initial-token`) or open (anyone, within the limits below).
+        #[arg(long, value_parser = ["closed", "initial-token", "open"])]
+        registration: Option<String>,
+        /// Open registration: a host (or private-use scheme) redirect URIs may name;
+        /// repeat for more. Replaces the stored list.
+        #[arg(long = "registration-allowed-host")]
+        allowed_hosts: Vec<String>,
+        /// Open registration: a scope registered clients may ask for; repeat for more.
+        #[arg(long = "registration-allowed-scope")]
+        allowed_scopes: Vec<String>,
+        /// Open registration: authorization_code or refresh_token; repeat for both.
+        #[arg(long = "registration-allowed-grant-type")]
+        allowed_grant_types: Vec<String>,
+        /// Open registration: most dynamically registered clients the realm holds.
+        #[arg(long = "registration-max-clients")]
+        max_clients: Option<u32>,
+        /// Open registration: registrations per minute from one address.
+        #[arg(long = "registration-rate-per-minute")]
+        rate_per_minute: Option<u32>,
+        /// What every self-registered client's tokens may be for: a resource URI (an MCP
+        /// server's, say) or a client id of the realm; repeat for more.
+        #[arg(long = "registration-audience")]
+        audiences: Vec<String>,
+    },
     /// Delete a realm with everything in it.
     Delete {
         /// The realm's name: 1 to 64 characters of a-z, 0-9 and '-'.
@@ -102,6 +133,58 @@ pub async fn run(
                     _ => break,
                 }
             }
+        }
+        RealmCmd::Update {
+            name,
+            registration,
+            allowed_hosts,
+            allowed_scopes,
+            allowed_grant_types,
+            max_clients,
+            rate_per_minute,
+            audiences,
+        } => {
+            let cur = p.get_realm(op, &name).await?;
+            let mut s = RealmSettings::from(&cur);
+            let reg = &mut s.registration;
+            if let Some(m) = registration {
+                reg.mode = RegistrationMode::parse(&m)?;
+            }
+            if !allowed_hosts.is_empty() {
+                reg.open.allowed_hosts = allowed_hosts;
+            }
+            if !allowed_scopes.is_empty() {
+                reg.open.allowed_scopes = allowed_scopes;
+            }
+            if !allowed_grant_types.is_empty() {
+                reg.open.allowed_grant_types = allowed_grant_types
+                    .iter()
+                    .map(|g| GrantType::parse(g))
+                    .collect::<Result<_, _>>()?;
+            }
+            reg.open.max_clients = max_clients.unwrap_or(reg.open.max_clients);
+            reg.open.rate_per_minute = rate_per_minute.unwrap_or(reg.open.rate_per_minute);
+            if !audiences.is_empty() {
+                reg.open.audiences = audiences;
+            }
+            let r = p.update_realm(op, &name, s).await?;
+            let o = &r.registration.open;
+            writeln!(
+                out,
+                "realm {}: registration {}; open registration: hosts [{}], scopes [{}], grant \
+                 types [{}], at most {} clients, {} per minute per address",
+                r.name,
+                r.registration.mode.as_str(),
+                o.allowed_hosts.join(" "),
+                o.allowed_scopes.join(" "),
+                o.allowed_grant_types
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                o.max_clients,
+                o.rate_per_minute
+            )?;
         }
         RealmCmd::Delete { name } => {
             p.delete_realm(op, &name).await?;

@@ -1258,6 +1258,24 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
     ("put", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
+    ("get", "/admin/realms/{realm}/clients-initial-access"),
+    ("post", "/admin/realms/{realm}/clients-initial-access"),
+    (
+        "delete",
+        "/admin/realms/{realm}/clients-initial-access/{id}",
+    ),
+    (
+        "get",
+        "/admin/realms/{realm}/organizations/{org}/clients-initial-access",
+    ),
+    (
+        "post",
+        "/admin/realms/{realm}/organizations/{org}/clients-initial-access",
+    ),
+    (
+        "delete",
+        "/admin/realms/{realm}/organizations/{org}/clients-initial-access/{id}",
+    ),
     ("get", "/admin/realms/{realm}/keys"),
     ("post", "/admin/realms/{realm}/keys/rotate"),
     ("get", "/admin/realms/{realm}/organization-roles"),

@@ -205,6 +205,22 @@ impl ClientKeys {
         }
         Ok(Self::JwksUri(url))
     }
+
+    /// The registered set as JSON (RFC 7591 `jwks`), when the keys were given that way.
+    pub fn jwks(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::Jwks(set) => serde_json::from_str(set).ok(),
+            Self::JwksUri(_) => None,
+        }
+    }
+
+    /// Where the client publishes its set (RFC 7591 `jwks_uri`), when it does.
+    pub fn jwks_uri(&self) -> Option<String> {
+        match self {
+            Self::JwksUri(u) => Some(u.to_string()),
+            Self::Jwks(_) => None,
+        }
+    }
 }
 
 /// OpenID Connect Registration `application_type`: which redirect URIs suit the client.
@@ -331,6 +347,12 @@ pub struct Client {
     pub admin_console: bool,
     pub apis: ApiSettings,
     pub profile: ClientProfile,
+    /// SHA-256 of its RFC 7592 registration access token: `Some` for a client registered
+    /// at the registration endpoint (until an administrator takes it over).
+    pub registration_token_hash: Option<Vec<u8>>,
+    /// Registered without an initial access token: open registration's limits hold for
+    /// its updates too.
+    pub registered_openly: bool,
     pub created_at: UnixTime,
 }
 

@@ -9,6 +9,7 @@ mod grant;
 mod ids;
 mod keys;
 mod org;
+mod registration;
 mod scope;
 mod smtp;
 mod user;
@@ -37,6 +38,9 @@ pub use org::{
     OrgAlias, OrgClaimFormat, OrgDomain, OrgRole, OrgRoleName, OrgScope, OrgSelection,
     Organization,
 };
+pub use registration::{
+    InitialAccessToken, OpenRegistration, RegistrationMode, RegistrationPolicy,
+};
 pub use scope::{Scope, ScopeSet};
 pub use smtp::{SmtpSecurity, SmtpSettings};
 pub use user::{Email, NewUser, PasswordParams, User, UserAttributes, Username};
@@ -58,6 +62,8 @@ pub struct Realm {
     pub organizations_enabled: bool,
     /// Longest `act` chain a token exchange may build (RFC 8693 §4.1).
     pub max_delegation_depth: i64,
+    /// Who may register clients dynamically, and within which limits (RFC 7591).
+    pub registration: RegistrationPolicy,
     pub created_at: UnixTime,
 }
 
@@ -96,6 +102,23 @@ pub struct RealmSettings {
     pub lifetimes: Lifetimes,
     pub organizations_enabled: bool,
     pub max_delegation_depth: i64,
+    pub registration: RegistrationPolicy,
+}
+
+impl From<&Realm> for RealmSettings {
+    /// A realm's current settings, to change some and update.
+    fn from(r: &Realm) -> Self {
+        Self {
+            enabled: r.enabled,
+            access_token_alg: r.access_token_alg,
+            access_token_lifetime_secs: r.access_token_lifetime_secs,
+            password_params: r.password_params,
+            lifetimes: r.lifetimes,
+            organizations_enabled: r.organizations_enabled,
+            max_delegation_depth: r.max_delegation_depth,
+            registration: r.registration.clone(),
+        }
+    }
 }
 
 impl Default for RealmSettings {
@@ -108,6 +131,7 @@ impl Default for RealmSettings {
             lifetimes: Lifetimes::default(),
             organizations_enabled: true,
             max_delegation_depth: 3,
+            registration: RegistrationPolicy::default(),
         }
     }
 }

@@ -48,6 +48,20 @@ pub enum OAuthError {
     /// The object already exists (HTTP 409, admin API).
     #[error("conflict: {0}")]
     Conflict(Desc),
+    /// RFC 7591 §3.2.2: registration metadata the server refuses.
+    #[error("invalid_client_metadata: {0}")]
+    InvalidClientMetadata(Desc),
+    #[error("invalid_redirect_uri: {0}")]
+    InvalidRedirectUri(Desc),
+    #[error("invalid_software_statement: {0}")]
+    InvalidSoftwareStatement(Desc),
+    /// A well-formed request a realm policy refuses (HTTP 403), e.g. open registration
+    /// when the realm holds as many registered clients as it allows.
+    #[error("access_denied: {0}")]
+    Forbidden(Desc),
+    /// Too many requests from one source (HTTP 429 with `Retry-After`).
+    #[error("rate_limited")]
+    RateLimited { retry_after_secs: u64 },
     #[error("temporarily_unavailable")]
     TemporarilyUnavailable,
     /// A server we depend on (the realm's mail server) failed or refused (HTTP 502); the
@@ -110,9 +124,13 @@ impl OAuthError {
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
-            Self::TemporarilyUnavailable | Self::UpstreamUnavailable(_) => {
-                "temporarily_unavailable"
-            }
+            Self::InvalidClientMetadata(_) => "invalid_client_metadata",
+            Self::InvalidRedirectUri(_) => "invalid_redirect_uri",
+            Self::InvalidSoftwareStatement(_) => "invalid_software_statement",
+            Self::Forbidden(_) => "access_denied",
+            Self::TemporarilyUnavailable
+            | Self::UpstreamUnavailable(_)
+            | Self::RateLimited { .. } => "temporarily_unavailable",
             Self::Broker { code, .. } => code,
             Self::ServerError(_) => "server_error",
         }
@@ -124,7 +142,8 @@ impl OAuthError {
             Self::InvalidClient(_) | Self::InvalidToken(_) => 401,
             // access_denied is 400 at the token endpoint (RFC 6749 §5.2 uses 400 for all
             // but invalid_client); at the authorization endpoint it travels in a redirect.
-            Self::InsufficientScope(_) => 403,
+            Self::InsufficientScope(_) | Self::Forbidden(_) => 403,
+            Self::RateLimited { .. } => 429,
             Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::TemporarilyUnavailable => 503,
@@ -145,6 +164,7 @@ impl OAuthError {
             Self::ConsentRequired => "the user must consent",
             Self::InteractionRequired => "the user must choose on a page",
             Self::TemporarilyUnavailable => "the server is busy, retry later",
+            Self::RateLimited { .. } => "too many requests from this address, retry later",
             Self::InvalidRequest(d)
             | Self::InvalidClient(d)
             | Self::InvalidGrant(d)
@@ -159,6 +179,10 @@ impl OAuthError {
             | Self::NotFound(d)
             | Self::Conflict(d)
             | Self::UpstreamUnavailable(d)
+            | Self::InvalidClientMetadata(d)
+            | Self::InvalidRedirectUri(d)
+            | Self::InvalidSoftwareStatement(d)
+            | Self::Forbidden(d)
             | Self::Broker { desc: d, .. } => d,
         };
         raw.chars()

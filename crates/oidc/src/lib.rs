@@ -22,7 +22,10 @@ pub mod mail;
 pub mod outbound;
 pub mod params;
 mod provider;
+pub mod registration;
 pub mod telemetry;
+#[cfg(test)]
+mod test_support;
 pub mod token;
 pub mod tokens;
 

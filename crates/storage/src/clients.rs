@@ -22,7 +22,7 @@ fn keys(m: &client::Model) -> StoreResult<Option<ClientKeys>> {
     })
 }
 
-fn to_domain(m: client::Model) -> StoreResult<Client> {
+pub(crate) fn to_domain(m: client::Model) -> StoreResult<Client> {
     Ok(Client {
         id: ClientUuid(m.id),
         realm_id: RealmId(m.realm_id),
@@ -77,6 +77,8 @@ fn to_domain(m: client::Model) -> StoreResult<Client> {
             })
             .transpose()?,
         admin_console: m.admin_console,
+        registration_token_hash: m.registration_token_hash,
+        registered_openly: m.registered_openly,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -188,14 +190,7 @@ impl Store {
         secret_hash: Option<Vec<u8>>,
         now: UnixTime,
     ) -> StoreResult<Client> {
-        let mut m = client::ActiveModel {
-            id: Set(id.0),
-            realm_id: Set(realm.0),
-            secret_hash: Set(secret_hash),
-            created_at: Set(now.0),
-            ..Default::default()
-        };
-        apply(&mut m, c);
+        let m = new_client_model(realm, id, c, secret_hash, now);
         let tx = self.db.begin().await?;
         let client = to_domain(m.insert(&tx).await?)?;
         claim_resource_uris(&tx, realm, id, c).await?;
@@ -350,19 +345,8 @@ impl Store {
         id: ClientUuid,
         c: &NewClient,
     ) -> StoreResult<Client> {
-        let mut m = self.client_row(realm, id).await?.into_active_model();
-        apply(&mut m, c);
-        if !c.auth_method.uses_secret() {
-            m.secret_hash = Set(None);
-        }
         let tx = self.db.begin().await?;
-        let client = to_domain(m.update(&tx).await?)?;
-        resource::Entity::delete_many()
-            .filter(resource::Column::RealmId.eq(realm.0))
-            .filter(resource::Column::ClientId.eq(id.0))
-            .exec(&tx)
-            .await?;
-        claim_resource_uris(&tx, realm, id, c).await?;
+        let client = replace_client(&tx, realm, id, c).await?;
         tx.commit().await?;
         Ok(client)
     }
@@ -401,6 +385,53 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A new client's row (not yet inserted).
+pub(crate) fn new_client_model(
+    realm: RealmId,
+    id: ClientUuid,
+    c: &NewClient,
+    secret_hash: Option<Vec<u8>>,
+    now: UnixTime,
+) -> client::ActiveModel {
+    let mut m = client::ActiveModel {
+        id: Set(id.0),
+        realm_id: Set(realm.0),
+        secret_hash: Set(secret_hash),
+        created_at: Set(now.0),
+        ..Default::default()
+    };
+    apply(&mut m, c);
+    m
+}
+
+/// Replaces a client's settings within `db` (a transaction: the resource URIs move with
+/// them). The secret is kept unless the client turns public.
+pub(crate) async fn replace_client(
+    db: &impl ConnectionTrait,
+    realm: RealmId,
+    id: ClientUuid,
+    c: &NewClient,
+) -> StoreResult<Client> {
+    let mut m = client::Entity::find_by_id(id.0)
+        .filter(client::Column::RealmId.eq(realm.0))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .into_active_model();
+    apply(&mut m, c);
+    if !c.auth_method.uses_secret() {
+        m.secret_hash = Set(None);
+    }
+    let client = to_domain(m.update(db).await?)?;
+    resource::Entity::delete_many()
+        .filter(resource::Column::RealmId.eq(realm.0))
+        .filter(resource::Column::ClientId.eq(id.0))
+        .exec(db)
+        .await?;
+    claim_resource_uris(db, realm, id, c).await?;
+    Ok(client)
 }
 
 /// Claims the client's resource URIs in the realm: another client's claim on one of them

@@ -13,6 +13,7 @@ mod job_lock;
 mod keys;
 mod orgs;
 mod realms;
+mod registration;
 mod smtp;
 mod throttle;
 mod tokens;
@@ -31,6 +32,7 @@ pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;
 pub use idps::ManagedMembership;
 pub use job_lock::JobLock;
+pub use registration::RegistrationGrant;
 pub use smtp::StoredSmtp;
 pub use tessera_domain::RealmId;
 
@@ -279,6 +281,7 @@ pub(crate) mod test_util {
             lifetimes: Default::default(),
             organizations_enabled: true,
             max_delegation_depth: 3,
+            registration: Default::default(),
             created_at: UnixTime(1),
         }
     }

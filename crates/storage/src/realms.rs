@@ -5,8 +5,8 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    DomainError, Lifetimes, PasswordParams, Realm, RealmId, RealmName, RealmSettings, SigningAlg,
-    UnixTime,
+    DomainError, Lifetimes, OpenRegistration, PasswordParams, Realm, RealmId, RealmName,
+    RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg, UnixTime,
 };
 
 fn to_domain(m: realm::Model) -> StoreResult<Realm> {
@@ -29,8 +29,23 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
         },
         organizations_enabled: m.organizations_enabled,
         max_delegation_depth: m.max_delegation_depth,
+        registration: RegistrationPolicy {
+            mode: RegistrationMode::parse(&m.registration_mode)?,
+            open: match m.registration_policy.as_deref() {
+                Some(p) => serde_json::from_str(p)
+                    .map_err(|e| DomainError::new("registration_policy", e.to_string()))?,
+                None => OpenRegistration::default(),
+            },
+        },
         created_at: UnixTime(m.created_at),
     })
+}
+
+fn policy_to_json(p: &OpenRegistration) -> Option<String> {
+    // The defaults stay NULL, so that a later default applies to realms that never chose.
+    (p != &OpenRegistration::default())
+        .then(|| serde_json::to_string(p).ok())
+        .flatten()
 }
 
 fn params_from_json(s: &str) -> Result<PasswordParams, DomainError> {
@@ -60,6 +75,8 @@ impl Store {
             refresh_max_secs: Set(realm.lifetimes.refresh_max_secs),
             organizations_enabled: Set(realm.organizations_enabled),
             max_delegation_depth: Set(realm.max_delegation_depth),
+            registration_mode: Set(realm.registration.mode.as_str().to_owned()),
+            registration_policy: Set(policy_to_json(&realm.registration.open)),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -110,6 +127,8 @@ impl Store {
         m.refresh_max_secs = Set(s.lifetimes.refresh_max_secs);
         m.organizations_enabled = Set(s.organizations_enabled);
         m.max_delegation_depth = Set(s.max_delegation_depth);
+        m.registration_mode = Set(s.registration.mode.as_str().to_owned());
+        m.registration_policy = Set(policy_to_json(&s.registration.open));
         to_domain(m.update(&self.db).await?)
     }
 

@@ -142,8 +142,9 @@ impl Store {
         let c = self.purge_changes(UnixTime(now.0 - 3600)).await?;
         let d = self.purge_login_throttles(now).await?;
         let e = self.purge_federation(now).await?;
-        let f = self.purge_client_assertions(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e + f)
+        let f = self.purge_initial_tokens(now).await?;
+        let g = self.purge_client_assertions(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g)
     }
 }
 

@@ -66,6 +66,9 @@ impl ResponseError for ApiError {
             OAuthError::TemporarilyUnavailable => {
                 res.insert_header(("Retry-After", "1"));
             }
+            OAuthError::RateLimited { retry_after_secs } => {
+                res.insert_header(("Retry-After", retry_after_secs.to_string()));
+            }
             _ => {}
         }
         res.json(Body {

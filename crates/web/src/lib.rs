@@ -34,6 +34,7 @@ pub struct AppState {
 /// Registers every route on an actix `ServiceConfig`, shared by `serve` and the tests.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(routes::protocol::configure)
+        .configure(routes::registration::configure)
         .configure(routes::browser::configure)
         .configure(routes::broker::configure)
         .configure(routes::health::configure)

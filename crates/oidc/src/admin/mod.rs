@@ -9,6 +9,7 @@ pub mod keys;
 pub mod orgs;
 pub mod principal;
 pub mod realms;
+pub mod registration;
 pub mod seed;
 pub mod smtp;
 pub mod users;

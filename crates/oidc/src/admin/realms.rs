@@ -30,6 +30,7 @@ fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
             "max_delegation_depth must be within 1..=10",
         ));
     }
+    s.registration.open.validate()?;
     Ok(())
 }
 
@@ -55,6 +56,7 @@ impl Provider {
             lifetimes: settings.lifetimes,
             organizations_enabled: settings.organizations_enabled,
             max_delegation_depth: settings.max_delegation_depth,
+            registration: settings.registration,
             created_at: now,
         };
         self.store()

@@ -104,14 +104,8 @@ impl From<&Client> for ClientMetadata {
             exchange: c.exchange.clone(),
             admin_console: c.admin_console,
             token_endpoint_auth_method: Some(c.auth_method.as_str().to_owned()),
-            jwks: match &c.keys {
-                Some(ClientKeys::Jwks(set)) => serde_json::from_str(set).ok(),
-                _ => None,
-            },
-            jwks_uri: match &c.keys {
-                Some(ClientKeys::JwksUri(u)) => Some(u.to_string()),
-                _ => None,
-            },
+            jwks: c.keys.as_ref().and_then(ClientKeys::jwks),
+            jwks_uri: c.keys.as_ref().and_then(ClientKeys::jwks_uri),
             resource_uris: c
                 .apis
                 .resource_uris
@@ -350,7 +344,7 @@ fn client_keys(
 
 /// OpenID Connect Registration §2: web clients redirect to https (http only on
 /// loopback), native clients to loopback http or a private-use scheme (RFC 8252).
-fn suits(t: ApplicationType, u: &RedirectUri) -> bool {
+pub(crate) fn suits(t: ApplicationType, u: &RedirectUri) -> bool {
     let scheme = u.as_str().split(':').next().unwrap_or_default();
     match t {
         ApplicationType::Web => scheme == "https" || scheme == "http",

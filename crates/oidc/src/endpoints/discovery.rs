@@ -17,6 +17,8 @@ struct Metadata<'a> {
     jwks_uri: String,
     introspection_endpoint: String,
     revocation_endpoint: String,
+    /// RFC 7591 §3; who may register is the realm's setting (an initial token by default).
+    registration_endpoint: String,
     grant_types_supported: [&'static str; 4],
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 2],
@@ -64,6 +66,7 @@ pub fn document(issuer: &str, keys: &KeyRing) -> String {
         jwks_uri: e("certs"),
         introspection_endpoint: e("token/introspect"),
         revocation_endpoint: e("revoke"),
+        registration_endpoint: format!("{issuer}/clients-registrations/openid-connect"),
         grant_types_supported: [
             "authorization_code",
             "client_credentials",

@@ -266,7 +266,7 @@ pub(crate) struct FailureLimiter {
 }
 
 impl FailureLimiter {
-    fn new(per_minute: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_minute: u32, burst: u32) -> Self {
         let interval_ms = 60_000 / i64::from(per_minute.max(1));
         Self {
             interval_ms,
@@ -274,8 +274,12 @@ impl FailureLimiter {
         }
     }
 
+    pub(crate) fn interval_ms(&self) -> i64 {
+        self.interval_ms
+    }
+
     /// How long a key whose arrival time is `tat` must wait before its next attempt.
-    fn wait(&self, tat: i64, now_ms: i64) -> Option<Duration> {
+    pub(crate) fn wait(&self, tat: i64, now_ms: i64) -> Option<Duration> {
         let wait = tat - self.tolerance_ms - now_ms;
         (wait > 0).then(|| Duration::from_millis(wait.unsigned_abs()))
     }

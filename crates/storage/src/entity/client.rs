@@ -42,6 +42,7 @@ pub struct Model {
     pub software_id: Option<String>,
     pub software_version: Option<String>,
     pub registration_token_hash: Option<Vec<u8>>,
+    pub registered_openly: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub mod federated_identity;
 pub mod grant;
 pub mod identity_provider;
 pub mod impersonation_token;
+pub mod initial_access_token;
 pub mod invitation;
 pub mod login_throttle;
 pub mod membership;

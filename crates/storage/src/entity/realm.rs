@@ -19,6 +19,10 @@ pub struct Model {
     pub organizations_enabled: bool,
     pub max_delegation_depth: i64,
     pub created_at: i64,
+    /// closed, initial-token or open.
+    pub registration_mode: String,
+    /// JSON limits of open registration; NULL: the defaults.
+    pub registration_policy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

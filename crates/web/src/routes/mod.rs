@@ -4,3 +4,4 @@ pub mod browser;
 pub mod health;
 pub mod home;
 pub mod protocol;
+pub mod registration;

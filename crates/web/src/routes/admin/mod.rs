@@ -9,6 +9,7 @@ mod exchange;
 mod idps;
 mod orgs;
 mod realms;
+mod registration;
 mod schema;
 mod smtp;
 mod users;
@@ -59,6 +60,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(idps::configure)
         .configure(exchange::configure)
         .configure(smtp::configure)
+        .configure(registration::configure)
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.

@@ -5,7 +5,9 @@ use crate::error::ApiError;
 use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
-use tessera_domain::{Lifetimes, Realm, RealmSettings, SigningAlg};
+use tessera_domain::{
+    GrantType, Lifetimes, Realm, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
+};
 use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -41,7 +43,107 @@ pub struct RealmRep {
     pub organizations_enabled: bool,
     /// Longest actor chain a token exchange may build.
     pub max_delegation_depth: i64,
+    /// Dynamic client registration: who may register, and open registration's limits.
+    pub registration: RegistrationRep,
     pub created_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationRep {
+    /// closed, initial-token (an initial access token from an administrator) or open.
+    pub mode: String,
+    /// Open registration: hosts (or private-use schemes) redirect URIs may name.
+    pub allowed_hosts: Vec<String>,
+    /// Open registration: scopes a registered client may ask for.
+    pub allowed_scopes: Vec<String>,
+    /// Open registration: grant types a registered client may use.
+    pub allowed_grant_types: Vec<String>,
+    /// Open registration: most dynamically registered clients the realm holds.
+    pub max_clients: u32,
+    /// Open registration: registrations per minute from one address.
+    pub rate_per_minute: u32,
+    /// What every self-registered client's tokens may be for (resource URIs or client ids).
+    pub audiences: Vec<String>,
+}
+
+impl From<&RegistrationPolicy> for RegistrationRep {
+    fn from(p: &RegistrationPolicy) -> Self {
+        Self {
+            mode: p.mode.as_str().to_owned(),
+            allowed_hosts: p.open.allowed_hosts.clone(),
+            allowed_scopes: p.open.allowed_scopes.clone(),
+            allowed_grant_types: p
+                .open
+                .allowed_grant_types
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            max_clients: p.open.max_clients,
+            rate_per_minute: p.open.rate_per_minute,
+            audiences: p.open.audiences.clone(),
+        }
+    }
+}
+
+/// Changes to the registration settings; what is absent stays.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationBody {
+    /// closed, initial-token (default) or open.
+    #[schema(schema_with = schema::optional_registration_mode)]
+    pub mode: Option<String>,
+    /// Hosts (or private-use schemes) redirect URIs of openly registered clients may
+    /// name; at most 100.
+    #[schema(schema_with = schema::optional_registration_hosts)]
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Scopes openly registered clients may ask for; at most 100.
+    #[schema(schema_with = schema::optional_scopes)]
+    pub allowed_scopes: Option<Vec<String>>,
+    /// Grant types openly registered clients may use: authorization_code and
+    /// refresh_token (never client_credentials nor token exchange).
+    #[schema(schema_with = schema::optional_open_grant_types)]
+    pub allowed_grant_types: Option<Vec<String>>,
+    /// Most dynamically registered clients the realm holds, 1 to 1000000 (default 100).
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub max_clients: Option<u32>,
+    /// Open registrations per minute from one address, 1 to 10000 (default 10).
+    #[schema(minimum = 1, maximum = 10_000)]
+    pub rate_per_minute: Option<u32>,
+    /// The audiences of every client that registers itself or comes with a metadata
+    /// document (resource URIs such as an MCP server's, or client ids of the realm); at
+    /// most 50.
+    #[schema(schema_with = schema::optional_registration_audiences)]
+    pub audiences: Option<Vec<String>>,
+}
+
+impl RegistrationBody {
+    fn apply(self, base: RegistrationPolicy) -> Result<RegistrationPolicy, ApiError> {
+        let mut open = base.open;
+        if let Some(h) = self.allowed_hosts {
+            open.allowed_hosts = h;
+        }
+        if let Some(s) = self.allowed_scopes {
+            open.allowed_scopes = s;
+        }
+        if let Some(g) = self.allowed_grant_types {
+            open.allowed_grant_types = g
+                .iter()
+                .map(|g| GrantType::parse(g))
+                .collect::<Result<_, _>>()?;
+        }
+        open.max_clients = self.max_clients.unwrap_or(open.max_clients);
+        open.rate_per_minute = self.rate_per_minute.unwrap_or(open.rate_per_minute);
+        if let Some(a) = self.audiences {
+            open.audiences = a;
+        }
+        Ok(RegistrationPolicy {
+            mode: match self.mode {
+                Some(m) => RegistrationMode::parse(&m)?,
+                None => base.mode,
+            },
+            open,
+        })
+    }
 }
 
 fn rep(state: &AppState, r: Realm) -> RealmRep {
@@ -59,6 +161,7 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         password_params: r.password_params.map(Into::into),
         organizations_enabled: r.organizations_enabled,
         max_delegation_depth: r.max_delegation_depth,
+        registration: (&r.registration).into(),
         created_at: r.created_at.0,
     }
 }
@@ -95,6 +198,9 @@ pub struct RealmSettingsBody {
     /// Longest `act` chain of token exchange, 1 to 10 (default 3).
     #[schema(minimum = 1, maximum = 10)]
     pub max_delegation_depth: Option<i64>,
+    /// Dynamic client registration (RFC 7591): who may register, and open
+    /// registration's limits.
+    pub registration: Option<RegistrationBody>,
 }
 
 impl RealmSettingsBody {
@@ -132,6 +238,10 @@ impl RealmSettingsBody {
             max_delegation_depth: self
                 .max_delegation_depth
                 .unwrap_or(base.max_delegation_depth),
+            registration: match self.registration {
+                Some(r) => r.apply(base.registration)?,
+                None => base.registration,
+            },
         })
     }
 }
@@ -231,15 +341,7 @@ pub async fn update(
     body: AdminJson<RealmSettingsBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cur = state.provider.get_realm(&caller, &realm).await?;
-    let base = RealmSettings {
-        enabled: cur.enabled,
-        access_token_alg: cur.access_token_alg,
-        access_token_lifetime_secs: cur.access_token_lifetime_secs,
-        password_params: cur.password_params,
-        lifetimes: cur.lifetimes,
-        organizations_enabled: cur.organizations_enabled,
-        max_delegation_depth: cur.max_delegation_depth,
-    };
+    let base = RealmSettings::from(&cur);
     let r = state
         .provider
         .update_realm(&caller, &realm, body.into_inner().into_settings(base)?)

@@ -179,6 +179,15 @@ pub fn resource_uris() -> Schema {
 pub fn client_audiences() -> Schema {
     array_of(vschar(2048), Some(50)).into()
 }
+/// A client id of the realm (any visible ASCII up to 128) or a longer resource URI.
+fn audience_() -> utoipa::openapi::schema::AnyOfBuilder {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(client_id_())
+        .item(web_url_())
+}
+pub fn optional_registration_audiences() -> RefOr<Schema> {
+    nullable_array(ArrayBuilder::new().items(audience_()).max_items(Some(50)))
+}
 pub fn optional_token_endpoint_auth_method() -> RefOr<Schema> {
     nullable(one_of(tessera_domain::AuthMethod::ALL.map(|m| m.as_str())))
 }
@@ -474,4 +483,34 @@ pub fn client_redirect_uris() -> Schema {
 }
 pub fn logout_redirect_uris() -> Schema {
     redirect_uris(None)
+}
+
+pub fn optional_registration_mode() -> RefOr<Schema> {
+    nullable(one_of(
+        tessera_domain::RegistrationMode::ALL.map(tessera_domain::RegistrationMode::as_str),
+    ))
+}
+
+/// `OpenRegistration::validate`: host names, addresses (IPv6 in brackets) or private-use
+/// schemes.
+pub fn optional_registration_hosts() -> RefOr<Schema> {
+    nullable_array(array_of(
+        text(1, 253, Some(r"^[A-Za-z0-9.:\[\]-]+$".into())),
+        Some(100),
+    ))
+}
+
+pub fn optional_scopes() -> RefOr<Schema> {
+    nullable_array(array_of(scope_(256), Some(100)))
+}
+
+/// What open registration may allow: never client_credentials nor token exchange.
+pub fn optional_open_grant_types() -> RefOr<Schema> {
+    nullable_array(array_of(
+        one_of([
+            GrantType::AuthorizationCode.as_str(),
+            GrantType::RefreshToken.as_str(),
+        ]),
+        None,
+    ))
 }
