@@ -30,6 +30,10 @@ pub struct Settings {
     /// Let calls to other servers (back-channel logout, upstream providers) use `http` and
     /// reach loopback, private and link-local addresses: development only.
     pub outbound_allow_private: bool,
+    /// A PEM file of extra certificate authorities that calls to other servers trust
+    /// besides the system's (a company CA in front of an upstream provider or a client's
+    /// `jwks_uri`).
+    pub outbound_ca_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             metrics_listen: "127.0.0.1:9464".into(),
             trusted_proxies: Vec::new(),
             outbound_allow_private: false,
+            outbound_ca_file: None,
         }
     }
 }
@@ -79,6 +84,7 @@ const ENV_KEYS: &[&str] = &[
     "metrics_listen",
     "trusted_proxies",
     "outbound_allow_private",
+    "outbound_ca_file",
 ];
 
 impl Settings {

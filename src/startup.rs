@@ -32,16 +32,25 @@ pub async fn open_provider_with_clock(
         .with_context(|| "connecting to the database")?;
     store.migrate().await.context("running migrations")?;
     let master = load_master_key(settings)?;
+    let outbound = OutboundConfig {
+        allow_private: settings.outbound_allow_private,
+        extra_roots_pem: match &settings.outbound_ca_file {
+            Some(f) => Some(
+                std::fs::read(f)
+                    .with_context(|| format!("reading the outbound CA file {}", f.display()))?,
+            ),
+            None => None,
+        },
+        ..Default::default()
+    };
+    outbound.extra_roots().map_err(anyhow::Error::msg)?;
     Ok(Arc::new(Provider::new(
         store,
         master,
         clock,
         ProviderConfig {
             public_url: settings.public_url.clone(),
-            outbound: OutboundConfig {
-                allow_private: settings.outbound_allow_private,
-                ..Default::default()
-            },
+            outbound,
             ..Default::default()
         },
     )))

@@ -2,7 +2,8 @@
 //! `private_key_jwt` keys, or none), the APIs a client serves and its tokens are for
 //! (RFC 8707), what it tells people about itself (RFC 7591), and the hash of its
 //! registration access token (RFC 7592). Resource URIs are unique within a realm, kept
-//! by a table whose primary key says so.
+//! by a table whose primary key says so. A grant remembers the targets its authorization
+//! request narrowed it to.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -38,6 +39,13 @@ enum Clients {
     SoftwareVersion,
     /// SHA-256 of the RFC 7592 registration access token; NULL: not dynamically registered.
     RegistrationTokenHash,
+}
+
+#[derive(DeriveIden)]
+enum Grants {
+    Table,
+    /// Space-separated RFC 8707 targets; empty: the client's audiences.
+    Targets,
 }
 
 #[derive(DeriveIden)]
@@ -79,6 +87,13 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
+        m.alter_table(
+            Table::alter()
+                .table(Grants::Table)
+                .add_column(text(Grants::Targets).default(""))
+                .to_owned(),
+        )
+        .await?;
         // Clients without a secret were public before methods existed.
         m.exec_stmt(
             Query::update()
@@ -127,6 +142,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(ClientResourceUris::Table).to_owned())
             .await?;
+        m.alter_table(
+            Table::alter()
+                .table(Grants::Table)
+                .drop_column(Grants::Targets)
+                .to_owned(),
+        )
+        .await?;
         for col in [
             Clients::TokenEndpointAuthMethod,
             Clients::Jwks,

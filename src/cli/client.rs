@@ -425,7 +425,18 @@ fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::
         "  scopes           {}",
         list(c.scopes.iter().map(|s| s.as_str()).collect())
     )?;
+    writeln!(out, "  authentication   {}", c.auth_method.as_str())?;
     writeln!(out, "  redirect URIs    {}", uris(&c.redirect_uris))?;
+    writeln!(
+        out,
+        "  resource URIs    {}",
+        list(c.apis.resource_uris.iter().map(|r| r.as_str()).collect())
+    )?;
+    writeln!(
+        out,
+        "  audiences        {}",
+        list(c.apis.audiences.iter().map(String::as_str).collect())
+    )?;
     writeln!(
         out,
         "  logout URIs      {}",

@@ -47,6 +47,10 @@ pub enum RealmCmd {
         /// Open registration: registrations per minute from one address.
         #[arg(long = "registration-rate-per-minute")]
         rate_per_minute: Option<u32>,
+        /// What every self-registered client's tokens may be for: a resource URI (an MCP
+        /// server's, say) or a client id of the realm; repeat for more.
+        #[arg(long = "registration-audience")]
+        audiences: Vec<String>,
     },
     /// Delete a realm with everything in it.
     Delete {
@@ -138,6 +142,7 @@ pub async fn run(
             allowed_grant_types,
             max_clients,
             rate_per_minute,
+            audiences,
         } => {
             let cur = p.get_realm(op, &name).await?;
             let mut s = RealmSettings::from(&cur);
@@ -159,6 +164,9 @@ pub async fn run(
             }
             reg.open.max_clients = max_clients.unwrap_or(reg.open.max_clients);
             reg.open.rate_per_minute = rate_per_minute.unwrap_or(reg.open.rate_per_minute);
+            if !audiences.is_empty() {
+                reg.open.audiences = audiences;
+            }
             let r = p.update_realm(op, &name, s).await?;
             let o = &r.registration.open;
             writeln!(

@@ -25,6 +25,7 @@ mod outbound;
 mod pkce;
 mod registration;
 mod replicas;
+mod resources;
 mod rp_openidconnect;
 mod token;
 mod users;

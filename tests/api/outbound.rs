@@ -20,6 +20,7 @@ fn outbound(allow_private: bool) -> Outbound {
         connect_timeout: Duration::from_millis(500),
         timeout: Duration::from_millis(500),
         max_response_bytes: CAP,
+        extra_roots_pem: None,
     })
 }
 

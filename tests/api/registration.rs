@@ -980,6 +980,7 @@ async fn the_cli_mints_initial_tokens_and_sets_the_registration_mode() {
             "allowed_grant_types": ["authorization_code", "refresh_token"],
             "max_clients": 5,
             "rate_per_minute": 30,
+            "audiences": [],
         })
     );
     let out = app.cli(&[

@@ -38,6 +38,9 @@ pub struct Grant {
     pub offline: bool,
     /// The organization context granted with the `organization` scope.
     pub org: Option<OrgSelection>,
+    /// The targets (RFC 8707 `resource`/`audience`) the authorization request narrowed the
+    /// grant to; empty: all of the client's audiences.
+    pub targets: Vec<String>,
     pub created_at: UnixTime,
     /// Absolute end of the refresh-token family.
     pub expires_at: UnixTime,

@@ -55,6 +55,11 @@ pub struct OpenRegistration {
     pub max_clients: u32,
     /// Registrations per minute from one address (IPv6: one /64).
     pub rate_per_minute: u32,
+    /// The audiences (RFC 8707 targets: resource URIs or client ids of the realm) of every
+    /// client that registers itself or comes with a metadata document, e.g. the realm's MCP
+    /// servers. Their tokens may be for these and nothing else.
+    #[serde(default)]
+    pub audiences: Vec<String>,
 }
 
 impl Default for OpenRegistration {
@@ -67,6 +72,7 @@ impl Default for OpenRegistration {
             allowed_grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             max_clients: 100,
             rate_per_minute: 10,
+            audiences: vec![],
         }
     }
 }
@@ -98,6 +104,19 @@ impl OpenRegistration {
         }
         for s in &self.allowed_scopes {
             Scope::parse(s)?;
+        }
+        if self.audiences.len() > 50 {
+            return err("at most 50 audiences");
+        }
+        if let Some(a) = self
+            .audiences
+            .iter()
+            .find(|a| crate::ResourceUri::parse(a).is_err() && crate::ClientId::parse(a).is_err())
+        {
+            return Err(DomainError::new(
+                "registration_policy",
+                format!("audience {a:?} is neither a client id nor an absolute URI"),
+            ));
         }
         if !(1..=1_000_000).contains(&self.max_clients) {
             return err("max_clients must be within 1..=1000000");

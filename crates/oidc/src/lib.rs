@@ -24,6 +24,8 @@ pub mod params;
 mod provider;
 pub mod registration;
 pub mod telemetry;
+#[cfg(test)]
+mod test_support;
 pub mod token;
 pub mod tokens;
 

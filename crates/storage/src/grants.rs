@@ -5,7 +5,7 @@
 use crate::entity::{
     authorization_code as code, consent, grant, refresh_token as rt, user_session as sess,
 };
-use crate::{Store, StoreResult};
+use crate::{Store, StoreResult, join_list, split_list};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use tessera_domain::{
@@ -50,6 +50,7 @@ fn grant_of(m: grant::Model) -> StoreResult<Grant> {
         created_at: UnixTime(m.created_at),
         expires_at: UnixTime(m.expires_at),
         revoked_at: m.revoked_at.map(UnixTime),
+        targets: split_list(&m.targets, |s| Ok(s.to_owned()))?,
     })
 }
 
@@ -201,6 +202,7 @@ impl Store {
             created_at: Set(g.created_at.0),
             expires_at: Set(g.expires_at.0),
             revoked_at: Set(None),
+            targets: Set(join_list(&g.targets)),
         }
         .insert(&self.db)
         .await?;
@@ -266,6 +268,18 @@ impl Store {
         .insert(&self.db)
         .await?;
         Ok(())
+    }
+
+    /// The grant a code belongs to, without consuming it: lets a token request be refused
+    /// for what it asks before the code is spent.
+    pub async fn find_code_grant(&self, realm: RealmId, hash: &[u8]) -> StoreResult<Option<Grant>> {
+        let Some(c) = code::Entity::find_by_id((realm.0, hash.to_vec()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.get_grant(realm, GrantId(c.grant_id)).await
     }
 
     /// Consumes a code: one conditional UPDATE … RETURNING. A second redemption reports
@@ -477,6 +491,7 @@ mod tests {
             auth_time: UnixTime(10),
             offline: false,
             org: None,
+            targets: vec![],
             created_at: UnixTime(10),
             expires_at: UnixTime(1000),
             revoked_at: None,

@@ -11,19 +11,24 @@ use tessera_oidc::{OAuthError, Params};
 /// revocation, token exchange); other requests are far smaller.
 pub const MAX_FORM_BYTES: usize = 128 * 1024;
 
-/// Reads and parses an `application/x-www-form-urlencoded` body, stopping at the limit.
-pub async fn read_form(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    repeatable: &[&str],
-) -> Result<Params, ApiError> {
+/// Whether the body is declared `application/x-www-form-urlencoded`.
+pub fn is_form(req: &HttpRequest) -> bool {
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+    mime.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// Reads and parses an `application/x-www-form-urlencoded` body, stopping at the limit.
+pub async fn read_form(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    repeatable: &[&str],
+) -> Result<Params, ApiError> {
+    if !is_form(req) {
         return Err(OAuthError::invalid_request(
             "the body must be application/x-www-form-urlencoded",
         )

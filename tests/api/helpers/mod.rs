@@ -126,6 +126,7 @@ pub async fn spawn_configured(
         trusted_proxies: Vec::new(),
         // The back-channel receivers and upstreams of the tests listen on loopback.
         outbound_allow_private: true,
+        outbound_ca_file: None,
     };
     configure(&mut settings);
     let clock = Arc::new(FixedClock::new(unix_now()));

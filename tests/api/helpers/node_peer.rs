@@ -198,21 +198,30 @@ pub async fn peer_broker_login(
 /// once per lock file).
 async fn installed_peer() -> PathBuf {
     static DIR: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
-    DIR.get_or_init(|| async {
-        match tokio::task::spawn_blocking(install_peer).await.unwrap() {
-            Ok(dir) => dir,
-            Err(why) => panic!("node-oidc-provider cannot run: {why}"),
-        }
-    })
-    .await
-    .clone()
+    DIR.get_or_init(|| installed_node_package("../shared/peers/node-oidc-provider", "server.mjs"))
+        .await
+        .clone()
 }
 
-fn install_peer() -> Result<PathBuf, String> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/node-oidc-provider");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("node-oidc-provider");
+/// A Node.js package of the project or of `../shared` (`rel`, from the project root), with
+/// its script `main`, copied into `CARGO_TARGET_TMPDIR` and `npm ci`-installed there (again
+/// only when its lock file changes): the sources stay free of `node_modules`.
+pub async fn installed_node_package(rel: &'static str, main: &'static str) -> PathBuf {
+    match tokio::task::spawn_blocking(move || install_node_package(rel, main))
+        .await
+        .unwrap()
+    {
+        Ok(dir) => dir,
+        Err(why) => panic!("{rel} cannot run: {why}"),
+    }
+}
+
+fn install_node_package(rel: &str, main: &str) -> Result<PathBuf, String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let name = src.file_name().unwrap_or_default().to_owned();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for file in ["server.mjs", "package.json", "package-lock.json"] {
+    for file in [main, "package.json", "package-lock.json"] {
         let text = std::fs::read(src.join(file))
             .map_err(|e| format!("{}: {e}", src.join(file).display()))?;
         if std::fs::read(dir.join(file)).ok().as_ref() != Some(&text) {

@@ -61,6 +61,10 @@ pub struct AuthorizeRequest {
     /// `kc_idp_hint=<alias>`: sign in through this upstream provider without the login page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp_hint: Option<String>,
+    /// RFC 8707 `resource` and `audience` values: the grant covers only these of the
+    /// client's audiences. Empty: all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
 }
 
 impl AuthorizeRequest {
@@ -118,6 +122,7 @@ pub fn validate(
     checks::bounded(params, "state").map_err(redirect)?;
     let organization = checks::organization(params).map_err(redirect)?;
     let idp_hint = checks::bounded(params, "kc_idp_hint").map_err(redirect)?;
+    let targets = crate::tokens::targets::requested(params, client).map_err(redirect)?;
     Ok(AuthorizeRequest {
         client_id: client.client_id.to_string(),
         redirect_uri_given: params.get("redirect_uri").is_some(),
@@ -134,48 +139,24 @@ pub fn validate(
         org_choice: None,
         chooser_sid: None,
         idp_hint,
+        targets,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_domain::{
-        AccessTokenFormat, AuthMethod, ClientId, ClientUuid, GrantType, RealmId, RedirectUri,
-        UnixTime,
-    };
+    use tessera_domain::AuthMethod;
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     fn client(public: bool) -> Client {
-        Client {
-            id: ClientUuid::new_v7(),
-            realm_id: RealmId::new_v7(),
-            client_id: ClientId::parse("app").unwrap(),
-            name: "app".into(),
-            enabled: true,
-            auth_method: if public {
-                AuthMethod::None
-            } else {
-                AuthMethod::ClientSecretBasic
-            },
-            keys: None,
-            apis: Default::default(),
-            profile: Default::default(),
-            secret_hash: (!public).then(|| vec![0; 32]),
-            redirect_uris: vec![RedirectUri::parse("https://app.example/cb").unwrap()],
-            grant_types: vec![GrantType::AuthorizationCode],
-            scopes: ScopeSet::parse("openid profile email").unwrap(),
-            roles: vec![],
-            access_token_format: AccessTokenFormat::Jwt,
-            oidc: Default::default(),
-            org: Default::default(),
-            exchange: None,
-            admin_console: false,
-            registration_token_hash: None,
-            registered_openly: false,
-            created_at: UnixTime(0),
+        let mut c = crate::test_support::client("app");
+        if public {
+            c.auth_method = AuthMethod::None;
+            c.secret_hash = None;
         }
+        c
     }
 
     fn params(extra: &[(&str, &str)]) -> Params {

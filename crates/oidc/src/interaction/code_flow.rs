@@ -77,6 +77,8 @@ pub enum Step {
         redirect_uri: String,
         sealed: String,
         scopes: Vec<String>,
+        /// `(name, identifier)` of each API the tokens will be for (RFC 8707 targets).
+        apis: Vec<(String, String)>,
     },
     Respond(ClientResponse),
 }
@@ -443,6 +445,7 @@ impl Provider {
                     redirect_uri: req.redirect_uri.clone(),
                     sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
                     scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
+                    apis: self.api_names(ctx, client, req).await?,
                 });
             }
         }
@@ -453,6 +456,35 @@ impl Provider {
         }
         self.issue_code(ctx, client, req, &user, &session, org)
             .await
+    }
+
+    /// The APIs a grant would reach, by the name of the client that serves each (a client
+    /// id, or one of its resource URIs), else by identifier.
+    async fn api_names(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        req: &AuthorizeRequest,
+    ) -> Result<Vec<(String, String)>, OAuthError> {
+        let mut out = Vec::new();
+        let targets = crate::tokens::targets::Targets::of_request(vec![], &req.targets, client)?;
+        for t in targets.list().iter().cloned() {
+            let by_id = match tessera_domain::ClientId::parse(&t) {
+                Ok(id) => self.client(ctx, &id).await?.map(|c| c.name.clone()),
+                Err(_) => None,
+            };
+            let name = match (by_id, tessera_domain::ResourceUri::parse(&t)) {
+                (Some(n), _) => Some(n),
+                (None, Ok(r)) => self
+                    .store()
+                    .find_client_by_resource_uri(ctx.realm.id, &r)
+                    .await?
+                    .map(|c| c.name),
+                (None, Err(_)) => None,
+            };
+            out.push((name.unwrap_or_else(|| t.clone()), t));
+        }
+        Ok(out)
     }
 
     /// The organization a request is for: `organization=<alias>`, else the verified
@@ -565,6 +597,7 @@ impl Provider {
             offline: scope.contains("offline_access"),
             org,
             scope,
+            targets: req.targets.clone(),
             auth_time: session.auth_time,
             created_at: now,
             expires_at: now.plus_secs(ctx.realm.lifetimes.refresh_max_secs),

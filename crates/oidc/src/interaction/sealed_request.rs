@@ -98,6 +98,7 @@ mod tests {
             org_choice: None,
             chooser_sid: None,
             idp_hint: None,
+            targets: vec![],
         }
     }
 

@@ -24,6 +24,22 @@ pub struct OutboundConfig {
     /// The whole call, from connecting to the last body byte.
     pub timeout: Duration,
     pub max_response_bytes: usize,
+    /// PEM certificates of extra trusted authorities, besides the platform's.
+    pub extra_roots_pem: Option<Vec<u8>>,
+}
+
+impl OutboundConfig {
+    /// The extra authorities, refused at startup when the file holds no usable certificate.
+    pub fn extra_roots(&self) -> Result<Vec<reqwest::Certificate>, String> {
+        let Some(pem) = &self.extra_roots_pem else {
+            return Ok(vec![]);
+        };
+        match reqwest::Certificate::from_pem_bundle(pem) {
+            Ok(certs) if !certs.is_empty() => Ok(certs),
+            Ok(_) => Err("the outbound CA file holds no PEM certificate".into()),
+            Err(e) => Err(format!("the outbound CA file is not PEM certificates: {e}")),
+        }
+    }
 }
 
 impl Default for OutboundConfig {
@@ -33,6 +49,7 @@ impl Default for OutboundConfig {
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(5),
             max_response_bytes: 1024 * 1024,
+            extra_roots_pem: None,
         }
     }
 }
@@ -115,6 +132,12 @@ impl Outbound {
             .https_only(!config.allow_private);
         if !config.allow_private {
             builder = builder.dns_resolver(PublicOnly);
+        }
+        // Checked at startup (`extra_roots`); unusable ones are left out, not fatal here.
+        if let Ok(certs) = config.extra_roots()
+            && !certs.is_empty()
+        {
+            builder = builder.tls_certs_merge(certs);
         }
         Self {
             client: builder

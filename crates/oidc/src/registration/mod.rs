@@ -105,6 +105,7 @@ impl Provider {
             // Nobody vouched for an open registration: its users see what it asks for
             // (RFC 9700 §4.11.2, BCP-3).
             consent_required: open.is_some(),
+            audiences: policy.open.audiences.clone(),
             ..ClientMetadata::new(format!("dcr-{}", random_id()))
         };
         let m = req.into_metadata(base)?;

@@ -4,6 +4,7 @@ use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::authorize::pkce;
 use crate::crypto::sha256;
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::Client;
 
@@ -14,6 +15,17 @@ pub(super) async fn exchange(
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
+    // Checked before the code is spent: asking for a target the grant lacks loses nothing.
+    let asked = targets::requested(params, client)?;
+    if !asked.is_empty()
+        && let Some(g) = p
+            .store()
+            .find_code_grant(ctx.realm.id, &sha256(code.as_bytes()))
+            .await?
+        && g.client == client.id
+    {
+        Targets::of_request(asked.clone(), &g.targets, client)?;
+    }
     let now = p.clock().now();
     let c = redeemed(
         p,
@@ -68,6 +80,7 @@ pub(super) async fn exchange(
         .ok()
         .filter(|u| u.enabled)
         .ok_or_else(|| invalid_grant("the user is no longer active"))?;
+    let targets = Targets::of_request(asked, &grant.targets, client)?;
     issue_user_tokens(
         p,
         ctx,
@@ -78,6 +91,7 @@ pub(super) async fn exchange(
             scope: grant.scope.clone(),
             org: grant.org,
             nonce: c.nonce.as_deref(),
+            targets,
         },
     )
     .await

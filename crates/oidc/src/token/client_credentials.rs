@@ -1,6 +1,7 @@
 //! `client_credentials` (RFC 6749 §4.4): a confidential client acting for itself.
 
 use crate::tokens::access_token::{IssuedToken, TokenGrant};
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, ScopeSet};
 
@@ -16,6 +17,7 @@ pub(super) async fn exchange(
         ));
     }
     let scope = requested_scope(client, params.get("scope"))?;
+    let targets = Targets::of_request(targets::requested(params, client)?, &[], client)?;
     // Re-checked on every request: a disabled organization's client gets nothing (ORG-8).
     let org = p.client_org_context(ctx, client).await?;
     let scope = if org.claim.is_some() {
@@ -27,8 +29,8 @@ pub(super) async fn exchange(
         client,
         // The client's server-assigned UUID: never equal to a user's `sub` (RFC 9700 §4.15).
         client.id.to_string(),
-        scope,
-        vec![ctx.issuer.clone()],
+        scope.clone(),
+        targets.audience(ctx, &scope),
     );
     g.roles = client.roles.clone();
     g.org = org;
@@ -52,33 +54,11 @@ fn requested_scope(client: &Client, requested: Option<&str>) -> Result<ScopeSet,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tessera_domain::{AccessTokenFormat, ClientId, ClientUuid, RealmId, UnixTime};
 
     fn client(scopes: &str) -> Client {
-        Client {
-            id: ClientUuid::new_v7(),
-            realm_id: RealmId::new_v7(),
-            client_id: ClientId::parse("svc").unwrap(),
-            name: "svc".into(),
-            enabled: true,
-            auth_method: Default::default(),
-            keys: None,
-            apis: Default::default(),
-            profile: Default::default(),
-            secret_hash: Some(vec![0; 32]),
-            redirect_uris: vec![],
-            grant_types: vec![],
-            scopes: ScopeSet::parse(scopes).unwrap(),
-            roles: vec![],
-            access_token_format: AccessTokenFormat::Jwt,
-            oidc: Default::default(),
-            org: Default::default(),
-            exchange: None,
-            admin_console: false,
-            registration_token_hash: None,
-            registered_openly: false,
-            created_at: UnixTime(0),
-        }
+        let mut c = crate::test_support::client("svc");
+        c.scopes = ScopeSet::parse(scopes).unwrap();
+        c
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::user_tokens::{UserTokens, issue_user_tokens};
 use super::{TokenResponse, invalid_grant, redeemed};
 use crate::crypto::sha256;
 use crate::tokens::org_claims::requested_org_scope;
+use crate::tokens::targets::{self, Targets};
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use tessera_domain::{Client, OrgScope, OrgSelection, ScopeSet};
 
@@ -20,16 +21,18 @@ pub(super) async fn exchange(
         .get("scope")
         .map(|s| ScopeSet::parse(s).map_err(|_| OAuthError::InvalidScope("malformed scope".into())))
         .transpose()?;
+    let asked = targets::requested(params, client)?;
     let now = p.clock().now();
     let hash = sha256(token.as_bytes());
-    // Refuse a broader scope or a foreign organization before rotating, so the client
-    // keeps a usable token.
+    // Refuse a broader scope or target or a foreign organization before rotating, so the
+    // client keeps a usable token.
     let mut switch_to = None;
-    if (requested.is_some() || params.get("organization").is_some())
+    if (requested.is_some() || !asked.is_empty() || params.get("organization").is_some())
         && let Some(t) = p.store().find_refresh_token(ctx.realm.id, &hash).await?
         && let Some(g) = p.store().get_grant(ctx.realm.id, t.grant_id).await?
         && g.client == client.id
     {
+        Targets::of_request(asked.clone(), &g.targets, client)?;
         if let Some(r) = &requested
             && !r.is_subset(&g.scope)
         {
@@ -89,6 +92,8 @@ pub(super) async fn exchange(
         None => None,
         Some(_) => switch_to.or(t.org),
     };
+    // RFC 8707 §2.2: a subset of the grant's targets; the refresh token keeps them all.
+    let targets = Targets::of_request(asked, &grant.targets, client)?;
     issue_user_tokens(
         p,
         ctx,
@@ -99,6 +104,7 @@ pub(super) async fn exchange(
             scope,
             org,
             nonce: None,
+            targets,
         },
     )
     .await

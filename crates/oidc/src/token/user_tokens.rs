@@ -6,6 +6,7 @@ use crate::tokens::access_token::Audience;
 use crate::tokens::access_token::TokenGrant;
 use crate::tokens::id_token::{self, IdClaims, UserClaims};
 use crate::tokens::org_claims::without_org_scopes;
+use crate::tokens::targets::Targets;
 use crate::{OAuthError, Provider, RealmCtx};
 use tessera_domain::{
     ADMIN_SCOPE, Client, Grant, GrantType, OrgSelection, RefreshToken, ScopeSet, User,
@@ -18,6 +19,8 @@ pub(super) struct UserTokens<'a> {
     pub scope: ScopeSet,
     /// The organization context; its memberships are re-checked here.
     pub org: Option<OrgSelection>,
+    /// What the access token is for (RFC 8707), already checked against the grant.
+    pub targets: Targets,
     pub nonce: Option<&'a str>,
 }
 
@@ -36,7 +39,7 @@ pub(super) async fn issue_user_tokens(
     } else {
         without_org_scopes(&t.scope)
     };
-    let mut audience = vec![ctx.issuer.clone()];
+    let mut audience = t.targets.audience(ctx, &scope);
     // Only an admin console's tokens, with the scope the user granted, are for the admin API.
     if client.admin_console && scope.contains(ADMIN_SCOPE) {
         audience.push(p.admin_audience());

@@ -4,3 +4,4 @@
 pub mod access_token;
 pub mod id_token;
 pub mod org_claims;
+pub mod targets;

@@ -18,6 +18,8 @@ pub struct Model {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// Space-separated RFC 8707 targets; empty: the client's audiences.
+    pub targets: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

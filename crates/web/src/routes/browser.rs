@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::form::{bearer_token, read_form};
+use crate::form::{bearer_token, is_form, read_form};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -101,6 +101,8 @@ struct ConsentPage<'a> {
     sealed: &'a str,
     /// `(scope, what it lets the app do)`.
     scopes: Vec<(&'a str, &'static str)>,
+    /// `(name, identifier)` of the APIs it will reach for you.
+    apis: &'a [(String, String)],
 }
 
 /// What a scope lets the application do, said plainly; unknown scopes are shown as named.
@@ -230,7 +232,8 @@ fn cookie<'a>(
 }
 
 pub(crate) fn query_params(req: &HttpRequest) -> Result<Params, OAuthError> {
-    Params::parse_form(req.query_string().as_bytes(), &[])
+    // RFC 8707: `resource` (and `audience`) may name several targets.
+    Params::parse_form(req.query_string().as_bytes(), &["resource", "audience"])
 }
 
 /// The response that carries the result to the client (RFC 6749 §4.1.2, OAuth form post).
@@ -357,6 +360,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             redirect_uri,
             sealed,
             scopes,
+            apis,
         } => (
             redirect_uri,
             html(
@@ -369,6 +373,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                         .iter()
                         .map(|s| (s.as_str(), scope_meaning(s)))
                         .collect(),
+                    apis,
                 }
                 .render(),
             ),
@@ -652,15 +657,38 @@ async fn answer_invitation(
     finish(&state, &realm, &c, res, None)
 }
 
-/// UserInfo: bearer only (RFC 6750 §2.1); failures carry `WWW-Authenticate: Bearer`.
+/// UserInfo: the access token in the `Authorization: Bearer` header (RFC 6750 §2.1) or,
+/// in a POST, as the form parameter `access_token` (§2.2, what several RP libraries send
+/// by default); exactly one of them. A token in the query string (§2.3) is not looked at.
+/// Failures carry `WWW-Authenticate: Bearer`.
 async fn userinfo(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
+    payload: web::Payload,
 ) -> HttpResponse {
     let result = async {
-        let token = bearer_token(&req)?;
-        Ok::<_, ApiError>(state.provider.userinfo(&realm, token).await?)
+        let form = req.method() == Method::POST && is_form(&req);
+        let in_form = if form {
+            read_form(&req, payload, &[])
+                .await?
+                .get("access_token")
+                .map(str::to_owned)
+        } else {
+            None
+        };
+        let in_header = req.headers().contains_key(header::AUTHORIZATION);
+        let token = match in_form {
+            Some(_) if in_header => {
+                return Err(OAuthError::invalid_request(
+                    "use one way to send the access token, not the header and the form together",
+                )
+                .into());
+            }
+            Some(t) => t,
+            None => bearer_token(&req)?.to_owned(),
+        };
+        Ok::<_, ApiError>(state.provider.userinfo(&realm, &token).await?)
     }
     .await;
     match result {

@@ -16,9 +16,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(h)
             .default_service(web::to(method_not_allowed))
     };
+    // One document under every name a client may look for it: OpenID Connect Discovery
+    // (path appended), RFC 8414 authorization-server metadata with the issuer's path
+    // inserted after the well-known prefix, and OIDC discovery the same way (the order
+    // MCP clients try). RFC 8414 metadata appended to the issuer is not a location the
+    // RFC defines, so it stays 404.
     cfg.service(
-        web::resource("/realms/{realm}/.well-known/openid-configuration")
-            .route(web::get().to(discovery)),
+        web::resource([
+            "/realms/{realm}/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server/realms/{realm}",
+            "/.well-known/openid-configuration/realms/{realm}",
+        ])
+        .route(web::get().to(discovery)),
     )
     .service(
         web::resource("/realms/{realm}/protocol/openid-connect/certs").route(web::get().to(jwks)),

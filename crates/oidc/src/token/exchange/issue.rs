@@ -55,6 +55,7 @@ impl Provider {
             auth_time: now,
             offline: false,
             org: plan.org.org_id.map(OrgSelection::Chosen),
+            targets: vec![],
             created_at: now,
             expires_at: now.plus_secs(ctx.realm.lifetimes.refresh_max_secs),
             revoked_at: None,

@@ -39,7 +39,15 @@ impl Provider {
                     .may_act
                     .as_ref()
                     .is_some_and(|m| m.client_id.as_deref() == Some(caller));
-                if c.client_id != caller && !c.aud.contains(caller) && !named {
+                // Meant for it: its client id, or one of the resource URIs of the API it
+                // is, in `aud` (RFC 8707).
+                let meant_for = c.aud.contains(caller)
+                    || client
+                        .apis
+                        .resource_uris
+                        .iter()
+                        .any(|r| c.aud.contains(r.as_str()));
+                if c.client_id != caller && !meant_for && !named {
                     return Err(bad(
                         "the subject_token was not issued to or for this client",
                     ));

@@ -62,6 +62,8 @@ pub struct RegistrationRep {
     pub max_clients: u32,
     /// Open registration: registrations per minute from one address.
     pub rate_per_minute: u32,
+    /// What every self-registered client's tokens may be for (resource URIs or client ids).
+    pub audiences: Vec<String>,
 }
 
 impl From<&RegistrationPolicy> for RegistrationRep {
@@ -78,6 +80,7 @@ impl From<&RegistrationPolicy> for RegistrationRep {
                 .collect(),
             max_clients: p.open.max_clients,
             rate_per_minute: p.open.rate_per_minute,
+            audiences: p.open.audiences.clone(),
         }
     }
 }
@@ -106,6 +109,11 @@ pub struct RegistrationBody {
     /// Open registrations per minute from one address, 1 to 10000 (default 10).
     #[schema(minimum = 1, maximum = 10_000)]
     pub rate_per_minute: Option<u32>,
+    /// The audiences of every client that registers itself or comes with a metadata
+    /// document (resource URIs such as an MCP server's, or client ids of the realm); at
+    /// most 50.
+    #[schema(schema_with = schema::optional_registration_audiences)]
+    pub audiences: Option<Vec<String>>,
 }
 
 impl RegistrationBody {
@@ -125,6 +133,9 @@ impl RegistrationBody {
         }
         open.max_clients = self.max_clients.unwrap_or(open.max_clients);
         open.rate_per_minute = self.rate_per_minute.unwrap_or(open.rate_per_minute);
+        if let Some(a) = self.audiences {
+            open.audiences = a;
+        }
         Ok(RegistrationPolicy {
             mode: match self.mode {
                 Some(m) => RegistrationMode::parse(&m)?,

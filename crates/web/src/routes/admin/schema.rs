@@ -179,6 +179,15 @@ pub fn resource_uris() -> Schema {
 pub fn client_audiences() -> Schema {
     array_of(vschar(2048), Some(50)).into()
 }
+/// A client id of the realm (any visible ASCII up to 128) or a longer resource URI.
+fn audience_() -> utoipa::openapi::schema::AnyOfBuilder {
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(client_id_())
+        .item(web_url_())
+}
+pub fn optional_registration_audiences() -> RefOr<Schema> {
+    nullable_array(ArrayBuilder::new().items(audience_()).max_items(Some(50)))
+}
 pub fn optional_token_endpoint_auth_method() -> RefOr<Schema> {
     nullable(one_of(tessera_domain::AuthMethod::ALL.map(|m| m.as_str())))
 }
