@@ -19,6 +19,7 @@ mod jobs;
 mod log_scrubbing;
 mod login_flow;
 mod logout;
+mod mcp;
 mod observability;
 mod openapi;
 mod orgs;

@@ -1,7 +1,7 @@
 //! Dynamic client registration (RFC 7591) and its management (RFC 7592) over HTTP:
 //! initial access tokens (count, expiry, reuse, realms, organizations), open
 //! registration's limits, every metadata error code, and read/update/delete with good,
-//! wrong and foreign registration tokens. BCP-15, BCL-8, ISO-1, ISO-10 and Keycloak
+//! wrong and foreign registration tokens. BCP-3, BCP-15, BCL-8, ISO-1, ISO-10 and Keycloak
 //! CVE-2026-9705 (SECURITY-CASES.md).
 
 use crate::helpers::{
@@ -1044,4 +1044,56 @@ async fn bcl_8_every_registered_setting_round_trips_through_read_and_update() {
     }
     let kept = app.admin_ok(Method::GET, &policy, None).await;
     assert_eq!(kept["audiences"], json!(["demo-service"]));
+}
+
+#[tokio::test]
+async fn bcp_3_an_openly_registered_client_always_asks_the_user_for_consent() {
+    let app = spawn_app().await;
+    set_realm(
+        &app,
+        "demo",
+        json!({ "registration": { "mode": "open", "allowed_hosts": ["127.0.0.1"] } }),
+    )
+    .await;
+    let c = ok_json(
+        register(&app, "demo", None, &json!({ "redirect_uris": [REDIRECT] })).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let rp = Rp::new(
+        "demo",
+        &s(&c, "client_id"),
+        Some(&s(&c, "client_secret")),
+        REDIRECT,
+    );
+    // Nobody vouched for it: the user sees a consent page, not a redirect with a code.
+    let mut agent = Agent::default();
+    let res = rp
+        .sign_in(&app, &mut agent, "demo", &app.seeded("demo"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(
+        crate::helpers::hidden(&page, "state").is_some(),
+        "a consent page"
+    );
+    // The same user signing in to an initial-token client is not asked.
+    let token = initial_token(&app, "demo", json!({})).await;
+    let trusted = registered(&app, "demo", &token, &web_app()).await;
+    let rp = Rp::new(
+        "demo",
+        &s(&trusted, "client_id"),
+        Some(&s(&trusted, "client_secret")),
+        REDIRECT,
+    );
+    let cb = rp
+        .login(
+            &app,
+            &mut Agent::default(),
+            "demo",
+            &app.seeded("demo"),
+            &[],
+        )
+        .await;
+    assert!(cb.contains_key("code"), "{cb:?}");
 }

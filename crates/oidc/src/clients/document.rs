@@ -205,6 +205,21 @@ impl Provider {
         ctx: &RealmCtx,
         m: ClientMetadata,
     ) -> Result<Client, OAuthError> {
+        // Nobody vouched for it: it is held to what the realm lets self-registered clients
+        // have, as open registration is (its scopes and its audiences).
+        let mut m = m;
+        let open = &ctx.realm.registration.open;
+        match &m.scopes {
+            Some(asked) => {
+                if let Some(s) = asked.iter().find(|s| !open.allowed_scopes.contains(s)) {
+                    return Err(OAuthError::InvalidRequest(
+                        format!("scope {s} is not one self-registered clients may ask for").into(),
+                    ));
+                }
+            }
+            None => m.scopes = Some(open.allowed_scopes.clone()),
+        }
+        m.audiences = open.audiences.clone();
         let c = self.build_client(&ctx.realm, m).await?;
         let now = self.clock.now();
         let stored = match self
