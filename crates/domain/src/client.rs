@@ -348,7 +348,7 @@ pub struct Client {
     pub apis: ApiSettings,
     pub profile: ClientProfile,
     /// SHA-256 of its RFC 7592 registration access token: `Some` for a client registered
-    /// at the registration endpoint (until an administrator takes it over).
+    /// at the registration endpoint (an administrator's edits keep it).
     pub registration_token_hash: Option<Vec<u8>>,
     /// Registered without an initial access token: open registration's limits hold for
     /// its updates too.
