@@ -69,9 +69,9 @@ pub struct Provider {
     pub(crate) idps: Cache<RealmId, crate::federation::cache::RealmIdps>,
     pub(crate) upstreams: crate::federation::cache::UpstreamCache,
     /// Public keys of `private_key_jwt` clients.
-    pub(crate) client_keys: crate::clients::keys::ClientKeyCache,
+    pub(crate) client_keys: crate::clients::cache::ClientKeyCache,
     /// Which client ID metadata documents were fetched lately.
-    pub(crate) documents: crate::clients::document::DocumentCache,
+    pub(crate) documents: crate::clients::cache::DocumentCache,
 }
 
 impl Provider {

@@ -8,10 +8,6 @@ use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde_json::{Map, Value};
 use tessera_domain::{Client, UnixTime};
 
-/// RFC 7523 §2.2 `client_assertion_type`.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// Asymmetric algorithms only: no `none`, no HMAC (where a public key would be the secret).
-pub const ASSERTION_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 /// An assertion is for one request: its `exp` may lie at most this far ahead.
 const MAX_LIFETIME_SECS: i64 = 300;
 /// Clock skew allowed for `iat`, `nbf` and `exp`.

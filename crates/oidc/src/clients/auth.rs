@@ -3,7 +3,8 @@
 //! (RFC 7523 §2.2), or a public client's `client_id` alone; one method per request, and
 //! the one its client is registered with.
 
-use super::assertion::{self, JWT_BEARER, Rejection};
+use super::JWT_BEARER;
+use super::assertion::{self, Rejection};
 use crate::crypto::{ct_eq, sha256};
 use crate::endpoints::discovery;
 use crate::params::Params;

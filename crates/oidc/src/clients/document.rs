@@ -7,40 +7,11 @@
 
 use super::metadata::ClientMetadata;
 use crate::{OAuthError, Provider, RealmCtx};
-use moka::future::Cache;
 use serde::Deserialize;
-use std::time::Duration;
-use tessera_domain::{Client, ClientId, RealmId};
+use tessera_domain::{Client, ClientId};
 
-/// A document is fetched again after this long (the client's row serves meanwhile).
-const DOCUMENT_TTL: Duration = Duration::from_secs(600);
-/// After a failed fetch, the client is unknown for this long without calling again.
-const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 /// Client metadata is small; a bigger document is refused.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
-
-type Key = (RealmId, ClientId);
-
-/// Which documents are fresh, and which failed recently.
-pub(crate) struct DocumentCache {
-    fresh: Cache<Key, ()>,
-    failures: Cache<Key, ()>,
-}
-
-impl Default for DocumentCache {
-    fn default() -> Self {
-        Self {
-            fresh: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(DOCUMENT_TTL)
-                .build(),
-            failures: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(FAILURE_BACKOFF)
-                .build(),
-        }
-    }
-}
 
 /// The members we read (RFC 7591 §2 names). Unknown members are ignored, as §2 asks.
 #[derive(Deserialize)]

@@ -3,63 +3,12 @@
 //! requests wait for it), fetched again on an unknown `kid` at most once per interval, and
 //! after a failed fetch not tried again before a short back-off.
 
+use super::cache::{ClientJwks, REFETCH_INTERVAL};
 use crate::Provider;
-use moka::future::Cache;
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
-use tessera_domain::{Client, ClientId, ClientKeys, RealmId};
-
-/// Fetched key sets are trusted this long; rotation is found sooner through unknown `kid`s.
-const KEYS_TTL: Duration = Duration::from_secs(600);
-/// An unknown `kid` fetches a client's `jwks_uri` again at most this often.
-const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
-/// After a failed fetch, requests fail at once for this long instead of calling again.
-const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
-
-/// A client's keys and where they came from: a cached set whose source differs from the
-/// client's current one is stale (its keys were changed by an admin).
-pub(crate) struct ClientJwks {
-    source: ClientKeys,
-    keys: RwLock<Arc<Vec<CoreJsonWebKey>>>,
-    last_refetch: Mutex<Option<Instant>>,
-}
-
-impl ClientJwks {
-    pub(crate) fn keys(&self) -> Arc<Vec<CoreJsonWebKey>> {
-        self.keys.read().expect("client keys lock").clone()
-    }
-}
-
-type Key = (RealmId, ClientId);
-
-pub(crate) struct ClientKeyCache {
-    entries: Cache<Key, Arc<ClientJwks>>,
-    failures: Cache<Key, ()>,
-}
-
-impl Default for ClientKeyCache {
-    fn default() -> Self {
-        Self {
-            entries: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(KEYS_TTL)
-                .build(),
-            failures: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(FAILURE_BACKOFF)
-                .build(),
-        }
-    }
-}
-
-impl ClientKeyCache {
-    pub(crate) async fn forget(&self, realm: RealmId, client_id: &ClientId) {
-        let key = (realm, client_id.clone());
-        self.entries.invalidate(&key).await;
-        self.failures.invalidate(&key).await;
-    }
-}
+use std::time::Instant;
+use tessera_domain::{Client, ClientKeys};
 
 /// Why a client's keys could not be had; logged as a warning with the client id.
 #[derive(Clone, Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The OpenID Provider / RFC 8414 metadata document, rendered once per realm cache fill.
 //! It advertises only what works today.
 
-use crate::clients::assertion::ASSERTION_ALGS;
+use crate::clients::ASSERTION_ALGS;
 use crate::crypto::keys::KeyRing;
 use serde::Serialize;
 
