@@ -86,18 +86,26 @@ fn localhost_certificate(dir: &Path) -> (String, String, String) {
 /// Runs the SDK's authorization in `mode` (`dcr` or `cimd`): its JSON report.
 async fn run_sdk(app: &TestApp, realm: &str, mode: &str, port: u16, tls: (&str, &str)) -> Value {
     let dir = installed_node_package("tests/mcp", "mcp_auth.mjs").await;
-    let out = Command::new("node")
-        .arg("mcp_auth.mjs")
-        .current_dir(&dir)
-        .env("ISSUER", format!("{}/realms/{realm}", app.base))
-        .env("MCP_PORT", port.to_string())
-        .env("MODE", mode)
-        .env("LOGIN_USER", "bob")
-        .env("LOGIN_PASSWORD", PW)
-        .env("TLS_KEY", tls.0)
-        .env("TLS_CERT", tls.1)
-        .output()
-        .expect("node runs");
+    let issuer = format!("{}/realms/{realm}", app.base);
+    let (mode, tls_key, tls_cert) = (mode.to_owned(), tls.0.to_owned(), tls.1.to_owned());
+    // Off the test's runtime: the server's database connections (PostgreSQL) are driven by
+    // it, and a blocking wait here would stall the server the client is talking to.
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("mcp_auth.mjs")
+            .current_dir(&dir)
+            .env("ISSUER", issuer)
+            .env("MCP_PORT", port.to_string())
+            .env("MODE", mode)
+            .env("LOGIN_USER", "bob")
+            .env("LOGIN_PASSWORD", PW)
+            .env("TLS_KEY", tls_key)
+            .env("TLS_CERT", tls_cert)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().unwrap_or_default();
     serde_json::from_str(line).unwrap_or_else(|_| {
