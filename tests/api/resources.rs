@@ -242,6 +242,23 @@ async fn res_3_res_5_code_and_refresh_requests_may_only_narrow_the_targets_of_th
     assert_eq!(aud(&s(&t2, "access_token")), [ORDERS]);
 }
 
+/// `client` of realm r4 exchanges the access token `subject` (RFC 8693), with `extra`.
+async fn exchange(
+    app: &TestApp,
+    client: &str,
+    secret: &str,
+    subject: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", TE),
+        ("subject_token", subject),
+        ("subject_token_type", AT),
+    ];
+    form.extend_from_slice(extra);
+    app.post_basic("r4", "token", client, secret, &form).await
+}
+
 #[tokio::test]
 async fn an_api_exchanges_a_users_token_meant_for_it_for_a_token_for_the_next_api() {
     let app = spawn_app().await;
@@ -254,36 +271,17 @@ async fn an_api_exchanges_a_users_token_meant_for_it_for_a_token_for_the_next_ap
     let user_token = s(&rp.tokens(&app, &cb["code"]).await, "access_token");
     let bob = claims(&user_token)["sub"].clone();
     // Inventory is not the token's audience: it does not hold it.
-    let res = app
-        .post_basic(
-            "r4",
-            "token",
-            "inventory-api",
-            &c,
-            &[
-                ("grant_type", TE),
-                ("subject_token", &user_token),
-                ("subject_token_type", AT),
-            ],
-        )
-        .await;
+    let res = exchange(&app, "inventory-api", &c, &user_token, &[]).await;
     assert_oauth_error(res, 400, "invalid_request").await;
     // Orders serves the token's audience: it holds it, and exchanges it for inventory.
-    let res = app
-        .post_basic(
-            "r4",
-            "token",
-            "orders-api",
-            &b,
-            &[
-                ("grant_type", TE),
-                ("subject_token", &user_token),
-                ("subject_token_type", AT),
-                ("resource", INVENTORY),
-                ("scope", "inventory:read"),
-            ],
-        )
-        .await;
+    let res = exchange(
+        &app,
+        "orders-api",
+        &b,
+        &user_token,
+        &[("resource", INVENTORY), ("scope", "inventory:read")],
+    )
+    .await;
     let hop = ok_json(res, StatusCode::OK).await;
     let hop_token = s(&hop, "access_token");
     let hc = claims(&hop_token);
@@ -294,20 +292,14 @@ async fn an_api_exchanges_a_users_token_meant_for_it_for_a_token_for_the_next_ap
     assert_eq!(intro["active"], true, "{intro}");
     assert_eq!(intro["sub"], bob);
     // Orders may not ask for a target its policy does not name.
-    let res = app
-        .post_basic(
-            "r4",
-            "token",
-            "orders-api",
-            &b,
-            &[
-                ("grant_type", TE),
-                ("subject_token", &user_token),
-                ("subject_token_type", AT),
-                ("resource", BILLING),
-            ],
-        )
-        .await;
+    let res = exchange(
+        &app,
+        "orders-api",
+        &b,
+        &user_token,
+        &[("resource", BILLING)],
+    )
+    .await;
     assert_oauth_error(res, 400, "invalid_target").await;
 }
 

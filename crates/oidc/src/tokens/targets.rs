@@ -8,7 +8,8 @@ use tessera_domain::{Client, ResourceUri, ScopeSet};
 /// More targets than this in one request is never legitimate.
 const MAX_TARGETS: usize = 20;
 
-fn invalid_target(what: &str, value: &str, why: &str) -> OAuthError {
+/// `invalid_target` naming the value (cut to 64 characters) and why.
+pub(crate) fn invalid_target(what: &str, value: &str, why: &str) -> OAuthError {
     let shown: String = value.chars().take(64).collect();
     OAuthError::InvalidTarget(format!("{what} {shown} {why}").into())
 }

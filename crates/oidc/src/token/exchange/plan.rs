@@ -5,6 +5,7 @@
 use super::{ExchangeRequest, Mode, Plan, Subject, bad};
 use crate::tokens::access_token::{Actor, MAX_LINEAGE};
 use crate::tokens::org_claims::{OrgContext, requested_org_scope, without_org_scopes};
+use crate::tokens::targets::invalid_target;
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{
@@ -139,14 +140,22 @@ impl Provider {
                 _ => None,
             };
             let Some(target) = target else {
-                return Err(invalid_target("audience", a, "is unknown or not allowed"));
+                return Err(invalid_target(
+                    "audience",
+                    a,
+                    "is unknown or not allowed for this client",
+                ));
             };
             aud.push(target.client_id.to_string());
             targets.push(target);
         }
         for r in &req.resources {
             if !policy.audiences.iter().any(|x| x == r) {
-                return Err(invalid_target("resource", r, "is not allowed"));
+                return Err(invalid_target(
+                    "resource",
+                    r,
+                    "is not allowed for this client",
+                ));
             }
             aud.push(r.clone());
         }
@@ -224,11 +233,6 @@ fn lineage_is_bounded(subject: &Subject) -> Result<(), OAuthError> {
         return Err(bad("the subject_token descends from too many exchanges"));
     }
     Ok(())
-}
-
-fn invalid_target(what: &str, value: &str, why: &str) -> OAuthError {
-    let shown: String = value.chars().take(64).collect();
-    OAuthError::InvalidTarget(format!("{what} {shown} {why} for this client").into())
 }
 
 /// Scope: never broader than the subject's, the targets' and the policy's ceiling.

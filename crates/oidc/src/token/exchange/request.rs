@@ -60,11 +60,12 @@ impl ExchangeRequest {
         }
         if let Some(r) = resources
             .iter()
-            .find(|r| url::Url::parse(r).is_err() || r.contains('#'))
+            .find(|r| tessera_domain::ResourceUri::parse(r).is_err())
         {
-            let shown: String = r.chars().take(64).collect();
-            return Err(OAuthError::InvalidTarget(
-                format!("resource {shown} is not an absolute URI without fragment").into(),
+            return Err(crate::tokens::targets::invalid_target(
+                "resource",
+                r,
+                "is not an absolute URI without fragment",
             ));
         }
         let scope = p
