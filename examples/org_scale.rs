@@ -287,6 +287,7 @@ async fn seed(o: &Opts) -> Res<()> {
                     description: None,
                     enabled: true,
                     attributes: Default::default(),
+                    external_id: None,
                 };
                 store
                     .insert_org(realm, id, &o, &[], stamp)

@@ -75,7 +75,7 @@ enum Command {
     Org(cli::org::OrgCmd),
     /// Manage upstream identity providers (sign-in through another OpenID provider).
     #[command(subcommand)]
-    Idp(cli::idp::IdpCmd),
+    Idp(Box<cli::idp::IdpCmd>),
 }
 
 #[tokio::main]
@@ -141,7 +141,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             cli::user::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
         }
         Command::Org(cmd) => cli::org::run(&p, cmd, &mut out).await?,
-        Command::Idp(cmd) => cli::idp::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?,
+        Command::Idp(cmd) => {
+            cli::idp::run(&p, *cmd, &mut out, &mut std::io::stdin().lock()).await?
+        }
     }
     Ok(())
 }

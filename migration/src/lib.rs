@@ -14,6 +14,7 @@ mod m20261130_000009_federation;
 mod m20261130_000010_client_apps;
 mod m20261130_000011_registration;
 mod m20261130_000012_client_assertions;
+mod m20261201_000013_external_trust;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_client_apps::Migration),
             Box::new(m20261130_000011_registration::Migration),
             Box::new(m20261130_000012_client_assertions::Migration),
+            Box::new(m20261201_000013_external_trust::Migration),
         ]
     }
 }

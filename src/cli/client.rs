@@ -235,10 +235,14 @@ pub struct ExchangePolicyArgs {
     /// Access tokens issued to this client name this client id in `may_act`.
     #[arg(long)]
     may_act: Option<String>,
+    /// An identity provider of the realm (alias) whose tokens the client may present, as
+    /// subject tokens and as jwt-bearer assertions (repeatable).
+    #[arg(long = "trusted-idp")]
+    trusted_idps: Vec<String>,
     /// Remove the policy: the client may no longer exchange tokens.
     #[arg(long, conflicts_with_all = [
         "audiences", "delegate", "impersonate", "impersonate_orgs", "max_lifetime", "scopes",
-        "subject_types", "refresh_tokens", "may_act",
+        "subject_types", "refresh_tokens", "may_act", "trusted_idps",
     ])]
     remove: bool,
 }
@@ -251,6 +255,12 @@ enum SubjectType {
     Refresh,
     #[value(name = "impersonation_token")]
     Impersonation,
+    /// A JWT of a trusted identity provider.
+    #[value(name = "jwt")]
+    Jwt,
+    /// An ID token of a trusted identity provider.
+    #[value(name = "id_token")]
+    IdToken,
 }
 
 impl From<SubjectType> for TokenType {
@@ -259,6 +269,8 @@ impl From<SubjectType> for TokenType {
             SubjectType::Access => TokenType::AccessToken,
             SubjectType::Refresh => TokenType::RefreshToken,
             SubjectType::Impersonation => TokenType::Impersonation,
+            SubjectType::Jwt => TokenType::Jwt,
+            SubjectType::IdToken => TokenType::IdToken,
         }
     }
 }
@@ -522,6 +534,7 @@ async fn exchange_policy(
         max_lifetime_secs: a.max_lifetime,
         refresh_tokens: a.refresh_tokens,
         may_act: a.may_act,
+        trusted_idps: a.trusted_idps,
     };
     let client = p
         .set_exchange_policy(op, &a.realm, &a.client_id, Some(policy.clone()))
@@ -543,7 +556,7 @@ async fn exchange_policy(
     };
     writeln!(
         out,
-        "exchange policy of client {} in realm {}: subject types {}; audiences {}; delegate {}; impersonate {}; scope ceiling {}; max lifetime {}; refresh tokens {}; may_act {}",
+        "exchange policy of client {} in realm {}: subject types {}; audiences {}; delegate {}; impersonate {}; scope ceiling {}; max lifetime {}; refresh tokens {}; may_act {}; trusted identity providers {}",
         a.client_id,
         a.realm,
         types.join(","),
@@ -559,6 +572,7 @@ async fn exchange_policy(
             .map_or_else(|| "realm default".to_owned(), |s| format!("{s}s")),
         if policy.refresh_tokens { "yes" } else { "no" },
         policy.may_act.as_deref().unwrap_or("-"),
+        or_none(&policy.trusted_idps),
     )?;
     if !client.allows_grant(GrantType::TokenExchange) {
         writeln!(

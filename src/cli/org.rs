@@ -26,6 +26,31 @@ pub enum OrgCmd {
         /// A DNS name the organization owns (repeatable).
         #[arg(long = "domain")]
         domains: Vec<String>,
+        /// The organization's id at its own identity provider (its `org_id` claim).
+        #[arg(long)]
+        external_id: Option<String>,
+    },
+    /// Change an organization's name, description, external id or state.
+    Update {
+        /// The realm's name.
+        #[arg(long)]
+        realm: String,
+        /// The organization's alias (or id).
+        alias: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// The organization's id at its own identity provider (its `org_id` claim).
+        #[arg(long, conflicts_with = "no_external_id")]
+        external_id: Option<String>,
+        /// Clear the external id.
+        #[arg(long)]
+        no_external_id: bool,
+        #[arg(long, conflicts_with = "disable")]
+        enable: bool,
+        #[arg(long)]
+        disable: bool,
     },
     /// List organizations by alias: alias, id, enabled, name.
     List {
@@ -105,6 +130,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             name,
             description,
             domains,
+            external_id,
         } => {
             let o = NewOrganization {
                 alias: OrgAlias::parse(&alias)?,
@@ -112,6 +138,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                 description,
                 enabled: true,
                 attributes: Default::default(),
+                external_id,
             };
             let domains = domains
                 .iter()
@@ -127,6 +154,43 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                 out,
                 "created organization {} ({}) in realm {realm}",
                 org.alias, org.id
+            )?;
+        }
+        OrgCmd::Update {
+            realm,
+            alias,
+            name,
+            description,
+            external_id,
+            no_external_id,
+            enable,
+            disable,
+        } => {
+            let (org, _) = p.get_org(op, &realm, &alias).await?;
+            let o = NewOrganization {
+                alias: org.alias,
+                name: name.unwrap_or(org.name),
+                description: description.or(org.description),
+                enabled: if enable || disable {
+                    enable
+                } else {
+                    org.enabled
+                },
+                attributes: org.attributes,
+                external_id: if no_external_id {
+                    None
+                } else {
+                    external_id.or(org.external_id)
+                },
+            };
+            let org = p.update_org(op, &realm, &alias, o).await?;
+            writeln!(
+                out,
+                "updated organization {} ({}) in realm {realm}: {}, external id {}",
+                org.alias,
+                org.id,
+                if org.enabled { "enabled" } else { "disabled" },
+                org.external_id.as_deref().unwrap_or("-")
             )?;
         }
         OrgCmd::List { realm } => {

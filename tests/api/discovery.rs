@@ -43,7 +43,8 @@ async fn discovery_issuer_is_the_configured_url_whatever_the_host_header_iso_7()
             "authorization_code",
             "client_credentials",
             "refresh_token",
-            "urn:ietf:params:oauth:grant-type:token-exchange"
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer"
         ])
     );
     // BCP-7, BCP-19: S256 only, and the `iss` authorization response parameter.

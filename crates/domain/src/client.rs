@@ -13,14 +13,17 @@ pub enum GrantType {
     ClientCredentials,
     RefreshToken,
     TokenExchange,
+    /// RFC 7523 §2.1: a trusted issuer's JWT as the authorization grant.
+    JwtBearer,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::RefreshToken,
         GrantType::TokenExchange,
+        GrantType::JwtBearer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -29,6 +32,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
         }
     }
 
@@ -178,8 +182,9 @@ impl AuthMethod {
     }
 }
 
-/// Where a `private_key_jwt` client's public keys are: a JWK set registered with it, or
-/// a URL where the client publishes its set (fetched through the outbound client).
+/// Where a `private_key_jwt` client's (or a token-only issuer's) public keys are: a JWK
+/// set registered with it, or a URL where it publishes its set (fetched through the
+/// outbound client).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientKeys {
     /// The JWK set as JSON text, checked to be `{"keys": [...]}` when registered.
@@ -204,6 +209,19 @@ impl ClientKeys {
             return Err(err("must not contain a fragment or user information"));
         }
         Ok(Self::JwksUri(url))
+    }
+
+    /// A JWK set document: a JSON object with a `keys` array, at most 64 KiB.
+    pub fn parse_jwks(s: &str) -> Result<Self, DomainError> {
+        let v: serde_json::Value =
+            serde_json::from_str(s).map_err(|_| DomainError::new("jwks", "not a JSON document"))?;
+        if s.len() > 64 * 1024 || !v.get("keys").is_some_and(|k| k.is_array()) {
+            return Err(DomainError::new(
+                "jwks",
+                "a JSON Web Key Set ({\"keys\": [...]}) of at most 64 KiB",
+            ));
+        }
+        Ok(Self::Jwks(v.to_string()))
     }
 
     /// The registered set as JSON (RFC 7591 `jwks`), when the keys were given that way.

@@ -88,6 +88,10 @@ pub struct ExchangePolicy {
     /// §4.4): only it may then act for their subject in a delegation.
     #[serde(default)]
     pub may_act: Option<String>,
+    /// Identity providers of the realm (aliases) whose tokens the client may present: as
+    /// subject tokens here, and as assertions of the JWT bearer grant.
+    #[serde(default)]
+    pub trusted_idps: Vec<String>,
 }
 
 fn default_subject_types() -> Vec<TokenType> {
@@ -105,6 +109,7 @@ impl Default for ExchangePolicy {
             max_lifetime_secs: None,
             refresh_tokens: false,
             may_act: None,
+            trusted_idps: vec![],
         }
     }
 }
@@ -122,13 +127,23 @@ impl ExchangePolicy {
         if self.audiences.len() > 100 {
             return Err(DomainError::new("audiences", "at most 100"));
         }
-        if self.subject_token_types.contains(&TokenType::Jwt)
-            || self.subject_token_types.contains(&TokenType::IdToken)
+        if self.trusted_idps.is_empty()
+            && (self.subject_token_types.contains(&TokenType::Jwt)
+                || self.subject_token_types.contains(&TokenType::IdToken))
         {
             return Err(DomainError::new(
                 "subject_token_types",
-                "use access_token, refresh_token or impersonation_token",
+                "jwt and id_token subjects come from trusted identity providers: name them in \
+                 trusted_idps",
             ));
+        }
+        if self.trusted_idps.len() > 20 {
+            return Err(DomainError::new("trusted_idps", "at most 20"));
+        }
+        for alias in &self.trusted_idps {
+            crate::IdpAlias::parse(alias).map_err(|_| {
+                DomainError::new("trusted_idps", "aliases of identity providers of the realm")
+            })?;
         }
         Ok(())
     }
@@ -161,6 +176,8 @@ pub struct ExchangeRecord {
     pub actors: Vec<String>,
     pub client_id: String,
     pub reason: Option<String>,
+    /// The issuer of an external subject token (its `jti`, or its digest, is `parent_jti`).
+    pub external_issuer: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }

@@ -1,7 +1,8 @@
 //! Upstream OpenID providers a realm trusts for sign-in (brokered login), and the links
 //! between their users and ours.
 
-use crate::{DomainError, DomainName, IdpId, OrgId, RealmId, UnixTime, UserId};
+use crate::{ClientKeys, DomainError, DomainName, IdpId, OrgId, RealmId, UnixTime, UserId};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// `[a-z0-9][a-z0-9_-]{0,63}`, unique per realm; part of the broker URLs registered at
@@ -120,6 +121,14 @@ pub struct IdpSettings {
     pub hide_on_login: bool,
     pub required_claims: Vec<RequiredClaim>,
     pub enabled: bool,
+    /// The provider's tokens are accepted in token exchange and the JWT bearer grant.
+    pub accept_tokens: Option<TokenTrust>,
+    /// A token-only issuer: its keys, where a sign-in provider's come from discovery.
+    /// Such a provider has no client id, no secret and no login button.
+    pub keys: Option<ClientKeys>,
+    /// Its ID tokens obtain organization-admin credentials (the organization-admin
+    /// exchange) for the organization it is linked to.
+    pub org_admin_exchange: Option<OrgAdminExchange>,
 }
 
 impl IdpSettings {
@@ -144,7 +153,15 @@ impl IdpSettings {
             hide_on_login: false,
             required_claims: Vec::new(),
             enabled: true,
+            accept_tokens: None,
+            keys: None,
+            org_admin_exchange: None,
         }
+    }
+
+    /// A provider that only vouches for tokens: never a sign-in.
+    pub fn token_only(&self) -> bool {
+        self.keys.is_some()
     }
 
     /// The issuer must be an absolute http(s) URL without query, fragment or user part
@@ -165,8 +182,37 @@ impl IdpSettings {
                 "use an http(s) URL with no query, fragment or user part, at most 512 bytes",
             ));
         }
+        if self.token_only() {
+            if self.accept_tokens.is_none() {
+                return Err(DomainError::new(
+                    "accept_tokens",
+                    "a provider with its own keys (jwks or jwks_uri) exists to accept tokens",
+                ));
+            }
+            if !self.client_id.is_empty() || self.org_admin_exchange.is_some() {
+                return Err(DomainError::new(
+                    "client_id",
+                    "a token-only issuer (jwks or jwks_uri) has no client id and no \
+                     organization-admin exchange: it signs nobody in",
+                ));
+            }
+        }
+        if let Some(t) = &self.accept_tokens {
+            t.validate()?;
+        }
+        if let Some(x) = &self.org_admin_exchange {
+            x.validate()?;
+            if self.org_id.is_none() {
+                return Err(DomainError::new(
+                    "org_admin_exchange",
+                    "only an organization's provider issues organization-admin credentials",
+                ));
+            }
+        }
         // RFC 6749 Appendix A.1: VSCHAR.
-        if self.client_id.is_empty()
+        if self.token_only() && self.client_id.is_empty() {
+            // No client at the issuer.
+        } else if self.client_id.is_empty()
             || self.client_id.len() > 255
             || !self.client_id.bytes().all(|b| (0x20..=0x7e).contains(&b))
         {
@@ -207,6 +253,206 @@ impl IdpSettings {
             ));
         }
         Ok(())
+    }
+}
+
+/// How a provider's subjects become local users when they arrive as tokens.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapUsers {
+    /// Only an account already linked to that upstream subject (by a sign-in).
+    #[default]
+    Link,
+    /// Or the one account whose verified address the upstream vouches for
+    /// (`email_verified: true`, and the provider trusts its e-mails); linked on first use.
+    Email,
+    /// Or, failing both, a new user (linked, a managed member of the provider's
+    /// organization).
+    Create,
+}
+
+impl MapUsers {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Link => "link",
+            Self::Email => "email",
+            Self::Create => "create",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        match s {
+            "link" => Ok(Self::Link),
+            "email" => Ok(Self::Email),
+            "create" => Ok(Self::Create),
+            _ => Err(DomainError::new("map_users", "use link, email or create")),
+        }
+    }
+}
+
+/// Asymmetric JWS algorithms a provider's tokens may use: never `none`, never HMAC (whose
+/// "key" would be the provider's public key, RFC 8725 §3.1).
+pub const TOKEN_ALGS: [&str; 10] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+];
+
+/// What a provider's tokens must satisfy to be accepted (token exchange, JWT bearer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenTrust {
+    /// `aud` must name one of these (ID tokens: or our client id at the provider).
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// `iat` no older than this, seconds.
+    #[serde(default = "default_max_age")]
+    pub max_age_secs: i64,
+    /// Algorithms accepted; empty: the asymmetric ones the provider announces (RS256
+    /// for a token-only issuer).
+    #[serde(default)]
+    pub allowed_algs: Vec<String>,
+    /// Every token carries a `jti`, used once.
+    #[serde(default)]
+    pub require_jti: bool,
+    /// The claim naming the subject.
+    #[serde(default = "default_subject_claim")]
+    pub subject_claim: String,
+    #[serde(default)]
+    pub map_users: MapUsers,
+}
+
+fn default_max_age() -> i64 {
+    TokenTrust::DEFAULT_MAX_AGE_SECS
+}
+
+fn default_subject_claim() -> String {
+    "sub".into()
+}
+
+impl Default for TokenTrust {
+    fn default() -> Self {
+        Self {
+            audiences: Vec::new(),
+            max_age_secs: Self::DEFAULT_MAX_AGE_SECS,
+            allowed_algs: Vec::new(),
+            require_jti: false,
+            subject_claim: default_subject_claim(),
+            map_users: MapUsers::default(),
+        }
+    }
+}
+
+impl TokenTrust {
+    pub const DEFAULT_MAX_AGE_SECS: i64 = 3600;
+
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if !(10..=86_400).contains(&self.max_age_secs) {
+            return Err(DomainError::new("max_token_age", "use 10 to 86400 seconds"));
+        }
+        if self.audiences.len() > 20
+            || self
+                .audiences
+                .iter()
+                .any(|a| a.is_empty() || a.len() > 2048)
+        {
+            return Err(DomainError::new(
+                "token_audiences",
+                "at most 20, each of 1 to 2048 characters",
+            ));
+        }
+        if let Some(bad) = self
+            .allowed_algs
+            .iter()
+            .find(|a| !TOKEN_ALGS.contains(&a.as_str()))
+        {
+            return Err(DomainError::new(
+                "allowed_algs",
+                format!(
+                    "{} is not accepted: use {}",
+                    bad.chars().take(16).collect::<String>(),
+                    TOKEN_ALGS.join(", ")
+                ),
+            ));
+        }
+        if self.subject_claim.is_empty() || self.subject_claim.chars().count() > 64 {
+            return Err(DomainError::new(
+                "subject_claim",
+                "a claim name of 1 to 64 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The organization-admin exchange: which claims of the provider's ID token make its
+/// holder an administrator of the organization the provider is linked to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgAdminExchange {
+    /// Must equal the organization's external id.
+    #[serde(default = "default_org_claim")]
+    pub org_claim: String,
+    /// Must be one of `admin_roles` (case-insensitive).
+    #[serde(default = "default_role_claim")]
+    pub role_claim: String,
+    #[serde(default = "default_admin_roles")]
+    pub admin_roles: Vec<String>,
+    /// When set, this claim must be one of the organization's verified domains.
+    #[serde(default)]
+    pub domain_claim: Option<String>,
+}
+
+fn default_org_claim() -> String {
+    "org_id".into()
+}
+
+fn default_role_claim() -> String {
+    "org_role".into()
+}
+
+fn default_admin_roles() -> Vec<String> {
+    vec!["owner".into(), "admin".into()]
+}
+
+impl Default for OrgAdminExchange {
+    fn default() -> Self {
+        Self {
+            org_claim: default_org_claim(),
+            role_claim: default_role_claim(),
+            admin_roles: default_admin_roles(),
+            domain_claim: None,
+        }
+    }
+}
+
+impl OrgAdminExchange {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        let name_ok = |n: &str| !n.is_empty() && n.chars().count() <= 64;
+        if !name_ok(&self.org_claim)
+            || !name_ok(&self.role_claim)
+            || self.domain_claim.as_deref().is_some_and(|d| !name_ok(d))
+        {
+            return Err(DomainError::new(
+                "org_admin_exchange",
+                "claim names of 1 to 64 characters",
+            ));
+        }
+        if self.admin_roles.is_empty()
+            || self.admin_roles.len() > 10
+            || self.admin_roles.iter().any(|r| !name_ok(r))
+        {
+            return Err(DomainError::new(
+                "org_admin_roles",
+                "1 to 10 role names of 1 to 64 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether an upstream role value is one of the administrator roles.
+    pub fn is_admin_role(&self, role: &str) -> bool {
+        self.admin_roles
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(role))
     }
 }
 

@@ -24,8 +24,8 @@ pub use exchange::{
     ExchangePolicy, ExchangeRecord, ImpersonationScope, ImpersonationToken, TokenType,
 };
 pub use federation::{
-    FederatedIdentity, IdentityProvider, IdpAlias, IdpSettings, RequiredClaim, UpstreamAuthMethod,
-    UpstreamLogin,
+    FederatedIdentity, IdentityProvider, IdpAlias, IdpSettings, MapUsers, OrgAdminExchange,
+    RequiredClaim, TOKEN_ALGS, TokenTrust, UpstreamAuthMethod, UpstreamLogin,
 };
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{

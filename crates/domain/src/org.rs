@@ -127,6 +127,9 @@ pub struct Organization {
     pub description: Option<String>,
     pub enabled: bool,
     pub attributes: UserAttributes,
+    /// The organization's id at its own identity provider (what an upstream's `org_id`
+    /// claim names); unique within the realm.
+    pub external_id: Option<String>,
     pub created_at: UnixTime,
 }
 
@@ -138,6 +141,7 @@ pub struct NewOrganization {
     pub description: Option<String>,
     pub enabled: bool,
     pub attributes: UserAttributes,
+    pub external_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -80,12 +80,15 @@ impl Default for OpenRegistration {
 impl OpenRegistration {
     pub fn validate(&self) -> Result<(), DomainError> {
         let err = |r: &str| Err(DomainError::new("registration_policy", r.to_owned()));
-        if self
-            .allowed_grant_types
-            .iter()
-            .any(|g| matches!(g, GrantType::ClientCredentials | GrantType::TokenExchange))
-        {
-            return err("open registration never allows client_credentials or token exchange");
+        if self.allowed_grant_types.iter().any(|g| {
+            matches!(
+                g,
+                GrantType::ClientCredentials | GrantType::TokenExchange | GrantType::JwtBearer
+            )
+        }) {
+            return err(
+                "open registration never allows client_credentials, token exchange or jwt-bearer",
+            );
         }
         if self.allowed_hosts.len() > 100 || self.allowed_scopes.len() > 100 {
             return err("at most 100 allowed hosts and 100 allowed scopes");

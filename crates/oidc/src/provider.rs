@@ -70,6 +70,8 @@ pub struct Provider {
     pub(crate) upstreams: crate::federation::cache::UpstreamCache,
     /// Public keys of `private_key_jwt` clients.
     pub(crate) client_keys: crate::clients::cache::ClientKeyCache,
+    /// Public keys of token-only issuers (providers with their own `jwks`/`jwks_uri`).
+    pub(crate) issuer_keys: crate::clients::cache::KeySetCache<tessera_domain::IdpId>,
     /// Which client ID metadata documents were fetched lately.
     pub(crate) documents: crate::clients::cache::DocumentCache,
 }
@@ -100,6 +102,7 @@ impl Provider {
                 .build(),
             upstreams: Default::default(),
             client_keys: Default::default(),
+            issuer_keys: Default::default(),
             documents: Default::default(),
             realms: Cache::builder()
                 .max_capacity(10_000)

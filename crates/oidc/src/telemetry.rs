@@ -41,22 +41,14 @@ pub fn describe_metrics() {
 }
 
 pub(crate) fn token_issued(grant: GrantType) {
-    static BY_GRANT: OnceLock<[Counter; 4]> = OnceLock::new();
+    static BY_GRANT: OnceLock<[Counter; GrantType::ALL.len()]> = OnceLock::new();
     let c = BY_GRANT.get_or_init(|| {
-        [
-            GrantType::AuthorizationCode,
-            GrantType::ClientCredentials,
-            GrantType::RefreshToken,
-            GrantType::TokenExchange,
-        ]
-        .map(|g| metrics::counter!(TOKENS_ISSUED, "grant_type" => g.as_str()))
+        GrantType::ALL.map(|g| metrics::counter!(TOKENS_ISSUED, "grant_type" => g.as_str()))
     });
-    let i = match grant {
-        GrantType::AuthorizationCode => 0,
-        GrantType::ClientCredentials => 1,
-        GrantType::RefreshToken => 2,
-        GrantType::TokenExchange => 3,
-    };
+    let i = GrantType::ALL
+        .iter()
+        .position(|g| *g == grant)
+        .expect("every grant type is in ALL");
     c[i].increment(1);
 }
 

@@ -33,6 +33,7 @@ fn record_of(m: tx::Model) -> StoreResult<ExchangeRecord> {
             .map_err(|e| DomainError::new("actors", e.to_string()))?,
         client_id: m.client_id,
         reason: m.reason,
+        external_issuer: m.external_issuer,
         created_at: UnixTime(m.created_at),
         expires_at: UnixTime(m.expires_at),
     })
@@ -118,6 +119,7 @@ impl Store {
             actors: Set(serde_json::to_string(&r.actors).unwrap_or_else(|_| "[]".into())),
             client_id: Set(r.client_id.clone()),
             reason: Set(r.reason.clone()),
+            external_issuer: Set(r.external_issuer.clone()),
             created_at: Set(r.created_at.0),
             expires_at: Set(r.expires_at.0),
         }))

@@ -2,8 +2,9 @@
 //! upstream session, and the logout-token ids already seen.
 
 use crate::entity::{
-    broker_state as broker, federated_identity as link, identity_provider as idp, membership,
-    membership_role, upstream_logout_jti as jti, user, user_session as sess,
+    broker_state as broker, external_token_jti as ext_jti, federated_identity as link,
+    identity_provider as idp, membership, membership_role, upstream_logout_jti as jti, user,
+    user_session as sess,
 };
 use crate::{Store, StoreError, StoreResult, join_list, split_list};
 use sea_orm::sea_query::OnConflict;
@@ -11,9 +12,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use tessera_domain::{
-    DomainError, DomainName, FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings,
-    NewUser, OrgId, OrgRoleId, RealmId, RequiredClaim, Session, UnixTime, UpstreamAuthMethod, User,
-    UserId,
+    ClientKeys, DomainError, DomainName, FederatedIdentity, IdentityProvider, IdpAlias, IdpId,
+    IdpSettings, NewUser, OrgAdminExchange, OrgId, OrgRoleId, RealmId, RequiredClaim, Session,
+    TokenTrust, UnixTime, UpstreamAuthMethod, User, UserId,
 };
 use uuid::Uuid;
 
@@ -28,6 +29,34 @@ fn idp_of(m: idp::Model) -> StoreResult<IdentityProvider> {
             None => Err(DomainError::new("required_claims", "values are strings")),
         })
         .collect::<Result<_, _>>()?;
+    let json = |field: &'static str, v: &Option<String>| -> Result<_, DomainError> {
+        v.as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+            .transpose()
+            .map_err(|e| DomainError::new(field, e.to_string()))
+    };
+    let accept_tokens = json("token_trust", &m.token_trust)?
+        .map(serde_json::from_value::<TokenTrust>)
+        .transpose()
+        .map_err(|e| DomainError::new("token_trust", e.to_string()))?;
+    let org_admin_exchange = json("org_admin_exchange", &m.org_admin_exchange)?
+        .map(serde_json::from_value::<OrgAdminExchange>)
+        .transpose()
+        .map_err(|e| DomainError::new("org_admin_exchange", e.to_string()))?;
+    let keys = match json("signing_keys", &m.signing_keys)? {
+        None => None,
+        Some(v) => Some(
+            match (v.get("jwks_uri").and_then(|u| u.as_str()), v.get("jwks")) {
+                (Some(uri), _) => ClientKeys::parse_uri(uri)?,
+                (None, Some(jwks)) => ClientKeys::parse_jwks(&jwks.to_string())?,
+                _ => {
+                    return Err(
+                        DomainError::new("signing_keys", "neither jwks nor jwks_uri").into(),
+                    );
+                }
+            },
+        ),
+    };
     Ok(IdentityProvider {
         id: IdpId(m.id),
         realm_id: RealmId(m.realm_id),
@@ -47,6 +76,9 @@ fn idp_of(m: idp::Model) -> StoreResult<IdentityProvider> {
             hide_on_login: m.hide_on_login,
             required_claims,
             enabled: m.enabled,
+            accept_tokens,
+            keys,
+            org_admin_exchange,
         },
         secret_sealed: m.secret_sealed,
         created_at: UnixTime(m.created_at),
@@ -76,6 +108,23 @@ fn apply(m: &mut idp::ActiveModel, s: &IdpSettings) {
     m.hide_on_login = Set(s.hide_on_login);
     m.required_claims = Set(serde_json::Value::Object(claims).to_string());
     m.enabled = Set(s.enabled);
+    m.token_trust = Set(s
+        .accept_tokens
+        .as_ref()
+        .map(|t| serde_json::to_string(t).expect("token trust serializes")));
+    m.org_admin_exchange = Set(s
+        .org_admin_exchange
+        .as_ref()
+        .map(|x| serde_json::to_string(x).expect("org admin exchange serializes")));
+    m.signing_keys = Set(s.keys.as_ref().map(|k| {
+        match k {
+            ClientKeys::JwksUri(u) => serde_json::json!({ "jwks_uri": u.as_str() }),
+            ClientKeys::Jwks(j) => {
+                serde_json::json!({ "jwks": serde_json::from_str::<serde_json::Value>(j).unwrap_or_default() })
+            }
+        }
+        .to_string()
+    }));
 }
 
 fn link_of(m: link::Model, alias: IdpAlias) -> FederatedIdentity {
@@ -376,6 +425,50 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Records an external token's `jti` for a provider of the realm until `expires_at`;
+    /// `false` when it was already recorded (a replay). One INSERT, so two concurrent
+    /// presentations cannot both pass.
+    pub async fn claim_external_jti(
+        &self,
+        realm: RealmId,
+        idp: IdpId,
+        id: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let inserted = ext_jti::Entity::insert(ext_jti::ActiveModel {
+            realm_id: Set(realm.0),
+            idp_id: Set(idp.0),
+            jti: Set(id.to_owned()),
+            expires_at: Set(expires_at.0),
+        })
+        .on_conflict(
+            OnConflict::columns([ext_jti::Column::IdpId, ext_jti::Column::Jti])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(inserted == 1)
+    }
+
+    /// Whether an external token's `jti` was used already (the dry run, which claims nothing).
+    pub async fn external_jti_used(
+        &self,
+        realm: RealmId,
+        idp: IdpId,
+        id: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        Ok(ext_jti::Entity::find()
+            .filter(ext_jti::Column::RealmId.eq(realm.0))
+            .filter(ext_jti::Column::IdpId.eq(idp.0))
+            .filter(ext_jti::Column::Jti.eq(id))
+            .filter(ext_jti::Column::ExpiresAt.gte(now.0))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
     /// Stores a sign-in on its way to provider `idp`, keyed by the hash of its `state`.
     pub async fn insert_broker_state(
         &self,
@@ -425,7 +518,11 @@ impl Store {
             .filter(broker::Column::ExpiresAt.lt(now.0))
             .exec(&self.db)
             .await?;
-        Ok(a.rows_affected + b.rows_affected)
+        let c = ext_jti::Entity::delete_many()
+            .filter(ext_jti::Column::ExpiresAt.lt(now.0))
+            .exec(&self.db)
+            .await?;
+        Ok(a.rows_affected + b.rows_affected + c.rows_affected)
     }
 }
 

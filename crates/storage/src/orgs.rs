@@ -32,6 +32,7 @@ fn org_of(m: org::Model) -> StoreResult<Organization> {
         description: m.description,
         enabled: m.enabled,
         attributes,
+        external_id: m.external_id,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -42,6 +43,7 @@ fn apply(m: &mut org::ActiveModel, o: &NewOrganization) {
     m.description = Set(o.description.clone());
     m.enabled = Set(o.enabled);
     m.attributes = Set(serde_json::Value::Object(o.attributes.clone()).to_string());
+    m.external_id = Set(o.external_id.clone());
 }
 
 fn role_of(m: role::Model) -> StoreResult<OrgRole> {
@@ -851,6 +853,7 @@ mod tests {
             description: None,
             enabled: true,
             attributes: Default::default(),
+            external_id: None,
         }
     }
 

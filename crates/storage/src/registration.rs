@@ -7,7 +7,7 @@ use crate::entity::{client, initial_access_token as iat};
 use crate::{PageRequest, Store, StoreError, StoreResult};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
 };
 use tessera_domain::{Client, ClientUuid, InitialAccessToken, NewClient, OrgId, RealmId, UnixTime};
@@ -216,14 +216,11 @@ impl Store {
         Ok(())
     }
 
-    /// Drops tokens that can register nothing more: expired or used up.
+    /// Drops expired tokens. A used-up one stays listed until it expires, so the
+    /// administrator who minted it sees that it was spent rather than a vanished row.
     pub(crate) async fn purge_initial_tokens(&self, now: UnixTime) -> StoreResult<u64> {
         let res = iat::Entity::delete_many()
-            .filter(
-                Condition::any()
-                    .add(iat::Column::ExpiresAt.lte(now.0))
-                    .add(iat::Column::Remaining.lte(0)),
-            )
+            .filter(iat::Column::ExpiresAt.lte(now.0))
             .exec(&self.db)
             .await?;
         Ok(res.rows_affected)
@@ -300,14 +297,21 @@ mod tests {
             s.list_initial_tokens(a.id, None, &page).await.unwrap()[0].remaining,
             0
         );
-        // Used up or expired: swept.
+        // Expired: swept; used up (realm a's) but unexpired: kept.
         s.insert_initial_token(&token(b.id, 5, 20), vec![2; 32])
             .await
             .unwrap();
         s.insert_initial_token(&token(b.id, 5, 200), vec![3; 32])
             .await
             .unwrap();
-        assert_eq!(s.purge_initial_tokens(UnixTime(50)).await.unwrap(), 2);
+        assert_eq!(s.purge_initial_tokens(UnixTime(50)).await.unwrap(), 1);
+        assert_eq!(
+            s.list_initial_tokens(a.id, None, &page)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         assert_eq!(
             s.list_initial_tokens(b.id, None, &page)
                 .await

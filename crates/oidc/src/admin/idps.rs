@@ -55,6 +55,20 @@ fn check_secret(secret: &str) -> Result<(), OAuthError> {
     }
 }
 
+/// The secret a provider needs: one for a sign-in provider, none for a token-only issuer.
+fn secret_for<'a>(s: &IdpSettings, secret: Option<&'a str>) -> Result<Option<&'a str>, OAuthError> {
+    match (s.token_only(), secret) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(OAuthError::invalid_request(
+            "a token-only issuer (jwks or jwks_uri) has no client secret",
+        )),
+        (false, Some(secret)) => check_secret(secret).map(|()| Some(secret)),
+        (false, None) => Err(OAuthError::invalid_request(
+            "client_secret is required (a token-only issuer gives jwks or jwks_uri instead)",
+        )),
+    }
+}
+
 /// Whether the caller may read this provider: a realm administrator any of them, an
 /// organization's administrator only their organization's (ISO-10).
 fn reads(caller: &AdminPrincipal, p: &IdentityProvider) -> bool {
@@ -108,9 +122,17 @@ impl Provider {
             }
         };
         settings.validate()?;
-        if let Err(why) = self.outbound().precheck(&settings.issuer) {
+        // A token-only issuer is never called at its issuer URL, only at its jwks_uri.
+        let called = match &settings.keys {
+            Some(tessera_domain::ClientKeys::JwksUri(u)) => Some(("jwks_uri", u.to_string())),
+            Some(tessera_domain::ClientKeys::Jwks(_)) => None,
+            None => Some(("issuer", settings.issuer.clone())),
+        };
+        if let Some((field, url)) = called
+            && let Err(why) = self.outbound().precheck(&url)
+        {
             return Err(OAuthError::InvalidRequest(
-                format!("issuer: {why} (see the setting outbound_allow_private)").into(),
+                format!("{field}: {why} (see the setting outbound_allow_private)").into(),
             ));
         }
         Ok(settings)
@@ -167,17 +189,18 @@ impl Provider {
     }
 
     /// Creates a provider; its secret is sealed to it (realm and id) before it is stored.
+    /// A sign-in provider needs a secret; a token-only issuer (own keys) has none.
     pub async fn create_idp(
         &self,
         caller: &AdminPrincipal,
         realm: &str,
         draft: IdpDraft,
-        secret: &str,
+        secret: Option<&str>,
     ) -> Result<IdpView, OAuthError> {
         caller.require_realm_admin()?;
-        check_secret(secret)?;
         let ctx = self.admin_realm(realm).await?;
         let settings = self.resolve_idp_draft(ctx.realm.id, draft).await?;
+        let secret = secret_for(&settings, secret)?;
         let mut p = IdentityProvider {
             id: IdpId::new_v7(),
             realm_id: ctx.realm.id,
@@ -185,7 +208,9 @@ impl Provider {
             secret_sealed: Vec::new(),
             created_at: self.clock().now(),
         };
-        p.secret_sealed = self.seal_idp_secret(&p, secret);
+        if let Some(secret) = secret {
+            p.secret_sealed = self.seal_idp_secret(&p, secret);
+        }
         self.store()
             .insert_idp(&p)
             .await
@@ -241,7 +266,20 @@ impl Provider {
         let (ctx, old) = self.admin_idp(caller, realm, &draft.settings.alias).await?;
         let settings = self.resolve_idp_draft(ctx.realm.id, draft).await?;
         let sealed = match secret {
+            _ if settings.token_only() => {
+                if secret.is_some() {
+                    return Err(OAuthError::invalid_request(
+                        "a token-only issuer (jwks or jwks_uri) has no client secret",
+                    ));
+                }
+                Some(Vec::new())
+            }
             Some(s) => Some(self.seal_idp_secret(&old, s)),
+            None if old.secret_sealed.is_empty() => {
+                return Err(OAuthError::invalid_request(
+                    "a sign-in provider needs its client_secret",
+                ));
+            }
             None if settings.issuer != old.settings.issuer => {
                 return Err(OAuthError::Conflict(
                     "a new issuer needs its client_secret: the stored one is only ever sent to \

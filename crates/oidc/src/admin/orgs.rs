@@ -46,6 +46,14 @@ fn validate_org(o: &NewOrganization) -> Result<(), OAuthError> {
             "attributes are larger than 16 KiB",
         ));
     }
+    if o.external_id
+        .as_deref()
+        .is_some_and(|x| x.is_empty() || x.chars().count() > 255 || x.chars().any(char::is_control))
+    {
+        return Err(OAuthError::invalid_request(
+            "external_id must be 1 to 255 characters without control characters",
+        ));
+    }
     Ok(())
 }
 
@@ -108,7 +116,8 @@ impl Provider {
             .insert_org(realm_id, OrgId::new_v7(), &o, &domains, self.clock().now())
             .await
             .map_err(conflict(
-                "organization with this alias, or an organization owning this domain,",
+                "organization with this alias or external id, or an organization owning this \
+                 domain,",
             ))
     }
 
@@ -160,7 +169,7 @@ impl Provider {
         self.store()
             .update_org(ctx.realm.id, org.id, &o)
             .await
-            .map_err(conflict("organization with this alias"))
+            .map_err(conflict("organization with this alias or external id"))
     }
 
     /// Deletes an organization: managed members' accounts go with it, others are unlinked,

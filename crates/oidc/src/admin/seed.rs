@@ -140,6 +140,7 @@ impl Provider {
                 description: None,
                 enabled: true,
                 attributes: Default::default(),
+                external_id: None,
             },
             vec![OrgDomain {
                 name: DomainName::parse("example.com")?,

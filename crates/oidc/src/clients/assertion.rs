@@ -145,7 +145,8 @@ impl Provider {
         let verified = match jws.verify(&jwks.keys(), WithoutKid::OnlyKey) {
             Some(ok) => ok,
             None => {
-                if !self.refetch_client_jwks(client, &jwks).await {
+                let peer = format!("client:{}", client.client_id);
+                if !self.refetch_cached_jwks(&peer, &jwks).await {
                     return Err(Rejection::UnknownKey);
                 }
                 jws.verify(&jwks.keys(), WithoutKid::OnlyKey)

@@ -1,5 +1,6 @@
 //! The clients room's caches, apart from the code that fills them so that `Provider` can
-//! hold them without importing that code (no two modules import each other).
+//! hold them without importing that code (no two modules import each other). The key
+//! sets serve `private_key_jwt` clients and token-only issuers alike.
 
 use moka::future::Cache;
 use openidconnect::core::CoreJsonWebKey;
@@ -14,8 +15,8 @@ pub(crate) const REFETCH_INTERVAL: Duration = Duration::from_secs(5);
 /// After a failed fetch, requests fail at once for this long instead of calling again.
 const KEYS_FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 
-/// A client's keys and where they came from: a cached set whose source differs from the
-/// client's current one is stale (its keys were changed by an admin).
+/// A client's (or token-only issuer's) keys and where they came from: a cached set whose
+/// source differs from the current one is stale (an admin changed the keys).
 pub(crate) struct ClientJwks {
     pub(crate) source: ClientKeys,
     pub(crate) keys: RwLock<Arc<Vec<CoreJsonWebKey>>>,
@@ -30,12 +31,16 @@ impl ClientJwks {
 
 type Key = (RealmId, ClientId);
 
-pub(crate) struct ClientKeyCache {
-    pub(crate) entries: Cache<Key, Arc<ClientJwks>>,
-    pub(crate) failures: Cache<Key, ()>,
+/// Key sets by owner, and the owners whose last fetch failed (not fetched again until the
+/// back-off ends).
+pub(crate) struct KeySetCache<K> {
+    pub(crate) entries: Cache<K, Arc<ClientJwks>>,
+    pub(crate) failures: Cache<K, ()>,
 }
 
-impl Default for ClientKeyCache {
+pub(crate) type ClientKeyCache = KeySetCache<Key>;
+
+impl<K: std::hash::Hash + Eq + Send + Sync + Clone + 'static> Default for KeySetCache<K> {
     fn default() -> Self {
         Self {
             entries: Cache::builder()

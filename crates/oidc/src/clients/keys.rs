@@ -1,9 +1,9 @@
-//! The public keys of `private_key_jwt` clients, from memory: a registered JWK set parsed
+//! The public keys of `private_key_jwt` clients and token-only issuers, from memory: a registered JWK set parsed
 //! once, a `jwks_uri` fetched once through the outbound client (one fetch however many
 //! requests wait for it), fetched again on an unknown `kid` at most once per interval, and
 //! after a failed fetch not tried again before a short back-off.
 
-use super::cache::{ClientJwks, REFETCH_INTERVAL};
+use super::cache::{ClientJwks, KeySetCache, REFETCH_INTERVAL};
 use crate::Provider;
 use openidconnect::core::{CoreJsonWebKey, CoreJsonWebKeySet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -34,20 +34,36 @@ impl Provider {
     pub(crate) async fn client_jwks(&self, client: &Client) -> Result<Arc<ClientJwks>, KeysError> {
         let source = client.keys.clone().ok_or(KeysError::NoKeys)?;
         let key = (client.realm_id, client.client_id.clone());
-        if let Some(found) = self.client_keys.entries.get(&key).await {
+        let peer = format!("client:{}", client.client_id);
+        self.cached_jwks(&self.client_keys, key, &peer, source)
+            .await
+    }
+
+    /// A key set from `cache`, loaded from `source` on a miss (one load however many
+    /// requests wait for it); a changed source misses. `peer` labels outbound calls.
+    pub(crate) async fn cached_jwks<K>(
+        &self,
+        cache: &KeySetCache<K>,
+        key: K,
+        peer: &str,
+        source: ClientKeys,
+    ) -> Result<Arc<ClientJwks>, KeysError>
+    where
+        K: std::hash::Hash + Eq + Send + Sync + Clone + 'static,
+    {
+        if let Some(found) = cache.entries.get(&key).await {
             if found.source == source {
                 return Ok(found);
             }
-            self.client_keys.entries.invalidate(&key).await;
+            cache.entries.invalidate(&key).await;
         }
-        if self.client_keys.failures.contains_key(&key) {
+        if cache.failures.contains_key(&key) {
             return Err(KeysError::BackingOff);
         }
-        let loaded = self
-            .client_keys
+        let loaded = cache
             .entries
             .try_get_with(key.clone(), async {
-                let keys = self.load_client_keys(client, &source).await?;
+                let keys = self.load_jwks(peer, &source).await?;
                 Ok::<_, KeysError>(Arc::new(ClientJwks {
                     source: source.clone(),
                     keys: RwLock::new(Arc::new(keys)),
@@ -57,14 +73,14 @@ impl Provider {
             .await
             .map_err(|e| (*e).clone());
         if loaded.is_err() {
-            self.client_keys.failures.insert(key, ()).await;
+            cache.failures.insert(key, ()).await;
         }
         loaded
     }
 
-    async fn load_client_keys(
+    async fn load_jwks(
         &self,
-        client: &Client,
+        peer: &str,
         source: &ClientKeys,
     ) -> Result<Vec<CoreJsonWebKey>, KeysError> {
         match source {
@@ -72,8 +88,7 @@ impl Provider {
                 parse_set(&serde_json::from_str(text).map_err(|_| KeysError::BadJwks)?)
             }
             ClientKeys::JwksUri(uri) => {
-                let peer = format!("client:{}", client.client_id);
-                match self.outbound.get_json(&peer, uri.as_str(), None).await {
+                match self.outbound.get_json(peer, uri.as_str(), None).await {
                     Ok((status, json)) if status.is_success() => parse_set(&json),
                     Ok((status, _)) => Err(KeysError::Fetch(format!("status {status}"))),
                     Err(e) => Err(KeysError::Fetch(e.to_string())),
@@ -82,10 +97,10 @@ impl Provider {
         }
     }
 
-    /// Fetches a client's `jwks_uri` again because an assertion named a key we do not
-    /// have, at most once per interval per client: rotated keys are found, and made-up
-    /// `kid`s cannot make us hammer the client. `true` when new keys were loaded.
-    pub(crate) async fn refetch_client_jwks(&self, client: &Client, jwks: &ClientJwks) -> bool {
+    /// Fetches a `jwks_uri` again because a token named a key we do not have, at most once
+    /// per interval per owner: rotated keys are found, and made-up `kid`s cannot make us
+    /// hammer the owner. `true` when new keys were loaded.
+    pub(crate) async fn refetch_cached_jwks(&self, peer: &str, jwks: &ClientJwks) -> bool {
         if !matches!(jwks.source, ClientKeys::JwksUri(_)) {
             return false;
         }
@@ -96,18 +111,13 @@ impl Provider {
             }
             *last = Some(Instant::now());
         }
-        match self.load_client_keys(client, &jwks.source).await {
+        match self.load_jwks(peer, &jwks.source).await {
             Ok(keys) => {
                 *jwks.keys.write().expect("client keys lock") = Arc::new(keys);
                 true
             }
             Err(e) => {
-                tracing::warn!(
-                    realm = %client.realm_id,
-                    client_id = %client.client_id,
-                    error = %e,
-                    "refetching a client's jwks_uri failed"
-                );
+                tracing::warn!(peer, error = %e, "refetching a jwks_uri failed");
                 false
             }
         }

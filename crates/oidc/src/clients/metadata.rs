@@ -422,6 +422,11 @@ fn validate(c: &NewClient) -> Result<(), OAuthError> {
             "a public client cannot use client_credentials",
         ));
     }
+    if c.is_public() && c.grant_types.contains(&GrantType::JwtBearer) {
+        return Err(OAuthError::invalid_request(
+            "a public client cannot use the jwt-bearer grant",
+        ));
+    }
     if let Some(bad) = c.roles.iter().find(|r| Scope::parse(r).is_err()) {
         return Err(OAuthError::InvalidRequest(
             format!("role {bad:?} is not a single token").into(),

@@ -19,7 +19,7 @@ struct Metadata<'a> {
     revocation_endpoint: String,
     /// RFC 7591 §3; who may register is the realm's setting (an initial token by default).
     registration_endpoint: String,
-    grant_types_supported: [&'static str; 4],
+    grant_types_supported: [&'static str; 5],
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 2],
     subject_types_supported: [&'static str; 1],
@@ -72,6 +72,7 @@ pub fn document(issuer: &str, keys: &KeyRing) -> String {
             "client_credentials",
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
         ],
         response_types_supported: ["code"],
         response_modes_supported: ["query", "form_post"],

@@ -60,7 +60,7 @@ impl Provider {
         let mut out = Vec::new();
         for p in self.realm_idps(ctx).await?.iter() {
             let s = &p.settings;
-            if !s.enabled {
+            if !s.enabled || s.token_only() {
                 continue;
             }
             let org_name = match s.org_id {
@@ -298,8 +298,9 @@ impl Provider {
         }
     }
 
-    /// Required claims (XID-5) and an organization provider's domains, on every sign-in.
-    async fn check_provider_rules(
+    /// Required claims (XID-5) and an organization provider's domains, on every sign-in
+    /// and every token accepted from the provider.
+    pub(crate) async fn check_provider_rules(
         &self,
         ctx: &RealmCtx,
         p: &IdentityProvider,
@@ -373,14 +374,7 @@ impl Provider {
         id: &UpstreamIdentity,
     ) -> Result<Resolved, OAuthError> {
         let realm = ctx.realm.id;
-        let now = self.clock.now();
-        let display = upstream_username(id);
-        if let Some(link) = self.store.find_link(realm, p, &id.subject).await? {
-            let user = self.linked_user(ctx, p, &link).await?;
-            self.store
-                .touch_link(&link, display.as_deref(), id.sid.as_deref(), now)
-                .await?;
-            self.join_provider_org(ctx, p, &user).await?;
+        if let Some(user) = self.user_by_link(ctx, p, id).await? {
             return Ok(Resolved::User(user));
         }
         let email = match id.email.as_deref().map(Email::parse) {
@@ -418,6 +412,49 @@ impl Provider {
                 desc: "there is no account for you here; ask an administrator".into(),
             });
         }
+        self.create_upstream_user(ctx, p, id, email)
+            .await
+            .map(Resolved::User)
+    }
+
+    /// The enabled user linked to the upstream account, its link refreshed and its
+    /// membership of the provider's organization ensured; `None` when none is linked.
+    pub(crate) async fn user_by_link(
+        &self,
+        ctx: &RealmCtx,
+        p: &IdentityProvider,
+        id: &UpstreamIdentity,
+    ) -> Result<Option<User>, OAuthError> {
+        let Some(link) = self.store.find_link(ctx.realm.id, p, &id.subject).await? else {
+            return Ok(None);
+        };
+        let user = self.linked_user(ctx, p, &link).await?;
+        let display = upstream_username(id);
+        self.store
+            .touch_link(
+                &link,
+                display.as_deref(),
+                id.sid.as_deref(),
+                self.clock.now(),
+            )
+            .await?;
+        self.join_provider_org(ctx, p, &user).await?;
+        Ok(Some(user))
+    }
+
+    /// A new local user for an upstream account, linked to it, and a managed member of
+    /// the provider's organization. The address is verified only when the provider
+    /// trusts the upstream's e-mails and the upstream vouched for this one.
+    pub(crate) async fn create_upstream_user(
+        &self,
+        ctx: &RealmCtx,
+        p: &IdentityProvider,
+        id: &UpstreamIdentity,
+        email: Option<Email>,
+    ) -> Result<User, OAuthError> {
+        let realm = ctx.realm.id;
+        let now = self.clock.now();
+        let display = upstream_username(id);
         let username = self.free_username(ctx, p, id).await?;
         let mut new = NewUser::new(username);
         new.email_verified = email.is_some() && p.settings.trust_email && id.email_verified;
@@ -452,12 +489,12 @@ impl Provider {
         });
         match self.store.insert_federated_user(&new, &link, member).await {
             Ok(user) => {
-                tracing::info!(realm = %ctx.realm.name, idp = %p.settings.alias, user_id = %user.id, "user created by an upstream sign-in");
-                Ok(Resolved::User(user))
+                tracing::info!(realm = %ctx.realm.name, idp = %p.settings.alias, user_id = %user.id, "user created by an upstream account");
+                Ok(user)
             }
             // The same upstream account's other first sign-in won the race: use its user.
             Err(StoreError::Conflict) => match self.store.find_link(realm, p, &id.subject).await? {
-                Some(l) => Ok(Resolved::User(self.linked_user(ctx, p, &l).await?)),
+                Some(l) => self.linked_user(ctx, p, &l).await,
                 None => Err(broker_failure(
                     "account_exists",
                     "an account with this e-mail address exists already; sign in with it",
@@ -469,7 +506,7 @@ impl Provider {
 
     /// The local user of a link; disabled users cannot sign in through a provider either
     /// (XID-8).
-    async fn linked_user(
+    pub(crate) async fn linked_user(
         &self,
         ctx: &RealmCtx,
         p: &IdentityProvider,

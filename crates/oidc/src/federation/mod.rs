@@ -2,12 +2,13 @@
 //! provider (discovery and JWKS from a cache, the code exchange, ID token and userinfo),
 //! `broker` runs a sign-in through it and decides which local user it is, `link` proves
 //! ownership of an existing account before linking, `logout` receives the upstream's
-//! back-channel logout.
+//! back-channel logout, `trust` verifies the tokens of providers that accept tokens.
 
 pub mod broker;
 pub(crate) mod cache;
 pub mod link;
 pub mod logout;
+pub(crate) mod trust;
 pub(crate) mod upstream;
 
 pub use cache::RealmIdps;
@@ -71,7 +72,8 @@ impl Provider {
             .map_err(|e| OAuthError::ServerError(e.to_string()))
     }
 
-    /// An enabled provider of this realm by alias (ISO-8: never another realm's).
+    /// An enabled sign-in provider of this realm by alias (ISO-8: never another realm's;
+    /// never a token-only issuer, which signs nobody in).
     pub(crate) async fn enabled_idp(
         &self,
         ctx: &RealmCtx,
@@ -80,7 +82,9 @@ impl Provider {
         self.realm_idps(ctx)
             .await?
             .iter()
-            .find(|p| p.settings.alias.as_str() == alias && p.settings.enabled)
+            .find(|p| {
+                p.settings.alias.as_str() == alias && p.settings.enabled && !p.settings.token_only()
+            })
             .cloned()
             .ok_or_else(|| OAuthError::NotFound("no such identity provider".into()))
     }

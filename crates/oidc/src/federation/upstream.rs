@@ -242,6 +242,8 @@ impl Provider {
             .entries
             .invalidate(&(p.id, p.settings.issuer.clone()))
             .await;
+        self.issuer_keys.entries.invalidate(&p.id).await;
+        self.issuer_keys.failures.invalidate(&p.id).await;
         self.upstreams
             .failures
             .lock()

@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 pub mod exchange;
+mod jwt_bearer;
 mod refresh_token;
 pub mod response;
 mod user_tokens;
@@ -89,6 +90,7 @@ impl Provider {
             }
             GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
             GrantType::TokenExchange => exchange::grant(self, &ctx, &client, params).await,
+            GrantType::JwtBearer => jwt_bearer::exchange(self, &ctx, &client, params).await,
         };
         if issued.is_ok() {
             crate::telemetry::token_issued(grant);

@@ -23,6 +23,12 @@ pub struct Model {
     pub required_claims: String,
     pub enabled: bool,
     pub created_at: i64,
+    /// JSON of `TokenTrust`: the provider's tokens are accepted.
+    pub token_trust: Option<String>,
+    /// A token-only issuer's keys: `{"jwks_uri": …}` or `{"jwks": {…}}`.
+    pub signing_keys: Option<String>,
+    /// JSON of `OrgAdminExchange`.
+    pub org_admin_exchange: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

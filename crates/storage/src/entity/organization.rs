@@ -14,6 +14,8 @@ pub struct Model {
     /// A JSON object.
     pub attributes: String,
     pub created_at: i64,
+    /// Unique per realm when set.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ pub struct Model {
     pub client_id: String,
     pub reason: Option<String>,
     pub created_at: i64,
+    pub external_issuer: Option<String>,
     pub expires_at: i64,
 }
 

@@ -118,6 +118,7 @@ impl Provider {
             actors,
             client_id: client.client_id.to_string(),
             reason: plan.reason.clone(),
+            external_issuer: plan.external_issuer.clone(),
             created_at: now,
             expires_at: UnixTime(plan.exp),
         };

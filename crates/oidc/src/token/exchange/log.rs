@@ -54,6 +54,7 @@ mod tests {
             actors: vec![],
             client_id: "app".into(),
             reason: None,
+            external_issuer: None,
             created_at: UnixTime(0),
             expires_at: UnixTime(1),
         };

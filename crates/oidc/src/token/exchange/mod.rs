@@ -80,6 +80,8 @@ pub(crate) struct Subject {
     pub(crate) lineage: Vec<String>,
     /// Why an administrator impersonates (goes to the exchange log).
     pub(crate) reason: Option<String>,
+    /// The issuer of an external subject token.
+    pub(crate) external_issuer: Option<String>,
 }
 
 /// What an exchange will issue, and why it is allowed.
@@ -107,6 +109,9 @@ pub struct Plan {
     pub(crate) lineage: Vec<String>,
     /// The impersonation's stated reason, for the log.
     pub reason: Option<String>,
+    /// The subject token's issuer, when another issuer's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_issuer: Option<String>,
 }
 
 fn as_text<S: serde::Serializer>(scope: &ScopeSet, s: S) -> Result<S::Ok, S::Error> {

@@ -53,6 +53,7 @@ impl Provider {
             grant: subject.grant,
             lineage: subject.lineage,
             reason: subject.reason,
+            external_issuer: subject.external_issuer,
         })
     }
 

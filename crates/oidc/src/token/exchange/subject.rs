@@ -3,6 +3,7 @@
 
 use super::{ExchangeRequest, Mode, Subject, bad};
 use crate::crypto::sha256;
+use crate::federation::trust::{JtiUse, Presented};
 use crate::tokens::access_token::{AccessClaims, Actor};
 use crate::{OAuthError, Provider, RealmCtx};
 use tessera_domain::{
@@ -25,6 +26,39 @@ impl Provider {
             return Err(bad("this subject_token_type is not allowed for the client"));
         }
         match req.subject_token_type {
+            // Another issuer's access token (its `iss` names a provider the client trusts),
+            // or a JWT or ID token: always another issuer's.
+            TokenType::AccessToken
+                if !policy.trusted_idps.is_empty()
+                    && foreign_issuer(&req.subject_token, &ctx.issuer) =>
+            {
+                self.external_subject(
+                    ctx,
+                    client,
+                    policy,
+                    req,
+                    Presented::AccessToken,
+                    mode,
+                    reasons,
+                )
+                .await
+            }
+            TokenType::Jwt => {
+                self.external_subject(
+                    ctx,
+                    client,
+                    policy,
+                    req,
+                    Presented::AccessToken,
+                    mode,
+                    reasons,
+                )
+                .await
+            }
+            TokenType::IdToken => {
+                self.external_subject(ctx, client, policy, req, Presented::IdToken, mode, reasons)
+                    .await
+            }
             TokenType::AccessToken => {
                 // Only our own access tokens: typ at+jwt, this realm's keys and issuer,
                 // unexpired, unrevoked (ancestors included); or an opaque one by hash.
@@ -89,6 +123,7 @@ impl Provider {
                     org_id: t.org.and_then(OrgSelection::single),
                     lineage: vec![format!("grant:{}", grant.id)],
                     reason: None,
+                    external_issuer: None,
                 })
             }
             TokenType::Impersonation => {
@@ -138,13 +173,101 @@ impl Provider {
                     org_id: None,
                     lineage: vec![format!("impersonation:{}", hex(&hash[..8]))],
                     reason: Some(t.reason),
+                    external_issuer: None,
                 })
-            }
-            TokenType::Jwt | TokenType::IdToken => {
-                Err(bad("this subject_token_type is not supported"))
             }
         }
     }
+
+    /// A subject token of a trusted issuer: the provider its `iss` names among those the
+    /// policy trusts, every check of `federation::trust`, then the local user. Refusals
+    /// are `invalid_request` (RFC 8693 §2.2.2). The dry run spends no `jti` and creates or
+    /// links nobody.
+    #[allow(clippy::too_many_arguments)]
+    async fn external_subject(
+        &self,
+        ctx: &RealmCtx,
+        client: &Client,
+        policy: &ExchangePolicy,
+        req: &ExchangeRequest,
+        kind: Presented,
+        mode: Mode,
+        reasons: &mut Vec<String>,
+    ) -> Result<Subject, OAuthError> {
+        let as_request = |e: OAuthError| match e {
+            OAuthError::InvalidGrant(d) => OAuthError::InvalidRequest(d),
+            e => e,
+        };
+        let token = &req.subject_token;
+        let p = self
+            .trusted_issuer(ctx, token, &policy.trusted_idps)
+            .await
+            .map_err(as_request)?;
+        let jti_use = match mode {
+            Mode::Issue => JtiUse::Spend,
+            Mode::DryRun => JtiUse::Check,
+        };
+        let ext = self
+            .verify_external(ctx, p, token, kind, jti_use)
+            .await
+            .map_err(as_request)?;
+        let user = match mode {
+            Mode::Issue => Some(self.external_user(ctx, &ext).await.map_err(as_request)?),
+            Mode::DryRun => self
+                .external_user_preview(ctx, &ext)
+                .await
+                .map_err(as_request)?,
+        };
+        let id = ext.id(token);
+        let alias = &ext.idp.settings.alias;
+        reasons.push(match &user {
+            Some(u) => format!(
+                "subject: {} of provider {alias} ({}), user {}",
+                kind_name(kind),
+                ext.idp.settings.issuer,
+                u.id
+            ),
+            None => format!(
+                "subject: {} of provider {alias} ({}), a user created on exchange",
+                kind_name(kind),
+                ext.idp.settings.issuer
+            ),
+        });
+        Ok(Subject {
+            sub: user
+                .as_ref()
+                .map_or_else(|| format!("{alias}:{}", ext.subject), |u| u.id.to_string()),
+            user: user.as_ref().map(|u| u.id),
+            // What the client may carry: the external token's own scopes mean something
+            // at its issuer, not here.
+            scope: client.scopes.clone(),
+            exp: ext.exp,
+            grant: None,
+            act: None,
+            may_act: None,
+            org_id: ext.idp.settings.org_id,
+            lineage: vec![id],
+            reason: None,
+            external_issuer: Some(ext.idp.settings.issuer.clone()),
+        })
+    }
+}
+
+fn kind_name(kind: Presented) -> &'static str {
+    match kind {
+        Presented::IdToken => "ID token",
+        Presented::AccessToken => "token",
+        Presented::Assertion => "assertion",
+    }
+}
+
+/// Whether a token is a JWT whose (unverified) `iss` is not this realm: only then is it
+/// routed to the trusted issuers; our own and opaque tokens keep our resolver.
+fn foreign_issuer(token: &str, ours: &str) -> bool {
+    crate::crypto::foreign::ForeignJws::parse(token)
+        .and_then(|j| j.claims())
+        .and_then(|c| c.get("iss").and_then(|i| i.as_str()).map(|i| i != ours))
+        .unwrap_or(false)
 }
 
 fn hex(b: &[u8]) -> String {
@@ -179,5 +302,6 @@ fn subject_of(c: AccessClaims) -> Subject {
             .map(OrgId),
         lineage,
         reason: None,
+        external_issuer: None,
     }
 }

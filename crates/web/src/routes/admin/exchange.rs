@@ -78,6 +78,12 @@ pub struct ExchangePolicyBody {
     #[serde(default)]
     #[schema(schema_with = schema::optional_client_id)]
     pub may_act: Option<String>,
+    /// Identity providers of the realm, by alias, whose tokens the client may present:
+    /// as subject tokens (`…:jwt`, `…:id_token`, or an access token of another issuer)
+    /// and as `jwt-bearer` assertions. At most 20.
+    #[serde(default)]
+    #[schema(schema_with = schema::idp_aliases)]
+    pub trusted_idps: Vec<String>,
 }
 
 fn default_subject_types() -> Vec<String> {
@@ -105,6 +111,7 @@ impl From<ExchangePolicy> for ExchangePolicyBody {
             max_lifetime_secs: p.max_lifetime_secs,
             refresh_tokens: p.refresh_tokens,
             may_act: p.may_act,
+            trusted_idps: p.trusted_idps,
         }
     }
 }
@@ -138,6 +145,7 @@ impl ExchangePolicyBody {
             max_lifetime_secs: self.max_lifetime_secs,
             refresh_tokens: self.refresh_tokens,
             may_act: self.may_act,
+            trusted_idps: self.trusted_idps,
         })
     }
 }
@@ -405,6 +413,10 @@ pub struct ExchangeRecordRep {
     pub client_id: String,
     /// The impersonation reason, if any.
     pub reason: Option<String>,
+    /// The issuer of an external subject token (then `parent_jti` is its `jti`, or
+    /// `sha256:` and a digest of the token when it had none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_issuer: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -418,6 +430,7 @@ impl From<ExchangeRecord> for ExchangeRecordRep {
             actors: r.actors,
             client_id: r.client_id,
             reason: r.reason,
+            external_issuer: r.external_issuer,
             created_at: r.created_at.0,
             expires_at: r.expires_at.0,
         }

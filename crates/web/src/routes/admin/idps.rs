@@ -349,7 +349,7 @@ pub async fn create_idp(
     let draft = fields.into_draft(IdpAlias::parse(&alias)?)?;
     let idp = state
         .provider
-        .create_idp(&caller, &realm, draft, &secret)
+        .create_idp(&caller, &realm, draft, Some(&secret))
         .await?;
     Ok(HttpResponse::Created().json(IdpRep::from(idp)))
 }

@@ -82,6 +82,9 @@ pub struct OrgRep {
     pub enabled: bool,
     #[schema(value_type = Object)]
     pub attributes: UserAttributes,
+    /// The organization's id at its own identity provider: what the `org_id` claim of
+    /// the organization-admin exchange must name.
+    pub external_id: Option<String>,
     /// On single-organization responses; absent in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<DomainRep>>,
@@ -96,6 +99,7 @@ fn org_rep(o: Organization, domains: Option<Vec<OrgDomain>>) -> OrgRep {
         description: o.description,
         enabled: o.enabled,
         attributes: o.attributes,
+        external_id: o.external_id,
         domains: domains.map(|d| d.into_iter().map(Into::into).collect()),
         created_at: o.created_at.0,
     }
@@ -121,6 +125,9 @@ pub struct OrgBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: UserAttributes,
+    /// The organization's id at its own identity provider, unique within the realm.
+    #[schema(schema_with = schema::optional_external_id)]
+    pub external_id: Option<String>,
     /// At most 100; a domain belongs to one organization of the realm.
     #[serde(default)]
     #[schema(schema_with = schema::domains)]
@@ -142,6 +149,9 @@ pub struct OrgUpdateBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub attributes: UserAttributes,
+    /// The organization's id at its own identity provider, unique within the realm.
+    #[schema(schema_with = schema::optional_external_id)]
+    pub external_id: Option<String>,
 }
 
 fn yes() -> bool {
@@ -156,6 +166,7 @@ impl OrgUpdateBody {
             description: self.description.filter(|d| !d.is_empty()),
             enabled: self.enabled,
             attributes: self.attributes,
+            external_id: self.external_id,
         })
     }
 }
@@ -173,6 +184,7 @@ impl OrgBody {
             description: self.description,
             enabled: self.enabled,
             attributes: self.attributes,
+            external_id: self.external_id,
         }
         .parse()?;
         Ok((o, domains))

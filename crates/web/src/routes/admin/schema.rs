@@ -91,6 +91,15 @@ pub fn optional_org_alias() -> RefOr<Schema> {
 pub fn idp_alias() -> Schema {
     alias("a-z0-9_-").into()
 }
+pub fn idp_aliases() -> Schema {
+    array_of(alias("a-z0-9_-"), Some(20)).into()
+}
+
+/// An organization's id at its identity provider: 1 to 255 characters, no control
+/// characters.
+pub fn optional_external_id() -> RefOr<Schema> {
+    nullable(line(255, true))
+}
 
 /// `DomainName::parse`: ASCII labels of 1 to 63 characters, at least two, no trailing dot.
 fn domain_name_() -> ObjectBuilder {
@@ -428,12 +437,13 @@ pub fn smtp_body(loopback: &[&'static str]) -> RefOr<Schema> {
 
 /// Subject token types an exchange policy may name (`ExchangePolicy::validate` refuses
 /// the JWT and ID token types).
+/// Every type; `jwt` and `id_token` only with `trusted_idps`.
 pub fn subject_token_types() -> Schema {
-    let allowed = TokenType::ALL
-        .into_iter()
-        .filter(|t| !matches!(t, TokenType::Jwt | TokenType::IdToken))
-        .map(TokenType::as_str);
-    array_of(one_of(allowed), None).into()
+    array_of(
+        one_of(TokenType::ALL.into_iter().map(TokenType::as_str)),
+        None,
+    )
+    .into()
 }
 
 /// Free text of at most `max` characters with no control characters; `non_blank` also
