@@ -31,4 +31,5 @@ mod replicas;
 mod resources;
 mod rp_openidconnect;
 mod token;
+mod trusted_issuers;
 mod users;

@@ -140,10 +140,19 @@ impl ExchangePolicy {
         if self.trusted_idps.len() > 20 {
             return Err(DomainError::new("trusted_idps", "at most 20"));
         }
-        for alias in &self.trusted_idps {
-            crate::IdpAlias::parse(alias).map_err(|_| {
-                DomainError::new("trusted_idps", "aliases of identity providers of the realm")
-            })?;
+        // The identity-provider alias form (`IdpAlias`), checked here without importing it.
+        if let Some(bad) = self
+            .trusted_idps
+            .iter()
+            .find(|a| !crate::org::is_slug(a, b"-_"))
+        {
+            return Err(DomainError::new(
+                "trusted_idps",
+                format!(
+                    "{:?} is not an identity provider alias",
+                    bad.chars().take(64).collect::<String>()
+                ),
+            ));
         }
         Ok(())
     }

@@ -315,6 +315,10 @@ impl TestApp {
         if let Some(k) = &self.settings.master_key {
             cmd.env("TESSERA_MASTER_KEY", k);
         }
+        // The operator beside the server runs with the server's outbound rules.
+        if self.settings.outbound_allow_private {
+            cmd.env("TESSERA_OUTBOUND_ALLOW_PRIVATE", "true");
+        }
         cmd.args(args);
         cmd
     }

@@ -101,6 +101,69 @@ impl NodePeer {
         })
     }
 
+    /// An RS256 JWT access token (RFC 9068, `aud: urn:peer:api`) of the peer's client, by
+    /// `client_credentials`.
+    pub async fn client_credentials(&self) -> String {
+        let res = reqwest::Client::new()
+            .post(format!("{}/token", self.base))
+            .basic_auth(PEER_CLIENT, Some(PEER_SECRET))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// An ID token of `login` for the peer's client (`aud: peer-client`), by a code flow at
+    /// the peer with its registered redirect URI, as another application of the peer would
+    /// get one. `scope` as asked (e.g. `openid email org`).
+    pub async fn id_token(&self, app: &TestApp, login: &str, scope: &str) -> String {
+        const VERIFIER: &str = "peer-verifier-0123456789-0123456789-0123456789";
+        const REDIRECT: &str = "http://127.0.0.1:9999/cb";
+        let challenge = {
+            use base64::Engine;
+            let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, VERIFIER.as_bytes());
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+        };
+        let mut authorize = url::Url::parse(&format!("{}/auth", self.base)).unwrap();
+        authorize
+            .query_pairs_mut()
+            .append_pair("client_id", PEER_CLIENT)
+            .append_pair("response_type", "code")
+            .append_pair("scope", scope)
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("state", "s")
+            .append_pair("nonce", "n")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let mut agent = Agent::default();
+        let back = peer_authorize(&mut agent, app, authorize.as_str(), login).await;
+        let back = url::Url::parse(&back).unwrap();
+        let code = back
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code from the peer: {back}"));
+        let res = reqwest::Client::new()
+            .post(format!("{}/token", self.base))
+            .basic_auth(PEER_CLIENT, Some(PEER_SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["id_token"].as_str().expect("an ID token").to_owned()
+    }
+
     /// Ends the browser's session at the peer (RP-less `/session/end` and its confirmation
     /// form), which sends back-channel logout tokens to its clients that have a URI for them.
     pub async fn end_session(&self, agent: &mut Agent, app: &TestApp) {

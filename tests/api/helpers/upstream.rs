@@ -365,6 +365,18 @@ impl FakeIdp {
             .jws("logout+jwt", &merged(claims, &extra), &self.behaviour())
     }
 
+    /// A compact JWS of `claims` under header `typ`, signed as the ID tokens are
+    /// ([`Behaviour::alg`], [`Behaviour::kid`], [`Behaviour::foreign_key`]): the tokens a
+    /// trusted issuer hands its clients (access tokens, JWT bearer assertions).
+    pub fn jwt(&self, typ: &str, claims: Value) -> String {
+        self.shared.jws(typ, &claims, &self.behaviour())
+    }
+
+    /// The JWKS the fake serves (its current key generation).
+    pub fn jwks(&self) -> Value {
+        self.shared.keys.lock().unwrap().jwks()
+    }
+
     /// The admin API body registering this fake as identity provider `alias`.
     pub fn registration(&self, alias: &str) -> Value {
         let b = self.behaviour();

@@ -351,6 +351,9 @@ pub struct PlannedClaims {
     pub org_id: Option<String>,
     pub issued_token_type: String,
     pub reasons: Vec<String>,
+    /// The subject token's issuer, when another issuer's (a trusted identity provider).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_issuer: Option<String>,
 }
 
 /// What the token endpoint would answer, and why.
