@@ -369,11 +369,12 @@ impl Provider {
         let p = &ext.idp;
         let id = ext.identity();
         match self.map_external(ctx, ext).await? {
-            Mapped::Linked(_) => self
-                .user_by_link(ctx, p, &id)
-                .await
-                .map_err(|e| as_refusal(p, e))?
-                .ok_or_else(|| refused("the token's subject has no usable account here")),
+            // No write on this path (a token is not a sign-in: the link's last sign-in and
+            // upstream session stay); only the organization's membership is ensured.
+            Mapped::Linked(user) => {
+                self.join_provider_org(ctx, p, &user).await?;
+                Ok(user)
+            }
             Mapped::ByEmail(existing) => {
                 let now = self.clock.now();
                 let link = FederatedIdentity {
