@@ -198,6 +198,39 @@ async fn an_external_access_token_becomes_a_tessera_token_for_the_same_person() 
         .await;
     assert_eq!(links[0]["identity_provider"], "up");
     assert_eq!(links[0]["user_id"], "ext-user-1");
+    // With an actor token (the caller's own), the person stays `sub` and the caller is `act`.
+    let uuid = s(
+        &fx.app
+            .admin_ok(Method::GET, "/admin/realms/demo/clients/svc", None)
+            .await,
+        "id",
+    );
+    policy(
+        &fx.app,
+        &uuid,
+        json!({ "trusted_idps": ["up"], "delegate": true }),
+    )
+    .await;
+    let own = fx.app.client_credentials("demo", "svc", &fx.secret).await;
+    let res = fx
+        .app
+        .post_basic(
+            "demo",
+            "token",
+            "svc",
+            &fx.secret,
+            &[
+                ("grant_type", TE),
+                ("subject_token", &fx.token(json!({}))),
+                ("subject_token_type", AT),
+                ("actor_token", &s(&own, "access_token")),
+                ("actor_token_type", AT),
+            ],
+        )
+        .await;
+    let delegated = claims(&s(&ok_json(res, StatusCode::OK).await, "access_token"));
+    assert_eq!(delegated["sub"], json!(sub));
+    assert_eq!(delegated["act"]["client_id"], "svc");
     // The exchange log names the external issuer and the token's jti.
     let log = fx
         .app
@@ -208,7 +241,7 @@ async fn an_external_access_token_becomes_a_tessera_token_for_the_same_person() 
         )
         .await;
     let items = log["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{log}");
+    assert_eq!(items.len(), 3, "{log}");
     assert!(
         items
             .iter()

@@ -164,17 +164,23 @@ impl Provider {
             .and_then(|c| c.get("iss").and_then(Value::as_str).map(str::to_owned))
             .ok_or_else(|| refused("the token is not a signed JWT naming its issuer"))?;
         let idps = self.realm_idps(ctx).await?;
-        let p = idps
+        let named: Vec<_> = idps
             .iter()
-            .find(|p| {
+            .filter(|p| {
                 p.settings.issuer == iss && allowed.iter().any(|a| a == p.settings.alias.as_str())
             })
-            .ok_or_else(|| refused("the token's issuer is not trusted by this client"))?;
-        if !p.settings.enabled || p.settings.accept_tokens.is_none() {
-            warn(p, "the provider is disabled or does not accept tokens");
-            return Err(refused("the token's issuer is not trusted by this client"));
+            .collect();
+        // Of the client's providers for this issuer, the one that accepts tokens now.
+        if let Some(p) = named
+            .iter()
+            .find(|p| p.settings.enabled && p.settings.accept_tokens.is_some())
+        {
+            return Ok((*p).clone());
         }
-        Ok(p.clone())
+        if let Some(p) = named.first() {
+            warn(p, "the provider is disabled or does not accept tokens");
+        }
+        Err(refused("the token's issuer is not trusted by this client"))
     }
 
     /// Verifies a token of provider `p`: every check of this module's header, in order.
