@@ -89,8 +89,10 @@ pub enum IdpCmd {
         /// Stop the organization-admin exchange.
         #[arg(long, conflicts_with = "org_admin_exchange")]
         no_org_admin_exchange: bool,
+        /// Enable the provider.
         #[arg(long, conflicts_with = "disable")]
         enable: bool,
+        /// Disable the provider: no sign-in and no token through it.
         #[arg(long)]
         disable: bool,
         #[command(flatten)]

@@ -37,8 +37,10 @@ pub enum OrgCmd {
         realm: String,
         /// The organization's alias (or id).
         alias: String,
+        /// A new display name.
         #[arg(long)]
         name: Option<String>,
+        /// A new description shown to administrators.
         #[arg(long)]
         description: Option<String>,
         /// The organization's id at its own identity provider (its `org_id` claim).
@@ -47,8 +49,10 @@ pub enum OrgCmd {
         /// Clear the external id.
         #[arg(long)]
         no_external_id: bool,
+        /// Enable the organization.
         #[arg(long, conflicts_with = "disable")]
         enable: bool,
+        /// Disable the organization: its members' organization tokens stop working.
         #[arg(long)]
         disable: bool,
     },

@@ -433,7 +433,7 @@ async fn unknown_grant_types_and_password_are_unsupported_grant_type_bcp_9() {
         "client_credentials ",
         " client_credentials",
         "client_credentials\u{0}",
-        "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "urn:ietf:params:oauth:grant-type:saml2-bearer",
         "urn:ietf:params:oauth:grant-type:device_code",
         "\u{202e}slaitnederc_tneilc",
         long.as_str(),
@@ -449,6 +449,20 @@ async fn unknown_grant_types_and_password_are_unsupported_grant_type_bcp_9() {
             .await;
         assert_oauth_error(res, 400, "unsupported_grant_type").await;
     }
+    // A grant we support but the client was not given (RFC 6749 §5.2).
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-service",
+            &secret,
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("assertion", "a.b.c"),
+            ],
+        )
+        .await;
+    assert_oauth_error(res, 400, "unauthorized_client").await;
 }
 
 #[tokio::test]

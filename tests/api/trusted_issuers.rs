@@ -292,23 +292,37 @@ async fn xid_1_iso_8_te_13_only_enabled_accepting_providers_the_client_trusts_in
         fx.claims(json!({ "iss": "https://stranger.example" })),
     );
     fx.refused(&stranger, AT, "unknown issuer").await;
-    // ISO-8 / TE-13: the same issuer configured only in another realm.
+    // ISO-8 / TE-13: a realm without the provider, whose client names the same alias.
     fx.app.create_realm("other", "RS256").await;
+    let (other_uuid, other_secret) = fx
+        .app
+        .create_client(
+            "other",
+            json!({ "client_id": "svc", "grant_types": [TE], "scopes": ["openid"] }),
+        )
+        .await;
+    fx.app
+        .admin_ok(
+            Method::PUT,
+            &format!("/admin/realms/other/clients/{other_uuid}/exchange-policy"),
+            Some(json!({ "subject_token_types": [AT, JWT], "trusted_idps": ["up"] })),
+        )
+        .await;
     let in_other = fx
         .app
         .post_basic(
             "other",
             "token",
             "svc",
-            &fx.secret,
+            other_secret.as_deref().unwrap(),
             &[
                 ("grant_type", TE),
                 ("subject_token", &token()),
-                ("subject_token_type", AT),
+                ("subject_token_type", JWT),
             ],
         )
         .await;
-    assert_oauth_error(in_other, 401, "invalid_client").await;
+    assert_oauth_error(in_other, 400, "invalid_request").await;
     // Accepted while enabled…
     fx.exchanged(&token(), AT).await;
     // …and nothing once disabled (XID-1), even for a subject it linked before.
