@@ -437,11 +437,14 @@ impl Provider {
             warn(p, why);
             refused("the token's subject has no usable account here")
         };
-        if let Some(link) = self.store.find_link(ctx.realm.id, p, &ext.subject).await? {
-            let user = self
-                .linked_user(ctx, p, &link)
-                .await
-                .map_err(|e| as_refusal(p, e))?;
+        if let Some(user) = self
+            .store
+            .find_linked_user(ctx.realm.id, p.id, &ext.subject)
+            .await?
+        {
+            if !user.enabled {
+                return Err(refuse("the linked account is disabled"));
+            }
             return Ok(Mapped::Linked(user));
         }
         if map == MapUsers::Link {
