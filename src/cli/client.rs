@@ -4,7 +4,8 @@
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 use tessera_domain::{
-    Client, ExchangePolicy, GrantType, ImpersonationScope, RealmName, RedirectUri, TokenType,
+    Client, ExchangePolicy, GrantType, IdpAlias, ImpersonationScope, RealmName, RedirectUri,
+    TokenType,
 };
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
@@ -551,29 +552,61 @@ async fn exchange_policy(
         if v.is_empty() {
             "-".to_owned()
         } else {
-            v.join(",")
+            v.join(", ")
         }
     };
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
     writeln!(
         out,
-        "exchange policy of client {} in realm {}: subject types {}; audiences {}; delegate {}; impersonate {}; scope ceiling {}; max lifetime {}; refresh tokens {}; may_act {}; trusted identity providers {}",
-        a.client_id,
-        a.realm,
-        types.join(","),
-        or_none(&policy.audiences),
-        if policy.delegate { "yes" } else { "no" },
-        impersonate,
-        policy
-            .scope_ceiling
-            .as_deref()
-            .map_or_else(|| "none".to_owned(), |s| s.join(" ")),
-        policy
-            .max_lifetime_secs
-            .map_or_else(|| "realm default".to_owned(), |s| format!("{s}s")),
-        if policy.refresh_tokens { "yes" } else { "no" },
-        policy.may_act.as_deref().unwrap_or("-"),
-        or_none(&policy.trusted_idps),
+        "exchange policy of client {} in realm {}:",
+        a.client_id, a.realm
     )?;
+    let rows = [
+        ("subject types", types.join(", ")),
+        ("audiences", or_none(&policy.audiences)),
+        ("trusted issuers", or_none(&policy.trusted_idps)),
+        ("delegate", yes_no(policy.delegate).to_owned()),
+        ("impersonate", impersonate),
+        (
+            "scope ceiling",
+            policy
+                .scope_ceiling
+                .as_deref()
+                .map_or_else(|| "none".to_owned(), |s| s.join(" ")),
+        ),
+        (
+            "max lifetime",
+            policy
+                .max_lifetime_secs
+                .map_or_else(|| "realm default".to_owned(), |s| format!("{s}s")),
+        ),
+        ("refresh tokens", yes_no(policy.refresh_tokens).to_owned()),
+        (
+            "may_act",
+            policy.may_act.clone().unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    for (label, value) in rows {
+        writeln!(out, "  {:<17}{value}", format!("{label}:"))?;
+    }
+    // Named, but its tokens are refused until it accepts them: say so now, not at the
+    // first exchange.
+    for alias in &policy.trusted_idps {
+        let idp = p.get_idp(op, &a.realm, &IdpAlias::parse(alias)?).await?;
+        if idp.settings.accept_tokens.is_none() {
+            writeln!(
+                out,
+                "note: identity provider {alias} does not accept tokens yet (tessera idp update \
+                 --realm {} {alias} --accept-tokens)",
+                a.realm
+            )?;
+        } else if !idp.settings.enabled {
+            writeln!(
+                out,
+                "note: identity provider {alias} is disabled: its tokens are refused"
+            )?;
+        }
+    }
     if !client.allows_grant(GrantType::TokenExchange) {
         writeln!(
             out,

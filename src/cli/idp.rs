@@ -276,7 +276,14 @@ fn print_settings(out: &mut impl Write, v: &IdpView) -> anyhow::Result<()> {
         s.display_name.as_deref().unwrap_or("-")
     )?;
     writeln!(out, "issuer:             {}", s.issuer)?;
-    writeln!(out, "client id:          {}", s.client_id)?;
+    if s.token_only() {
+        writeln!(
+            out,
+            "client id:          - (token-only issuer: signs nobody in)"
+        )?;
+    } else {
+        writeln!(out, "client id:          {}", s.client_id)?;
+    }
     writeln!(out, "auth method:        {}", s.auth_method.as_str())?;
     writeln!(out, "scopes:             {}", s.scopes.join(" "))?;
     writeln!(out, "status:             {}", enabled(v))?;
@@ -314,20 +321,35 @@ fn print_settings(out: &mut impl Write, v: &IdpView) -> anyhow::Result<()> {
         None => writeln!(out, "accepts tokens:     no")?,
     }
     match &s.org_admin_exchange {
-        Some(x) => writeln!(
-            out,
-            "org-admin exchange: {} = the organization's external id, {} one of {}{}",
-            x.org_claim,
-            x.role_claim,
-            x.admin_roles.join(","),
-            x.domain_claim
-                .as_deref()
-                .map(|d| format!(", {d} a verified domain"))
-                .unwrap_or_default()
-        )?,
+        Some(x) => {
+            writeln!(out, "org-admin exchange: yes")?;
+            writeln!(
+                out,
+                "  org claim:        {} (= the organization's external id)",
+                x.org_claim
+            )?;
+            writeln!(
+                out,
+                "  role claim:       {} (one of {})",
+                x.role_claim,
+                x.admin_roles.join(", ")
+            )?;
+            writeln!(
+                out,
+                "  domain claim:     {}",
+                x.domain_claim
+                    .as_deref()
+                    .map(|d| format!("{d} (a verified domain of the organization)"))
+                    .unwrap_or_else(|| "-".to_owned())
+            )?;
+        }
         None => writeln!(out, "org-admin exchange: no")?,
     }
-    Ok(print_uris(out, v)?)
+    // A token-only issuer has nothing to register: it is never redirected to.
+    if !s.token_only() {
+        print_uris(out, v)?;
+    }
+    Ok(())
 }
 
 fn print_trust(out: &mut impl Write, t: &TokenTrust) -> std::io::Result<()> {
@@ -338,20 +360,25 @@ fn print_trust(out: &mut impl Write, t: &TokenTrust) -> std::io::Result<()> {
             v.join(" ")
         }
     };
+    writeln!(out, "accepts tokens:     yes")?;
+    writeln!(out, "  audiences:        {}", or(&t.audiences, "-"))?;
+    writeln!(out, "  max token age:    {}s", t.max_age_secs)?;
     writeln!(
         out,
-        "accepts tokens:     audiences {}; max age {}s; algorithms {}; jti {}; subject claim {}; users by {}",
-        or(&t.audiences, "-"),
-        t.max_age_secs,
-        or(&t.allowed_algs, "as announced"),
+        "  algorithms:       {}",
+        or(&t.allowed_algs, "as the provider announces")
+    )?;
+    writeln!(
+        out,
+        "  jti:              {}",
         if t.require_jti {
-            "required, once"
+            "required, accepted once"
         } else {
             "optional"
-        },
-        t.subject_claim,
-        t.map_users.as_str()
-    )
+        }
+    )?;
+    writeln!(out, "  subject claim:    {}", t.subject_claim)?;
+    writeln!(out, "  map users:        {}", t.map_users.as_str())
 }
 
 pub async fn run(

@@ -31,5 +31,6 @@ mod replicas;
 mod resources;
 mod rp_openidconnect;
 mod token;
+mod trust_admin;
 mod trusted_issuers;
 mod users;

@@ -189,6 +189,13 @@ impl IdpSettings {
                     "a provider with its own keys (jwks or jwks_uri) exists to accept tokens",
                 ));
             }
+            // No sign-in: nothing to send there by domain either.
+            if !self.domains.is_empty() {
+                return Err(DomainError::new(
+                    "domains",
+                    "a token-only issuer (jwks or jwks_uri) signs nobody in: no domains",
+                ));
+            }
             if !self.client_id.is_empty() || self.org_admin_exchange.is_some() {
                 return Err(DomainError::new(
                     "client_id",
@@ -352,7 +359,7 @@ impl TokenTrust {
             || self
                 .audiences
                 .iter()
-                .any(|a| a.is_empty() || a.len() > 2048)
+                .any(|a| a.is_empty() || a.chars().count() > 2048)
         {
             return Err(DomainError::new(
                 "token_audiences",

@@ -35,7 +35,8 @@ pub struct MintedImpersonation {
 
 impl Provider {
     /// Sets (or with `None` removes) a client's exchange policy. Audiences must be client
-    /// ids of this realm or absolute URIs; organizations must be of this realm.
+    /// ids of this realm or absolute URIs; organizations must be of this realm; trusted
+    /// identity providers must be providers of this realm (409 otherwise).
     pub async fn set_exchange_policy(
         &self,
         caller: &AdminPrincipal,
@@ -78,6 +79,16 @@ impl Provider {
             }
             if let Some(c) = &p.may_act {
                 ClientId::parse(c)?;
+            }
+            // A misspelt alias would trust nothing, silently: refused like an unknown
+            // organization of a provider. A provider deleted later simply matches nothing.
+            for alias in &p.trusted_idps {
+                let alias = tessera_domain::IdpAlias::parse(alias)?;
+                if self.store().find_idp(realm_id, &alias).await?.is_none() {
+                    return Err(OAuthError::Conflict(
+                        format!("trusted_idps: the realm has no identity provider {alias}").into(),
+                    ));
+                }
             }
         }
         let updated = self

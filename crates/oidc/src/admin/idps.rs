@@ -275,9 +275,10 @@ impl Provider {
                 Some(Vec::new())
             }
             Some(s) => Some(self.seal_idp_secret(&old, s)),
+            // A token-only issuer turned into a sign-in provider: it has no secret yet.
             None if old.secret_sealed.is_empty() => {
-                return Err(OAuthError::invalid_request(
-                    "a sign-in provider needs its client_secret",
+                return Err(OAuthError::Conflict(
+                    "a sign-in provider needs its client_secret: none is stored".into(),
                 ));
             }
             None if settings.issuer != old.settings.issuer => {

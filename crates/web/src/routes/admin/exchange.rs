@@ -47,7 +47,8 @@ pub struct ExchangePolicyBody {
     /// Subject token types it may present, as RFC 8693 URNs:
     /// `urn:ietf:params:oauth:token-type:access_token` (the default),
     /// `urn:ietf:params:oauth:token-type:refresh_token`,
-    /// `urn:tessera:params:oauth:token-type:impersonation_token`.
+    /// `urn:tessera:params:oauth:token-type:impersonation_token`, and with `trusted_idps`
+    /// only `urn:ietf:params:oauth:token-type:jwt` and `…:id_token`.
     #[serde(default = "default_subject_types")]
     #[schema(schema_with = schema::subject_token_types)]
     pub subject_token_types: Vec<String>,
@@ -85,6 +86,23 @@ pub struct ExchangePolicyBody {
     #[schema(schema_with = schema::idp_aliases)]
     pub trusted_idps: Vec<String>,
 }
+
+/// A policy as sent: an [`ExchangePolicyBody`], documented in the shapes it may take.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub struct ExchangePolicyRequest(ExchangePolicyBody);
+
+impl utoipa::PartialSchema for ExchangePolicyRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{RefOr, schema::Schema};
+        match <ExchangePolicyBody as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(o)) => schema::exchange_policy_shapes(o),
+            other => other,
+        }
+    }
+}
+
+impl ToSchema for ExchangePolicyRequest {}
 
 fn default_subject_types() -> Vec<String> {
     vec![TokenType::AccessToken.as_str().to_owned()]
@@ -170,18 +188,19 @@ pub async fn get_policy(
 }
 
 #[utoipa::path(tag = "token-exchange", params(("realm" = String, Path), ("id" = String, Path, description = "The client's id or its client_id")),
-    request_body = ExchangePolicyBody,
+    request_body = ExchangePolicyRequest,
     responses((status = 200, body = ExchangePolicyBody), (status = 400, body = super::ErrorBody),
-        (status = 404, body = super::ErrorBody)))]
+        (status = 404, body = super::ErrorBody),
+        (status = 409, description = "trusted_idps names a provider the realm does not have", body = super::ErrorBody)))]
 #[put("/{realm}/clients/{id}/exchange-policy")]
 pub async fn put_policy(
     Caller(caller): Caller,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: AdminJson<ExchangePolicyBody>,
+    body: AdminJson<ExchangePolicyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let policy = body.into_inner().parse()?;
+    let policy = body.into_inner().0.parse()?;
     let client = state.provider.get_client(&caller, &realm, &id).await?;
     let client = state
         .provider

@@ -1,6 +1,11 @@
 //! Upstream identity providers of a realm (realm administrators; an organization's
 //! administrators read their own organization's), and users' links to upstream accounts,
 //! in Keycloak's paths. The client secret is write-only: no response carries it.
+//!
+//! A provider is a sign-in provider (a client at the issuer, keys from its discovery
+//! document) or a token-only issuer (`jwks_uri` or `jwks`, no client, no login button, no
+//! URIs to register): one that only vouches for tokens presented in token exchange and the
+//! JWT bearer grant (`accept_tokens`, required then).
 
 use super::{Caller, schema};
 use crate::AppState;
@@ -10,8 +15,8 @@ use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tessera_domain::{
-    DomainName, FederatedIdentity, IdpAlias, IdpSettings, OrgAlias, RequiredClaim,
-    UpstreamAuthMethod,
+    ClientKeys, DomainError, DomainName, FederatedIdentity, IdpAlias, IdpSettings,
+    OrgAdminExchange, OrgAlias, RequiredClaim, TokenTrust, UpstreamAuthMethod,
 };
 use tessera_oidc::admin::idps::{IdpDraft, IdpView};
 use utoipa::ToSchema;
@@ -41,8 +46,13 @@ pub struct IdpRep {
     /// The login page's button label (default: the alias).
     pub display_name: Option<String>,
     pub issuer: String,
-    /// Our client id at the upstream.
-    pub client_id: String,
+    /// Our client id at the upstream; null for a token-only issuer.
+    pub client_id: Option<String>,
+    /// A token-only issuer's JWK set URL.
+    pub jwks_uri: Option<String>,
+    /// A token-only issuer's JWK set (public keys).
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<serde_json::Value>,
     pub scopes: Vec<String>,
     /// client_secret_basic or client_secret_post.
     pub auth_method: String,
@@ -57,22 +67,32 @@ pub struct IdpRep {
     /// Claim name to the value every sign-in through the provider must carry.
     pub required_claims: BTreeMap<String, String>,
     pub enabled: bool,
-    /// To register at the upstream as a redirect URI.
-    pub redirect_uri: String,
-    /// To register at the upstream as the back-channel logout URI.
-    pub backchannel_logout_uri: String,
+    #[schema(schema_with = schema::optional_token_trust)]
+    pub accept_tokens: Option<TokenTrust>,
+    #[schema(schema_with = schema::optional_org_admin_exchange)]
+    pub org_admin_exchange: Option<OrgAdminExchange>,
+    /// To register at the upstream as a redirect URI; null for a token-only issuer (it
+    /// signs nobody in).
+    pub redirect_uri: Option<String>,
+    /// To register at the upstream as the back-channel logout URI; null for a token-only
+    /// issuer.
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: i64,
 }
 
 impl From<IdpView> for IdpRep {
     fn from(v: IdpView) -> Self {
         let s = v.settings;
+        let token_only = s.token_only();
+        let signs_in = |uri: String| (!token_only).then_some(uri);
         Self {
             id: v.id.to_string(),
             alias: s.alias.to_string(),
             display_name: s.display_name,
             issuer: s.issuer,
-            client_id: s.client_id,
+            client_id: (!s.client_id.is_empty()).then_some(s.client_id),
+            jwks_uri: s.keys.as_ref().and_then(ClientKeys::jwks_uri),
+            jwks: s.keys.as_ref().and_then(ClientKeys::jwks),
             scopes: s.scopes,
             auth_method: s.auth_method.as_str().to_owned(),
             trust_email: s.trust_email,
@@ -88,8 +108,10 @@ impl From<IdpView> for IdpRep {
                 .map(|c| (c.name, c.value))
                 .collect(),
             enabled: s.enabled,
-            redirect_uri: v.redirect_uri,
-            backchannel_logout_uri: v.backchannel_logout_uri,
+            accept_tokens: s.accept_tokens,
+            org_admin_exchange: s.org_admin_exchange,
+            redirect_uri: signs_in(v.redirect_uri),
+            backchannel_logout_uri: signs_in(v.backchannel_logout_uri),
             created_at: v.created_at.0,
         }
     }
@@ -112,12 +134,31 @@ pub struct IdpBody {
     /// query, fragment or user part (http only where `outbound_allow_private` is set).
     #[schema(schema_with = schema::issuer)]
     pub issuer: String,
-    /// Our client id at the upstream.
+    /// Our client id at the upstream; none for a token-only issuer.
     #[schema(schema_with = schema::upstream_client_id)]
-    pub client_id: String,
-    /// Our client secret at the upstream: write-only, never shown.
+    pub client_id: Option<String>,
+    /// Our client secret at the upstream: write-only, never shown; none for a token-only
+    /// issuer.
     #[schema(schema_with = schema::client_secret)]
     pub client_secret: Option<String>,
+    /// A token-only issuer's JWK set URL (https), fetched and cached like a provider's
+    /// discovered keys.
+    #[schema(schema_with = schema::optional_jwks_uri)]
+    pub jwks_uri: Option<String>,
+    /// A token-only issuer's JWK set, `{"keys": [...]}`.
+    #[schema(schema_with = schema::optional_issuer_jwks)]
+    pub jwks: Option<serde_json::Value>,
+    /// What the provider's tokens must satisfy to be accepted in token exchange and the
+    /// JWT bearer grant (from the clients whose exchange policy names the provider).
+    /// Absent or null: none are. Required for a token-only issuer.
+    #[serde(default)]
+    #[schema(schema_with = schema::optional_token_trust)]
+    pub accept_tokens: Option<TokenTrust>,
+    /// The claims of the provider's ID tokens that obtain organization-admin credentials
+    /// for `organization` (the organization-admin exchange). Needs `organization`.
+    #[serde(default)]
+    #[schema(schema_with = schema::optional_org_admin_exchange)]
+    pub org_admin_exchange: Option<OrgAdminExchange>,
     /// Scopes asked of the upstream, `openid` among them (default: openid profile email).
     #[schema(schema_with = schema::upstream_scopes)]
     pub scopes: Option<Vec<String>>,
@@ -167,7 +208,22 @@ fn yes() -> bool {
 impl IdpBody {
     /// The draft of the provider `alias` (the secret travels apart).
     fn into_draft(self, alias: IdpAlias) -> Result<IdpDraft, ApiError> {
-        let defaults = IdpSettings::new(alias, self.issuer, self.client_id);
+        // The body's own rules before any lookup: a bad request, never a conflict.
+        let keys = match (self.jwks_uri, self.jwks) {
+            (None, None) => None,
+            (Some(uri), None) => Some(ClientKeys::parse_uri(&uri)?),
+            (None, Some(set)) => Some(ClientKeys::parse_jwks(&set.to_string())?),
+            (Some(_), Some(_)) => {
+                return Err(DomainError::new("jwks", "give jwks_uri or jwks, not both").into());
+            }
+        };
+        if let Some(t) = &self.accept_tokens {
+            t.validate()?;
+        }
+        if let Some(x) = &self.org_admin_exchange {
+            x.validate()?;
+        }
+        let defaults = IdpSettings::new(alias, self.issuer, self.client_id.unwrap_or_default());
         let settings = IdpSettings {
             display_name: self.display_name,
             scopes: self.scopes.unwrap_or(defaults.scopes),
@@ -191,6 +247,9 @@ impl IdpBody {
                 .map(|(name, value)| RequiredClaim::new(name, value))
                 .collect::<Result<_, _>>()?,
             enabled: self.enabled,
+            accept_tokens: self.accept_tokens,
+            keys,
+            org_admin_exchange: self.org_admin_exchange,
             ..defaults
         };
         let organization = self
@@ -204,24 +263,30 @@ impl IdpBody {
         })
     }
 
-    /// This body's schema changed by `edit`, in the shapes the settings allow.
-    fn schema_as(description: &str, edit: impl FnOnce(&mut Object)) -> RefOr<Schema> {
+    /// This body's schema changed by `edit`, in the shapes the settings allow (a sign-in
+    /// provider's with a `client_secret` when `secret_required`).
+    fn schema_as(
+        description: &str,
+        secret_required: bool,
+        edit: impl FnOnce(&mut Object),
+    ) -> RefOr<Schema> {
         match <Self as utoipa::PartialSchema>::schema() {
             RefOr::T(Schema::Object(mut o)) => {
                 edit(&mut o);
-                schema::idp_shapes(o, description)
+                schema::idp_shapes(o, description, secret_required)
             }
             other => other,
         }
     }
 }
 
-/// Creates a provider: an [`IdpBody`] with `alias` and `client_secret`.
+/// Creates a provider: an [`IdpBody`] with `alias`, and `client_secret` unless it is a
+/// token-only issuer.
 #[derive(Deserialize)]
 #[serde(try_from = "IdpBody")]
 pub struct NewIdpBody {
     alias: String,
-    secret: String,
+    secret: Option<String>,
     fields: IdpBody,
 }
 
@@ -234,10 +299,7 @@ impl TryFrom<IdpBody> for NewIdpBody {
             .take()
             .flatten()
             .ok_or("missing field `alias`")?;
-        let secret = fields
-            .client_secret
-            .take()
-            .ok_or("missing field `client_secret`")?;
+        let secret = fields.client_secret.take();
         Ok(Self {
             alias,
             secret,
@@ -249,11 +311,10 @@ impl TryFrom<IdpBody> for NewIdpBody {
 impl utoipa::PartialSchema for NewIdpBody {
     fn schema() -> RefOr<Schema> {
         IdpBody::schema_as(
-            "A new upstream OpenID provider; register the redirect URI of the response there.",
-            |o| {
-                o.required
-                    .extend(["alias".to_owned(), "client_secret".to_owned()])
-            },
+            "A new upstream OpenID provider (register the redirect URI of the response \
+             there), or a token-only issuer.",
+            true,
+            |o| o.required.push("alias".to_owned()),
         )
     }
 }
@@ -283,6 +344,7 @@ impl utoipa::PartialSchema for IdpUpdateBody {
         IdpBody::schema_as(
             "A provider's settings, replaced as a whole. Without client_secret the stored one \
              is kept, unless the issuer changes.",
+            false,
             |o| {
                 o.properties.remove("alias");
                 o.properties
@@ -349,7 +411,7 @@ pub async fn create_idp(
     let draft = fields.into_draft(IdpAlias::parse(&alias)?)?;
     let idp = state
         .provider
-        .create_idp(&caller, &realm, draft, Some(&secret))
+        .create_idp(&caller, &realm, draft, secret.as_deref())
         .await?;
     Ok(HttpResponse::Created().json(IdpRep::from(idp)))
 }
@@ -374,7 +436,7 @@ pub async fn get_idp(
 #[utoipa::path(tag = "identity providers", request_body = IdpUpdateBody,
     params(("realm" = String, Path), ("alias" = String, Path, description = "The provider's alias")),
     responses((status = 200, body = IdpRep), (status = 400, body = super::ErrorBody), (status = 404, body = super::ErrorBody),
-        (status = 409, description = "The realm has no organization of this alias, or the organization does not have these domains, or the issuer changes without a client_secret", body = super::ErrorBody)))]
+        (status = 409, description = "The realm has no organization of this alias, or the organization does not have these domains, or the issuer changes without a client_secret, or a token-only issuer becomes a sign-in provider without one", body = super::ErrorBody)))]
 #[put("/{realm}/identity-provider/instances/{alias}")]
 pub async fn update_idp(
     Caller(caller): Caller,

@@ -3,7 +3,7 @@
 //! used with `#[schema(schema_with = …)]` and `#[param(schema_with = …)]`. Allowed values
 //! come from the domain's own lists where it has them.
 
-use tessera_domain::{GrantType, SigningAlg, TokenType, UpstreamAuthMethod};
+use tessera_domain::{GrantType, MapUsers, SigningAlg, TokenType, UpstreamAuthMethod};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, Type};
 
@@ -306,41 +306,256 @@ pub fn optional_auth_method() -> RefOr<Schema> {
     ))
 }
 
-/// An identity provider's body (`base`, one object) as the shapes `IdpSettings::validate`
-/// allows, exactly one of which a body matches: without domains (and so not redirected to
-/// by domain), or with domains and the organization they belong to.
-pub fn idp_shapes(base: Object, description: &str) -> RefOr<Schema> {
-    let mut plain = base.clone();
-    plain.properties.insert(
-        "domains".to_owned(),
-        array_of(domain_name_(), Some(0))
-            .description(Some("Only an organization's provider has domains."))
-            .into(),
-    );
-    plain.properties.insert(
-        "redirect_on_domain".to_owned(),
+/// `ClientKeys::parse_uri` for a token-only issuer's `jwks_uri`, as the outbound guard
+/// lets it be fetched: https to a host name (http only with `outbound_allow_private`).
+fn jwks_uri_() -> ObjectBuilder {
+    text(
+        9,
+        2048,
+        Some(format!(
+            r"^https://{URL_HOST}{URL_PORT}{URL_PATH}(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+        )),
+    )
+    .description(Some(
+        "A token-only issuer's JWK set URL (https); then no client_id and no client_secret.",
+    ))
+}
+
+/// `ClientKeys::parse_jwks`: an object with a `keys` array (at most 64 KiB of JSON).
+fn issuer_jwks_() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("keys", ArrayBuilder::new())
+        .required("keys")
+        .description(Some(
+            "A token-only issuer's public keys as a JWK set ({\"keys\": [...]}, at most 64 KiB); \
+             then no client_id and no client_secret.",
+        ))
+}
+
+fn closed(o: ObjectBuilder) -> ObjectBuilder {
+    o.additional_properties(Some(
+        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+    ))
+}
+
+/// `TokenTrust::validate`: what a provider's tokens must satisfy to be accepted in token
+/// exchange and the JWT bearer grant. Every field has a default.
+fn token_trust_() -> ObjectBuilder {
+    closed(
         ObjectBuilder::new()
-            .schema_type(Type::Boolean)
-            .enum_values(Some([false]))
-            .description(Some("Needs domains."))
-            .into(),
+            .schema_type(Type::Object)
+            .property(
+                "audiences",
+                array_of(text(1, 2048, None), Some(20)).description(Some(
+                    "`aud` values that mean us at the provider (ID tokens: also our client id \
+                     there); at most 20.",
+                )),
+            )
+            .property(
+                "max_age_secs",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(10))
+                    .maximum(Some(86_400))
+                    .description(Some("Oldest `iat` accepted, seconds (default 3600).")),
+            )
+            .property(
+                "allowed_algs",
+                array_of(one_of(tessera_domain::TOKEN_ALGS), None).description(Some(
+                    "Signing algorithms accepted; empty (default): the asymmetric ones the \
+                     provider announces (RS256 for a token-only issuer).",
+                )),
+            )
+            .property(
+                "require_jti",
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .description(Some(
+                        "Every token carries a `jti`, accepted once (default false).",
+                    )),
+            )
+            .property(
+                "subject_claim",
+                text(1, 64, None).description(Some("The claim naming the subject (default sub).")),
+            )
+            .property(
+                "map_users",
+                one_of([MapUsers::Link, MapUsers::Email, MapUsers::Create].map(MapUsers::as_str))
+                    .description(Some(
+                        "How a token's subject becomes a local user: link (default: an account \
+                         linked by a sign-in), email (or the one account with that verified \
+                         address), create (or a new user).",
+                    )),
+            ),
+    )
+}
+pub fn optional_token_trust() -> RefOr<Schema> {
+    nullable(token_trust_().description(Some(
+        "The provider's tokens are accepted (token exchange, JWT bearer grant) from the clients \
+         whose exchange policy names it; null: none are.",
+    )))
+}
+
+/// `OrgAdminExchange::validate`: claim names of 1 to 64 characters, 1 to 10 roles.
+fn org_admin_exchange_() -> ObjectBuilder {
+    let name = || text(1, 64, None);
+    closed(
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                "org_claim",
+                name().description(Some(
+                    "Must equal the organization's external_id (default org_id).",
+                )),
+            )
+            .property(
+                "role_claim",
+                name().description(Some("Must be one of admin_roles (default org_role).")),
+            )
+            .property(
+                "admin_roles",
+                array_of(name(), Some(10))
+                    .min_items(Some(1))
+                    .description(Some(
+                        "Upstream roles that make an administrator, case-insensitive (default \
+                     owner, admin).",
+                    )),
+            )
+            .property(
+                "domain_claim",
+                nullable(name().description(Some(
+                    "When set, this claim must name one of the organization's verified domains.",
+                ))),
+            ),
+    )
+}
+pub fn optional_org_admin_exchange() -> RefOr<Schema> {
+    nullable(org_admin_exchange_().description(Some(
+        "The provider's ID tokens obtain organization-admin credentials for its organization \
+         (needs organization); null: they do not.",
+    )))
+}
+
+/// An identity provider's body (`base`, one object) as the shapes `IdpSettings::validate`
+/// allows, exactly one of which a body matches. A sign-in provider (a client at the issuer,
+/// `client_secret` when `secret_required`): without an organization, or an organization's
+/// without domains, or an organization's with domains (only these may be redirected to by
+/// domain; only an organization's has an organization-admin exchange). A token-only issuer
+/// (`jwks_uri` or `jwks`, no client, `accept_tokens` required): no domains, no
+/// organization-admin exchange.
+pub fn idp_shapes(base: Object, description: &str, secret_required: bool) -> RefOr<Schema> {
+    fn set(o: &mut Object, name: &str, s: impl Into<RefOr<Schema>>) {
+        o.properties.insert(name.to_owned(), s.into());
+    }
+    fn require(o: &mut Object, name: &str) {
+        if !o.required.iter().any(|r| r == name) {
+            o.required.push(name.to_owned());
+        }
+    }
+    let null = |why: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Null)
+            .description(Some(why))
+    };
+    let no_domains = |o: &mut Object, why: &str| {
+        set(
+            o,
+            "domains",
+            array_of(domain_name_(), Some(0)).description(Some(why)),
+        );
+        set(
+            o,
+            "redirect_on_domain",
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([false]))
+                .description(Some("Needs domains.")),
+        );
+    };
+
+    let mut sign_in = base.clone();
+    require(&mut sign_in, "client_id");
+    if secret_required {
+        require(&mut sign_in, "client_secret");
+    }
+    set(
+        &mut sign_in,
+        "jwks_uri",
+        null("Only a token-only issuer has its own keys."),
     );
-    let mut org = base;
-    org.properties.insert(
-        "domains".to_owned(),
+    set(
+        &mut sign_in,
+        "jwks",
+        null("Only a token-only issuer has its own keys."),
+    );
+
+    let mut plain = sign_in.clone();
+    no_domains(&mut plain, "Only an organization's provider has domains.");
+    set(
+        &mut plain,
+        "organization",
+        null("Not an organization's provider."),
+    );
+    set(
+        &mut plain,
+        "org_admin_exchange",
+        null("Only an organization's provider has the organization-admin exchange."),
+    );
+
+    let mut org_plain = sign_in.clone();
+    no_domains(
+        &mut org_plain,
+        "None in this shape: see the one with domains.",
+    );
+    set(&mut org_plain, "organization", org_alias_());
+    require(&mut org_plain, "organization");
+
+    let mut org = sign_in;
+    set(
+        &mut org,
+        "domains",
         array_of(domain_name_(), None)
             .min_items(Some(1))
-            .description(Some("Domains of `organization` this provider answers for."))
-            .into(),
+            .description(Some("Domains of `organization` this provider answers for.")),
     );
-    org.properties
-        .insert("organization".to_owned(), org_alias_().into());
-    org.required
-        .extend(["organization".to_owned(), "domains".to_owned()]);
-    OneOfBuilder::new()
-        .description(Some(description))
-        .item(Schema::Object(plain))
-        .item(Schema::Object(org))
+    set(&mut org, "organization", org_alias_());
+    require(&mut org, "organization");
+    require(&mut org, "domains");
+
+    let mut token_only = base;
+    no_domains(&mut token_only, "A token-only issuer signs nobody in.");
+    let no_client = "A token-only issuer has no client there.";
+    set(&mut token_only, "client_id", null(no_client));
+    set(&mut token_only, "client_secret", null(no_client));
+    set(
+        &mut token_only,
+        "org_admin_exchange",
+        null("A token-only issuer signs nobody in."),
+    );
+    set(
+        &mut token_only,
+        "accept_tokens",
+        token_trust_().description(Some(
+            "What its tokens must satisfy: a token-only issuer exists to accept them.",
+        )),
+    );
+    require(&mut token_only, "accept_tokens");
+    let mut by_uri = token_only.clone();
+    set(&mut by_uri, "jwks_uri", jwks_uri_());
+    set(&mut by_uri, "jwks", null("Either jwks_uri or jwks."));
+    require(&mut by_uri, "jwks_uri");
+    let mut by_set = token_only;
+    set(&mut by_set, "jwks", issuer_jwks_());
+    set(&mut by_set, "jwks_uri", null("Either jwks_uri or jwks."));
+    require(&mut by_set, "jwks");
+
+    [plain, org_plain, org, by_uri, by_set]
+        .into_iter()
+        .fold(
+            OneOfBuilder::new().description(Some(description)),
+            |b, o| b.item(Schema::Object(o)),
+        )
         .into()
 }
 
@@ -523,4 +738,59 @@ pub fn optional_open_grant_types() -> RefOr<Schema> {
         ]),
         None,
     ))
+}
+
+/// A token-only issuer's `jwks_uri`, in the body's base object (each shape narrows it).
+pub fn optional_jwks_uri() -> RefOr<Schema> {
+    nullable(jwks_uri_())
+}
+/// A token-only issuer's `jwks`, in the body's base object (each shape narrows it).
+pub fn optional_issuer_jwks() -> RefOr<Schema> {
+    nullable(issuer_jwks_())
+}
+
+/// An exchange policy's body (`base`) as the two shapes `ExchangePolicy::validate` allows,
+/// exactly one of which a body matches: with trusted identity providers (any subject
+/// type), or without (and then no `jwt` or `id_token` subject type, which only they issue).
+pub fn exchange_policy_shapes(base: Object) -> RefOr<Schema> {
+    let mut trusting = base.clone();
+    trusting.properties.insert(
+        "trusted_idps".to_owned(),
+        array_of(alias("a-z0-9_-"), Some(20))
+            .min_items(Some(1))
+            .description(Some(
+                "Identity providers of the realm, by alias, whose tokens the client may present.",
+            ))
+            .into(),
+    );
+    trusting.required.push("trusted_idps".to_owned());
+    let mut own = base;
+    own.properties.insert(
+        "trusted_idps".to_owned(),
+        array_of(alias("a-z0-9_-"), Some(0))
+            .description(Some("None: the client presents Tessera's tokens only."))
+            .into(),
+    );
+    own.properties.insert(
+        "subject_token_types".to_owned(),
+        array_of(
+            one_of(
+                TokenType::ALL
+                    .into_iter()
+                    .filter(|t| !matches!(t, TokenType::Jwt | TokenType::IdToken))
+                    .map(TokenType::as_str),
+            ),
+            None,
+        )
+        .description(Some("jwt and id_token subjects need trusted_idps."))
+        .into(),
+    );
+    OneOfBuilder::new()
+        .description(Some(
+            "What a client may do at the token endpoint with the token-exchange grant; jwt and \
+             id_token subject types only with trusted_idps.",
+        ))
+        .item(Schema::Object(trusting))
+        .item(Schema::Object(own))
+        .into()
 }
