@@ -1,6 +1,6 @@
 //! The administration of trusted issuers (issue 15) over HTTP and the CLI: identity
 //! providers that accept tokens, token-only issuers (their own keys, no client, nothing to
-//! register), the organization-admin exchange settings, organizations' external ids, and
+//! register, public keys only), the organization-admin exchange settings, organizations' external ids, and
 //! exchange policies that name trusted providers.
 
 use crate::helpers::{TestApp, expect_status, idp_path, merged, ok_json, s, spawn_app};
@@ -157,6 +157,7 @@ async fn malformed_token_rules_keys_and_exchange_settings_are_refused_with_400()
     .await;
     let t = || token_only("tok");
     let trust = |rules: Value| merged(t(), &json!({ "accept_tokens": rules }));
+    let keys = |keys: Value| merged(t(), &json!({ "jwks_uri": null, "jwks": { "keys": keys } }));
     let exchange = |x: Value| {
         merged(
             sign_in("up"),
@@ -206,6 +207,21 @@ async fn malformed_token_rules_keys_and_exchange_settings_are_refused_with_400()
             "a JWK set without keys",
             merged(t(), &json!({ "jwks_uri": null, "jwks": { "k": [] } })),
         ),
+        ("an empty JWK set", keys(json!([]))),
+        ("a key without kty", keys(json!([{ "crv": "P-256" }]))),
+        ("a key that is no object", keys(json!(["ES256"]))),
+        (
+            "a private key",
+            keys(json!([merged(
+                jwks()["keys"][0].clone(),
+                &json!({ "d": "c2VjcmV0" })
+            )])),
+        ),
+        (
+            "a symmetric key",
+            keys(json!([{ "kty": "oct", "k": "c2VjcmV0" }])),
+        ),
+        ("21 keys", keys(json!(vec![jwks()["keys"][0].clone(); 21]))),
         (
             "a sign-in provider without a client id",
             merged(sign_in("up"), &json!({ "client_id": null })),

@@ -92,6 +92,12 @@ impl Provider {
             mut settings,
             organization,
         } = draft;
+        // The body's own rules first: a bad request, never a conflict.
+        if let Some(tessera_domain::ClientKeys::Jwks(text)) = &settings.keys {
+            let set = serde_json::from_str(text)
+                .map_err(|_| OAuthError::invalid_request("jwks is not a JSON document"))?;
+            crate::clients::metadata::public_jwk_set(&set)?;
+        }
         settings.org_id = match &organization {
             None => None,
             Some(alias) => {

@@ -290,8 +290,36 @@ impl Provider {
     }
 }
 
+/// A registered JWK set (a `private_key_jwt` client's, a token-only issuer's): public keys
+/// only, each with a `kty`, 1 to 20 of them, in at most 64 KiB.
+pub(crate) fn public_jwk_set(set: &serde_json::Value) -> Result<ClientKeys, OAuthError> {
+    let list = set
+        .get("keys")
+        .and_then(|k| k.as_array())
+        .filter(|k| !k.is_empty() && k.len() <= 20)
+        .ok_or_else(|| {
+            OAuthError::invalid_request("jwks must be {\"keys\": [...]} with 1 to 20 keys")
+        })?;
+    // Private or symmetric key material has no business in a public set.
+    let secret = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    if list.iter().any(|k| {
+        !k.is_object()
+            || k.get("kty").and_then(|t| t.as_str()).is_none()
+            || secret.iter().any(|m| k.get(m).is_some())
+    }) {
+        return Err(OAuthError::invalid_request(
+            "jwks keys must be public JWKs with a kty",
+        ));
+    }
+    let text = set.to_string();
+    if text.len() > 64 * 1024 {
+        return Err(OAuthError::invalid_request("jwks is larger than 64 KiB"));
+    }
+    Ok(ClientKeys::Jwks(text))
+}
+
 /// A `private_key_jwt` client has exactly one of `jwks` and `jwks_uri`; no other client
-/// has keys. A registered set holds public keys only, at most 20, in at most 64 KiB.
+/// has keys.
 fn client_keys(
     method: AuthMethod,
     jwks: Option<&serde_json::Value>,
@@ -303,31 +331,7 @@ fn client_keys(
                 "give jwks or jwks_uri, not both",
             ));
         }
-        (Some(set), None) => {
-            let list = set
-                .get("keys")
-                .and_then(|k| k.as_array())
-                .filter(|k| !k.is_empty() && k.len() <= 20)
-                .ok_or_else(|| {
-                    OAuthError::invalid_request("jwks must be {\"keys\": [...]} with 1 to 20 keys")
-                })?;
-            // Private or symmetric key material has no business in a client's public set.
-            let secret = ["d", "p", "q", "dp", "dq", "qi", "k"];
-            if list.iter().any(|k| {
-                !k.is_object()
-                    || k.get("kty").and_then(|t| t.as_str()).is_none()
-                    || secret.iter().any(|m| k.get(m).is_some())
-            }) {
-                return Err(OAuthError::invalid_request(
-                    "jwks keys must be public JWKs with a kty",
-                ));
-            }
-            let text = set.to_string();
-            if text.len() > 64 * 1024 {
-                return Err(OAuthError::invalid_request("jwks is larger than 64 KiB"));
-            }
-            Some(ClientKeys::Jwks(text))
-        }
+        (Some(set), None) => Some(public_jwk_set(set)?),
         (None, Some(uri)) => Some(ClientKeys::parse_uri(uri)?),
         (None, None) => None,
     };

@@ -321,15 +321,32 @@ fn jwks_uri_() -> ObjectBuilder {
     ))
 }
 
-/// `ClientKeys::parse_jwks`: an object with a `keys` array (at most 64 KiB of JSON).
+/// A registered JWK set (`public_jwk_set` in the engine): 1 to 20 public keys, each an
+/// object with a `kty` and no private or symmetric member (at most 64 KiB of JSON).
 fn issuer_jwks_() -> ObjectBuilder {
+    let private =
+        ["d", "p", "q", "dp", "dq", "qi", "k"].map(|m| serde_json::json!({ "required": [m] }));
+    let key = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("kty", ObjectBuilder::new().schema_type(Type::String))
+        .required("kty")
+        .extensions(Some(utoipa::openapi::extensions::Extensions::from_iter([
+            ("not", serde_json::json!({ "anyOf": private })),
+        ])));
     ObjectBuilder::new()
         .schema_type(Type::Object)
-        .property("keys", ArrayBuilder::new())
+        .property(
+            "keys",
+            ArrayBuilder::new()
+                .items(key)
+                .min_items(Some(1))
+                .max_items(Some(20)),
+        )
         .required("keys")
         .description(Some(
-            "A token-only issuer's public keys as a JWK set ({\"keys\": [...]}, at most 64 KiB); \
-             then no client_id and no client_secret.",
+            "A token-only issuer's public keys as a JWK set ({\"keys\": [...]}, 1 to 20 keys \
+             with a kty and no private member, at most 64 KiB); then no client_id and no \
+             client_secret.",
         ))
 }
 
