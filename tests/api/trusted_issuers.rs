@@ -292,13 +292,25 @@ async fn xid_1_iso_8_te_13_only_enabled_accepting_providers_the_client_trusts_in
         fx.claims(json!({ "iss": "https://stranger.example" })),
     );
     fx.refused(&stranger, AT, "unknown issuer").await;
-    // ISO-8 / TE-13: a realm without the provider, whose client names the same alias.
+    // ISO-8 / TE-13: a realm without the provider, whose client names the same alias
+    // (a policy names only providers of its realm: there, one deleted since).
     fx.app.create_realm("other", "RS256").await;
     let (other_uuid, other_secret) = fx
         .app
         .create_client(
             "other",
             json!({ "client_id": "svc", "grant_types": [TE], "scopes": ["openid"] }),
+        )
+        .await;
+    let gone = idp_path("other", Some("up"));
+    fx.app
+        .admin_ok(
+            Method::POST,
+            &idp_path("other", None),
+            Some(json!({
+                "alias": "up", "issuer": "https://gone.example",
+                "jwks_uri": "https://gone.example/jwks", "accept_tokens": {},
+            })),
         )
         .await;
     fx.app
@@ -308,6 +320,8 @@ async fn xid_1_iso_8_te_13_only_enabled_accepting_providers_the_client_trusts_in
             Some(json!({ "subject_token_types": [AT, JWT], "trusted_idps": ["up"] })),
         )
         .await;
+    let res = fx.app.admin(Method::DELETE, &gone, None).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let in_other = fx
         .app
         .post_basic(
