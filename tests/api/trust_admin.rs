@@ -77,6 +77,17 @@ async fn org(app: &TestApp, realm: &str, body: Value) -> reqwest::Response {
     .await
 }
 
+/// Replaces the settings of provider `alias` of `realm`.
+async fn put_idp(app: &TestApp, realm: &str, alias: &str, body: Value) -> reqwest::Response {
+    app.admin(Method::PUT, &idp_path(realm, Some(alias)), Some(body))
+        .await
+}
+
+/// An organization created in `realm`, as the API shows it.
+async fn new_org(app: &TestApp, realm: &str, body: Value) -> Value {
+    ok_json(org(app, realm, body).await, StatusCode::CREATED).await
+}
+
 #[tokio::test]
 async fn a_token_only_issuer_shows_its_keys_and_token_rules_and_has_no_client_or_uris() {
     let app = spawn_app().await;
@@ -126,13 +137,11 @@ async fn a_token_only_issuer_shows_its_keys_and_token_rules_and_has_no_client_or
         token_only("x"),
         &json!({ "alias": null, "accept_tokens": { "max_age_secs": 60 } }),
     );
-    let v = app
-        .admin_ok(
-            Method::PUT,
-            &idp_path("trust-only", Some("ci-keys")),
-            Some(put),
-        )
-        .await;
+    let v = ok_json(
+        put_idp(&app, "trust-only", "ci-keys", put).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(v["jwks"], Value::Null);
     assert_eq!(v["jwks_uri"], "https://ci.example/.well-known/jwks");
     assert_eq!(
@@ -145,16 +154,7 @@ async fn a_token_only_issuer_shows_its_keys_and_token_rules_and_has_no_client_or
 async fn malformed_token_rules_keys_and_exchange_settings_are_refused_with_400() {
     let app = spawn_app().await;
     app.create_realm("trust-invalid", "RS256").await;
-    expect_status(
-        org(
-            &app,
-            "trust-invalid",
-            json!({ "alias": "acme", "name": "Acme", "domains": [{ "name": "acme.test", "verified": true }] }),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    new_org(&app, "trust-invalid", json!({ "alias": "acme", "name": "Acme", "domains": [{ "name": "acme.test", "verified": true }] })).await;
     let t = || token_only("tok");
     let trust = |rules: Value| merged(t(), &json!({ "accept_tokens": rules }));
     let keys = |keys: Value| merged(t(), &json!({ "jwks_uri": null, "jwks": { "keys": keys } }));
@@ -301,14 +301,10 @@ async fn a_sign_in_provider_may_accept_tokens_and_an_organizations_may_mint_its_
 {
     let app = spawn_app().await;
     app.create_realm("trust-sign-in", "RS256").await;
-    expect_status(
-        org(
-            &app,
-            "trust-sign-in",
-            json!({ "alias": "acme", "name": "Acme" }),
-        )
-        .await,
-        StatusCode::CREATED,
+    new_org(
+        &app,
+        "trust-sign-in",
+        json!({ "alias": "acme", "name": "Acme" }),
     )
     .await;
     let v = create(
@@ -347,44 +343,34 @@ async fn a_sign_in_provider_may_accept_tokens_and_an_organizations_may_mint_its_
         sign_in("x"),
         &json!({ "alias": null, "client_secret": null }),
     );
-    let v = app
-        .admin_ok(
-            Method::PUT,
-            &idp_path("trust-sign-in", Some("corp")),
-            Some(put.clone()),
-        )
-        .await;
+    let v = ok_json(
+        put_idp(&app, "trust-sign-in", "corp", put.clone()).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(v["accept_tokens"], Value::Null);
     // A sign-in provider turned token-only loses its secret; turned back, it needs one.
     let only = merged(token_only("x"), &json!({ "alias": null }));
-    let v = app
-        .admin_ok(
-            Method::PUT,
-            &idp_path("trust-sign-in", Some("corp")),
-            Some(only),
-        )
-        .await;
+    let v = ok_json(
+        put_idp(&app, "trust-sign-in", "corp", only).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(v["client_id"], Value::Null);
     assert!(
         sealed_secret(&app, "trust-sign-in", "corp")
             .await
             .is_empty()
     );
-    let res = app
-        .admin(
-            Method::PUT,
-            &idp_path("trust-sign-in", Some("corp")),
-            Some(put.clone()),
-        )
-        .await;
+    let res = put_idp(&app, "trust-sign-in", "corp", put.clone()).await;
     expect_status(res, StatusCode::CONFLICT).await;
-    let res = app
-        .admin(
-            Method::PUT,
-            &idp_path("trust-sign-in", Some("corp")),
-            Some(merged(put, &json!({ "client_secret": SECRET }))),
-        )
-        .await;
+    let res = put_idp(
+        &app,
+        "trust-sign-in",
+        "corp",
+        merged(put, &json!({ "client_secret": SECRET })),
+    )
+    .await;
     let v = ok_json(res, StatusCode::OK).await;
     assert_eq!(v["client_id"], "tessera");
     assert!(
@@ -400,90 +386,40 @@ async fn organizations_external_ids_are_shown_updated_and_unique_within_a_realm_
     for realm in ["ext-a", "ext-b"] {
         app.create_realm(realm, "RS256").await;
     }
-    let orgs = "/admin/realms/ext-a/organizations";
-    let v = ok_json(
-        org(
-            &app,
-            "ext-a",
-            json!({ "alias": "acme", "name": "Acme", "external_id": "tenant-1" }),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let body =
+        |alias: &str, ext: Value| json!({ "alias": alias, "name": alias, "external_id": ext });
+    // An organization's external id as an update of it sets it: 200 (and then shown by
+    // GET) or the status it gets.
+    let set = async |alias: &str, ext: Value| -> StatusCode {
+        let url = format!("/admin/realms/ext-a/organizations/{alias}");
+        let status = app
+            .admin(Method::PUT, &url, Some(body(alias, ext.clone())))
+            .await
+            .status();
+        if status == StatusCode::OK {
+            let got = app.admin_ok(Method::GET, &url, None).await;
+            assert_eq!(got["external_id"], ext, "{alias}");
+        }
+        status
+    };
+    let v = new_org(&app, "ext-a", body("acme", json!("tenant-1"))).await;
     assert_eq!(v["external_id"], "tenant-1");
-    let got = app
-        .admin_ok(Method::GET, &format!("{orgs}/acme"), None)
-        .await;
-    assert_eq!(got["external_id"], "tenant-1");
+    assert_eq!(set("acme", json!("tenant-1")).await, StatusCode::OK);
     // Another organization of the realm may not take it, neither created nor updated.
-    let res = org(
-        &app,
-        "ext-a",
-        json!({ "alias": "globex", "name": "Globex", "external_id": "tenant-1" }),
-    )
-    .await;
+    let res = org(&app, "ext-a", body("globex", json!("tenant-1"))).await;
     expect_status(res, StatusCode::CONFLICT).await;
-    let v = ok_json(
-        org(
-            &app,
-            "ext-a",
-            json!({ "alias": "globex", "name": "Globex" }),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let v = new_org(&app, "ext-a", body("globex", Value::Null)).await;
     assert_eq!(v["external_id"], Value::Null);
-    let update = |ext: Value| json!({ "alias": "globex", "name": "Globex", "external_id": ext });
-    let res = app
-        .admin(
-            Method::PUT,
-            &format!("{orgs}/globex"),
-            Some(update(json!("tenant-1"))),
-        )
-        .await;
-    expect_status(res, StatusCode::CONFLICT).await;
-    let v = app
-        .admin_ok(
-            Method::PUT,
-            &format!("{orgs}/globex"),
-            Some(update(json!("tenant-2"))),
-        )
-        .await;
-    assert_eq!(v["external_id"], "tenant-2");
-    let got = app
-        .admin_ok(Method::GET, &format!("{orgs}/globex"), None)
-        .await;
-    assert_eq!(got["external_id"], "tenant-2");
+    assert_eq!(set("globex", json!("tenant-1")).await, StatusCode::CONFLICT);
+    assert_eq!(set("globex", json!("tenant-2")).await, StatusCode::OK);
     // Freed by acme, it may be taken again.
-    let v = app
-        .admin_ok(
-            Method::PUT,
-            &format!("{orgs}/acme"),
-            Some(json!({ "alias": "acme", "name": "Acme", "external_id": null })),
-        )
-        .await;
-    assert_eq!(v["external_id"], Value::Null);
+    assert_eq!(set("acme", Value::Null).await, StatusCode::OK);
+    assert_eq!(set("globex", json!("tenant-1")).await, StatusCode::OK);
     // Another realm's organization may have the same external id.
-    let v = ok_json(
-        org(
-            &app,
-            "ext-b",
-            json!({ "alias": "acme", "name": "Acme", "external_id": "tenant-2" }),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    assert_eq!(v["external_id"], "tenant-2");
+    let v = new_org(&app, "ext-b", body("acme", json!("tenant-1"))).await;
+    assert_eq!(v["external_id"], "tenant-1");
     for bad in [json!(""), json!("a\nb"), json!("x".repeat(256))] {
-        let res = org(
-            &app,
-            "ext-b",
-            json!({ "alias": "initech", "name": "Initech", "external_id": bad }),
-        )
-        .await;
+        let res = org(&app, "ext-b", body("initech", bad)).await;
         expect_status(res, StatusCode::BAD_REQUEST).await;
     }
 }
@@ -646,18 +582,19 @@ async fn cli_creates_a_token_only_issuer_updates_its_rules_and_a_policy_trusts_i
         .await;
     assert_eq!(acme["external_id"], "X");
 
-    let out = stdout(&app.cli(&[
-        "client",
-        "exchange-policy",
-        "--realm",
-        "demo",
-        "--client-id",
-        "demo-app",
-        "--trusted-idp",
-        "tok",
-        "--subject-type",
-        "jwt",
-    ]));
+    let args = |alias: &'static str| {
+        [
+            "client",
+            "exchange-policy",
+            "--realm",
+            "demo",
+            "--client-id",
+            "demo-app",
+            "--trusted-idp",
+            alias,
+        ]
+    };
+    let out = stdout(&app.cli(&[&args("tok")[..], &["--subject-type", "jwt"]].concat()));
     assert!(out.contains("  subject types:   jwt\n"), "{out}");
     assert!(out.contains("  trusted issuers: tok\n"), "{out}");
     assert!(!out.contains("note:"), "{out}");
@@ -675,33 +612,7 @@ async fn cli_creates_a_token_only_issuer_updates_its_rules_and_a_policy_trusts_i
     );
     // A provider that does not accept tokens yet is trusted with a note; an unknown one
     // is refused.
-    stdout(&app.cli_with_stdin(
-        &[
-            "idp",
-            "create",
-            "--realm",
-            "demo",
-            "corp",
-            "--issuer",
-            "https://login.corp.test",
-            "--client-id",
-            "tessera",
-            "--client-secret-stdin",
-        ],
-        &format!("{SECRET}\n"),
-    ));
-    let args = |alias: &'static str| {
-        [
-            "client",
-            "exchange-policy",
-            "--realm",
-            "demo",
-            "--client-id",
-            "demo-app",
-            "--trusted-idp",
-            alias,
-        ]
-    };
+    create(&app, "demo", sign_in("corp")).await;
     let out = stdout(&app.cli(&args("corp")));
     assert!(
         out.contains("note: identity provider corp does not accept tokens yet"),
