@@ -22,6 +22,7 @@ mod logout;
 mod mcp;
 mod observability;
 mod openapi;
+mod org_admin_exchange;
 mod orgs;
 mod outbound;
 mod pkce;

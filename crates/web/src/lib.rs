@@ -35,6 +35,7 @@ pub struct AppState {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(routes::protocol::configure)
         .configure(routes::registration::configure)
+        .configure(routes::org_admin::configure)
         .configure(routes::browser::configure)
         .configure(routes::broker::configure)
         .configure(routes::health::configure)

@@ -94,9 +94,9 @@ impl Provider {
                 let Ok(ctx) = self.admin_realm(realm).await else {
                     return Err(OAuthError::InvalidToken(refused()));
                 };
-                let claims = self.realm_user_token(&ctx, bearer).await?;
+                let (claims, bound_to) = self.realm_user_token(&ctx, bearer).await?;
                 match org {
-                    Some(org) => self.org_admin(&ctx, org, &claims).await,
+                    Some(org) => self.org_admin(&ctx, org, &claims, bound_to).await,
                     None => Err(OAuthError::InsufficientScope(
                         "realm administration needs a master-realm admin token".into(),
                     )),
@@ -174,12 +174,13 @@ impl Provider {
     /// client the realm's administrators let act as an admin console (checked now, so
     /// withdrawing the setting ends its tokens' use), carrying the admin scope the user
     /// granted and the admin API as audience, acting for nobody else. Any other token,
-    /// however valid for the apps it was meant for, is not an admin credential.
+    /// however valid for the apps it was meant for, is not an admin credential. Also the
+    /// organization the console belongs to, if any: its tokens administer that one only.
     async fn realm_user_token(
         &self,
         ctx: &RealmCtx,
         bearer: &str,
-    ) -> Result<AccessClaims, OAuthError> {
+    ) -> Result<(AccessClaims, Option<OrgId>), OAuthError> {
         let invalid =
             || OAuthError::InvalidToken("the access token was not issued for the admin API".into());
         let claims = self
@@ -201,18 +202,22 @@ impl Provider {
             Ok(id) => self.client(ctx, &id).await?,
             Err(_) => None,
         };
-        if !console.is_some_and(|c| c.enabled && c.admin_console) {
-            return Err(invalid());
+        match console {
+            Some(c) if c.enabled && c.admin_console => Ok((claims, c.org.bound_to)),
+            _ => Err(invalid()),
         }
-        Ok(claims)
     }
 
-    /// The token's user, if an enabled member of the organization with its `admin` role.
+    /// The token's user, if an enabled member of the organization with its `admin` role,
+    /// through a console of no organization or of this one (a console an organization
+    /// owns, such as the organization-admin exchange's, never reaches another: 404 even
+    /// where its user is an administrator too).
     async fn org_admin(
         &self,
         ctx: &RealmCtx,
         org_ref: &str,
         claims: &AccessClaims,
+        console_org: Option<OrgId>,
     ) -> Result<AdminPrincipal, OAuthError> {
         let user = UserId(
             uuid::Uuid::parse_str(&claims.sub)
@@ -222,6 +227,9 @@ impl Provider {
             .find_org(ctx.realm.id, org_ref)
             .await
             .map_err(|_| not_found("organization"))?;
+        if console_org.is_some_and(|o| o != org.id) {
+            return Err(not_found("organization"));
+        }
         let is_admin = self
             .store()
             .get_membership(ctx.realm.id, org.id, user, false)

@@ -1,6 +1,7 @@
 //! Upstream back-channel logout (OIDC Back-Channel Logout 1.0 §2.6): the upstream posts a
 //! `logout_token` when a person's session there ends; every Tessera session that came
-//! through it ends too, with its grants and our own back-channel notifications.
+//! through it ends too, with its grants and our own back-channel notifications, and so do
+//! the clients the organization-admin exchange bound to that session.
 
 use super::cache::Upstream;
 use crate::crypto::foreign::{ForeignJws, WithoutKid};
@@ -108,10 +109,17 @@ impl Provider {
         for session in &sessions {
             self.end_session(ctx.realm.name.as_str(), session).await?;
         }
+        // The clients the organization-admin exchange bound to that upstream session end
+        // with it.
+        let clients = match sid {
+            Some(sid) => self.end_org_admin_clients(&ctx, p.id, sid).await?,
+            None => 0,
+        };
         tracing::info!(
             realm = %ctx.realm.name,
             idp = %p.settings.alias,
             sessions = sessions.len(),
+            org_admin_clients = clients,
             "upstream back-channel logout"
         );
         Ok(sessions.len())

@@ -2,12 +2,14 @@
 //! provider (discovery and JWKS from a cache, the code exchange, ID token and userinfo),
 //! `broker` runs a sign-in through it and decides which local user it is, `link` proves
 //! ownership of an existing account before linking, `logout` receives the upstream's
-//! back-channel logout, `trust` verifies the tokens of providers that accept tokens.
+//! back-channel logout, `trust` verifies the tokens of providers that accept tokens, and
+//! `org_admin` trades an organization's ID tokens for organization-admin credentials.
 
 pub mod broker;
 pub(crate) mod cache;
 pub mod link;
 pub mod logout;
+pub mod org_admin;
 pub(crate) mod trust;
 pub(crate) mod upstream;
 

@@ -82,7 +82,7 @@ impl ExternalToken {
     }
 
     /// The token as the login path's rules read an upstream identity.
-    fn identity(&self) -> UpstreamIdentity {
+    pub(crate) fn identity(&self) -> UpstreamIdentity {
         UpstreamIdentity {
             subject: self.subject.clone(),
             sid: self.sid.clone(),

@@ -50,7 +50,7 @@ fn as_metadata_error(e: OAuthError) -> OAuthError {
 
 impl Provider {
     /// Where RFC 7592 requests for a client go (`registration_client_uri`).
-    fn registration_client_uri(&self, ctx: &RealmCtx, client: &ClientId) -> String {
+    pub(crate) fn registration_client_uri(&self, ctx: &RealmCtx, client: &ClientId) -> String {
         let id: String = url::form_urlencoded::byte_serialize(client.as_str().as_bytes()).collect();
         format!("{}/clients-registrations/openid-connect/{id}", ctx.issuer)
     }

@@ -6,7 +6,7 @@ pub mod exchange;
 mod jwt_bearer;
 mod refresh_token;
 pub mod response;
-mod user_tokens;
+pub(crate) mod user_tokens;
 
 pub use response::TokenResponse;
 

@@ -13,7 +13,7 @@ use tessera_domain::{
 };
 
 /// What one issuance of a user's tokens is for.
-pub(super) struct UserTokens<'a> {
+pub(crate) struct UserTokens<'a> {
     pub grant: &'a Grant,
     pub user: &'a User,
     pub scope: ScopeSet,
@@ -24,7 +24,7 @@ pub(super) struct UserTokens<'a> {
     pub nonce: Option<&'a str>,
 }
 
-pub(super) async fn issue_user_tokens(
+pub(crate) async fn issue_user_tokens(
     p: &Provider,
     ctx: &RealmCtx,
     client: &Client,
