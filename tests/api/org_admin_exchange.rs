@@ -118,6 +118,16 @@ async fn with_fake(extra: &[&str]) -> (TestApp, FakeIdp) {
     (app, fake)
 }
 
+/// An ID token of the fake for our client there (`iss`, `aud`, `sub`, `iat`, `exp` in
+/// 300 s), `extra` merged over it (a `null` member removes a claim).
+fn id_token(fake: &FakeIdp, extra: Value) -> String {
+    let b = fake.behaviour();
+    let now = unix_now();
+    let base = json!({"iss": fake.issuer(), "aud": [b.client_id], "sub": b.sub,
+                      "iat": now, "exp": now + 300});
+    fake.jwt("JWT", merged(base, &extra))
+}
+
 /// What the fake says about an administrator of acme signed in as session `sid`.
 fn admin_claims(sid: &str) -> Value {
     json!({"sid": sid, "org_id": "ext-acme", "org_role": "admin",
@@ -244,49 +254,11 @@ async fn with_node_peer() -> (TestApp, NodePeer) {
 }
 
 /// `login`'s ID token from node-oidc-provider (scope `openid email org`), signed in with
-/// `agent` (whose session there it stays).
+/// `agent` (whose session there it stays): an administrator of `ext-acme` with a `sid`.
 async fn peer_id_token(app: &TestApp, peer: &NodePeer, agent: &mut Agent, login: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("client_id", PEER_CLIENT),
-            ("response_type", "code"),
-            ("scope", "openid email org"),
-            ("redirect_uri", REDIRECT),
-            ("state", "st-1"),
-            ("nonce", "n-1"),
-            ("code_challenge", CHALLENGE),
-            ("code_challenge_method", "S256"),
-        ])
-        .finish();
-    let back = peer_authorize(
-        agent,
-        app,
-        &format!("{}/auth?{query}", peer.issuer()),
-        login,
-    )
-    .await;
-    let code = url::Url::parse(&back)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap_or_else(|| panic!("no code: {back}"))
-        .1
-        .into_owned();
-    let res = app
-        .http
-        .post(format!("{}/token", peer.issuer()))
-        .basic_auth(PEER_CLIENT, Some(PEER_SECRET))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let tokens: Value = res.json().await.unwrap();
-    let id_token = s(&tokens, "id_token");
+    let id_token = peer
+        .id_token_in(agent, app, login, "openid email org")
+        .await;
     let c = claims(&id_token);
     assert_eq!(
         (&c["org_id"], &c["org_role"]),
@@ -434,8 +406,10 @@ async fn node_peer_session_end_deletes_the_clients_bound_to_that_session() {
 #[tokio::test]
 async fn upstream_logout_of_a_sid_deletes_its_clients_and_no_other() {
     let (app, fake) = with_fake(&[]).await;
-    let one = credentials(exchange_id_token(&app, &fake.id_token(admin_claims("s-1"))).await).await;
-    let two = credentials(exchange_id_token(&app, &fake.id_token(admin_claims("s-2"))).await).await;
+    let one =
+        credentials(exchange_id_token(&app, &id_token(&fake, admin_claims("s-1"))).await).await;
+    let two =
+        credentials(exchange_id_token(&app, &id_token(&fake, admin_claims("s-2"))).await).await;
     assert_ne!(one["client_id"], two["client_id"]);
     let logout = fake.logout_token(&fake.behaviour().client_id, None, Some("s-1"), json!({}));
     let res = post_logout_token(&app, "demo", "acme-sso", &logout).await;
@@ -462,7 +436,7 @@ async fn an_id_token_of_another_organization_or_without_an_admin_role_is_access_
         (&b.client_id, &b.client_secret),
         &["--org-admin-exchange"],
     );
-    let with = |extra: Value| fake.id_token(merged(admin_claims("s-1"), &extra));
+    let with = |extra: Value| id_token(&fake, merged(admin_claims("s-1"), &extra));
     for (extra, why) in [
         (json!({"org_id": "ext-globex"}), "another organization"),
         (json!({"org_id": null}), "no organization claim"),
@@ -515,13 +489,8 @@ async fn an_id_token_of_another_organization_or_without_an_admin_role_is_access_
 
 /// An HS256 ID token "signed" with the provider's public RSA key as the HMAC secret (the
 /// classic algorithm confusion, RFC 8725 §2.1).
-async fn hs256_id_token(fake: &FakeIdp, claims: Value) -> String {
-    let jwks: Value = reqwest::get(fake.url("/jwks"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap_or_else(|_| json!({}));
+fn hs256_id_token(fake: &FakeIdp, claims: Value) -> String {
+    let jwks = fake.jwks();
     let header = json!({"alg": "HS256", "typ": "JWT"});
     let input = format!(
         "{}.{}",
@@ -534,29 +503,33 @@ async fn hs256_id_token(fake: &FakeIdp, claims: Value) -> String {
 }
 
 #[tokio::test]
-async fn expired_foreign_audience_hs256_unsigned_and_unknown_key_id_tokens_are_invalid_grant() {
+async fn xid_2_xid_3_xid_4_expired_foreign_hs256_unsigned_and_unknown_key_id_tokens_are_invalid_grant()
+ {
     let (app, fake) = with_fake(&[]).await;
     let now = unix_now();
     let c = admin_claims("s-1");
     let b = fake.behaviour();
     let mut bad = vec![
         (
-            fake.id_token(merged(
-                c.clone(),
-                &json!({"iat": now - 4000, "exp": now - 3000}),
-            )),
+            id_token(
+                &fake,
+                merged(c.clone(), &json!({"iat": now - 4000, "exp": now - 3000})),
+            ),
             "expired",
         ),
         (
-            fake.id_token(merged(c.clone(), &json!({"aud": ["someone-else"]}))),
+            id_token(&fake, merged(c.clone(), &json!({"aud": ["someone-else"]}))),
             "another audience",
         ),
         (
-            fake.id_token(merged(c.clone(), &json!({"aud": [b.client_id, "other"]}))),
+            id_token(
+                &fake,
+                merged(c.clone(), &json!({"aud": [b.client_id, "other"]})),
+            ),
             "several audiences without azp",
         ),
         (
-            fake.id_token({
+            id_token(&fake, {
                 let mut no_exp = c.clone();
                 no_exp["exp"] = Value::Null;
                 no_exp
@@ -564,11 +537,14 @@ async fn expired_foreign_audience_hs256_unsigned_and_unknown_key_id_tokens_are_i
             "no exp",
         ),
         (
-            fake.id_token(merged(c.clone(), &json!({"sid": null}))),
+            id_token(&fake, merged(c.clone(), &json!({"sid": null}))),
             "no sid",
         ),
         (
-            fake.id_token(merged(c.clone(), &json!({"iss": "https://other.test"}))),
+            id_token(
+                &fake,
+                merged(c.clone(), &json!({"iss": "https://other.test"})),
+            ),
             "another issuer",
         ),
         (
@@ -579,24 +555,23 @@ async fn expired_foreign_audience_hs256_unsigned_and_unknown_key_id_tokens_are_i
                     &json!({"iss": fake.issuer(), "aud": [b.client_id], "sub": b.sub,
                             "iat": now, "exp": now + 300}),
                 ),
-            )
-            .await,
+            ),
             "HS256",
         ),
         ("x.y.z".to_owned(), "not a JWS"),
     ];
     fake.set(|b| b.alg = Alg::None);
-    bad.push((fake.id_token(c.clone()), "alg none"));
+    bad.push((id_token(&fake, c.clone()), "alg none"));
     fake.set(|b| {
         b.alg = Alg::Rs256;
         b.kid = Some("unknown-kid".into());
     });
-    bad.push((fake.id_token(c.clone()), "unknown kid"));
+    bad.push((id_token(&fake, c.clone()), "unknown kid"));
     fake.set(|b| {
         b.kid = None;
         b.foreign_key = true;
     });
-    bad.push((fake.id_token(c.clone()), "a key the JWKS does not serve"));
+    bad.push((id_token(&fake, c.clone()), "a key the JWKS does not serve"));
     for (token, why) in bad {
         let res = exchange_id_token(&app, &token).await;
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{why}");
@@ -668,7 +643,7 @@ async fn cors_allows_the_verified_domains_and_their_subdomains_only_and_no_other
             &app,
             "acme",
             Some(origin),
-            json!({ "id_token": fake.id_token(admin_claims("s-1")) }),
+            json!({ "id_token": id_token(&fake, admin_claims("s-1")) }),
         )
         .await;
         assert_no_cors(&res);
@@ -707,7 +682,7 @@ async fn cors_allows_the_verified_domains_and_their_subdomains_only_and_no_other
 #[tokio::test]
 async fn malformed_requests_are_invalid_request_or_invalid_scope_and_never_a_server_error() {
     let (app, fake) = with_fake(&[]).await;
-    let token = fake.id_token(admin_claims("s-1"));
+    let token = id_token(&fake, admin_claims("s-1"));
     let url = exchange_url(&app, "acme");
     // Without Origin: nothing names the app the client would be for.
     let res = exchange(&app, "acme", None, json!({ "id_token": token })).await;
@@ -803,28 +778,28 @@ async fn malformed_requests_are_invalid_request_or_invalid_scope_and_never_a_ser
 async fn client_creation_is_rate_limited_per_organization() {
     let (app, fake) = with_fake(&[]).await;
     for i in 0..10 {
-        let res = exchange_id_token(&app, &fake.id_token(admin_claims(&format!("s-{i}")))).await;
+        let res = exchange_id_token(&app, &id_token(&fake, admin_claims(&format!("s-{i}")))).await;
         assert_eq!(res.status(), StatusCode::OK, "exchange {i}");
     }
-    let res = exchange_id_token(&app, &fake.id_token(admin_claims("s-10"))).await;
+    let res = exchange_id_token(&app, &id_token(&fake, admin_claims("s-10"))).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = header(&res, "retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_no_store(&res);
     // Reusing a session's client creates nothing: not limited.
-    let res = exchange_id_token(&app, &fake.id_token(admin_claims("s-0"))).await;
+    let res = exchange_id_token(&app, &id_token(&fake, admin_claims("s-0"))).await;
     credentials(res).await;
     // A minute later, clients are made again.
     app.clock.advance(61);
-    let res = exchange_id_token(&app, &fake.id_token(admin_claims("s-10"))).await;
+    let res = exchange_id_token(&app, &id_token(&fake, admin_claims("s-10"))).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
-async fn a_disabled_organization_or_user_gets_nothing() {
+async fn xid_8_a_disabled_user_or_organization_gets_nothing() {
     let (app, fake) = with_fake(&[]).await;
     let creds =
-        credentials(exchange_id_token(&app, &fake.id_token(admin_claims("s-1"))).await).await;
+        credentials(exchange_id_token(&app, &id_token(&fake, admin_claims("s-1"))).await).await;
     let user = claims(&s(&creds, "access_token"))["sub"].clone();
     // XID-8: a disabled user.
     let path = format!("/admin/realms/demo/users/{}", user.as_str().unwrap());
@@ -836,7 +811,7 @@ async fn a_disabled_organization_or_user_gets_nothing() {
                     "email_verified": rep["email_verified"], "enabled": false})),
     )
     .await;
-    let res = exchange_id_token(&app, &fake.id_token(admin_claims("s-2"))).await;
+    let res = exchange_id_token(&app, &id_token(&fake, admin_claims("s-2"))).await;
     assert_oauth_error(res, 403, "access_denied").await;
     // A disabled organization: nobody gets anything.
     app.admin_ok(
@@ -848,15 +823,15 @@ async fn a_disabled_organization_or_user_gets_nothing() {
     let mut bob = admin_claims("s-3");
     bob["email"] = "bob@acme.test".into();
     fake.set(|b| b.sub = "upstream-bob".into());
-    let res = exchange_id_token(&app, &fake.id_token(bob)).await;
+    let res = exchange_id_token(&app, &id_token(&fake, bob)).await;
     assert_oauth_error(res, 403, "access_denied").await;
 }
 
 #[tokio::test]
-async fn a_disabled_provider_or_one_not_marked_for_the_exchange_accepts_nothing() {
+async fn xid_1_a_disabled_provider_or_one_not_marked_for_the_exchange_accepts_nothing() {
     // XID-1: the provider is disabled.
     let (app, fake) = with_fake(&["--disabled"]).await;
-    let res = exchange_id_token(&app, &fake.id_token(admin_claims("s-1"))).await;
+    let res = exchange_id_token(&app, &id_token(&fake, admin_claims("s-1"))).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
     // Another provider of acme, for sign-in only.
     let other = FakeIdp::start().await;
@@ -869,15 +844,19 @@ async fn a_disabled_provider_or_one_not_marked_for_the_exchange_accepts_nothing(
         (&b.client_id, &b.client_secret),
         &[],
     );
-    let res = exchange_id_token(&app, &other.id_token(admin_claims("s-1"))).await;
+    let res = exchange_id_token(&app, &id_token(&other, admin_claims("s-1"))).await;
     assert_oauth_error(res, 400, "invalid_grant").await;
 }
 
 #[tokio::test]
-async fn the_domain_claim_must_be_a_verified_domain_of_the_organization() {
+async fn xid_5_the_domain_claim_must_be_a_verified_domain_of_the_organization() {
     let (app, fake) = with_fake(&["--org-domain-claim", "org_domain"]).await;
-    let with =
-        |domain: Value| fake.id_token(merged(admin_claims("s-1"), &json!({"org_domain": domain})));
+    let with = |domain: Value| {
+        id_token(
+            &fake,
+            merged(admin_claims("s-1"), &json!({"org_domain": domain})),
+        )
+    };
     for domain in [
         json!("globex.test"),
         json!("evil.test"),
@@ -1003,7 +982,7 @@ async fn a_page_on_the_organization_domain_gets_credentials_and_a_look_alike_pag
         return;
     };
     let (app, fake) = with_fake(&[]).await;
-    let id_token = fake.id_token(admin_claims("s-1"));
+    let id_token = id_token(&fake, admin_claims("s-1"));
     // The admin app: it POSTs the ID token as JSON (a preflighted request) and as a form
     // (a simple one, sent without preflight), and shows what it could read.
     let page = format!(

@@ -122,6 +122,19 @@ impl NodePeer {
     /// the peer with its registered redirect URI, as another application of the peer would
     /// get one. `scope` as asked (e.g. `openid email org`).
     pub async fn id_token(&self, app: &TestApp, login: &str, scope: &str) -> String {
+        self.id_token_in(&mut Agent::default(), app, login, scope)
+            .await
+    }
+
+    /// [`NodePeer::id_token`] in `agent`'s browser, whose session at the peer stays (to end
+    /// it with [`NodePeer::end_session`]).
+    pub async fn id_token_in(
+        &self,
+        agent: &mut Agent,
+        app: &TestApp,
+        login: &str,
+        scope: &str,
+    ) -> String {
         const VERIFIER: &str = "peer-verifier-0123456789-0123456789-0123456789";
         const REDIRECT: &str = "http://127.0.0.1:9999/cb";
         let challenge = {
@@ -140,8 +153,7 @@ impl NodePeer {
             .append_pair("nonce", "n")
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
-        let mut agent = Agent::default();
-        let back = peer_authorize(&mut agent, app, authorize.as_str(), login).await;
+        let back = peer_authorize(agent, app, authorize.as_str(), login).await;
         let back = url::Url::parse(&back).unwrap();
         let code = back
             .query_pairs()

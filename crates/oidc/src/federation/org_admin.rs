@@ -382,8 +382,9 @@ impl Provider {
         Ok(p.clone())
     }
 
-    /// The token's person as the organization's administrator: the linked user, or a new
-    /// managed member; the organization's `admin` role added to their membership.
+    /// The token's person as the organization's administrator: the linked user (a member
+    /// from then on), or a new managed member; the organization's `admin` role added to
+    /// their membership.
     /// A disabled user gets nothing (XID-8).
     async fn exchange_admin(
         &self,
@@ -406,8 +407,13 @@ impl Provider {
             }
             e => e,
         };
-        let user = match self.user_by_link(ctx, p, &id).await.map_err(as_denied)? {
-            Some(u) => u,
+        // As on the other token paths, the link is not written (a token is not a sign-in).
+        let user = match self.store.find_link(ctx.realm.id, p, &id.subject).await? {
+            Some(link) => {
+                let user = self.linked_user(ctx, p, &link).await.map_err(as_denied)?;
+                self.join_provider_org(ctx, p, &user).await?;
+                user
+            }
             None => {
                 let email = id.email.as_deref().and_then(|e| Email::parse(e).ok());
                 self.create_upstream_user(ctx, p, &id, email)
