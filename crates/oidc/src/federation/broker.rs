@@ -334,13 +334,7 @@ impl Provider {
             });
         }
         let allowed: Vec<DomainName> = if p.settings.domains.is_empty() {
-            self.store
-                .list_org_domains(ctx.realm.id, org)
-                .await?
-                .into_iter()
-                .filter(|d| d.verified)
-                .map(|d| d.name)
-                .collect()
+            self.verified_domains(ctx.realm.id, org).await?
         } else {
             p.settings.domains.clone()
         };

@@ -22,7 +22,8 @@ use serde_json::Value;
 use std::sync::Arc;
 use tessera_domain::{
     ADMIN_SCOPE, Client, DomainName, Email, Grant, GrantId, IdentityProvider, IdpId, ORG_SCOPE,
-    OrgAdminExchange, OrgAlias, OrgRoleName, OrgSelection, Organization, ScopeSet, UnixTime,
+    OrgAdminExchange, OrgAlias, OrgId, OrgRoleName, OrgSelection, Organization, RealmId, ScopeSet,
+    UnixTime,
 };
 use tessera_storage::{OrgAdminBinding, StoreError};
 
@@ -191,14 +192,7 @@ impl Provider {
             .find_org_by_alias(ctx.realm.id, &alias)
             .await?
             .ok_or_else(refused_origin)?;
-        let domains: Vec<DomainName> = self
-            .store
-            .list_org_domains(ctx.realm.id, org.id)
-            .await?
-            .into_iter()
-            .filter(|d| d.verified)
-            .map(|d| d.name)
-            .collect();
+        let domains = self.verified_domains(ctx.realm.id, org.id).await?;
         let origin = allowed_origin(origin, &domains).ok_or_else(refused_origin)?;
         Ok(AdminOrigin { origin, org })
     }
@@ -260,14 +254,7 @@ impl Provider {
             ));
         }
         if let Some(claim) = &rules.domain_claim {
-            let verified = self
-                .store
-                .list_org_domains(ctx.realm.id, org.id)
-                .await?
-                .into_iter()
-                .filter(|d| d.verified)
-                .map(|d| d.name)
-                .collect::<Vec<_>>();
+            let verified = self.verified_domains(ctx.realm.id, org.id).await?;
             let named = text(claim).and_then(|d| DomainName::parse(d).ok());
             if !named.is_some_and(|d| verified.contains(&d)) {
                 warn(&p, "the domain claim is not a verified domain");
@@ -345,6 +332,22 @@ impl Provider {
             client_secret: secret,
             registration_access_token: rat,
         })
+    }
+
+    /// The domains an organization has proven it owns.
+    pub(crate) async fn verified_domains(
+        &self,
+        realm: RealmId,
+        org: OrgId,
+    ) -> Result<Vec<DomainName>, OAuthError> {
+        Ok(self
+            .store
+            .list_org_domains(realm, org)
+            .await?
+            .into_iter()
+            .filter(|d| d.verified)
+            .map(|d| d.name)
+            .collect())
     }
 
     /// The organization's provider that issued the token, by its unverified `iss`: only
