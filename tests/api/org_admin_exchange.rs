@@ -424,6 +424,26 @@ async fn upstream_logout_of_a_sid_deletes_its_clients_and_no_other() {
 }
 
 #[tokio::test]
+async fn concurrent_first_exchanges_of_one_session_make_one_client() {
+    let (app, fake) = with_fake(&[]).await;
+    let token = id_token(&fake, admin_claims("s-1"));
+    let (a, b) = tokio::join!(
+        exchange_id_token(&app, &token),
+        exchange_id_token(&app, &token)
+    );
+    let (a, b) = (credentials(a).await, credentials(b).await);
+    assert_eq!(a["client_id"], b["client_id"]);
+    // The one binding's client: the logout of the session finds it.
+    let logout = fake.logout_token(&fake.behaviour().client_id, None, Some("s-1"), json!({}));
+    let res = post_logout_token(&app, "demo", "acme-sso", &logout).await;
+    assert!(res.status().is_success());
+    for creds in [&a, &b] {
+        let status = org_api(&app, &s(creds, "access_token"), "acme").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
 async fn an_id_token_of_another_organization_or_without_an_admin_role_is_access_denied() {
     let (app, fake) = with_fake(&[]).await;
     // initech's provider: the same issuer, but initech has no external id.

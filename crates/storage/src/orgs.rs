@@ -526,6 +526,36 @@ impl Store {
         Ok(())
     }
 
+    /// Gives a member one more role, in one INSERT that does nothing when they hold it
+    /// already (two concurrent grants both succeed). `NotFound` if not a member.
+    pub async fn grant_member_role(
+        &self,
+        realm: RealmId,
+        org_id: OrgId,
+        user_id: UserId,
+        role: OrgRoleId,
+    ) -> StoreResult<()> {
+        let id = self
+            .membership_id(realm, org_id, user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        membership_role::Entity::insert(membership_role::ActiveModel {
+            membership_id: Set(id),
+            role_id: Set(role.0),
+        })
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                membership_role::Column::MembershipId,
+                membership_role::Column::RoleId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
     /// Unlinks a member (their account stays). `NotFound` if not a member.
     pub async fn remove_member(
         &self,

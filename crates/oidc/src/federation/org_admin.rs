@@ -435,15 +435,15 @@ impl Provider {
             .iter()
             .any(|r| r.as_str() == OrgRoleName::ADMIN)
         {
-            let mut names = membership.roles.clone();
-            names.push(OrgRoleName::parse(OrgRoleName::ADMIN)?);
-            let roles = self.store.find_org_roles(realm, &names).await?;
-            if !roles.iter().any(|r| r.name.as_str() == OrgRoleName::ADMIN) {
-                return Err(denied("this realm has no organization role admin"));
-            }
-            let ids: Vec<_> = roles.into_iter().map(|r| r.id).collect();
+            let admin = self
+                .store
+                .find_org_roles(realm, &[OrgRoleName::parse(OrgRoleName::ADMIN)?])
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| denied("this realm has no organization role admin"))?;
             self.store
-                .set_member_roles(realm, org.id, user.id, &ids)
+                .grant_member_role(realm, org.id, user.id, admin.id)
                 .await?;
         }
         Ok(user)
