@@ -162,7 +162,7 @@ fn requested_scope(raw: Option<&str>) -> Result<ScopeSet, OAuthError> {
     }
 }
 
-fn warn(p: &IdentityProvider, reason: &'static str) {
+fn warn(p: &IdentityProvider, reason: &str) {
     tracing::warn!(
         target: "tessera::security",
         event = "org_admin_exchange_refused",
@@ -399,13 +399,7 @@ impl Provider {
         let id = ext.identity();
         let as_denied = |e: OAuthError| match e {
             OAuthError::Broker { desc, .. } => {
-                tracing::warn!(
-                    target: "tessera::security",
-                    event = "org_admin_exchange_refused",
-                    idp = %p.settings.alias,
-                    reason = %desc,
-                    "an organization-admin exchange was refused"
-                );
+                warn(p, &desc);
                 denied("the ID token's person has no usable account here")
             }
             e => e,
@@ -515,13 +509,19 @@ impl Provider {
         let (s, r) = hashes();
         match self.store.insert_org_admin_client(&c, s, r, b).await {
             Ok(client) => Ok((client, secret, rat)),
-            // A concurrent first exchange of the same session made it: take that one.
+            // A concurrent first exchange of the same session made it: take that one. Gone
+            // again at once (a logout in between): the caller may simply retry.
             Err(StoreError::Conflict) => {
-                let id = find().await?.ok_or_else(|| {
-                    OAuthError::ServerError("an org-admin binding vanished".into())
-                })?;
+                let id = find().await?.ok_or(OAuthError::TemporarilyUnavailable)?;
                 let (s, r) = hashes();
-                let c = self.store.rotate_org_admin_client(realm, id, s, r).await?;
+                let c = self
+                    .store
+                    .rotate_org_admin_client(realm, id, s, r)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => OAuthError::TemporarilyUnavailable,
+                        e => e.into(),
+                    })?;
                 self.forget_client(realm, &c.client_id).await;
                 Ok((c, secret, rat))
             }
