@@ -733,31 +733,30 @@ async fn the_jwt_bearer_grant_takes_a_short_lived_single_use_assertion_for_our_t
     ok_json(res, StatusCode::OK).await;
 }
 
-#[tokio::test]
-async fn a_token_only_issuer_is_trusted_by_its_jwks_and_never_signs_anyone_in() {
-    let app = spawn_federated().await;
-    let fake = FakeIdp::start().await;
-    let jwks = JsonServer::start().await;
-    jwks.put("/ci/jwks", &fake.jwks());
-    let issuer = "https://ci.example";
-    let out = app.cli(&[
+/// The issuer of the token-only provider `ci`.
+const CI: &str = "https://ci.example";
+
+/// `tessera idp create … ci --issuer CI --jwks-uri URI --accept-tokens …` (`extra`: more
+/// options), and client `deployer` whose policy trusts it: the client's secret.
+async fn token_only_issuer(app: &TestApp, jwks_uri: &str, extra: &[&str]) -> String {
+    let mut args = vec![
         "idp",
         "create",
         "--realm",
         "demo",
         "ci",
         "--issuer",
-        issuer,
+        CI,
         "--jwks-uri",
-        &jwks.url("/ci/jwks"),
+        jwks_uri,
         "--accept-tokens",
         "--token-audience",
         AUD,
-        "--subject-claim",
-        "repository",
         "--map-users",
         "create",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = app.cli(&args);
     assert!(
         out.status.success(),
         "{}",
@@ -769,50 +768,67 @@ async fn a_token_only_issuer_is_trusted_by_its_jwks_and_never_signs_anyone_in() 
             json!({ "client_id": "deployer", "grant_types": [TE], "scopes": ["openid"] }),
         )
         .await;
-    policy(&app, &uuid, json!({ "trusted_idps": ["ci"] })).await;
+    policy(app, &uuid, json!({ "trusted_idps": ["ci"] })).await;
+    secret.unwrap()
+}
+
+/// `deployer` exchanges a JWT of the token-only issuer.
+async fn deploy(app: &TestApp, secret: &str, token: &str) -> Response {
+    app.post_basic(
+        "demo",
+        "token",
+        "deployer",
+        secret,
+        &[
+            ("grant_type", TE),
+            ("subject_token", token),
+            ("subject_token_type", JWT),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_token_only_issuer_is_trusted_by_its_jwks_and_never_signs_anyone_in() {
+    let app = spawn_federated().await;
+    let fake = FakeIdp::start().await;
+    let jwks = JsonServer::start().await;
+    jwks.put("/ci/jwks", &fake.jwks());
+    let secret = token_only_issuer(
+        &app,
+        &jwks.url("/ci/jwks"),
+        &["--subject-claim", "repository"],
+    )
+    .await;
     let now = unix_now();
     let workload = |extra: Value| {
         fake.jwt(
             "JWT",
             merged(
                 json!({
-                    "iss": issuer, "aud": AUD, "sub": "repo:acme/app:ref:main",
+                    "iss": CI, "aud": AUD, "sub": "repo:acme/app:ref:main",
                     "repository": "acme/app", "iat": now, "exp": now + 300,
                 }),
                 &extra,
             ),
         )
     };
-    let exchange = |token: String| {
-        let app = &app;
-        let secret = secret.clone().unwrap();
-        async move {
-            app.post_basic(
-                "demo",
-                "token",
-                "deployer",
-                &secret,
-                &[
-                    ("grant_type", TE),
-                    ("subject_token", &token),
-                    ("subject_token_type", JWT),
-                ],
-            )
-            .await
-        }
-    };
-    let r = ok_json(exchange(workload(json!({}))).await, StatusCode::OK).await;
-    assert!(claims(&s(&r, "access_token"))["sub"].is_string());
-    // The keys come from the cache: a second exchange fetches nothing.
-    ok_json(exchange(workload(json!({}))).await, StatusCode::OK).await;
-    assert_eq!(jwks.hits("/ci/jwks"), 1);
-    // Its subject claim is required.
-    assert_oauth_error(
-        exchange(workload(json!({ "repository": null }))).await,
-        400,
-        "invalid_request",
+    let r = ok_json(
+        deploy(&app, &secret, &workload(json!({}))).await,
+        StatusCode::OK,
     )
     .await;
+    assert!(claims(&s(&r, "access_token"))["sub"].is_string());
+    // The keys come from the cache: a second exchange fetches nothing.
+    ok_json(
+        deploy(&app, &secret, &workload(json!({}))).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(jwks.hits("/ci/jwks"), 1);
+    // Its subject claim is required.
+    let res = deploy(&app, &secret, &workload(json!({ "repository": null }))).await;
+    assert_oauth_error(res, 400, "invalid_request").await;
     // No login button, no broker endpoint.
     let res = app
         .http
@@ -834,55 +850,14 @@ async fn xid_10_a_token_only_issuers_jwks_uri_is_fetched_through_the_guarded_cli
     let app = spawn_federated().await;
     let fake = FakeIdp::start().await;
     // A JWKS URL that redirects to the metadata service: never followed.
-    let redirecting = fake.url("/jwks");
     fake.set(|b| b.answers.jwks = Answer::RedirectTo(METADATA_URL.into()));
-    let out = app.cli(&[
-        "idp",
-        "create",
-        "--realm",
-        "demo",
-        "ci",
-        "--issuer",
-        "https://ci.example",
-        "--jwks-uri",
-        &redirecting,
-        "--accept-tokens",
-        "--token-audience",
-        AUD,
-        "--map-users",
-        "create",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (uuid, secret) = app
-        .create_client(
-            "demo",
-            json!({ "client_id": "deployer", "grant_types": [TE], "scopes": ["openid"] }),
-        )
-        .await;
-    policy(&app, &uuid, json!({ "trusted_idps": ["ci"] })).await;
+    let secret = token_only_issuer(&app, &fake.url("/jwks"), &[]).await;
     let now = unix_now();
     let token = fake.jwt(
         "JWT",
-        json!({ "iss": "https://ci.example", "aud": AUD, "sub": "w", "iat": now, "exp": now + 60 }),
+        json!({ "iss": CI, "aud": AUD, "sub": "w", "iat": now, "exp": now + 60 }),
     );
-    let res = app
-        .post_basic(
-            "demo",
-            "token",
-            "deployer",
-            secret.as_deref().unwrap(),
-            &[
-                ("grant_type", TE),
-                ("subject_token", &token),
-                ("subject_token_type", JWT),
-            ],
-        )
-        .await;
-    assert_oauth_error(res, 400, "invalid_request").await;
+    assert_oauth_error(deploy(&app, &secret, &token).await, 400, "invalid_request").await;
     assert_eq!(
         fake.counts().jwks,
         1,

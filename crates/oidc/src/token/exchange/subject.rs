@@ -25,40 +25,25 @@ impl Provider {
         if !policy.subject_token_types.contains(&req.subject_token_type) {
             return Err(bad("this subject_token_type is not allowed for the client"));
         }
-        match req.subject_token_type {
-            // Another issuer's access token (its `iss` names a provider the client trusts),
-            // or a JWT or ID token: always another issuer's.
+        // Another issuer's access token (its `iss` names a provider the client trusts), or
+        // a JWT or ID token (always another issuer's): the trusted issuers' resolver.
+        let external = match req.subject_token_type {
+            TokenType::IdToken => Some(Presented::IdToken),
+            TokenType::Jwt => Some(Presented::AccessToken),
             TokenType::AccessToken
                 if !policy.trusted_idps.is_empty()
                     && foreign_issuer(&req.subject_token, &ctx.issuer) =>
             {
-                self.external_subject(
-                    ctx,
-                    client,
-                    policy,
-                    req,
-                    Presented::AccessToken,
-                    mode,
-                    reasons,
-                )
-                .await
+                Some(Presented::AccessToken)
             }
-            TokenType::Jwt => {
-                self.external_subject(
-                    ctx,
-                    client,
-                    policy,
-                    req,
-                    Presented::AccessToken,
-                    mode,
-                    reasons,
-                )
-                .await
-            }
-            TokenType::IdToken => {
-                self.external_subject(ctx, client, policy, req, Presented::IdToken, mode, reasons)
-                    .await
-            }
+            _ => None,
+        };
+        if let Some(kind) = external {
+            return self
+                .external_subject(ctx, client, policy, req, kind, mode, reasons)
+                .await;
+        }
+        match req.subject_token_type {
             TokenType::AccessToken => {
                 // Only our own access tokens: typ at+jwt, this realm's keys and issuer,
                 // unexpired, unrevoked (ancestors included); or an opaque one by hash.
@@ -176,6 +161,10 @@ impl Provider {
                     external_issuer: None,
                 })
             }
+            // Routed to the trusted issuers above.
+            TokenType::Jwt | TokenType::IdToken => Err(bad(
+                "this subject_token_type needs a trusted identity provider",
+            )),
         }
     }
 
