@@ -15,6 +15,7 @@ mod m20261130_000010_client_apps;
 mod m20261130_000011_registration;
 mod m20261130_000012_client_assertions;
 mod m20261201_000013_external_trust;
+mod m20261201_000014_audit_events;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_registration::Migration),
             Box::new(m20261130_000012_client_assertions::Migration),
             Box::new(m20261201_000013_external_trust::Migration),
+            Box::new(m20261201_000014_audit_events::Migration),
         ]
     }
 }

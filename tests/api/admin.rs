@@ -1257,6 +1257,7 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
         "/admin/realms/{realm}/clients/{id}/exchange-policy",
     ),
     ("get", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
+    ("get", "/admin/realms/{realm}/events"),
     ("put", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
     ("get", "/admin/realms/{realm}/clients-initial-access"),
     ("post", "/admin/realms/{realm}/clients-initial-access"),

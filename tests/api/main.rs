@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod audit;
 mod bcp;
 mod browser_isolation;
 mod client_metadata_document;

@@ -1,5 +1,6 @@
 //! Tessera's vocabulary: identifiers, realms, clients, scopes and keys. No IO here.
 
+mod audit;
 mod client;
 mod clock;
 mod error;
@@ -14,6 +15,7 @@ mod scope;
 mod smtp;
 mod user;
 
+pub use audit::{AuditEvent, AuditKind};
 pub use client::{
     ADMIN_SCOPE, AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientKeys,
     ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri, ResourceUri,

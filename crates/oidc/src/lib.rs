@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod authorize;
+pub(crate) mod batch_log;
 pub mod cache_sync;
 pub mod clients;
 pub mod crypto;

@@ -2,13 +2,13 @@
 //! realm and client caches the hot paths read from.
 
 use crate::OAuthError;
+use crate::batch_log::{AuditLog, ExchangeLog};
 use crate::crypto::MasterKey;
 use crate::crypto::keys::KeyRing;
 use crate::endpoints::discovery;
 use crate::interaction::passwords;
 use crate::outbound::{Outbound, OutboundConfig};
 use crate::telemetry;
-use crate::token::exchange::log::ExchangeLog;
 use moka::future::Cache;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +64,7 @@ pub struct Provider {
     /// The one guarded client for calls to other servers.
     pub(crate) outbound: Outbound,
     pub(crate) exchange_log: ExchangeLog,
+    pub(crate) audit_log: AuditLog,
     /// Upstream identity providers by realm (login pages, broker), and what their
     /// discovery documents said.
     pub(crate) idps: Cache<RealmId, crate::federation::cache::RealmIdps>,
@@ -96,6 +97,7 @@ impl Provider {
             logins: passwords::LoginLimiter::new(config.login.limits),
             outbound: Outbound::new(config.outbound),
             exchange_log: Default::default(),
+            audit_log: Default::default(),
             idps: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)

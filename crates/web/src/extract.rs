@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::form::bearer_token;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
 use tessera_domain::{IdpAlias, InvitationId, UserId};
@@ -36,6 +36,8 @@ impl FromRequest for Caller {
                 .provider
                 .resolve_admin(credentials, path.get("realm"), path.get("org"))
                 .await?;
+            // For the audit log entry of a change that succeeds (telemetry::observe).
+            req.extensions_mut().insert(principal.clone());
             Ok(Caller(principal))
         })
     }

@@ -204,7 +204,7 @@ pub(crate) async fn observe(
     {
         span.record("realm", realm);
     }
-    span.in_scope(|| {
+    let change = span.in_scope(|| {
         tracing::info!(
             target: "tessera::access",
             method = %method,
@@ -213,14 +213,20 @@ pub(crate) async fn observe(
             latency_ms = elapsed.as_micros() as f64 / 1000.0,
             "request"
         );
-        if let Some(http) = http
-            && route.starts_with("/admin/realms")
-            && !matches!(method, Method::GET | Method::HEAD)
-            && status.is_success()
-        {
-            admin_change(http, &method, route);
+        match http {
+            Some(http)
+                if route.starts_with("/admin/realms")
+                    && !matches!(method, Method::GET | Method::HEAD)
+                    && status.is_success() =>
+            {
+                Some(admin_change(http, &method, route))
+            }
+            _ => None,
         }
     });
+    if let (Some(change), Some(http)) = (change, http) {
+        record(http, change).instrument(span.clone()).await;
+    }
     let mut res = res?;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
@@ -229,8 +235,13 @@ pub(crate) async fn observe(
 }
 
 /// One line per successful admin change: who is on the span (principal, client id),
-/// what is the method, the route and the path's ids.
-fn admin_change(http: &actix_web::HttpRequest, method: &Method, route: &str) {
+/// what is the method, the route and the path's ids. Returns the action and the target
+/// for the audit log.
+fn admin_change(
+    http: &actix_web::HttpRequest,
+    method: &Method,
+    route: &str,
+) -> (&'static str, String) {
     let action = match *method {
         Method::POST => "create",
         Method::DELETE => "delete",
@@ -242,13 +253,53 @@ fn admin_change(http: &actix_web::HttpRequest, method: &Method, route: &str) {
         .filter(|(k, _)| *k != "realm")
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    let ids = ids.join(",");
     tracing::info!(
         target: "tessera::admin",
         action,
         route,
-        ids = %ids.join(","),
+        ids = %ids,
         "admin change"
     );
+    let target = if ids.is_empty() {
+        route.to_owned()
+    } else {
+        format!("{route} {ids}")
+    };
+    (action, target)
+}
+
+/// The audit log entry of a successful admin change, when the caller was resolved (the
+/// extractor left the principal on the request) and the path names a realm.
+async fn record(http: &actix_web::HttpRequest, (action, target): (&'static str, String)) {
+    use actix_web::HttpMessage;
+    let Some(state) = http.app_data::<web::Data<AppState>>() else {
+        return;
+    };
+    let Some(principal) = http
+        .extensions()
+        .get::<tessera_oidc::admin::AdminPrincipal>()
+        .cloned()
+    else {
+        return;
+    };
+    let Some(realm) = http.match_info().get("realm") else {
+        return;
+    };
+    let source = crate::extract::client_ip(http, &state.trusted_proxies)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let change = tessera_oidc::admin::audit::AdminChange {
+        realm,
+        org: http.match_info().get("org"),
+        principal: &principal,
+        action,
+        target,
+        source,
+    };
+    if let Err(e) = state.provider.record_admin_change(change).await {
+        tracing::warn!(error = %e, "recording an admin change in the audit log failed");
+    }
 }
 
 /// Serves `/metrics` alone, on the metrics listener (one worker: it is scraped, not browsed).

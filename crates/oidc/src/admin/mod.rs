@@ -1,6 +1,7 @@
 //! Administration, shared by the admin REST API and the CLI: one file per resource, every
 //! operation taking the caller's [`AdminPrincipal`], resolved once in [`principal`].
 
+pub mod audit;
 pub mod clients;
 pub mod exchange;
 pub mod idps;

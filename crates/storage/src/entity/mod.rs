@@ -1,5 +1,6 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
+pub mod audit_event;
 pub mod authorization_code;
 pub mod broker_state;
 pub mod change_log;

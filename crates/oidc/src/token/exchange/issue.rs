@@ -1,7 +1,7 @@
 //! Issuing what a plan allows, and logging the exchange.
 
-use super::log::LOG_BATCH;
 use super::{Plan, bad};
+use crate::batch_log::LOG_BATCH;
 use crate::crypto::sha256;
 use crate::token::response::TokenResponse;
 use crate::tokens::access_token::{Actor, TokenGrant};

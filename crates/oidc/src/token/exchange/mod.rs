@@ -1,11 +1,10 @@
 //! Token exchange (RFC 8693): the request parsed at the edge ([`request`]), one typed
 //! resolver per subject token type ([`subject`]), the client's policy as an ordered list of
-//! named checks ([`plan`]), and issuing with a batched log ([`issue`], [`log`]). A plan is
+//! named checks ([`plan`]), and issuing with a batched log ([`issue`], `crate::batch_log`). A plan is
 //! either issued (the grant) or only shown (the admin dry run).
 
 pub mod impersonation;
 mod issue;
-pub mod log;
 mod plan;
 pub mod request;
 mod subject;

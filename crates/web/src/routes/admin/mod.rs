@@ -4,6 +4,7 @@
 //! organization's `admin` role). Described by OpenAPI at `/admin/openapi.json`, browsable
 //! at `/admin/docs/`.
 
+mod audit;
 mod clients;
 mod exchange;
 mod idps;
@@ -59,6 +60,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(orgs::configure)
         .configure(idps::configure)
         .configure(exchange::configure)
+        .configure(audit::configure)
         .configure(smtp::configure)
         .configure(registration::configure)
 }

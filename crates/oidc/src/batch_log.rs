@@ -1,28 +1,42 @@
-//! The exchange log's in-memory buffer. Nothing here touches the store: the writer job
-//! (src/jobs/) and the rare lagging request write what [`ExchangeLog`] hands them.
+//! In-memory buffers of logs written in batches (the exchange log, the audit log).
+//! Nothing here touches the store: the writer job (src/jobs/) and the rare lagging request
+//! write what a [`BatchLog`] hands them.
 
 use std::sync::Mutex;
-use tessera_domain::ExchangeRecord;
+use tessera_domain::{AuditEvent, ExchangeRecord};
 
-/// The exchange log, written in batches: an exchange only appends to memory; the writer
-/// task (src/startup.rs) stores a batch when it is full, every second, and before the log
-/// is read. A request never waits for that write, unless the writer has fallen
-/// [`LOG_MAX`] records behind (back-pressure instead of unbounded memory). Revocation does
-/// not depend on the log: exchanged tokens carry their lineage.
-#[derive(Default)]
-pub struct ExchangeLog {
-    pending: Mutex<Vec<ExchangeRecord>>,
+/// A log written in batches: a request only appends to memory; the writer task
+/// (src/startup.rs) stores a batch when it is full, every second, and before the log is
+/// read. A request never waits for that write, unless the writer has fallen [`LOG_MAX`]
+/// records behind (back-pressure instead of unbounded memory). Revocation does not depend
+/// on the exchange log: exchanged tokens carry their lineage.
+pub struct BatchLog<T> {
+    pending: Mutex<Vec<T>>,
     pub(crate) full: tokio::sync::Notify,
 }
+
+impl<T> Default for BatchLog<T> {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::new(Vec::new()),
+            full: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// The token-exchange log.
+pub type ExchangeLog = BatchLog<ExchangeRecord>;
+/// The audit log of administrative changes and security events.
+pub type AuditLog = BatchLog<AuditEvent>;
 
 /// Records per INSERT (10 bound values each: far below SQLite's 32,766).
 pub const LOG_BATCH: usize = 256;
 /// Records held in memory at most.
 pub const LOG_MAX: usize = 64 * LOG_BATCH;
 
-impl ExchangeLog {
+impl<T> BatchLog<T> {
     /// Appends; returns the records the caller must write itself when the writer lags.
-    pub(crate) fn push(&self, r: ExchangeRecord) -> Option<Vec<ExchangeRecord>> {
+    pub(crate) fn push(&self, r: T) -> Option<Vec<T>> {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         p.push(r);
         if p.len() >= LOG_MAX {
@@ -33,7 +47,7 @@ impl ExchangeLog {
         }
         None
     }
-    pub(crate) fn take(&self) -> Vec<ExchangeRecord> {
+    pub(crate) fn take(&self) -> Vec<T> {
         std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
