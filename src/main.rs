@@ -122,6 +122,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(app.run_until_stopped().await?);
     }
     let p = open_provider(&settings).await?;
+    // The command line as clap saw it, for the audit log entry of a change.
+    let audit = {
+        use clap::CommandFactory;
+        Cli::command()
+            .try_get_matches_from(std::env::args_os())
+            .ok()
+            .and_then(|m| cli::audit_entry(&m))
+    };
     match cli.command {
         Command::Serve(_) => unreachable!("handled above"),
         Command::Init => {
@@ -144,6 +152,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Idp(cmd) => {
             cli::idp::run(&p, *cmd, &mut out, &mut std::io::stdin().lock()).await?
         }
+    }
+    if let Some((realm, action, target)) = audit {
+        let operator = tessera_oidc::admin::AdminPrincipal::operator();
+        p.record_admin_change(tessera_oidc::admin::audit::AdminChange {
+            realm: &realm,
+            org: None,
+            principal: &operator,
+            action,
+            target,
+            source: "cli".into(),
+        })
+        .await?;
+        // The process ends here: no writer job will.
+        p.flush_audit_log().await?;
     }
     Ok(())
 }

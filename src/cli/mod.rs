@@ -28,3 +28,31 @@ pub fn explain(e: &anyhow::Error) -> String {
         _ => format!("{} ({})", text, oauth.code()),
     }
 }
+
+/// The audit log entry of a CLI command that changes a realm: its realm (`--realm`, or the
+/// name `tessera realm …` takes), `create`/`update`/`delete`, and the command's words as the
+/// target (never its values: secrets travel as options). `None` for reads and for
+/// commands outside a realm.
+pub fn audit_entry(m: &clap::ArgMatches) -> Option<(String, &'static str, String)> {
+    let mut words = vec![];
+    let mut realm = None;
+    let mut at = m;
+    while let Some((name, sub)) = at.subcommand() {
+        words.push(name.to_owned());
+        if let Ok(Some(r)) = sub.try_get_one::<String>("realm") {
+            realm = Some(r.clone());
+        }
+        at = sub;
+    }
+    if words.first().map(String::as_str) == Some("realm") {
+        realm = realm.or_else(|| at.try_get_one::<String>("name").ok().flatten().cloned());
+    }
+    let verb = words.last()?.as_str();
+    let action = match verb {
+        "list" | "show" | "serve" | "init" | "migrate" => return None,
+        "create" | "add" | "initial-token" => "create",
+        "delete" | "remove" | "revoke" => "delete",
+        _ => "update",
+    };
+    Some((realm?, action, format!("tessera {}", words.join(" "))))
+}

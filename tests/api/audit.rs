@@ -75,6 +75,20 @@ async fn every_successful_admin_change_is_logged_with_who_what_and_from_where() 
     .await;
     assert_eq!(rest["items"][0]["action"], "create");
     assert!(rest.get("next").is_none(), "{rest}");
+    // A change at the command line is there too, as the operator's.
+    let out = app.cli(&["org", "create", "--realm", "au", "cli-made"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.cli(&["org", "list", "--realm", "au"]);
+    let cli = events(&app, "au", "?limit=1").await;
+    let entry = &cli["items"][0];
+    assert_eq!(entry["principal"], "operator", "{cli}");
+    assert_eq!(entry["source"], "cli");
+    assert_eq!(entry["action"], "create");
+    assert_eq!(entry["target"], "tessera org create");
     // Another realm's log has none of it.
     let other = events(&app, "other", "").await;
     assert_eq!(other["items"], json!([]));
