@@ -167,3 +167,58 @@ async fn an_organization_administrators_changes_are_logged_under_the_organizatio
     )
     .await;
 }
+
+#[tokio::test]
+async fn security_events_are_in_the_log_beside_the_changes() {
+    let app = spawn_app().await;
+    fast_realm(&app, "au").await;
+    let te = "urn:ietf:params:oauth:grant-type:token-exchange";
+    let (_, secret) = app
+        .create_client(
+            "au",
+            json!({ "client_id": "svc", "grant_types": ["client_credentials", te], "scopes": ["openid"] }),
+        )
+        .await;
+    let secret = secret.unwrap();
+    let own = app.client_credentials("au", "svc", &secret).await;
+    // An exchange without a policy is refused, and the refusal is an event.
+    let res = app
+        .post_basic(
+            "au",
+            "token",
+            "svc",
+            &secret,
+            &[
+                ("grant_type", te),
+                ("subject_token", &s(&own, "access_token")),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let log = events(&app, "au", "?kind=security").await;
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{log}");
+    assert_eq!(items[0]["action"], "token_exchange_refused");
+    assert_eq!(items[0]["actor"], "client svc");
+    assert!(
+        s(&items[0], "target").starts_with("unauthorized_client"),
+        "{log}"
+    );
+    assert!(
+        !log.to_string().contains(&s(&own, "access_token")),
+        "no token in the log"
+    );
+    // The changes are still there, apart.
+    let changes = events(&app, "au", "?kind=admin_change").await;
+    assert!(
+        changes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["kind"] == "admin_change")
+    );
+}

@@ -3,7 +3,6 @@
 //! in batches by the log writer job, like the exchange log; read newest first, filtered.
 
 use super::{AdminPrincipal, MAX_PAGE};
-use crate::batch_log::LOG_BATCH;
 use crate::{OAuthError, Provider};
 use tessera_domain::{AuditEvent, AuditKind, OrgId, RealmName};
 pub use tessera_storage::AuditFilter;
@@ -69,23 +68,6 @@ impl Provider {
             self.write_audit_events(backlog).await?;
         }
         Ok(())
-    }
-
-    /// Writes the pending audit log, [`LOG_BATCH`] entries per INSERT.
-    pub async fn flush_audit_log(&self) -> Result<(), OAuthError> {
-        self.write_audit_events(self.audit_log.take()).await
-    }
-
-    async fn write_audit_events(&self, all: Vec<AuditEvent>) -> Result<(), OAuthError> {
-        for batch in all.chunks(LOG_BATCH) {
-            self.store().insert_audit_events(batch).await?;
-        }
-        Ok(())
-    }
-
-    /// Resolves when a batch of the audit log is full (the writer task waits on it).
-    pub async fn audit_log_full(&self) {
-        self.audit_log.full.notified().await
     }
 
     /// A page of a realm's audit log, newest first (realm administrators).

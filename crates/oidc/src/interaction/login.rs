@@ -58,6 +58,17 @@ impl Provider {
                 "password sign-in failed"
             );
         }
+        // Over the limit: an attack or a locked-out person, worth an administrator's look.
+        if outcome == LoginOutcome::RateLimited {
+            self.security_event(
+                ctx.realm.id,
+                "login_rate_limited",
+                account.map_or_else(|| "unknown account".to_owned(), |u| u.to_string()),
+                "password sign-in".into(),
+                client_ip.map(|ip| ip.to_string()).unwrap_or_default(),
+            )
+            .await;
+        }
         res
     }
 

@@ -40,6 +40,14 @@ pub(crate) async fn redeemed<T>(
                 grant = %grant,
                 "a single-use credential was presented again; its grant is revoked"
             );
+            p.security_event(
+                ctx.realm.id,
+                "reuse",
+                format!("grant {grant}"),
+                format!("{what} presented again; the grant is revoked"),
+                String::new(),
+            )
+            .await;
             p.store()
                 .revoke_grant(ctx.realm.id, grant, p.clock().now())
                 .await?;

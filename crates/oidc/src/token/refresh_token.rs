@@ -71,6 +71,17 @@ pub(super) async fn exchange(
             grant = %grant.id,
             "a refresh token was presented by another client; its grant is revoked"
         );
+        p.security_event(
+            ctx.realm.id,
+            "reuse",
+            format!("client {}", client.client_id),
+            format!(
+                "refresh token of grant {} (another client's); the grant is revoked",
+                grant.id
+            ),
+            String::new(),
+        )
+        .await;
         p.store().revoke_grant(ctx.realm.id, grant.id, now).await?;
         return Err(invalid_grant(
             "the refresh token was issued to another client",

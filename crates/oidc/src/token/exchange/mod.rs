@@ -49,11 +49,38 @@ pub(crate) async fn grant(
                     reason = %e.description(),
                     "token exchange refused"
                 );
+                p.security_event(
+                    ctx.realm.id,
+                    "token_exchange_refused",
+                    format!("client {}", client.client_id),
+                    format!("{}: {}", e.code(), e.description()),
+                    String::new(),
+                )
+                .await;
             }
             return Err(e);
         }
     };
-    p.issue_exchange(ctx, client, plan).await
+    // An impersonation is worth an administrator's look whenever it happens.
+    let impersonation = plan.reason.clone().map(|why| {
+        (
+            plan.sub.clone(),
+            plan.act.as_ref().map(|a| a.sub.clone()),
+            why,
+        )
+    });
+    let issued = p.issue_exchange(ctx, client, plan).await?;
+    if let Some((sub, admin, why)) = impersonation {
+        p.security_event(
+            ctx.realm.id,
+            "impersonation",
+            admin.unwrap_or_default(),
+            format!("user {sub} through client {}: {why}", client.client_id),
+            String::new(),
+        )
+        .await;
+    }
+    Ok(issued)
 }
 
 /// Whether an exchange issues, or only says what it would issue (nothing consumed,
