@@ -139,12 +139,17 @@ impl Fx {
     }
 
     async fn bearer(&self, assertion: &str) -> Response {
+        self.bearer_as("svc", &self.secret, assertion).await
+    }
+
+    /// The JWT bearer grant for client `id`.
+    async fn bearer_as(&self, id: &str, secret: &str, assertion: &str) -> Response {
         self.app
             .post_basic(
                 "demo",
                 "token",
-                "svc",
-                &self.secret,
+                id,
+                secret,
                 &[("grant_type", JWT_BEARER), ("assertion", assertion)],
             )
             .await
@@ -703,32 +708,12 @@ async fn the_jwt_bearer_grant_takes_a_short_lived_single_use_assertion_for_our_t
         )
         .await;
     let res = fx
-        .app
-        .post_basic(
-            "demo",
-            "token",
-            "plain",
-            plain.as_deref().unwrap(),
-            &[
-                ("grant_type", JWT_BEARER),
-                ("assertion", &assertion(json!({}))),
-            ],
-        )
+        .bearer_as("plain", plain.as_deref().unwrap(), &assertion(json!({})))
         .await;
     assert_oauth_error(res, 400, "unauthorized_client").await;
     policy(&fx.app, &uuid, json!({ "trusted_idps": ["up"] })).await;
     let res = fx
-        .app
-        .post_basic(
-            "demo",
-            "token",
-            "plain",
-            plain.as_deref().unwrap(),
-            &[
-                ("grant_type", JWT_BEARER),
-                ("assertion", &assertion(json!({}))),
-            ],
-        )
+        .bearer_as("plain", plain.as_deref().unwrap(), &assertion(json!({})))
         .await;
     ok_json(res, StatusCode::OK).await;
 }
