@@ -120,7 +120,7 @@ def main(crate):
         if not color.get(u):
             dfs(u)
     protocol_to_admin = [f"{'::'.join(a)} -> {'::'.join(b)}" for a, ts in edges.items() for b in ts
-                         if b[:1] == ('admin',) and a[:1] != ('admin',) and a != ('provider',)]
+                         if b[:1] == ('admin',) and a[:1] not in (('admin',), ('console',)) and a != ('provider',)]
     return bad, protocol_to_admin
 
 failed = False

@@ -420,7 +420,7 @@ async fn probe(o: &Opts) -> Res<()> {
     loop {
         let after = all.last().map(|m: &tessera_domain::Member| m.user_id);
         let page = store
-            .list_members(realm, big, after, 500)
+            .list_members(realm, big, None, after, 500)
             .await
             .map_err(err)?;
         pages += 1;
@@ -486,7 +486,9 @@ async fn probe(o: &Opts) -> Res<()> {
         ("list_members_deep_page", Some(near_end)),
     ] {
         let (lat, st, page) = time_calls(s, iters, || async move {
-            s.list_members(realm, big, after, 100).await.map_err(err)
+            s.list_members(realm, big, None, after, 100)
+                .await
+                .map_err(err)
         })
         .await?;
         report(

@@ -34,6 +34,9 @@ pub struct Settings {
     /// besides the system's (a company CA in front of an upstream provider or a client's
     /// `jwks_uri`).
     pub outbound_ca_file: Option<PathBuf>,
+    /// The name server (`address:port`) asked for the TXT records that verify an
+    /// organization's domains; default: the system's resolvers.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             outbound_allow_private: false,
             outbound_ca_file: None,
+            dns_server: None,
         }
     }
 }
@@ -85,6 +89,7 @@ const ENV_KEYS: &[&str] = &[
     "trusted_proxies",
     "outbound_allow_private",
     "outbound_ca_file",
+    "dns_server",
 ];
 
 impl Settings {

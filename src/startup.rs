@@ -41,6 +41,7 @@ pub async fn open_provider_with_clock(
             ),
             None => None,
         },
+        dns_server: settings.dns_server,
         ..Default::default()
     };
     outbound.extra_roots().map_err(anyhow::Error::msg)?;

@@ -33,7 +33,7 @@ pub fn print_seeded(
     }
     writeln!(
         out,
-        "First start: seeded realms, clients and a user. The secrets are shown only this once."
+        "First start: seeded realms, clients and users. The secrets are shown only this once."
     )?;
     for s in seeded {
         let (what, secret) = match s.kind {
@@ -59,6 +59,12 @@ pub fn print_seeded(
         writeln!(
             out,
             "Sign in as user demo in a browser: {base}/realms/demo/protocol/openid-connect/auth?client_id=demo-app&response_type=code&scope=openid%20profile%20email&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcb&state=xyz"
+        )?;
+    }
+    if find("admin").is_some() {
+        writeln!(
+            out,
+            "Administer in a browser: {base}/admin/console/ (user admin of realm master)"
         )?;
     }
     out.flush()

@@ -8,6 +8,7 @@ mod audit;
 mod bcp;
 mod browser_isolation;
 mod client_metadata_document;
+mod console;
 mod discovery;
 mod exchange;
 mod federation;

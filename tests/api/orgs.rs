@@ -630,6 +630,27 @@ async fn an_org_admin_manages_their_own_members_roles_and_invitations() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // She gives only roles she holds (besides `member`), directly or by invitation.
+    let res = fx
+        .org_admin(
+            &app,
+            Method::PUT,
+            &format!("/organizations/acme/members/{}/roles", fx.carol),
+            &token,
+            Some(json!({ "roles": ["billing"] })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = fx
+        .org_admin(
+            &app,
+            Method::POST,
+            "/organizations/acme/invitations",
+            &token,
+            Some(json!({ "email": "dave@elsewhere.example", "roles": ["billing"] })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Invitations go by e-mail; without the realm's SMTP server there are none from her.
     let invite = || {
         fx.org_admin(
@@ -637,7 +658,7 @@ async fn an_org_admin_manages_their_own_members_roles_and_invitations() {
             Method::POST,
             "/organizations/acme/invitations",
             &token,
-            Some(json!({ "email": "dave@elsewhere.example", "roles": ["billing"] })),
+            Some(json!({ "email": "dave@elsewhere.example", "roles": ["member"] })),
         )
     };
     assert_eq!(invite().await.status(), StatusCode::CONFLICT);

@@ -21,6 +21,7 @@ fn outbound(allow_private: bool) -> Outbound {
         timeout: Duration::from_millis(500),
         max_response_bytes: CAP,
         extra_roots_pem: None,
+        dns_server: None,
     })
 }
 

@@ -3,6 +3,7 @@
 mod audit;
 mod client;
 mod clock;
+mod console;
 mod error;
 mod exchange;
 mod federation;
@@ -21,6 +22,7 @@ pub use client::{
     ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri, ResourceUri,
 };
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
+pub use console::{CONSOLE_CLIENT_ID, ConsoleSession, REALM_ADMIN_ROLE};
 pub use error::DomainError;
 pub use exchange::{
     ExchangePolicy, ExchangeRecord, ImpersonationScope, ImpersonationToken, TokenType,

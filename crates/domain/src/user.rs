@@ -188,6 +188,21 @@ pub struct NewUser {
     pub attributes: UserAttributes,
 }
 
+impl From<&User> for NewUser {
+    /// A stored user's profile, to change some of it and save it again.
+    fn from(u: &User) -> Self {
+        Self {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            email_verified: u.email_verified,
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
+            enabled: u.enabled,
+            attributes: u.attributes.clone(),
+        }
+    }
+}
+
 impl NewUser {
     /// An enabled user with only a username.
     pub fn new(username: Username) -> Self {

@@ -15,6 +15,7 @@ pub mod authorize;
 pub(crate) mod batch_log;
 pub mod cache_sync;
 pub mod clients;
+pub mod console;
 pub mod crypto;
 pub mod endpoints;
 mod error;

@@ -7,7 +7,9 @@ use crate::entity::{
 };
 use crate::{Store, StoreResult, join_list, split_list};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use tessera_domain::{
     AuthorizationCode, ClientUuid, Grant, GrantId, IdpId, OrgSelection, RealmId, Redemption,
     RefreshToken, ScopeSet, Session, SessionId, UnixTime, UpstreamLogin, User, UserId,
@@ -129,6 +131,45 @@ impl Store {
             .one(&self.db)
             .await?
             .map(session))
+    }
+
+    /// A user's live sessions, newest first (at most `limit`).
+    pub async fn list_user_sessions(
+        &self,
+        realm: RealmId,
+        user: UserId,
+        now: UnixTime,
+        limit: u64,
+    ) -> StoreResult<Vec<Session>> {
+        Ok(sess::Entity::find()
+            .filter(sess::Column::RealmId.eq(realm.0))
+            .filter(sess::Column::UserId.eq(user.0))
+            .filter(sess::Column::EndedAt.is_null())
+            .filter(sess::Column::ExpiresAt.gt(now.0))
+            .order_by_desc(sess::Column::AuthTime)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(session)
+            .collect())
+    }
+
+    /// Revokes every grant of a user, offline ones included ("sign out everywhere").
+    pub async fn revoke_user_grants(
+        &self,
+        realm: RealmId,
+        user: UserId,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        Ok(grant::Entity::update_many()
+            .col_expr(grant::Column::RevokedAt, Expr::value(now.0))
+            .filter(grant::Column::RealmId.eq(realm.0))
+            .filter(grant::Column::UserId.eq(user.0))
+            .filter(grant::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?
+            .rows_affected)
     }
 
     pub async fn find_session_by_sid(

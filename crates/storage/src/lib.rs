@@ -6,6 +6,7 @@
 mod audit;
 mod changes;
 mod clients;
+mod console;
 mod entity;
 mod exchanges;
 mod grants;

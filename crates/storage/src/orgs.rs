@@ -593,6 +593,38 @@ impl Store {
         Ok(fold_memberships(self.db.query_all(&q).await?)?.pop())
     }
 
+    /// How many members of an organization hold the role `role` (at most `cap`: enough to
+    /// tell "the last one" from "not the last").
+    pub async fn count_members_with_role(
+        &self,
+        realm: RealmId,
+        org_id: OrgId,
+        role: &OrgRoleName,
+        cap: u64,
+    ) -> StoreResult<u64> {
+        let q = Query::select()
+            .expr(col("m", "user_id"))
+            .from_as(membership::Entity, Alias::new("m"))
+            .join_as(
+                JoinType::InnerJoin,
+                membership_role::Entity,
+                Alias::new("mr"),
+                on("mr", "membership_id", "m", "id"),
+            )
+            .join_as(
+                JoinType::InnerJoin,
+                role::Entity,
+                Alias::new("r"),
+                on("r", "id", "mr", "role_id"),
+            )
+            .and_where(col("m", "org_id").eq(org_id.0))
+            .and_where(col("m", "realm_id").eq(realm.0))
+            .and_where(col("r", "name").eq(role.as_str()))
+            .limit(cap)
+            .to_owned();
+        Ok(self.db.query_all(&q).await?.len() as u64)
+    }
+
     /// A user's memberships with their roles, ordered by organization alias; one
     /// statement along the `(user_id, org_id)` index.
     pub async fn list_user_memberships(
@@ -617,6 +649,7 @@ impl Store {
         &self,
         realm: RealmId,
         org_id: OrgId,
+        search: Option<&str>,
         after: Option<UserId>,
         limit: u64,
     ) -> StoreResult<Vec<Member>> {
@@ -641,6 +674,15 @@ impl Store {
             .to_owned();
         if let Some(a) = after {
             q.and_where(col("m", "user_id").gt(a.0));
+        }
+        // By username or e-mail, within this organization's members only.
+        if let Some(term) = search.filter(|t| !t.is_empty()) {
+            let like = || LikeExpr::new(contains_pattern(&Email::normalize(term))).escape('\\');
+            q.cond_where(
+                Condition::any()
+                    .add(col("u", "username").like(like()))
+                    .add(col("u", "email_normalized").like(like())),
+            );
         }
         let rows = self.db.query_all(&q).await?;
         let mut ids = Vec::with_capacity(rows.len());
@@ -1027,7 +1069,7 @@ mod tests {
         let mut after = None;
         loop {
             let before = s.statement_count();
-            let page = s.list_members(a.id, org.id, after, 3).await.unwrap();
+            let page = s.list_members(a.id, org.id, None, after, 3).await.unwrap();
             assert!(s.statement_count() - before <= 2);
             if page.is_empty() {
                 break;

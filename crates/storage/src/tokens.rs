@@ -126,8 +126,8 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// Drops revocation entries, opaque tokens, failed-login budgets and used client
-    /// assertion ids that have expired;
+    /// Drops revocation entries, opaque tokens, failed-login budgets, used client
+    /// assertion ids and console sessions that have expired;
     /// returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
@@ -144,7 +144,11 @@ impl Store {
         let e = self.purge_federation(now).await?;
         let f = self.purge_initial_tokens(now).await?;
         let g = self.purge_client_assertions(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g)
+        // No console session outlives a day without use (the console caps its timeouts).
+        let h = self
+            .purge_console_sessions(UnixTime(now.0 - 86_400))
+            .await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h)
     }
 }
 

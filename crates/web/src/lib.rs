@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::org_admin::configure)
         .configure(routes::browser::configure)
         .configure(routes::broker::configure)
+        .configure(routes::console::configure)
         .configure(routes::health::configure)
         .configure(routes::home::configure);
 }

@@ -221,6 +221,15 @@ pub(crate) async fn observe(
             {
                 Some(admin_change(http, &method, route))
             }
+            // A console form that did what it asked answers with a redirect (or, for a
+            // secret shown once, with its page).
+            Some(http)
+                if is_console_route(route)
+                    && method == Method::POST
+                    && (status.is_success() || status == StatusCode::SEE_OTHER) =>
+            {
+                Some(admin_change(http, &method, route))
+            }
             _ => None,
         }
     });
@@ -243,6 +252,7 @@ fn admin_change(
     route: &str,
 ) -> (&'static str, String) {
     let action = match *method {
+        Method::POST if is_console_route(route) => console_action(route),
         Method::POST => "create",
         Method::DELETE => "delete",
         _ => "update",
@@ -267,6 +277,24 @@ fn admin_change(
         format!("{route} {ids}")
     };
     (action, target)
+}
+
+/// The console's pages that change something (its sign-in and sign-out change nothing an
+/// administrator manages).
+fn is_console_route(route: &str) -> bool {
+    (route.starts_with("/admin/console/") || route.starts_with("/realms/{realm}/console/"))
+        && !route.ends_with("/logout")
+}
+
+/// What a console form did, from its route: the console posts to a collection to create,
+/// to `…/remove`, `…/revoke` or `…/retire` to delete, and to anything else to update.
+fn console_action(route: &str) -> &'static str {
+    let last = route.rsplit('/').next().unwrap_or_default();
+    match last {
+        "remove" | "revoke" | "retire" => "delete",
+        "realms" | "organizations" | "users" | "invitations" | "domains" => "create",
+        _ => "update",
+    }
 }
 
 /// The audit log entry of a successful admin change, when the caller was resolved (the

@@ -8,6 +8,8 @@
 
 mod broker;
 mod browser;
+mod console;
+mod dns;
 mod json_server;
 mod node_peer;
 mod rp;
@@ -16,6 +18,8 @@ mod upstream;
 
 pub use broker::*;
 pub use browser::*;
+pub use console::*;
+pub use dns::*;
 pub use json_server::*;
 pub use node_peer::*;
 pub use rp::*;
@@ -129,6 +133,7 @@ pub async fn spawn_configured(
         // The back-channel receivers and upstreams of the tests listen on loopback.
         outbound_allow_private: true,
         outbound_ca_file: None,
+        dns_server: None,
     };
     configure(&mut settings);
     let clock = Arc::new(FixedClock::new(unix_now()));

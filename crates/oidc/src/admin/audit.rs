@@ -79,6 +79,18 @@ impl Provider {
         limit: Option<u64>,
     ) -> Result<Vec<AuditEvent>, OAuthError> {
         caller.require_realm_admin()?;
+        self.audit_log_page(realm, filter, limit).await
+    }
+
+    /// A page of the log as `filter` selects it; the caller has been authorized for it
+    /// (a realm administrator, or the organization's administrator with `filter.org` set
+    /// to their organization).
+    pub(crate) async fn audit_log_page(
+        &self,
+        realm: &str,
+        filter: AuditFilter,
+        limit: Option<u64>,
+    ) -> Result<Vec<AuditEvent>, OAuthError> {
         let realm_id = self.admin_realm_id(realm).await?;
         self.flush_audit_log().await?;
         Ok(self

@@ -146,6 +146,9 @@ impl Provider {
     ) -> Result<(Invitation, Option<String>), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         self.role_ids(ctx.realm.id, &roles).await?;
+        let offered: Vec<&OrgRoleName> = roles.iter().collect();
+        self.check_grantable(caller, ctx.realm.id, org.id, &offered)
+            .await?;
         let how = self.delivery(&ctx, caller).await?;
         let inv = Invitation {
             id: InvitationId::new_v7(),

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod clients;
+pub mod domains;
 pub mod exchange;
 pub mod idps;
 pub mod invitations;

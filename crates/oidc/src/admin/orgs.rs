@@ -197,7 +197,11 @@ impl Provider {
         org_ref: &str,
         d: OrgDomain,
     ) -> Result<(), OAuthError> {
-        caller.require_realm_admin()?;
+        // An organization's administrators add domains to verify by DNS
+        // (`admin::domains`); only a realm administrator declares one verified.
+        if d.verified {
+            caller.require_realm_admin()?;
+        }
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         let domains = self.store().list_org_domains(ctx.realm.id, org.id).await?;
         if domains.len() >= MAX_DOMAINS && !domains.iter().any(|x| x.name == d.name) {
@@ -216,7 +220,6 @@ impl Provider {
         org_ref: &str,
         name: &str,
     ) -> Result<(), OAuthError> {
-        caller.require_realm_admin()?;
         let name = DomainName::parse(name).map_err(|_| not_found("domain"))?;
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         self.store()
@@ -350,10 +353,77 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         let ids = self.role_ids(ctx.realm.id, &roles).await?;
+        let current = self.member_roles(ctx.realm.id, org.id, user).await?;
+        let added: Vec<&OrgRoleName> = roles.iter().filter(|r| !current.contains(r)).collect();
+        self.check_grantable(caller, ctx.realm.id, org.id, &added)
+            .await?;
+        if current.iter().any(is_admin) && !roles.iter().any(is_admin) {
+            self.keep_an_admin(ctx.realm.id, org.id).await?;
+        }
         self.store()
             .set_member_roles(ctx.realm.id, org.id, user, &ids)
             .await
             .map_err(|_| not_found("member"))
+    }
+
+    async fn member_roles(
+        &self,
+        realm: RealmId,
+        org: OrgId,
+        user: UserId,
+    ) -> Result<Vec<OrgRoleName>, OAuthError> {
+        Ok(self
+            .store()
+            .get_membership(realm, org, user, true)
+            .await?
+            .ok_or_else(|| not_found("member"))?
+            .roles)
+    }
+
+    /// An organization's administrator gives (directly or by invitation) only roles they
+    /// hold themselves, besides the base role `member` (a realm administrator, any role):
+    /// nobody raises anyone above their own powers.
+    pub(crate) async fn check_grantable(
+        &self,
+        caller: &AdminPrincipal,
+        realm: RealmId,
+        org: OrgId,
+        added: &[&OrgRoleName],
+    ) -> Result<(), OAuthError> {
+        let AdminPrincipal::OrgAdmin { user: me, .. } = caller else {
+            return Ok(());
+        };
+        if added.iter().all(|r| r.as_str() == OrgRoleName::MEMBER) {
+            return Ok(());
+        }
+        let mine = self.member_roles(realm, org, *me).await?;
+        let beyond = |r: &&&OrgRoleName| r.as_str() != OrgRoleName::MEMBER && !mine.contains(r);
+        match added.iter().find(beyond) {
+            Some(r) => Err(OAuthError::InsufficientScope(
+                format!(
+                    "only an administrator holding the role {} may give it",
+                    r.as_str()
+                )
+                .into(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// An organization keeps at least one administrator: refuses to take the role from
+    /// the last one.
+    async fn keep_an_admin(&self, realm: RealmId, org: OrgId) -> Result<(), OAuthError> {
+        let admin = OrgRoleName::parse(OrgRoleName::ADMIN).expect("a valid role name");
+        let admins = self
+            .store()
+            .count_members_with_role(realm, org, &admin, 2)
+            .await?;
+        if admins < 2 {
+            return Err(OAuthError::Conflict(
+                "an organization keeps at least one administrator".into(),
+            ));
+        }
+        Ok(())
     }
 
     pub async fn remove_org_member(
@@ -364,18 +434,24 @@ impl Provider {
         user: UserId,
     ) -> Result<(), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
+        let current = self.member_roles(ctx.realm.id, org.id, user).await?;
+        if current.iter().any(is_admin) {
+            self.keep_an_admin(ctx.realm.id, org.id).await?;
+        }
         self.store()
             .remove_member(ctx.realm.id, org.id, user)
             .await
             .map_err(|_| not_found("member"))
     }
 
-    /// One page of members by user id (`after` = the last id of the previous page).
+    /// One page of members by user id (`after` = the last id of the previous page),
+    /// optionally those whose username or e-mail contains `search`.
     pub async fn list_org_members(
         &self,
         caller: &AdminPrincipal,
         realm: &str,
         org_ref: &str,
+        search: Option<&str>,
         after: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Vec<Member>, OAuthError> {
@@ -384,7 +460,7 @@ impl Provider {
         let p = page(None, limit);
         Ok(self
             .store()
-            .list_members(ctx.realm.id, org.id, after, p.limit)
+            .list_members(ctx.realm.id, org.id, search, after, p.limit)
             .await?)
     }
 
@@ -406,4 +482,8 @@ impl Provider {
             .list_user_memberships(realm_id, user, true)
             .await?)
     }
+}
+
+fn is_admin(r: &OrgRoleName) -> bool {
+    r.as_str() == OrgRoleName::ADMIN
 }

@@ -6,13 +6,20 @@
 use super::{ADMIN_ROLE, not_found};
 use crate::tokens::access_token::AccessClaims;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{ADMIN_SCOPE, ClientId, OrgId, OrgRoleName, RealmId, RealmName, UserId};
+use tessera_domain::{
+    ADMIN_SCOPE, CONSOLE_CLIENT_ID, ClientId, ConsoleSession, OrgId, OrgRoleName, REALM_ADMIN_ROLE,
+    RealmId, RealmName, UserId,
+};
 
 /// The credentials a request presented.
 #[derive(Debug, Clone, Copy)]
 pub enum AdminCredentials<'a> {
     /// `Authorization: Bearer …`: an access token.
     Bearer(&'a str),
+    /// A person signed in to a console (`crate::console`): a realm administrator when a
+    /// user of realm `master` holding its `admin` role, else whatever organization they
+    /// administer in the session's realm.
+    Console(&'a ConsoleSession),
 }
 
 /// An administrator, and of what.
@@ -84,25 +91,9 @@ impl Provider {
         realm: Option<&str>,
         org: Option<&str>,
     ) -> Result<AdminPrincipal, OAuthError> {
-        let AdminCredentials::Bearer(bearer) = credentials;
-        let resolved = match self.master_admin(bearer).await {
-            Err(OAuthError::InvalidToken(d)) => {
-                let refused = || self.foreign_token_hint(bearer).unwrap_or(d.clone());
-                let Some(realm) = realm else {
-                    return Err(OAuthError::InvalidToken(refused()));
-                };
-                let Ok(ctx) = self.admin_realm(realm).await else {
-                    return Err(OAuthError::InvalidToken(refused()));
-                };
-                let (claims, bound_to) = self.realm_user_token(&ctx, bearer).await?;
-                match org {
-                    Some(org) => self.org_admin(&ctx, org, &claims, bound_to).await,
-                    None => Err(OAuthError::InsufficientScope(
-                        "realm administration needs a master-realm admin token".into(),
-                    )),
-                }
-            }
-            other => other,
+        let resolved = match credentials {
+            AdminCredentials::Bearer(bearer) => self.bearer_admin(bearer, realm, org).await,
+            AdminCredentials::Console(s) => self.console_admin(s, realm, org).await,
         };
         // Who, on the request's log line (and its admin-write line).
         if let Ok(p) = &resolved {
@@ -119,6 +110,82 @@ impl Provider {
             }
         }
         resolved
+    }
+
+    async fn bearer_admin(
+        &self,
+        bearer: &str,
+        realm: Option<&str>,
+        org: Option<&str>,
+    ) -> Result<AdminPrincipal, OAuthError> {
+        match self.master_admin(bearer).await {
+            Err(OAuthError::InvalidToken(d)) => {
+                let refused = || self.foreign_token_hint(bearer).unwrap_or(d.clone());
+                let Some(realm) = realm else {
+                    return Err(OAuthError::InvalidToken(refused()));
+                };
+                let Ok(ctx) = self.admin_realm(realm).await else {
+                    return Err(OAuthError::InvalidToken(refused()));
+                };
+                let (claims, bound_to) = self.realm_user_token(&ctx, bearer).await?;
+                let user = uuid::Uuid::parse_str(&claims.sub)
+                    .map(UserId)
+                    .map_err(|_| OAuthError::InvalidToken("not a user token".into()))?;
+                match org {
+                    Some(org) => self.org_admin(&ctx, org, user, bound_to).await,
+                    None => Err(OAuthError::InsufficientScope(
+                        "realm administration needs a master-realm admin token".into(),
+                    )),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The person of a console session, as of now: an enabled user; of realm `master`
+    /// with its `admin` role, a realm administrator; else the administrator of the
+    /// addressed organization of the session's own realm.
+    async fn console_admin(
+        &self,
+        s: &ConsoleSession,
+        realm: Option<&str>,
+        org: Option<&str>,
+    ) -> Result<AdminPrincipal, OAuthError> {
+        let ended = || OAuthError::InvalidToken("the console session has ended".into());
+        let user = self
+            .store()
+            .get_user(s.realm_id, s.user_id)
+            .await
+            .map_err(|_| ended())?;
+        if !user.enabled {
+            return Err(ended());
+        }
+        let in_master = self
+            .realm(RealmName::MASTER)
+            .await
+            .is_ok_and(|m| m.realm.id == s.realm_id);
+        if in_master {
+            let roles = self.store().user_roles(s.realm_id, s.user_id).await?;
+            return match roles.iter().any(|r| r == REALM_ADMIN_ROLE) {
+                true => Ok(AdminPrincipal::RealmAdmin {
+                    client_id: CONSOLE_CLIENT_ID.into(),
+                    sub: s.user_id.to_string(),
+                }),
+                false => Err(OAuthError::InsufficientScope(
+                    "realm administration needs the admin role of realm master".into(),
+                )),
+            };
+        }
+        let ctx = match realm {
+            Some(r) => self.admin_realm(r).await?,
+            None => return Err(not_found("organization")),
+        };
+        match org {
+            Some(org) if ctx.realm.id == s.realm_id => {
+                self.org_admin(&ctx, org, s.user_id, None).await
+            }
+            _ => Err(not_found("organization")),
+        }
     }
 
     /// Why a token another realm issued does not open this API, read from its unverified
@@ -216,13 +283,9 @@ impl Provider {
         &self,
         ctx: &RealmCtx,
         org_ref: &str,
-        claims: &AccessClaims,
+        user: UserId,
         console_org: Option<OrgId>,
     ) -> Result<AdminPrincipal, OAuthError> {
-        let user = UserId(
-            uuid::Uuid::parse_str(&claims.sub)
-                .map_err(|_| OAuthError::InvalidToken("not a user token".into()))?,
-        );
         let org = self
             .find_org(ctx.realm.id, org_ref)
             .await

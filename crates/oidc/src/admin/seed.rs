@@ -7,7 +7,7 @@ use crate::crypto::random_token;
 use crate::{OAuthError, Provider};
 use tessera_domain::{
     DomainName, Email, ExchangePolicy, NewOrganization, NewUser, OrgAlias, OrgDomain, OrgRoleName,
-    RealmName, RealmSettings, Username,
+    REALM_ADMIN_ROLE, RealmName, RealmSettings, Username,
 };
 
 /// A client or user created at first start, with its secret or password shown once.
@@ -28,7 +28,8 @@ pub enum SeededKind {
 
 impl Provider {
     /// Whenever realm `master` does not exist (a first start, even after the CLI wrote
-    /// something): realm `master` with the admin client `tessera-admin`; unless a realm
+    /// something): realm `master` with the admin client `tessera-admin` and the console's
+    /// realm administrator `admin`; unless a realm
     /// `demo` exists, realm `demo` with `demo-service` (client_credentials), the browser
     /// client `demo-app` and the user `demo`. Returns the generated secrets and password,
     /// to be shown once.
@@ -116,6 +117,28 @@ impl Provider {
                 secret: secret.unwrap_or_default(),
             });
         }
+        // The first realm administrator, for the console (`/admin/console/`).
+        let password = random_token()[..20].to_owned();
+        let admin = self
+            .create_user(
+                op,
+                RealmName::MASTER,
+                NewUser::new(Username::parse("admin")?),
+                Some(password.clone()),
+            )
+            .await?;
+        self.store()
+            .add_user_role(admin.realm_id, admin.id, REALM_ADMIN_ROLE)
+            .await?;
+        seeded.insert(
+            1,
+            Seeded {
+                realm: RealmName::MASTER.into(),
+                kind: SeededKind::User,
+                name: "admin".into(),
+                secret: password,
+            },
+        );
         if !with_demo {
             return Ok(seeded);
         }

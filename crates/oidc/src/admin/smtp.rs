@@ -2,9 +2,9 @@
 //! sealed under the master key, bound to the realm, and never returned.
 
 use super::AdminPrincipal;
-use crate::mail::smtp_aad;
+use crate::mail::{Mail, smtp_aad};
 use crate::{OAuthError, Provider};
-use tessera_domain::SmtpSettings;
+use tessera_domain::{Email, SmtpSettings};
 
 /// What an administrator may read back: everything but the password.
 #[derive(Debug, Clone)]
@@ -93,5 +93,35 @@ impl Provider {
         } else {
             Err(super::not_found("SMTP server"))
         }
+    }
+
+    /// Sends a test message through the realm's SMTP server (the console's "send test
+    /// e-mail"): 409 without a server, 502 when it refuses.
+    pub async fn send_test_mail(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        to: &Email,
+    ) -> Result<(), OAuthError> {
+        caller.require_realm_admin()?;
+        let ctx = self.admin_realm(realm).await?;
+        if !self.realm_sends_mail(ctx.realm.id).await? {
+            return Err(OAuthError::Conflict(
+                "the realm has no SMTP server yet".into(),
+            ));
+        }
+        self.send_mail(
+            ctx.realm.id,
+            Mail {
+                to,
+                subject: format!("Test message from Tessera realm {}", ctx.realm.name),
+                body: format!(
+                    "This is a test message from the realm {} of Tessera at {}.\n\n\
+                     If you received it, the realm can send invitations and other messages.\n",
+                    ctx.realm.name, self.public_url
+                ),
+            },
+        )
+        .await
     }
 }

@@ -6,7 +6,7 @@ use super::AdminPrincipal;
 use crate::accounts::{validate_password, validate_user};
 use crate::admin::{conflict, not_found, page};
 use crate::{OAuthError, Provider};
-use tessera_domain::{NewUser, User, UserId, Username};
+use tessera_domain::{NewUser, Session, User, UserId, Username};
 
 /// Longest search term.
 pub const MAX_SEARCH_CHARS: usize = 256;
@@ -139,5 +139,57 @@ impl Provider {
             .set_user_password_hash(realm_id, id, Some(hash))
             .await
             .map_err(|_| not_found("user"))
+    }
+
+    /// A user's live sessions, newest first (realm administrators).
+    pub async fn user_sessions(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: UserId,
+    ) -> Result<Vec<Session>, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        Ok(self
+            .store()
+            .list_user_sessions(realm_id, id, self.clock().now(), 100)
+            .await?)
+    }
+
+    /// Signs a user out everywhere: ends every session (clients with a back-channel
+    /// logout URI are told), revokes every grant, offline ones too, and ends their console
+    /// sessions. Returns how many sessions ended.
+    pub async fn sign_out_everywhere(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: UserId,
+    ) -> Result<usize, OAuthError> {
+        caller.require_realm_admin()?;
+        let realm_id = self.admin_realm_id(realm).await?;
+        self.store()
+            .get_user(realm_id, id)
+            .await
+            .map_err(|_| not_found("user"))?;
+        let now = self.clock().now();
+        let mut ended = 0;
+        loop {
+            let sessions = self
+                .store()
+                .list_user_sessions(realm_id, id, now, 100)
+                .await?;
+            if sessions.is_empty() {
+                break;
+            }
+            for s in &sessions {
+                self.end_session(realm, s).await?;
+            }
+            ended += sessions.len();
+        }
+        self.store().revoke_user_grants(realm_id, id, now).await?;
+        self.store()
+            .delete_user_console_sessions(realm_id, id)
+            .await?;
+        Ok(ended)
     }
 }

@@ -81,6 +81,13 @@ impl MasterKey {
         MasterKey::from_bytes(&out).expect("32 bytes make an AES-256 key")
     }
 
+    /// HMAC-SHA256 of `data` under this key: a value only this server can compute, and
+    /// the same every time (e.g. the TXT record that proves control of a domain).
+    pub fn tag(&self, data: &[u8]) -> Vec<u8> {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.raw);
+        aws_lc_rs::hmac::sign(&key, data).as_ref().to_vec()
+    }
+
     pub fn generate_bytes() -> [u8; 32] {
         random_bytes::<32>()
     }

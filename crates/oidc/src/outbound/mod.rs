@@ -5,6 +5,7 @@
 //! cannot hold a worker, bounce a request somewhere we did not choose, or reach inside.
 
 mod address;
+pub mod dns;
 
 use crate::telemetry::{self, OutboundOutcome};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -26,6 +27,8 @@ pub struct OutboundConfig {
     pub max_response_bytes: usize,
     /// PEM certificates of extra trusted authorities, besides the platform's.
     pub extra_roots_pem: Option<Vec<u8>>,
+    /// The name server TXT lookups ask (domain verification); `None`: the system's.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl OutboundConfig {
@@ -50,6 +53,7 @@ impl Default for OutboundConfig {
             timeout: Duration::from_secs(5),
             max_response_bytes: 1024 * 1024,
             extra_roots_pem: None,
+            dns_server: None,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Outbound {
     allow_private: bool,
     timeout: Duration,
     max_response_bytes: usize,
+    /// TXT lookups, or why there can be none (no usable system configuration).
+    dns: Result<dns::TxtResolver, String>,
 }
 
 impl Outbound {
@@ -146,6 +152,15 @@ impl Outbound {
             allow_private: config.allow_private,
             timeout: config.timeout,
             max_response_bytes: config.max_response_bytes,
+            dns: dns::TxtResolver::new(config.dns_server, config.timeout),
+        }
+    }
+
+    /// The TXT strings published at `name`.
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, OutboundError> {
+        match &self.dns {
+            Ok(r) => r.txt(name).await,
+            Err(e) => Err(OutboundError::Transport(e.clone())),
         }
     }
 

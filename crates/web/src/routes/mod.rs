@@ -1,6 +1,7 @@
 pub mod admin;
 pub mod broker;
 pub mod browser;
+pub mod console;
 pub mod health;
 pub mod home;
 pub mod org_admin;

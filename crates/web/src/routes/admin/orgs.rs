@@ -582,6 +582,7 @@ pub async fn list_org_members(
             &caller,
             &realm,
             &org,
+            None,
             q.after.map(|a| a.to_string()).as_deref(),
             q.limit,
         )
