@@ -5,7 +5,7 @@
 
 use crate::helpers::{
     PW, TestApp, acme_administered_by, add_user, assert_oauth_error, console_token, fast_realm,
-    ok_json, s, spawn_app,
+    ok_json, s, spawn_app, spawn_replica,
 };
 use biscuit_auth::macros::block;
 use biscuit_auth::{Biscuit, KeyPair, PublicKey};
@@ -463,9 +463,11 @@ async fn revoking_a_key_stops_it_and_every_key_derived_from_it() {
         s(&minted, "public_key"),
     );
     let derived = attenuate(&key, &pk, block!(r#"check if operation("read");"#));
-    for k in [&key, &derived] {
+    // Another instance on the same database.
+    let replica = spawn_replica(&app).await;
+    for (server, k) in [(&app, &key), (&app, &derived), (&replica, &derived)] {
         assert_eq!(
-            status(&app, k, Method::GET, "/admin/realms/demo/clients").await,
+            status(server, k, Method::GET, "/admin/realms/demo/clients").await,
             StatusCode::OK
         );
     }
@@ -477,9 +479,9 @@ async fn revoking_a_key_stops_it_and_every_key_derived_from_it() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    for k in [&key, &derived] {
+    for (server, k) in [(&app, &key), (&app, &derived), (&replica, &derived)] {
         refused(
-            &app,
+            server,
             k,
             Method::GET,
             "/admin/realms/demo/clients",
