@@ -67,6 +67,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Key(cli::key::KeyCmd),
+    /// Manage scoped admin keys (biscuit bearer keys for the admin API).
+    #[command(subcommand)]
+    AdminKey(cli::admin_key::AdminKeyCmd),
     /// Manage users.
     #[command(subcommand)]
     User(cli::user::UserCmd),
@@ -145,6 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Client(cmd) => cli::client::run(&p, cmd, &mut out).await?,
         Command::Key(cmd) => cli::key::run(&p, cmd, &mut out).await?,
+        Command::AdminKey(cmd) => cli::admin_key::run(&p, cmd, &mut out).await?,
         Command::User(cmd) => {
             cli::user::run(&p, cmd, &mut out, &mut std::io::stdin().lock()).await?
         }

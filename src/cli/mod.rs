@@ -1,6 +1,7 @@
 //! The command line, one file per noun. Every command but `serve` works straight on the
 //! database as the operator ([`tessera_oidc::admin::AdminPrincipal::operator`]).
 
+pub mod admin_key;
 pub mod client;
 pub mod idp;
 pub mod key;

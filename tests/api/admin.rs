@@ -1277,6 +1277,26 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
         "delete",
         "/admin/realms/{realm}/organizations/{org}/clients-initial-access/{id}",
     ),
+    ("get", "/admin/realms/{realm}/admin-keys"),
+    ("post", "/admin/realms/{realm}/admin-keys"),
+    ("delete", "/admin/realms/{realm}/admin-keys/{id}"),
+    ("get", "/admin/realms/{realm}/admin-keys/public-key"),
+    (
+        "get",
+        "/admin/realms/{realm}/organizations/{org}/admin-keys",
+    ),
+    (
+        "post",
+        "/admin/realms/{realm}/organizations/{org}/admin-keys",
+    ),
+    (
+        "delete",
+        "/admin/realms/{realm}/organizations/{org}/admin-keys/{id}",
+    ),
+    (
+        "get",
+        "/admin/realms/{realm}/organizations/{org}/admin-keys/public-key",
+    ),
     ("get", "/admin/realms/{realm}/keys"),
     ("post", "/admin/realms/{realm}/keys/rotate"),
     ("get", "/admin/realms/{realm}/organization-roles"),

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_keys;
 mod audit;
 mod bcp;
 mod browser_isolation;

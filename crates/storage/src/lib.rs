@@ -3,6 +3,7 @@
 //! Every repository function below the realm takes a [`RealmId`] and filters by it,
 //! so a lookup can never cross tenants. sea-orm types stay inside this crate.
 
+mod admin_keys;
 mod audit;
 mod changes;
 mod clients;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use tessera_domain::DomainError;
 use thiserror::Error;
 
+pub use admin_keys::{AdminKeyRecord, StoredAdminKeyRoot};
 pub use audit::AuditFilter;
 pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;

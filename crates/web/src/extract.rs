@@ -6,12 +6,13 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::form::bearer_token;
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use std::future::Future;
 use std::pin::Pin;
 use tessera_domain::{IdpAlias, InvitationId, UserId};
 use tessera_oidc::OAuthError;
-use tessera_oidc::admin::{AdminCredentials, AdminPrincipal};
+use tessera_oidc::admin::{AdminCredentials, AdminPrincipal, AdminTarget};
 use uuid::Uuid;
 
 /// The caller of an admin route: a realm administrator, or the administrator of the
@@ -30,12 +31,15 @@ impl FromRequest for Caller {
                 .app_data::<web::Data<AppState>>()
                 .expect("AppState is registered")
                 .clone();
-            let credentials = AdminCredentials::Bearer(bearer_token(&req)?);
+            let credentials = AdminCredentials::bearer(bearer_token(&req)?);
             let path = req.match_info();
-            let principal = state
-                .provider
-                .resolve_admin(credentials, path.get("realm"), path.get("org"))
-                .await?;
+            let target = AdminTarget {
+                realm: path.get("realm"),
+                org: path.get("org"),
+                write: req.method() != Method::GET && req.method() != Method::HEAD,
+                path: req.path(),
+            };
+            let principal = state.provider.resolve_admin(credentials, target).await?;
             // For the audit log entry of a change that succeeds (telemetry::observe).
             req.extensions_mut().insert(principal.clone());
             Ok(Caller(principal))

@@ -32,6 +32,7 @@ fn who(p: &AdminPrincipal) -> (&'static str, String, Option<OrgId>) {
             ("realm_admin", format!("{sub} via {client_id}"), None)
         }
         AdminPrincipal::OrgAdmin { org, user, .. } => ("org_admin", user.to_string(), Some(*org)),
+        AdminPrincipal::AdminKey { org, key_id, .. } => ("admin_key", key_id.clone(), *org),
     }
 }
 

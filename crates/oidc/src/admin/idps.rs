@@ -72,11 +72,10 @@ fn secret_for<'a>(s: &IdpSettings, secret: Option<&'a str>) -> Result<Option<&'a
 /// Whether the caller may read this provider: a realm administrator any of them, an
 /// organization's administrator only their organization's (ISO-10).
 fn reads(caller: &AdminPrincipal, p: &IdentityProvider) -> bool {
-    match (caller, p.settings.org_id) {
-        (AdminPrincipal::RealmAdmin { .. }, _) => true,
-        (_, Some(org)) => caller.manages_org(p.realm_id, org),
-        (_, None) => false,
-    }
+    caller.manages_realm(p.realm_id)
+        || p.settings
+            .org_id
+            .is_some_and(|org| caller.manages_org(p.realm_id, org))
 }
 
 impl Provider {

@@ -78,13 +78,13 @@ impl Provider {
         if self.realm_sends_mail(ctx.realm.id).await? {
             return Ok(Delivery::Mail);
         }
-        match caller {
-            AdminPrincipal::RealmAdmin { .. } => Ok(Delivery::HandOver),
-            AdminPrincipal::OrgAdmin { .. } => Err(OAuthError::Conflict(
-                "this realm sends no e-mail (no SMTP server): a realm administrator must set one up, or invite"
-                    .into(),
-            )),
+        if caller.manages_realm(ctx.realm.id) {
+            return Ok(Delivery::HandOver);
         }
+        Err(OAuthError::Conflict(
+            "this realm sends no e-mail (no SMTP server): a realm administrator must set one up, or invite"
+                .into(),
+        ))
     }
 
     /// Sends the link by e-mail, or returns it to hand over.

@@ -1,6 +1,7 @@
 //! Administration, shared by the admin REST API and the CLI: one file per resource, every
 //! operation taking the caller's [`AdminPrincipal`], resolved once in [`principal`].
 
+pub mod admin_keys;
 pub mod audit;
 pub mod clients;
 pub mod domains;
@@ -16,7 +17,7 @@ pub mod seed;
 pub mod smtp;
 pub mod users;
 
-pub use principal::{AdminCredentials, AdminPrincipal};
+pub use principal::{AdminCredentials, AdminPrincipal, AdminTarget};
 
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;

@@ -20,6 +20,31 @@ pub enum AdminCredentials<'a> {
     /// user of realm `master` holding its `admin` role, else whatever organization they
     /// administer in the session's realm.
     Console(&'a ConsoleSession),
+    /// `Authorization: Bearer …`: a scoped admin key (a biscuit, `admin_keys.rs`).
+    AdminKey(&'a str),
+}
+
+impl<'a> AdminCredentials<'a> {
+    /// An `Authorization: Bearer` value: an admin key by its shape (a long base64 value
+    /// without dots), else an access token.
+    pub fn bearer(value: &'a str) -> Self {
+        if crate::crypto::admin_key::looks_like_admin_key(value) {
+            Self::AdminKey(value)
+        } else {
+            Self::Bearer(value)
+        }
+    }
+}
+
+/// What an admin request addresses: the realm and organization its path names, whether
+/// it changes anything (all but GET and HEAD), and the path itself (scoped admin keys
+/// check all four).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AdminTarget<'a> {
+    pub realm: Option<&'a str>,
+    pub org: Option<&'a str>,
+    pub write: bool,
+    pub path: &'a str,
 }
 
 /// An administrator, and of what.
@@ -33,6 +58,15 @@ pub enum AdminPrincipal {
         realm: RealmId,
         org: OrgId,
         user: UserId,
+    },
+    /// A scoped admin key of one realm: of the whole realm (a realm administrator there
+    /// only), or of one organization (like that organization's administrator).
+    /// `resolve_admin` has checked the path's realm, so realm-wide answers hold for it.
+    AdminKey {
+        realm: RealmId,
+        org: Option<OrgId>,
+        /// The key's revocation id.
+        key_id: String,
     },
 }
 
@@ -48,10 +82,12 @@ impl AdminPrincipal {
     /// Realm-wide administration; an organization's administrator gets 403 (ORG-6, ORG-7).
     pub fn require_realm_admin(&self) -> Result<(), OAuthError> {
         match self {
-            Self::RealmAdmin { .. } => Ok(()),
-            Self::OrgAdmin { .. } => Err(OAuthError::InsufficientScope(
-                "realm administration needs a master-realm admin token".into(),
-            )),
+            Self::RealmAdmin { .. } | Self::AdminKey { org: None, .. } => Ok(()),
+            Self::OrgAdmin { .. } | Self::AdminKey { org: Some(_), .. } => {
+                Err(OAuthError::InsufficientScope(
+                    "realm administration needs a master-realm admin token".into(),
+                ))
+            }
         }
     }
 
@@ -63,6 +99,19 @@ impl AdminPrincipal {
             Self::OrgAdmin {
                 realm: r, org: o, ..
             } => *r == realm && *o == org,
+            Self::AdminKey {
+                realm: r, org: own, ..
+            } => *r == realm && own.is_none_or(|o| o == org),
+        }
+    }
+
+    /// Whether the caller administers the whole realm (its settings, its own identity
+    /// providers, invitation links).
+    pub fn manages_realm(&self, realm: RealmId) -> bool {
+        match self {
+            Self::RealmAdmin { .. } => true,
+            Self::OrgAdmin { .. } => false,
+            Self::AdminKey { realm: r, org, .. } => *r == realm && org.is_none(),
         }
     }
 
@@ -71,27 +120,31 @@ impl AdminPrincipal {
         match self {
             Self::RealmAdmin { client_id, sub } => (sub.clone(), client_id.clone()),
             Self::OrgAdmin { user, .. } => (user.to_string(), String::new()),
+            Self::AdminKey { key_id, .. } => (format!("admin-key:{key_id}"), String::new()),
         }
     }
 }
 
 impl Provider {
-    /// Resolves the caller of an admin request addressed to `realm` (and `org`, for an
-    /// organization's resources), as the request's path names them:
+    /// Resolves the caller of an admin request addressed to `target` (its realm, and
+    /// organization for an organization's resources, as the request's path names them):
     /// - a live master-realm access token with the `admin` role and the master issuer as
     ///   audience (RFC 9700 §2.3) is a realm administrator;
     /// - a user token of the addressed realm whose user holds the `admin` role of the
     ///   addressed organization is that organization's administrator;
     /// - any other valid user token of the addressed realm is refused with 403 for
     ///   realm-wide paths and 404 for an organization's (whether it exists or not);
+    /// - a scoped admin key is resolved by `admin_keys.rs` against its realm's root, the
+    ///   operation and the path;
     /// - anything else is 401.
     pub async fn resolve_admin(
         &self,
         credentials: AdminCredentials<'_>,
-        realm: Option<&str>,
-        org: Option<&str>,
+        target: AdminTarget<'_>,
     ) -> Result<AdminPrincipal, OAuthError> {
+        let AdminTarget { realm, org, .. } = target;
         let resolved = match credentials {
+            AdminCredentials::AdminKey(key) => self.admin_key_principal(key, &target).await,
             AdminCredentials::Bearer(bearer) => self.bearer_admin(bearer, realm, org).await,
             AdminCredentials::Console(s) => self.console_admin(s, realm, org).await,
         };
@@ -106,6 +159,10 @@ impl Provider {
                 AdminPrincipal::OrgAdmin { user, .. } => {
                     span.record("principal", "org_admin");
                     span.record("user_id", tracing::field::display(user));
+                }
+                AdminPrincipal::AdminKey { key_id, .. } => {
+                    span.record("principal", "admin_key");
+                    span.record("client_id", key_id.as_str());
                 }
             }
         }

@@ -12,10 +12,11 @@ pub const MAX_INITIAL_TOKEN_COUNT: i64 = 1000;
 pub const MAX_INITIAL_TOKEN_SECS: i64 = 31_536_000;
 
 impl Provider {
-    /// The realm, and the organization `org` names when given, that the caller manages:
+    /// The realm, and the organization `org` names when given, that the caller manages
+    /// (initial access tokens, admin keys):
     /// a realm administrator anything, an organization's administrator only their own
     /// organization (any other is 404, ISO-10).
-    async fn initial_token_scope(
+    pub(super) async fn managed_scope(
         &self,
         caller: &AdminPrincipal,
         realm: &str,
@@ -46,7 +47,7 @@ impl Provider {
         count: Option<i64>,
         expires_in: Option<i64>,
     ) -> Result<(String, InitialAccessToken), OAuthError> {
-        let (realm_id, org_id) = self.initial_token_scope(caller, realm, org).await?;
+        let (realm_id, org_id) = self.managed_scope(caller, realm, org).await?;
         let count = count.unwrap_or(1);
         let secs = expires_in.unwrap_or(86_400);
         if !(1..=MAX_INITIAL_TOKEN_COUNT).contains(&count)
@@ -87,7 +88,7 @@ impl Provider {
         after: Option<String>,
         limit: Option<u64>,
     ) -> Result<Vec<InitialAccessToken>, OAuthError> {
-        let (realm_id, org_id) = self.initial_token_scope(caller, realm, org).await?;
+        let (realm_id, org_id) = self.managed_scope(caller, realm, org).await?;
         Ok(self
             .store()
             .list_initial_tokens(realm_id, org_id, &page(after, limit))
@@ -101,7 +102,7 @@ impl Provider {
         org: Option<&str>,
         id: &str,
     ) -> Result<(), OAuthError> {
-        let (realm_id, org_id) = self.initial_token_scope(caller, realm, org).await?;
+        let (realm_id, org_id) = self.managed_scope(caller, realm, org).await?;
         let id = uuid::Uuid::parse_str(id).map_err(|_| not_found("initial access token"))?;
         self.store()
             .delete_initial_token(realm_id, org_id, id)

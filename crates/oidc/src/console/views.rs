@@ -147,8 +147,12 @@ mod tests {
         let caller = p
             .resolve_admin(
                 crate::admin::AdminCredentials::Console(s),
-                Some("r"),
-                Some("acme"),
+                crate::admin::principal::AdminTarget {
+                    realm: Some("r"),
+                    org: Some("acme"),
+                    write: false,
+                    path: "",
+                },
             )
             .await?;
         p.console_user(s).await?;

@@ -1,6 +1,7 @@
 //! Small cryptographic helpers over aws-lc-rs: random handles, hashes, constant-time
 //! comparison, and sealing of private keys at rest.
 
+pub mod admin_key;
 pub(crate) mod foreign;
 pub mod jws;
 pub mod keys;

@@ -1,6 +1,6 @@
 //! Protocol rules exercised through the engine on a real (in-memory) database and a fixed clock.
 
-use crate::admin::{AdminCredentials, AdminPrincipal};
+use crate::admin::{AdminCredentials, AdminPrincipal, AdminTarget};
 use crate::clients::auth::{BasicCredentials, Endpoint};
 use crate::clients::metadata::ClientMetadata;
 use crate::test_util::{NOW, provider};
@@ -266,11 +266,14 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.resolve_admin(AdminCredentials::Bearer(&admin.access_token), None, None)
-            .await
-            .unwrap()
-            .subject()
-            .1,
+        p.resolve_admin(
+            AdminCredentials::Bearer(&admin.access_token),
+            AdminTarget::default()
+        )
+        .await
+        .unwrap()
+        .subject()
+        .1,
         "tessera-admin"
     );
 
@@ -283,10 +286,13 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.resolve_admin(AdminCredentials::Bearer(&demo.access_token), None, None)
-            .await
-            .unwrap_err()
-            .code(),
+        p.resolve_admin(
+            AdminCredentials::Bearer(&demo.access_token),
+            AdminTarget::default()
+        )
+        .await
+        .unwrap_err()
+        .code(),
         "invalid_token"
     );
 
@@ -308,14 +314,17 @@ async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audien
         .await
         .unwrap();
     assert_eq!(
-        p.resolve_admin(AdminCredentials::Bearer(&t.access_token), None, None)
-            .await
-            .unwrap_err()
-            .code(),
+        p.resolve_admin(
+            AdminCredentials::Bearer(&t.access_token),
+            AdminTarget::default()
+        )
+        .await
+        .unwrap_err()
+        .code(),
         "insufficient_scope"
     );
     assert_eq!(
-        p.resolve_admin(AdminCredentials::Bearer("garbage"), None, None)
+        p.resolve_admin(AdminCredentials::Bearer("garbage"), AdminTarget::default())
             .await
             .unwrap_err()
             .code(),

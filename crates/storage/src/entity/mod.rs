@@ -1,5 +1,7 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
+pub mod admin_key;
+pub mod admin_key_root;
 pub mod audit_event;
 pub mod authorization_code;
 pub mod broker_state;

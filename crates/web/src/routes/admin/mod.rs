@@ -4,6 +4,7 @@
 //! organization's `admin` role). Described by OpenAPI at `/admin/openapi.json`, browsable
 //! at `/admin/docs/`.
 
+mod admin_keys;
 mod audit;
 mod clients;
 mod exchange;
@@ -63,6 +64,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(audit::configure)
         .configure(smtp::configure)
         .configure(registration::configure)
+        .configure(admin_keys::configure)
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.
@@ -131,7 +133,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tessera admin API", description = "Realms, clients, users, organizations, identity providers and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations, role list and identity providers also accept an access token of the organization's realm whose user holds the organization role `admin`."),
+    info(title = "Tessera admin API", description = "Realms, clients, users, organizations, identity providers and token exchange. Authorize with an access token of realm `master` that carries the `admin` role (client_credentials of `tessera-admin`). An organization's members, invitations, role list and identity providers also accept an access token of the organization's realm whose user holds the organization role `admin`. Scoped admin keys (biscuit tokens minted at `/admin/realms/{realm}/admin-keys`) are accepted as bearer tokens on their realm's paths."),
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -15,6 +15,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use tessera_domain::ConsoleSession;
+use tessera_oidc::admin::principal::AdminTarget;
 use tessera_oidc::admin::{AdminCredentials, AdminPrincipal};
 use tessera_oidc::console::ConsoleHome;
 use tessera_oidc::{OAuthError, Params, Provider};
@@ -203,8 +204,12 @@ async fn resolve(
         .provider
         .resolve_admin(
             AdminCredentials::Console(&s),
-            path.get("realm"),
-            path.get("org"),
+            AdminTarget {
+                realm: path.get("realm"),
+                org: path.get("org"),
+                write: req.method() != actix_web::http::Method::GET,
+                path: req.path(),
+            },
         )
         .await;
     let principal = match resolved {
