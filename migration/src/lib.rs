@@ -16,6 +16,7 @@ mod m20261130_000011_registration;
 mod m20261130_000012_client_assertions;
 mod m20261201_000013_external_trust;
 mod m20261201_000014_audit_events;
+mod m20261201_000016_branding;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_client_assertions::Migration),
             Box::new(m20261201_000013_external_trust::Migration),
             Box::new(m20261201_000014_audit_events::Migration),
+            Box::new(m20261201_000016_branding::Migration),
         ]
     }
 }
