@@ -62,5 +62,9 @@ pub(crate) fn optional<T>(
     v: &str,
     parse: fn(&str) -> Result<T, tessera_domain::DomainError>,
 ) -> Result<Option<T>, tessera_domain::DomainError> {
-    if v.is_empty() { Ok(None) } else { parse(v).map(Some) }
+    if v.is_empty() {
+        Ok(None)
+    } else {
+        parse(v).map(Some)
+    }
 }

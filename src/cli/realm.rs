@@ -3,7 +3,8 @@
 use clap::Subcommand;
 use std::io::{BufRead, Write};
 use tessera_domain::{
-    DisplayName, Email, GrantType, LogoUri, RealmSettings, RegistrationMode, SigningAlg, SmtpSecurity, SmtpSettings,
+    DisplayName, Email, GrantType, LogoUri, RealmSettings, RegistrationMode, SigningAlg,
+    SmtpSecurity, SmtpSettings,
 };
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;

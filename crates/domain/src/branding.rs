@@ -94,7 +94,10 @@ mod tests {
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Acme Corp ").unwrap().as_str(), "Acme Corp");
+        assert_eq!(
+            DisplayName::parse("  Acme Corp ").unwrap().as_str(),
+            "Acme Corp"
+        );
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(129)).is_err());
         assert!(DisplayName::parse("a\u{0}b").is_err());

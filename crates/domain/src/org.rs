@@ -2,8 +2,8 @@
 //! and the `organization` scope that puts them into tokens.
 
 use crate::{
-    DomainError, Email, InvitationId, LogoUri, OrgId, OrgRoleId, RealmId, Scope, ScopeSet, UnixTime,
-    UserAttributes, UserId,
+    DomainError, Email, InvitationId, LogoUri, OrgId, OrgRoleId, RealmId, Scope, ScopeSet,
+    UnixTime, UserAttributes, UserId,
 };
 use std::fmt;
 

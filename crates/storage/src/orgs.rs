@@ -16,9 +16,8 @@ use sea_orm::{
 use std::collections::HashMap;
 use tessera_domain::{
     DomainError, DomainName, Email, Invitation, InvitationId, InvitationStatus, LogoUri, Member,
-    Membership,
-    NewOrganization, OrgAlias, OrgDomain, OrgId, OrgRole, OrgRoleId, OrgRoleName, Organization,
-    RealmId, UnixTime, UserAttributes, UserId,
+    Membership, NewOrganization, OrgAlias, OrgDomain, OrgId, OrgRole, OrgRoleId, OrgRoleName,
+    Organization, RealmId, UnixTime, UserAttributes, UserId,
 };
 use uuid::Uuid;
 

@@ -5,8 +5,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    Branding, DisplayName, DomainError, Lifetimes, LogoUri, OpenRegistration, PasswordParams, Realm, RealmId, RealmName,
-    RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg, UnixTime,
+    Branding, DisplayName, DomainError, Lifetimes, LogoUri, OpenRegistration, PasswordParams,
+    Realm, RealmId, RealmName, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
+    UnixTime,
 };
 
 fn to_domain(m: realm::Model) -> StoreResult<Realm> {
@@ -38,7 +39,11 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
             },
         },
         branding: Branding {
-            display_name: m.display_name.as_deref().map(DisplayName::parse).transpose()?,
+            display_name: m
+                .display_name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()?,
             logo_uri: m.logo_uri.as_deref().map(LogoUri::parse).transpose()?,
         },
         created_at: UnixTime(m.created_at),

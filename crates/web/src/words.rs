@@ -13,6 +13,22 @@ pub struct Permission {
     pub scope: String,
 }
 
+/// The order a consent page lists scopes in: who you are first, then what it may see,
+/// then what it may do, custom scopes last (a `ScopeSet` is alphabetical).
+pub fn rank(scope: &str) -> u8 {
+    match scope {
+        "openid" => 0,
+        "profile" => 1,
+        "email" => 2,
+        "address" => 3,
+        "phone" => 4,
+        s if s == tessera_domain::ORG_SCOPE || s.starts_with("organization:") => 5,
+        tessera_domain::ADMIN_SCOPE => 6,
+        "offline_access" => 7,
+        _ => 8,
+    }
+}
+
 /// What `scope` gives the application, said plainly. `realm` is whose account it is;
 /// `org` which organization the `organization` scope would name. A scope we do not
 /// define is shown by its name: we cannot say more than its owner did.
@@ -77,8 +93,7 @@ pub struct Explanation {
     pub todo: &'static str,
 }
 
-const START_AGAIN: &str =
-    "Go back to the application and start again. If it keeps happening, tell the \
+const START_AGAIN: &str = "Go back to the application and start again. If it keeps happening, tell the \
      application's support team and give them the details below.";
 const APP_PROBLEM: &str = "This is a problem with the application, not with your account. \
      Tell the application's support team and give them the details below.";
@@ -119,6 +134,18 @@ pub fn explain(e: &OAuthError) -> Explanation {
             what: "We could not reach the identity provider you chose.",
             todo: "Wait a few minutes and try again, or choose another way to sign in.",
         },
+        // Before the redirect URI is proven: the link itself names no client we know, or
+        // an address the client did not register.
+        OAuthError::InvalidRequest(_)
+            if desc.contains("client") || desc.contains("redirect_uri") =>
+        {
+            Explanation {
+                title: "This application is not set up correctly",
+                what: "The link that brought you here names an application, or a return \
+                       address, that is not registered here.",
+                todo: APP_PROBLEM,
+            }
+        }
         OAuthError::InvalidClient(_)
         | OAuthError::UnauthorizedClient(_)
         | OAuthError::UnsupportedResponseType(_)
@@ -174,9 +201,16 @@ mod tests {
             permission("reports:read", "Acme", None).what,
             "reports:read"
         );
-        assert_eq!(permission("email", "Acme", None).what, "See your e-mail address");
+        assert_eq!(
+            permission("email", "Acme", None).what,
+            "See your e-mail address"
+        );
         let org = OrgShown::One("Globex".into());
-        assert!(permission("organization", "Acme", Some(&org)).what.contains("Globex"));
+        assert!(
+            permission("organization", "Acme", Some(&org))
+                .what
+                .contains("Globex")
+        );
     }
 
     #[test]

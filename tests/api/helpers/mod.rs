@@ -8,6 +8,7 @@
 
 mod broker;
 mod browser;
+mod chrome;
 mod json_server;
 mod node_peer;
 mod rp;
@@ -16,6 +17,7 @@ mod upstream;
 
 pub use broker::*;
 pub use browser::*;
+pub use chrome::*;
 pub use json_server::*;
 pub use node_peer::*;
 pub use rp::*;

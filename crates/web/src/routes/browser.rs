@@ -4,13 +4,13 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::form::{bearer_token, is_form, read_form};
+use crate::words::{self, Explanation, Permission};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
-use crate::words::{self, Explanation, Permission};
 use tessera_oidc::interaction::brand::Brand;
 use tessera_oidc::interaction::code_flow::{
     Browser, ClientResponse, LoginOption, NewSession, Step,
@@ -386,10 +386,14 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     client_host: client_host.as_deref(),
                     action: format!("/realms/{realm}/login-actions/consent"),
                     sealed,
-                    permissions: scopes
-                        .iter()
-                        .map(|s| words::permission(s, &brand.name, organization.as_ref()))
-                        .collect(),
+                    permissions: {
+                        let mut ordered: Vec<&String> = scopes.iter().collect();
+                        ordered.sort_by_key(|s| words::rank(s));
+                        ordered
+                            .into_iter()
+                            .map(|s| words::permission(s, &brand.name, organization.as_ref()))
+                            .collect()
+                    },
                     apis,
                     brand,
                 }
@@ -410,7 +414,10 @@ fn branded(res: HttpResponse, brand: &Brand) -> HttpResponse {
     if origins.is_empty() {
         return res;
     }
-    with_csp(res, &crate::pages::with_images(crate::pages::PAGE_CSP, &origins))
+    with_csp(
+        res,
+        &crate::pages::with_images(crate::pages::PAGE_CSP, &origins),
+    )
 }
 
 /// `csp` letting the page show the brand's logos.

@@ -42,11 +42,10 @@ async fn home(state: web::Data<AppState>) -> impl Responder {
         .into_iter()
         .map(|r| RealmLink {
             issuer: state.provider.issuer_for(&r.name),
-            name: r
-                .branding
-                .display_name
-                .as_ref()
-                .map_or_else(|| r.name.to_string(), |n| format!("{} ({})", n.as_str(), r.name)),
+            name: r.branding.display_name.as_ref().map_or_else(
+                || r.name.to_string(),
+                |n| format!("{} ({})", n.as_str(), r.name),
+            ),
         })
         .collect();
     Home {

@@ -10,8 +10,8 @@ use crate::extract::{invitation_id, user_id};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    DomainName, Email, Invitation, LogoUri, Member, Membership, NewOrganization, OrgAlias, OrgDomain,
-    OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
+    DomainName, Email, Invitation, LogoUri, Member, Membership, NewOrganization, OrgAlias,
+    OrgDomain, OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
 };
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::orgs::UserRef;

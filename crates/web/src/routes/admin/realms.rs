@@ -6,7 +6,8 @@ use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    Branding, DisplayName, GrantType, Lifetimes, LogoUri, Realm, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
+    Branding, DisplayName, GrantType, Lifetimes, LogoUri, Realm, RealmSettings, RegistrationMode,
+    RegistrationPolicy, SigningAlg,
 };
 use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
