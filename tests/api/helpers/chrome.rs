@@ -110,7 +110,38 @@ impl Chrome {
 
     /// Opens `url` and waits for it to load.
     pub async fn open(&self, url: &str) {
+        self.mark().await;
         self.client.goto(url).await.unwrap();
+        self.wait_for_new_document(url).await;
+    }
+
+    /// Leaves a mark in the current document, so that a new one is known by its absence
+    /// (WebDriver may answer a navigation before the next page has replaced this one).
+    async fn mark(&self) {
+        // A browser on `about:blank` or an error page has nothing to mark; fine.
+        let _ = self
+            .client
+            .execute("window.__tesseraOld = true;", vec![])
+            .await;
+    }
+
+    /// Waits until the marked document is gone and its successor has loaded.
+    async fn wait_for_new_document(&self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.__tesseraOld === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(loaded, Ok(Value::Bool(true))) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{what} did not load");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The page's HTML as the browser has it now.
@@ -137,10 +168,7 @@ impl Chrome {
     /// Clicks the submit button `css` and waits until the browser has loaded the answer
     /// (a new document: the mark left in this one is gone).
     pub async fn submit(&self, css: &str) {
-        self.client
-            .execute("window.__tesseraOld = true;", vec![])
-            .await
-            .unwrap();
+        self.mark().await;
         self.client
             .find(Locator::Css(css))
             .await
@@ -148,21 +176,14 @@ impl Chrome {
             .click()
             .await
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let loaded = self
-                .client
-                .execute(
-                    "return window.__tesseraOld === undefined && document.readyState === 'complete';",
-                    vec![],
-                )
-                .await;
-            if matches!(loaded, Ok(Value::Bool(true))) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{css} led nowhere");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.wait_for_new_document(css).await;
+    }
+
+    /// Whether the page's CSP refuses an inline script, as it must on our pages: what
+    /// shows that [`Chrome::axe`] runs under the real policy, not around a missing one.
+    pub async fn inline_script_blocked(&self) -> bool {
+        let script = "const s = document.createElement('script');            s.textContent = 'window.__tesseraInline = 1;';            document.head.appendChild(s);            return window.__tesseraInline === undefined;";
+        self.client.execute(script, vec![]).await.unwrap() == Value::Bool(true)
     }
 
     /// Runs axe-core in the page and returns its serious and critical violations.
