@@ -382,3 +382,65 @@ async fn every_page_reads_well_and_passes_axe_in_chromium() {
     assert!(chrome.html().await.contains("Join Acme Corporation"));
     chrome.check_page("invitation").await;
 }
+
+#[tokio::test]
+async fn the_cli_sets_and_clears_the_branding_the_pages_show() {
+    let app = spawn_app().await;
+    let out = app.cli(&[
+        "realm",
+        "update",
+        "demo",
+        "--display-name",
+        "Demo Company",
+        "--logo-uri",
+        "https://cdn.example/demo.svg",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("display name Demo Company, logo https://cdn.example/demo.svg"),
+        "{said}"
+    );
+    let out = app.cli(&[
+        "org",
+        "update",
+        "--realm",
+        "demo",
+        "acme",
+        "--logo-uri",
+        "https://cdn.example/acme.svg",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    // The running server shows them (the CLI's writes reach its caches).
+    let rp = Rp::demo_app(&app);
+    let url = rp.auth_url(&app, &[("organization", "acme")]);
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = expect_status(Agent::default().get(&app, &url).await, StatusCode::OK).await;
+        if page.contains("Demo Company") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        page.contains("<p class=\"realm\">Demo Company</p>"),
+        "{page}"
+    );
+    assert!(page.contains("https://cdn.example/acme.svg"), "{page}");
+    // A logo that is not https is refused with a clear line; an empty value clears.
+    let out = app.cli(&[
+        "realm",
+        "update",
+        "demo",
+        "--logo-uri",
+        "http://cdn.example/x.svg",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("logo_uri"),
+        "{out:?}"
+    );
+    let out = app.cli(&["realm", "update", "demo", "--display-name", ""]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("display name -,"));
+}
