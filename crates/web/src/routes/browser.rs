@@ -190,8 +190,24 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse
     }
 }
 
-/// A friendly page for errors that must not go back to the client.
+/// A friendly page for errors that must not go back to the client, before we know
+/// which realm the request is for (a malformed body).
 pub(crate) fn error_page(e: &OAuthError) -> HttpResponse {
+    error_page_for(e, &Brand::product())
+}
+
+/// [`error_page`] in the realm's look, when the request names one (the product's when it
+/// names none that exists).
+pub(crate) async fn realm_error_page(
+    state: &AppState,
+    realm: &str,
+    e: &OAuthError,
+) -> HttpResponse {
+    let brand = state.provider.realm_brand(realm).await;
+    branded(error_page_for(e, &brand), &brand)
+}
+
+fn error_page_for(e: &OAuthError, brand: &Brand) -> HttpResponse {
     if let OAuthError::ServerError(cause) = e {
         tracing::error!(%cause, "browser request failed");
     }
@@ -206,7 +222,7 @@ pub(crate) fn error_page(e: &OAuthError) -> HttpResponse {
             words: words::explain(e),
             message: &e.description(),
             code: e.code(),
-            brand: &Brand::product(),
+            brand,
         }
         .render(),
     );
@@ -495,7 +511,7 @@ pub(crate) fn finish(
 
 /// The answer to a step of the flow: the next page or the redirect to the client (with a
 /// new session's cookie), or the error page.
-pub(crate) fn answer(
+pub(crate) async fn answer(
     state: &AppState,
     realm: &str,
     c: &Cookies,
@@ -503,7 +519,7 @@ pub(crate) fn answer(
 ) -> HttpResponse {
     match step {
         Ok((step, session)) => finish(state, realm, c, render(realm, &step), session),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(state, realm, &e).await,
     }
 }
 
@@ -526,7 +542,7 @@ async fn authorize(
     let browser = c.browser(&req, &state);
     match state.provider.authorize(&realm, &params, &browser).await {
         Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     }
 }
 
@@ -561,7 +577,7 @@ async fn login(
         .provider
         .login(&realm, sealed, username, password, &browser)
         .await;
-    answer(&state, &realm, &c, step)
+    answer(&state, &realm, &c, step).await
 }
 
 async fn consent(
@@ -585,7 +601,7 @@ async fn consent(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step.map(|s| (s, None)))
+    answer(&state, &realm, &c, step.map(|s| (s, None))).await
 }
 
 async fn choose_org(
@@ -608,7 +624,7 @@ async fn choose_org(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step.map(|s| (s, None)))
+    answer(&state, &realm, &c, step.map(|s| (s, None))).await
 }
 
 fn invitation_page(
@@ -657,7 +673,7 @@ async fn invitation(
             invitation_page(&realm, token, &c.csrf, &view, None),
             None,
         ),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     }
 }
 
@@ -699,7 +715,7 @@ async fn answer_invitation(
         Ok(InvitationOutcome::Again { view, error }) => {
             invitation_page(&realm, token, &c.csrf, &view, Some(error))
         }
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     };
     finish(&state, &realm, &c, res, None)
 }
@@ -844,7 +860,10 @@ async fn run_logout(
         }
     }
     .await;
-    result.unwrap_or_else(|e: OAuthError| error_page(&e))
+    match result {
+        Ok(res) => res,
+        Err(e) => realm_error_page(state, realm, &e).await,
+    }
 }
 
 /// After logout: back to the client's registered URI (303), or a page; the cookie goes.
