@@ -165,8 +165,8 @@ impl Chrome {
         field.send_keys(value).await.unwrap();
     }
 
-    /// Clicks the submit button `css` and waits until the browser has loaded the answer
-    /// (a new document: the mark left in this one is gone).
+    /// Clicks `css` (a submit button, or a link) and waits until the browser has loaded
+    /// the answer (a new document: the mark left in this one is gone).
     pub async fn submit(&self, css: &str) {
         self.mark().await;
         self.client
