@@ -228,7 +228,10 @@ async fn error_pages_say_what_happened_and_what_to_do_and_keep_the_code_as_a_det
         );
         assert!(page.contains("What you can do:"), "{what}: {page}");
         // In the look of the realm the request is for.
-        assert!(page.contains("<p class=\"realm\">demo</p>"), "{what}: {page}");
+        assert!(
+            page.contains("<p class=\"realm\">demo</p>"),
+            "{what}: {page}"
+        );
         // The protocol code appears once, in the small print for support.
         let tech = page.find("<p class=\"tech\">").expect("the details line");
         let code = page.find("<code>").expect("the code");
