@@ -288,6 +288,7 @@ async fn seed(o: &Opts) -> Res<()> {
                     enabled: true,
                     attributes: Default::default(),
                     external_id: None,
+                    logo_uri: None,
                 };
                 store
                     .insert_org(realm, id, &o, &[], stamp)

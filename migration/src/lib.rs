@@ -17,6 +17,7 @@ mod m20261130_000012_client_assertions;
 mod m20261201_000013_external_trust;
 mod m20261201_000014_audit_events;
 mod m20261201_000015_admin_keys;
+mod m20261201_000016_branding;
 mod m20261201_000017_console;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_external_trust::Migration),
             Box::new(m20261201_000014_audit_events::Migration),
             Box::new(m20261201_000015_admin_keys::Migration),
+            Box::new(m20261201_000016_branding::Migration),
             Box::new(m20261201_000017_console::Migration),
         ]
     }

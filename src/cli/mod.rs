@@ -57,3 +57,15 @@ pub fn audit_entry(m: &clap::ArgMatches) -> Option<(String, &'static str, String
     };
     Some((realm?, action, format!("tessera {}", words.join(" "))))
 }
+
+/// A CLI value that may be cleared: empty means "not set".
+pub(crate) fn optional<T>(
+    v: &str,
+    parse: fn(&str) -> Result<T, tessera_domain::DomainError>,
+) -> Result<Option<T>, tessera_domain::DomainError> {
+    if v.is_empty() {
+        Ok(None)
+    } else {
+        parse(v).map(Some)
+    }
+}

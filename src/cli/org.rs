@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 use std::io::Write;
-use tessera_domain::{DomainName, NewOrganization, OrgAlias, OrgDomain, OrgRoleName};
+use tessera_domain::{DomainName, LogoUri, NewOrganization, OrgAlias, OrgDomain, OrgRoleName};
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
 use tessera_oidc::admin::orgs::UserRef;
@@ -30,7 +30,7 @@ pub enum OrgCmd {
         #[arg(long)]
         external_id: Option<String>,
     },
-    /// Change an organization's name, description, external id or state.
+    /// Change an organization's name, description, logo, external id or state.
     Update {
         /// The realm's name.
         #[arg(long)]
@@ -55,6 +55,9 @@ pub enum OrgCmd {
         /// Disable the organization: its members' organization tokens stop working.
         #[arg(long)]
         disable: bool,
+        /// The logo its members' sign-in pages show: an https URL (an empty value: none).
+        #[arg(long)]
+        logo_uri: Option<String>,
     },
     /// List organizations by alias: alias, id, enabled, name.
     List {
@@ -143,6 +146,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                 enabled: true,
                 attributes: Default::default(),
                 external_id,
+                logo_uri: None,
             };
             let domains = domains
                 .iter()
@@ -169,6 +173,7 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
             no_external_id,
             enable,
             disable,
+            logo_uri,
         } => {
             let (org, _) = p.get_org(op, &realm, &alias).await?;
             let o = NewOrganization {
@@ -185,6 +190,10 @@ pub async fn run(p: &Provider, cmd: OrgCmd, out: &mut impl Write) -> anyhow::Res
                     None
                 } else {
                     external_id.or(org.external_id)
+                },
+                logo_uri: match logo_uri {
+                    Some(l) => super::optional(&l, LogoUri::parse)?,
+                    None => org.logo_uri,
                 },
             };
             let org = p.update_org(op, &realm, &alias, o).await?;

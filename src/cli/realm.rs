@@ -3,7 +3,8 @@
 use clap::Subcommand;
 use std::io::{BufRead, Write};
 use tessera_domain::{
-    Email, GrantType, RealmSettings, RegistrationMode, SigningAlg, SmtpSecurity, SmtpSettings,
+    DisplayName, Email, GrantType, LogoUri, RealmSettings, RegistrationMode, SigningAlg,
+    SmtpSecurity, SmtpSettings,
 };
 use tessera_oidc::Provider;
 use tessera_oidc::admin::AdminPrincipal;
@@ -23,10 +24,17 @@ pub enum RealmCmd {
     },
     /// List realms: name, enabled, access-token algorithm, issuer.
     List,
-    /// Change a realm's dynamic client registration settings; what is not given stays.
+    /// Change a realm's branding and dynamic client registration settings; what is not
+    /// given stays.
     Update {
         /// The realm's name.
         name: String,
+        /// The name the sign-in pages show (an empty value: the realm's name again).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The logo the sign-in pages show: an https URL (an empty value: no logo).
+        #[arg(long)]
+        logo_uri: Option<String>,
         /// Who may register clients: closed, initial-token (holders of an initial access
         /// token, `tessera client initial-token`) or open (anyone, within the limits below).
         #[arg(long, value_parser = ["closed", "initial-token", "open"])]
@@ -136,6 +144,8 @@ pub async fn run(
         }
         RealmCmd::Update {
             name,
+            display_name,
+            logo_uri,
             registration,
             allowed_hosts,
             allowed_scopes,
@@ -146,6 +156,12 @@ pub async fn run(
         } => {
             let cur = p.get_realm(op, &name).await?;
             let mut s = RealmSettings::from(&cur);
+            if let Some(n) = display_name {
+                s.branding.display_name = super::optional(&n, DisplayName::parse)?;
+            }
+            if let Some(l) = logo_uri {
+                s.branding.logo_uri = super::optional(&l, LogoUri::parse)?;
+            }
             let reg = &mut s.registration;
             if let Some(m) = registration {
                 reg.mode = RegistrationMode::parse(&m)?;
@@ -169,6 +185,13 @@ pub async fn run(
             }
             let r = p.update_realm(op, &name, s).await?;
             let o = &r.registration.open;
+            writeln!(
+                out,
+                "realm {}: display name {}, logo {}",
+                r.name,
+                r.branding.display_name.as_ref().map_or("-", |n| n.as_str()),
+                r.branding.logo_uri.as_ref().map_or("-", |l| l.as_str()),
+            )?;
             writeln!(
                 out,
                 "realm {}: registration {}; open registration: hosts [{}], scopes [{}], grant \

@@ -1450,7 +1450,8 @@ async fn consent_is_asked_denied_allowed_remembered_and_asked_again_on_prompt_co
     assert_unframeable(&res, "consent");
     let page = res.text().await.unwrap();
     assert!(
-        page.contains("<code>email</code>") && page.contains("<code>openid</code>"),
+        page.contains("See your e-mail address")
+            && page.contains("<small class=\"scope\">openid</small>"),
         "{page}"
     );
     let state = hidden(&page, "state").unwrap();

@@ -28,6 +28,7 @@ mod openapi;
 mod org_admin_exchange;
 mod orgs;
 mod outbound;
+mod pages_look;
 mod pkce;
 mod private_key_jwt;
 mod registration;

@@ -217,6 +217,10 @@ async fn admin_request_strings_carry_the_parsers_constraints() {
         ("NewIdpBody", "client_id"),
         ("NewIdpBody", "client_secret"),
         ("IdpUpdateBody", "issuer"),
+        ("RealmSettingsBody", "display_name"),
+        ("RealmSettingsBody", "logo_uri"),
+        ("OrgBody", "logo_uri"),
+        ("OrgUpdateBody", "logo_uri"),
     ] {
         let p = property(&schemas[schema], field);
         let text = p.to_string();

@@ -9,7 +9,7 @@
 
 use crate::helpers::*;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -890,70 +890,6 @@ async fn xid_5_the_domain_claim_must_be_a_verified_domain_of_the_organization() 
 }
 
 // ---- A real browser --------------------------------------------------------------------
-
-const PAGE_CERT: &str = include_str!("helpers/page_tls/cert.pem");
-const PAGE_KEY: &str = include_str!("helpers/page_tls/key.pem");
-
-fn pem_der(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    STANDARD.decode(body).unwrap()
-}
-
-/// Serves `page` over https on a loopback port (any host name, a self-signed certificate
-/// the browser is told to accept): the admin app, on whatever origin the browser names.
-async fn https_page(page: String) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio_rustls::rustls;
-    let cert = rustls::pki_types::CertificateDer::from(pem_der(PAGE_CERT));
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(pem_der(PAGE_KEY).into());
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let (acceptor, page) = (acceptor.clone(), page.clone());
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let mut req = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match tls.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let found = req.starts_with(b"GET / ");
-                let body = if found { page.as_str() } else { "" };
-                let head = format!(
-                    "HTTP/1.1 {}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    if found { "200 OK" } else { "404 Not Found" },
-                    body.len()
-                );
-                let _ = tls.write_all(head.as_bytes()).await;
-                let _ = tls.write_all(body.as_bytes()).await;
-                let _ = tls.shutdown().await;
-            });
-        }
-    });
-    port
-}
-
-/// Chromium, if installed (Debian's `chromium`).
-fn chromium() -> Option<&'static str> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-}
 
 /// Loads `url` in headless Chromium, with `*.acme.test` names on loopback, and returns
 /// the text of the page's `#out` once its script is done (virtual time waits for fetches).

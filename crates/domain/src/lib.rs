@@ -1,6 +1,7 @@
 //! Tessera's vocabulary: identifiers, realms, clients, scopes and keys. No IO here.
 
 mod audit;
+mod branding;
 mod client;
 mod clock;
 mod console;
@@ -17,6 +18,7 @@ mod smtp;
 mod user;
 
 pub use audit::{AuditEvent, AuditKind};
+pub use branding::{Branding, DisplayName, LogoUri};
 pub use client::{
     ADMIN_SCOPE, AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientKeys,
     ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri, ResourceUri,
@@ -68,6 +70,8 @@ pub struct Realm {
     pub max_delegation_depth: i64,
     /// Who may register clients dynamically, and within which limits (RFC 7591).
     pub registration: RegistrationPolicy,
+    /// What the sign-in pages show: display name and logo.
+    pub branding: Branding,
     pub created_at: UnixTime,
 }
 
@@ -107,6 +111,7 @@ pub struct RealmSettings {
     pub organizations_enabled: bool,
     pub max_delegation_depth: i64,
     pub registration: RegistrationPolicy,
+    pub branding: Branding,
 }
 
 impl From<&Realm> for RealmSettings {
@@ -121,6 +126,7 @@ impl From<&Realm> for RealmSettings {
             organizations_enabled: r.organizations_enabled,
             max_delegation_depth: r.max_delegation_depth,
             registration: r.registration.clone(),
+            branding: r.branding.clone(),
         }
     }
 }
@@ -136,6 +142,7 @@ impl Default for RealmSettings {
             organizations_enabled: true,
             max_delegation_depth: 3,
             registration: RegistrationPolicy::default(),
+            branding: Branding::default(),
         }
     }
 }

@@ -2,8 +2,8 @@
 //! and the `organization` scope that puts them into tokens.
 
 use crate::{
-    DomainError, Email, InvitationId, OrgId, OrgRoleId, RealmId, Scope, ScopeSet, UnixTime,
-    UserAttributes, UserId,
+    DomainError, Email, InvitationId, LogoUri, OrgId, OrgRoleId, RealmId, Scope, ScopeSet,
+    UnixTime, UserAttributes, UserId,
 };
 use std::fmt;
 
@@ -130,6 +130,8 @@ pub struct Organization {
     /// The organization's id at its own identity provider (what an upstream's `org_id`
     /// claim names); unique within the realm.
     pub external_id: Option<String>,
+    /// Shown on the sign-in pages of logins for this organization.
+    pub logo_uri: Option<LogoUri>,
     pub created_at: UnixTime,
 }
 
@@ -142,6 +144,7 @@ pub struct NewOrganization {
     pub enabled: bool,
     pub attributes: UserAttributes,
     pub external_id: Option<String>,
+    pub logo_uri: Option<LogoUri>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

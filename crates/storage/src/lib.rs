@@ -289,6 +289,7 @@ pub(crate) mod test_util {
             organizations_enabled: true,
             max_delegation_depth: 3,
             registration: Default::default(),
+            branding: Default::default(),
             created_at: UnixTime(1),
         }
     }

@@ -15,9 +15,9 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 use tessera_domain::{
-    DomainError, DomainName, Email, Invitation, InvitationId, InvitationStatus, Member, Membership,
-    NewOrganization, OrgAlias, OrgDomain, OrgId, OrgRole, OrgRoleId, OrgRoleName, Organization,
-    RealmId, UnixTime, UserAttributes, UserId,
+    DomainError, DomainName, Email, Invitation, InvitationId, InvitationStatus, LogoUri, Member,
+    Membership, NewOrganization, OrgAlias, OrgDomain, OrgId, OrgRole, OrgRoleId, OrgRoleName,
+    Organization, RealmId, UnixTime, UserAttributes, UserId,
 };
 use uuid::Uuid;
 
@@ -33,6 +33,7 @@ fn org_of(m: org::Model) -> StoreResult<Organization> {
         enabled: m.enabled,
         attributes,
         external_id: m.external_id,
+        logo_uri: m.logo_uri.as_deref().map(LogoUri::parse).transpose()?,
         created_at: UnixTime(m.created_at),
     })
 }
@@ -44,6 +45,7 @@ fn apply(m: &mut org::ActiveModel, o: &NewOrganization) {
     m.enabled = Set(o.enabled);
     m.attributes = Set(serde_json::Value::Object(o.attributes.clone()).to_string());
     m.external_id = Set(o.external_id.clone());
+    m.logo_uri = Set(o.logo_uri.as_ref().map(|l| l.as_str().to_owned()));
 }
 
 fn role_of(m: role::Model) -> StoreResult<OrgRole> {
@@ -926,6 +928,7 @@ mod tests {
             enabled: true,
             attributes: Default::default(),
             external_id: None,
+            logo_uri: None,
         }
     }
 

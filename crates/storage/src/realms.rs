@@ -5,8 +5,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    DomainError, Lifetimes, OpenRegistration, PasswordParams, Realm, RealmId, RealmName,
-    RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg, UnixTime,
+    Branding, DisplayName, DomainError, Lifetimes, LogoUri, OpenRegistration, PasswordParams,
+    Realm, RealmId, RealmName, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
+    UnixTime,
 };
 
 fn to_domain(m: realm::Model) -> StoreResult<Realm> {
@@ -37,8 +38,24 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
                 None => OpenRegistration::default(),
             },
         },
+        branding: Branding {
+            display_name: m
+                .display_name
+                .as_deref()
+                .map(DisplayName::parse)
+                .transpose()?,
+            logo_uri: m.logo_uri.as_deref().map(LogoUri::parse).transpose()?,
+        },
         created_at: UnixTime(m.created_at),
     })
+}
+
+fn display_name_of(b: &Branding) -> Option<String> {
+    b.display_name.as_ref().map(|n| n.as_str().to_owned())
+}
+
+fn logo_of(b: &Branding) -> Option<String> {
+    b.logo_uri.as_ref().map(|l| l.as_str().to_owned())
 }
 
 fn policy_to_json(p: &OpenRegistration) -> Option<String> {
@@ -77,6 +94,8 @@ impl Store {
             max_delegation_depth: Set(realm.max_delegation_depth),
             registration_mode: Set(realm.registration.mode.as_str().to_owned()),
             registration_policy: Set(policy_to_json(&realm.registration.open)),
+            display_name: Set(display_name_of(&realm.branding)),
+            logo_uri: Set(logo_of(&realm.branding)),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -129,6 +148,8 @@ impl Store {
         m.max_delegation_depth = Set(s.max_delegation_depth);
         m.registration_mode = Set(s.registration.mode.as_str().to_owned());
         m.registration_policy = Set(policy_to_json(&s.registration.open));
+        m.display_name = Set(display_name_of(&s.branding));
+        m.logo_uri = Set(logo_of(&s.branding));
         to_domain(m.update(&self.db).await?)
     }
 

@@ -8,6 +8,7 @@ pub mod limits;
 mod pages;
 mod routes;
 mod telemetry;
+mod words;
 
 use actix_web::dev::{Server, ServiceRequest};
 use actix_web::middleware::DefaultHeaders;

@@ -49,6 +49,20 @@ pub fn csp_for_flow(redirect_uri: &str, upstreams: &[&str]) -> String {
     )
 }
 
+/// `csp` with the origins of a realm's or organization's logos added to `img-src`, and
+/// nothing else: logos are https URLs the administrator chose (`LogoUri`), so only those
+/// hosts, never `https:` at large.
+pub fn with_images(csp: &str, origins: &[String]) -> String {
+    if origins.is_empty() {
+        return csp.to_owned();
+    }
+    csp.replacen(
+        "img-src 'self' data:",
+        &format!("img-src 'self' data: {}", origins.join(" ")),
+        1,
+    )
+}
+
 /// Sets `Referrer-Policy` on every response and the policy that fits it where the handler
 /// set none.
 pub async fn headers(
@@ -92,5 +106,13 @@ mod tests {
             csp_for_client("com.example.app:/cb").contains("form-action 'self' com.example.app:;")
         );
         assert!(csp.contains("script-src 'self';") && csp.contains("base-uri 'none'"));
+    }
+
+    #[test]
+    fn logos_open_img_src_to_their_own_origins_only() {
+        let csp = with_images(PAGE_CSP, &["https://cdn.example".into()]);
+        assert!(csp.contains("img-src 'self' data: https://cdn.example;"));
+        assert!(!csp.contains("https:;") && csp.contains("script-src 'self';"));
+        assert_eq!(with_images(PAGE_CSP, &[]), PAGE_CSP);
     }
 }

@@ -8,6 +8,7 @@
 
 mod broker;
 mod browser;
+mod chrome;
 mod console;
 mod dns;
 mod json_server;
@@ -18,6 +19,7 @@ mod upstream;
 
 pub use broker::*;
 pub use browser::*;
+pub use chrome::*;
 pub use console::*;
 pub use dns::*;
 pub use json_server::*;

@@ -57,6 +57,7 @@ impl Provider {
             organizations_enabled: settings.organizations_enabled,
             max_delegation_depth: settings.max_delegation_depth,
             registration: settings.registration,
+            branding: settings.branding,
             created_at: now,
         };
         self.store()

@@ -164,6 +164,7 @@ impl Provider {
                 enabled: true,
                 attributes: Default::default(),
                 external_id: None,
+                logo_uri: None,
             },
             vec![OrgDomain {
                 name: DomainName::parse("example.com")?,

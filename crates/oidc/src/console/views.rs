@@ -114,6 +114,7 @@ mod tests {
             enabled: true,
             attributes: Default::default(),
             external_id: None,
+            logo_uri: None,
         };
         p.create_org(op, "r", o, vec![]).await.unwrap();
         let mut first = None;

@@ -99,6 +99,7 @@ impl Provider {
                 .display_name
                 .clone()
                 .unwrap_or_else(|| p.settings.alias.to_string()),
+            brand: crate::interaction::brand::Brand::of(&ctx.realm, None),
             error,
         }
     }

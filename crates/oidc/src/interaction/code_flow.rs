@@ -5,6 +5,7 @@
 
 use crate::authorize::{self, AuthorizeError, AuthorizeRequest, ResponseMode};
 use crate::crypto::{random_id, random_token, sha256};
+use crate::interaction::brand::Brand;
 use crate::interaction::passwords::LoginError;
 use crate::interaction::sealed_request as state;
 use crate::tokens::org_claims::OrgDecision;
@@ -44,8 +45,9 @@ pub enum Step {
         redirect_uri: String,
         sealed: String,
         login_hint: Option<String>,
-        /// The organization the login is for (`organization=`, or the hint's domain).
-        org_name: Option<String>,
+        /// The realm, and the organization the login is for (`organization=`, or the
+        /// hint's domain).
+        brand: Brand,
         /// The realm's enabled upstream providers (a button for each visible one).
         providers: Vec<LoginOption>,
         error: Option<&'static str>,
@@ -62,6 +64,7 @@ pub enum Step {
         pending: String,
         email: String,
         provider: String,
+        brand: Brand,
         error: Option<&'static str>,
     },
     /// The user belongs to several organizations and the client asked for one.
@@ -71,6 +74,7 @@ pub enum Step {
         sealed: String,
         /// `(alias, name)`, by alias.
         orgs: Vec<(String, String)>,
+        brand: Brand,
     },
     Consent {
         client_name: String,
@@ -81,8 +85,20 @@ pub enum Step {
         scopes: Vec<String>,
         /// `(name, identifier)` of each API the tokens will be for (RFC 8707 targets).
         apis: Vec<(String, String)>,
+        /// Which organization the `organization` scope would tell the client about: its
+        /// name, or `None` when no organization context is granted.
+        organization: Option<OrgShown>,
+        brand: Brand,
     },
     Respond(ClientResponse),
+}
+
+/// The organization context a consent page names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgShown {
+    One(String),
+    /// `organization:*`: every organization the user belongs to.
+    All,
 }
 
 /// An upstream provider on the login page.
@@ -196,14 +212,14 @@ impl Provider {
                 None,
             ));
         }
-        let org_name = self.request_org(&ctx, &req).await?.map(|o| o.name);
+        let brand = Brand::of(&ctx.realm, self.request_org(&ctx, &req).await?.as_ref());
         let providers = self.login_options(&ctx).await?;
         let again = |error: &'static str| Step::Login {
             client_name: client.name.clone(),
             redirect_uri: req.redirect_uri.clone(),
             sealed: sealed.to_owned(),
             login_hint: Some(username.to_owned()),
-            org_name: org_name.clone(),
+            brand: brand.clone(),
             providers: providers.clone(),
             error: Some(error),
         };
@@ -417,7 +433,7 @@ impl Provider {
                 redirect_uri: req.redirect_uri.clone(),
                 sealed,
                 login_hint: req.login_hint.clone(),
-                org_name: self.request_org(ctx, req).await?.map(|o| o.name),
+                brand: Brand::of(&ctx.realm, self.request_org(ctx, req).await?.as_ref()),
                 providers: self.login_options(ctx).await?,
                 error: None,
             });
@@ -442,6 +458,14 @@ impl Provider {
                 if req.prompt.none {
                     return Ok(error_for(ctx, req, OAuthError::ConsentRequired));
                 }
+                let (organization, shown) = match org {
+                    Some(OrgSelection::All) => (Some(OrgShown::All), None),
+                    Some(OrgSelection::Chosen(id) | OrgSelection::Required(id)) => {
+                        let o = self.store().get_org(ctx.realm.id, id).await?;
+                        (o.as_ref().map(|o| OrgShown::One(o.name.clone())), o)
+                    }
+                    None => (None, None),
+                };
                 return Ok(Step::Consent {
                     client_name: client.name.clone(),
                     client_host: client
@@ -452,6 +476,8 @@ impl Provider {
                     sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
                     scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
                     apis: self.api_names(ctx, client, req).await?,
+                    organization,
+                    brand: Brand::of(&ctx.realm, shown.as_ref()),
                 });
             }
         }
@@ -547,6 +573,7 @@ impl Provider {
                         .into_iter()
                         .map(|m| (m.alias.to_string(), m.org_name))
                         .collect(),
+                    brand: Brand::of(&ctx.realm, None),
                 }))
             }
             Err(e @ (OAuthError::AccessDenied(_) | OAuthError::InvalidScope(_))) => {

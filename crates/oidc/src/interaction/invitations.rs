@@ -7,6 +7,7 @@ pub const INVITATION_TYP: &str = "invitation+jwt";
 
 use crate::crypto::ct_eq;
 use crate::crypto::jws;
+use crate::interaction::brand::Brand;
 use crate::interaction::passwords::LoginError;
 use crate::{OAuthError, Provider, RealmCtx};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,8 @@ use tessera_domain::{NewUser, UserId, Username};
 pub struct InvitationView {
     pub org_name: String,
     pub email: String,
+    /// The realm and the inviting organization, as the page shows them.
+    pub brand: Brand,
 }
 
 /// Which of the page's two forms was sent.
@@ -49,6 +52,7 @@ pub struct InvitationForm<'a> {
 pub enum InvitationOutcome {
     Joined {
         org_name: String,
+        brand: Brand,
     },
     Again {
         view: InvitationView,
@@ -63,10 +67,11 @@ const SIGN_IN_FAILED: &str =
 const CREATE_FAILED: &str = "That username is taken, or this address already has an account: choose another username, or sign in.";
 
 impl Provider {
-    fn invitation_view(open: &OpenInvitation) -> InvitationView {
+    fn invitation_view(ctx: &RealmCtx, open: &OpenInvitation) -> InvitationView {
         InvitationView {
             org_name: open.org.name.clone(),
             email: open.invitation.email.as_str().to_owned(),
+            brand: Brand::of(&ctx.realm, Some(&open.org)),
         }
     }
 
@@ -78,7 +83,7 @@ impl Provider {
     ) -> Result<InvitationView, OAuthError> {
         let ctx = self.realm(realm).await?;
         let open = self.open_invitation(&ctx, token).await?;
-        Ok(Self::invitation_view(&open))
+        Ok(Self::invitation_view(&ctx, &open))
     }
 
     /// `POST …/invitations/accept`: signs in or creates the account, then joins.
@@ -103,7 +108,7 @@ impl Provider {
         let open = self.open_invitation(&ctx, f.token).await?;
         let again = |error| {
             Ok(InvitationOutcome::Again {
-                view: Self::invitation_view(&open),
+                view: Self::invitation_view(&ctx, &open),
                 error,
             })
         };
@@ -153,6 +158,7 @@ impl Provider {
         match self.accept_invitation(&ctx, &open, user).await {
             Ok(()) => Ok(InvitationOutcome::Joined {
                 org_name: open.org.name.clone(),
+                brand: Brand::of(&ctx.realm, Some(&open.org)),
             }),
             Err(e) => {
                 // Lost a race for the link: the account made for it goes too.

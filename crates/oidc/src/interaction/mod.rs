@@ -1,7 +1,8 @@
-//! What a person does in the browser: the code flow's pages (login, consent, organization
+//! What a person does in the browser: who the pages speak for (`brand.rs`), the code flow's pages (login, consent, organization
 //! chooser), the sealed request that carries it between pages, password checks and their
 //! limits, invitations, and logout.
 
+pub mod brand;
 pub mod code_flow;
 pub mod invitations;
 pub mod login;

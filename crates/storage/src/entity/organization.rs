@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: i64,
     /// Unique per realm when set.
     pub external_id: Option<String>,
+    /// An https URL; NULL: no logo.
+    pub logo_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,10 @@ pub struct Model {
     pub registration_mode: String,
     /// JSON limits of open registration; NULL: the defaults.
     pub registration_policy: Option<String>,
+    /// Shown on the sign-in pages instead of the name; NULL: the name.
+    pub display_name: Option<String>,
+    /// An https URL; NULL: no logo.
+    pub logo_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -47,7 +47,7 @@ async fn start(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step.map(|s| (s, None)))
+    answer(&state, &realm, &c, step.map(|s| (s, None))).await
 }
 
 /// The upstream sends the browser back here with `code` and `state` (or `error`).
@@ -67,7 +67,7 @@ async fn callback(
         .provider
         .broker_callback(&realm, &alias, &params, &browser)
         .await;
-    answer(&state, &realm, &c, step)
+    answer(&state, &realm, &c, step).await
 }
 
 /// The link page: the existing account's password.
@@ -91,7 +91,7 @@ async fn link(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step)
+    answer(&state, &realm, &c, step).await
 }
 
 /// OIDC Back-Channel Logout 1.0 §2.8: 200 when done, 400 with a JSON error otherwise.

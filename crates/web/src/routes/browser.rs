@@ -4,12 +4,14 @@
 use crate::AppState;
 use crate::error::ApiError;
 use crate::form::{bearer_token, is_form, read_form};
+use crate::words::{self, Explanation, Permission};
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use tessera_oidc::authorize::ResponseMode;
 use tessera_oidc::crypto::random_id;
+use tessera_oidc::interaction::brand::Brand;
 use tessera_oidc::interaction::code_flow::{
     Browser, ClientResponse, LoginOption, NewSession, Step,
 };
@@ -68,9 +70,9 @@ struct LoginPage<'a> {
     broker_action: String,
     sealed: &'a str,
     login_hint: &'a str,
-    org_name: Option<&'a str>,
     buttons: Vec<&'a LoginOption>,
     error: Option<&'a str>,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
@@ -82,6 +84,7 @@ struct LinkAccountPage<'a> {
     email: &'a str,
     provider: &'a str,
     error: Option<&'a str>,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
@@ -91,6 +94,7 @@ struct ChooseOrgPage<'a> {
     action: String,
     sealed: &'a str,
     orgs: &'a [(String, String)],
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
@@ -100,28 +104,11 @@ struct ConsentPage<'a> {
     client_host: Option<&'a str>,
     action: String,
     sealed: &'a str,
-    /// `(scope, what it lets the app do)`.
-    scopes: Vec<(&'a str, &'static str)>,
+    /// What each scope lets the application do, in words.
+    permissions: Vec<Permission>,
     /// `(name, identifier)` of the APIs it will reach for you.
     apis: &'a [(String, String)],
-}
-
-/// What a scope lets the application do, said plainly; unknown scopes are shown as named.
-fn scope_meaning(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "Sign you in with your account",
-        "profile" => "See your name",
-        "email" => "See your e-mail address",
-        "offline_access" => "Stay signed in when you are away",
-        tessera_domain::ADMIN_SCOPE => {
-            "Manage the organizations you administer as you: see their members and their \
-             e-mail addresses, invite people, change roles and remove members"
-        }
-        s if s == tessera_domain::ORG_SCOPE || s.starts_with("organization:") => {
-            "Know which organization you act for, and your roles in it"
-        }
-        _ => "",
-    }
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
@@ -132,28 +119,40 @@ struct InvitationPage<'a> {
     csrf: &'a str,
     view: &'a InvitationView,
     error: Option<&'a str>,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
 #[template(path = "joined.html")]
 struct JoinedPage<'a> {
     org_name: &'a str,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    words: Explanation,
     message: &'a str,
     code: &'a str,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
-struct NotFoundPage;
+struct NotFoundPage {
+    brand: Brand,
+}
 
 /// What a browser gets at an address that names nothing.
 pub(crate) fn not_found_page() -> HttpResponse {
-    html(StatusCode::NOT_FOUND, NotFoundPage.render())
+    html(
+        StatusCode::NOT_FOUND,
+        NotFoundPage {
+            brand: Brand::product(),
+        }
+        .render(),
+    )
 }
 
 #[derive(Template)]
@@ -162,11 +161,14 @@ struct LogoutPage<'a> {
     action: String,
     csrf: &'a str,
     params: Vec<(&'static str, String)>,
+    brand: &'a Brand,
 }
 
 #[derive(Template)]
 #[template(path = "logged_out.html")]
-struct LoggedOutPage;
+struct LoggedOutPage<'a> {
+    brand: &'a Brand,
+}
 
 #[derive(Template)]
 #[template(path = "form_post.html")]
@@ -188,8 +190,24 @@ fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse
     }
 }
 
-/// A friendly page for errors that must not go back to the client.
+/// A friendly page for errors that must not go back to the client, before we know
+/// which realm the request is for (a malformed body).
 pub(crate) fn error_page(e: &OAuthError) -> HttpResponse {
+    error_page_for(e, &Brand::product())
+}
+
+/// [`error_page`] in the realm's look, when the request names one (the product's when it
+/// names none that exists).
+pub(crate) async fn realm_error_page(
+    state: &AppState,
+    realm: &str,
+    e: &OAuthError,
+) -> HttpResponse {
+    let brand = state.provider.realm_brand(realm).await;
+    branded(error_page_for(e, &brand), &brand)
+}
+
+fn error_page_for(e: &OAuthError, brand: &Brand) -> HttpResponse {
     if let OAuthError::ServerError(cause) = e {
         tracing::error!(%cause, "browser request failed");
     }
@@ -201,8 +219,10 @@ pub(crate) fn error_page(e: &OAuthError) -> HttpResponse {
     let mut res = html(
         status,
         ErrorPage {
+            words: words::explain(e),
             message: &e.description(),
             code: e.code(),
+            brand,
         }
         .render(),
     );
@@ -273,13 +293,13 @@ fn to_client(resp: &ClientResponse) -> HttpResponse {
 }
 
 pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
-    let (redirect_uri, res) = match step {
+    let (redirect_uri, brand, res) = match step {
         Step::Login {
             client_name,
             redirect_uri,
             sealed,
             login_hint,
-            org_name,
+            brand,
             providers,
             error,
         } => {
@@ -295,16 +315,17 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     broker_action: format!("/realms/{realm}/login-actions/broker"),
                     sealed,
                     login_hint: login_hint.as_deref().unwrap_or_default(),
-                    org_name: org_name.as_deref(),
                     buttons: providers.iter().filter(|p| p.visible).collect(),
                     error: *error,
+                    brand,
                 }
                 .render(),
             );
             // Its forms may also lead to the upstream providers (button, or an address
             // under an organization's domain).
             let origins: Vec<&str> = providers.iter().map(|p| p.origin.as_str()).collect();
-            return with_csp(res, &crate::pages::csp_for_flow(redirect_uri, &origins));
+            let csp = crate::pages::csp_for_flow(redirect_uri, &origins);
+            return with_csp(res, &with_images(&csp, brand));
         }
         Step::Upstream { location } => {
             return HttpResponse::SeeOther()
@@ -318,9 +339,11 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             pending,
             email,
             provider,
+            brand,
             error,
         } => (
             redirect_uri,
+            brand,
             html(
                 if error.is_some() {
                     StatusCode::UNAUTHORIZED
@@ -334,6 +357,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     email,
                     provider,
                     error: *error,
+                    brand,
                 }
                 .render(),
             ),
@@ -343,8 +367,10 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             redirect_uri,
             sealed,
             orgs,
+            brand,
         } => (
             redirect_uri,
+            brand,
             html(
                 StatusCode::OK,
                 ChooseOrgPage {
@@ -352,6 +378,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     action: format!("/realms/{realm}/login-actions/organization"),
                     sealed,
                     orgs,
+                    brand,
                 }
                 .render(),
             ),
@@ -363,8 +390,11 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
             sealed,
             scopes,
             apis,
+            organization,
+            brand,
         } => (
             redirect_uri,
+            brand,
             html(
                 StatusCode::OK,
                 ConsentPage {
@@ -372,11 +402,16 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     client_host: client_host.as_deref(),
                     action: format!("/realms/{realm}/login-actions/consent"),
                     sealed,
-                    scopes: scopes
-                        .iter()
-                        .map(|s| (s.as_str(), scope_meaning(s)))
-                        .collect(),
+                    permissions: {
+                        let mut ordered: Vec<&String> = scopes.iter().collect();
+                        ordered.sort_by_key(|s| words::rank(s));
+                        ordered
+                            .into_iter()
+                            .map(|s| words::permission(s, &brand.name, organization.as_ref()))
+                            .collect()
+                    },
                     apis,
+                    brand,
                 }
                 .render(),
             ),
@@ -384,7 +419,26 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
         Step::Respond(resp) => return to_client(resp),
     };
     // The form posts here, and the answer redirects to the client: both must be allowed.
-    with_csp(res, &crate::pages::csp_for_client(redirect_uri))
+    let csp = crate::pages::csp_for_client(redirect_uri);
+    with_csp(res, &with_images(&csp, brand))
+}
+
+/// A page outside the flow (no client to send the browser to) showing the brand's
+/// logos: the strict policy, with their origins as images.
+fn branded(res: HttpResponse, brand: &Brand) -> HttpResponse {
+    let origins = brand.image_origins();
+    if origins.is_empty() {
+        return res;
+    }
+    with_csp(
+        res,
+        &crate::pages::with_images(crate::pages::PAGE_CSP, &origins),
+    )
+}
+
+/// `csp` letting the page show the brand's logos.
+fn with_images(csp: &str, brand: &Brand) -> String {
+    crate::pages::with_images(csp, &brand.image_origins())
 }
 
 fn with_csp(mut res: HttpResponse, csp: &str) -> HttpResponse {
@@ -457,7 +511,7 @@ pub(crate) fn finish(
 
 /// The answer to a step of the flow: the next page or the redirect to the client (with a
 /// new session's cookie), or the error page.
-pub(crate) fn answer(
+pub(crate) async fn answer(
     state: &AppState,
     realm: &str,
     c: &Cookies,
@@ -465,7 +519,7 @@ pub(crate) fn answer(
 ) -> HttpResponse {
     match step {
         Ok((step, session)) => finish(state, realm, c, render(realm, &step), session),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(state, realm, &e).await,
     }
 }
 
@@ -488,7 +542,7 @@ async fn authorize(
     let browser = c.browser(&req, &state);
     match state.provider.authorize(&realm, &params, &browser).await {
         Ok(step) => finish(&state, &realm, &c, render(&realm, &step), None),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     }
 }
 
@@ -523,7 +577,7 @@ async fn login(
         .provider
         .login(&realm, sealed, username, password, &browser)
         .await;
-    answer(&state, &realm, &c, step)
+    answer(&state, &realm, &c, step).await
 }
 
 async fn consent(
@@ -547,7 +601,7 @@ async fn consent(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step.map(|s| (s, None)))
+    answer(&state, &realm, &c, step.map(|s| (s, None))).await
 }
 
 async fn choose_org(
@@ -570,7 +624,7 @@ async fn choose_org(
             &browser,
         )
         .await;
-    answer(&state, &realm, &c, step.map(|s| (s, None)))
+    answer(&state, &realm, &c, step.map(|s| (s, None))).await
 }
 
 fn invitation_page(
@@ -580,7 +634,7 @@ fn invitation_page(
     view: &InvitationView,
     error: Option<&str>,
 ) -> HttpResponse {
-    html(
+    let res = html(
         if error.is_some() {
             StatusCode::UNAUTHORIZED
         } else {
@@ -592,9 +646,11 @@ fn invitation_page(
             csrf,
             view,
             error,
+            brand: &view.brand,
         }
         .render(),
-    )
+    );
+    branded(res, &view.brand)
 }
 
 /// The invitation link: a verified, pending invitation shows who is invited where.
@@ -617,7 +673,7 @@ async fn invitation(
             invitation_page(&realm, token, &c.csrf, &view, None),
             None,
         ),
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     }
 }
 
@@ -645,17 +701,21 @@ async fn answer_invitation(
         ip: crate::extract::client_ip(&req, &state.trusted_proxies),
     };
     let res = match state.provider.answer_invitation(&realm, form).await {
-        Ok(InvitationOutcome::Joined { org_name }) => html(
-            StatusCode::OK,
-            JoinedPage {
-                org_name: &org_name,
-            }
-            .render(),
+        Ok(InvitationOutcome::Joined { org_name, brand }) => branded(
+            html(
+                StatusCode::OK,
+                JoinedPage {
+                    org_name: &org_name,
+                    brand: &brand,
+                }
+                .render(),
+            ),
+            &brand,
         ),
         Ok(InvitationOutcome::Again { view, error }) => {
             invitation_page(&realm, token, &c.csrf, &view, Some(error))
         }
-        Err(e) => error_page(&e),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
     };
     finish(&state, &realm, &c, res, None)
 }
@@ -771,6 +831,7 @@ async fn run_logout(
             .provider
             .logout_request(realm, params, session.as_ref())
             .await?;
+        let brand = state.provider.realm_brand(realm).await;
         match session {
             Some(_) if !confirmed && !lr.hint_matches_session => {
                 let carried = LOGOUT_PARAMS
@@ -781,23 +842,28 @@ async fn run_logout(
                     action: format!("/realms/{realm}/protocol/openid-connect/logout/confirm"),
                     csrf: &c.csrf,
                     params: carried,
+                    brand: &brand,
                 };
-                let mut res = html(StatusCode::OK, page.render());
+                let mut res = branded(html(StatusCode::OK, page.render()), &brand);
                 // Confirming redirects to the client's post-logout URI.
                 if let Some((uri, _)) = &lr.redirect {
-                    res = with_csp(res, &crate::pages::csp_for_client(uri));
+                    let csp = crate::pages::csp_for_client(uri);
+                    res = with_csp(res, &with_images(&csp, &brand));
                 }
                 Ok(finish(state, realm, c, res, None))
             }
             Some(s) => {
                 state.provider.end_session(realm, &s).await?;
-                Ok(signed_out(state, realm, lr.redirect))
+                Ok(signed_out(state, realm, lr.redirect, &brand))
             }
-            None => Ok(signed_out(state, realm, lr.redirect)),
+            None => Ok(signed_out(state, realm, lr.redirect, &brand)),
         }
     }
     .await;
-    result.unwrap_or_else(|e: OAuthError| error_page(&e))
+    match result {
+        Ok(res) => res,
+        Err(e) => realm_error_page(state, realm, &e).await,
+    }
 }
 
 /// After logout: back to the client's registered URI (303), or a page; the cookie goes.
@@ -805,6 +871,7 @@ fn signed_out(
     state: &AppState,
     realm: &str,
     redirect: Option<(String, Option<String>)>,
+    brand: &Brand,
 ) -> HttpResponse {
     let mut res = match redirect {
         Some((uri, st)) => {
@@ -821,7 +888,10 @@ fn signed_out(
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish()
         }
-        None => html(StatusCode::OK, LoggedOutPage.render()),
+        None => branded(
+            html(StatusCode::OK, LoggedOutPage { brand }.render()),
+            brand,
+        ),
     };
     let _ = res.add_removal_cookie(&cookie(state, realm, SESSION_COOKIE, String::new(), None));
     res

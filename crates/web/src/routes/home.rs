@@ -4,6 +4,7 @@ use crate::AppState;
 use actix_web::{HttpResponse, Responder, web};
 use askama::Template;
 use askama_web::WebTemplate;
+use tessera_oidc::interaction::brand::Brand;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "index.html")]
 struct Home {
     realms: Vec<RealmLink>,
+    brand: Brand,
 }
 
 struct RealmLink {
@@ -40,10 +42,16 @@ async fn home(state: web::Data<AppState>) -> impl Responder {
         .into_iter()
         .map(|r| RealmLink {
             issuer: state.provider.issuer_for(&r.name),
-            name: r.name.to_string(),
+            name: r.branding.display_name.as_ref().map_or_else(
+                || r.name.to_string(),
+                |n| format!("{} ({})", n.as_str(), r.name),
+            ),
         })
         .collect();
-    Home { realms }
+    Home {
+        realms,
+        brand: Brand::product(),
+    }
 }
 
 async fn css() -> HttpResponse {

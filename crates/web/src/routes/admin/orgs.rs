@@ -10,8 +10,8 @@ use crate::extract::{invitation_id, user_id};
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    DomainName, Email, Invitation, Member, Membership, NewOrganization, OrgAlias, OrgDomain,
-    OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
+    DomainName, Email, Invitation, LogoUri, Member, Membership, NewOrganization, OrgAlias,
+    OrgDomain, OrgRole, OrgRoleName, Organization, UserAttributes, UserId,
 };
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::orgs::UserRef;
@@ -85,6 +85,8 @@ pub struct OrgRep {
     /// The organization's id at its own identity provider: what the `org_id` claim of
     /// the organization-admin exchange must name.
     pub external_id: Option<String>,
+    /// The logo its members' sign-in pages show (https).
+    pub logo_uri: Option<String>,
     /// On single-organization responses; absent in lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<DomainRep>>,
@@ -100,6 +102,7 @@ fn org_rep(o: Organization, domains: Option<Vec<OrgDomain>>) -> OrgRep {
         enabled: o.enabled,
         attributes: o.attributes,
         external_id: o.external_id,
+        logo_uri: o.logo_uri.map(|l| l.as_str().to_owned()),
         domains: domains.map(|d| d.into_iter().map(Into::into).collect()),
         created_at: o.created_at.0,
     }
@@ -128,6 +131,9 @@ pub struct OrgBody {
     /// The organization's id at its own identity provider, unique within the realm.
     #[schema(schema_with = schema::optional_external_id)]
     pub external_id: Option<String>,
+    /// The logo its members' sign-in pages show: an https URL of at most 2048 characters.
+    #[schema(schema_with = schema::optional_logo_uri)]
+    pub logo_uri: Option<String>,
     /// At most 100; a domain belongs to one organization of the realm.
     #[serde(default)]
     #[schema(schema_with = schema::domains)]
@@ -152,6 +158,9 @@ pub struct OrgUpdateBody {
     /// The organization's id at its own identity provider, unique within the realm.
     #[schema(schema_with = schema::optional_external_id)]
     pub external_id: Option<String>,
+    /// The logo its members' sign-in pages show: an https URL of at most 2048 characters.
+    #[schema(schema_with = schema::optional_logo_uri)]
+    pub logo_uri: Option<String>,
 }
 
 fn yes() -> bool {
@@ -167,6 +176,7 @@ impl OrgUpdateBody {
             enabled: self.enabled,
             attributes: self.attributes,
             external_id: self.external_id,
+            logo_uri: self.logo_uri.as_deref().map(LogoUri::parse).transpose()?,
         })
     }
 }
@@ -185,6 +195,7 @@ impl OrgBody {
             enabled: self.enabled,
             attributes: self.attributes,
             external_id: self.external_id,
+            logo_uri: self.logo_uri,
         }
         .parse()?;
         Ok((o, domains))

@@ -6,7 +6,8 @@ use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    GrantType, Lifetimes, Realm, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
+    Branding, DisplayName, GrantType, Lifetimes, LogoUri, Realm, RealmSettings, RegistrationMode,
+    RegistrationPolicy, SigningAlg,
 };
 use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
@@ -45,6 +46,12 @@ pub struct RealmRep {
     pub max_delegation_depth: i64,
     /// Dynamic client registration: who may register, and open registration's limits.
     pub registration: RegistrationRep,
+    /// The name the sign-in pages show; absent: the realm's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The logo the sign-in pages show (https).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
     pub created_at: i64,
 }
 
@@ -162,6 +169,8 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         organizations_enabled: r.organizations_enabled,
         max_delegation_depth: r.max_delegation_depth,
         registration: (&r.registration).into(),
+        display_name: r.branding.display_name.map(|n| n.as_str().to_owned()),
+        logo_uri: r.branding.logo_uri.map(|l| l.as_str().to_owned()),
         created_at: r.created_at.0,
     }
 }
@@ -201,6 +210,15 @@ pub struct RealmSettingsBody {
     /// Dynamic client registration (RFC 7591): who may register, and open
     /// registration's limits.
     pub registration: Option<RegistrationBody>,
+    /// The name the sign-in pages show, 1 to 128 characters; `null`: the realm's name.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = schema::optional_realm_display_name)]
+    pub display_name: Option<Option<String>>,
+    /// The logo the sign-in pages show: an https URL of at most 2048 characters;
+    /// `null`: no logo.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = schema::optional_logo_uri)]
+    pub logo_uri: Option<Option<String>>,
 }
 
 impl RealmSettingsBody {
@@ -241,6 +259,16 @@ impl RealmSettingsBody {
             registration: match self.registration {
                 Some(r) => r.apply(base.registration)?,
                 None => base.registration,
+            },
+            branding: Branding {
+                display_name: match self.display_name {
+                    Some(n) => n.as_deref().map(DisplayName::parse).transpose()?,
+                    None => base.branding.display_name,
+                },
+                logo_uri: match self.logo_uri {
+                    Some(l) => l.as_deref().map(LogoUri::parse).transpose()?,
+                    None => base.branding.logo_uri,
+                },
             },
         })
     }

@@ -180,6 +180,21 @@ fn web_url_() -> ObjectBuilder {
 pub fn optional_web_url() -> RefOr<Schema> {
     nullable(web_url_())
 }
+/// `LogoUri::parse`: https only (a logo on an https page), no fragment, no user
+/// information.
+pub fn optional_logo_uri() -> RefOr<Schema> {
+    nullable(text(
+        9,
+        2048,
+        Some(format!(
+            r"^https://{URL_HOST}{URL_PORT}{URL_PATH}(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
+        )),
+    ))
+}
+/// `DisplayName::parse`: 1 to 128 characters, not only spaces, no control characters.
+pub fn optional_realm_display_name() -> RefOr<Schema> {
+    nullable(line(128, true))
+}
 /// Resource URIs (RFC 8707) of the API a client serves, at most 20.
 pub fn resource_uris() -> Schema {
     array_of(web_url_(), Some(20)).into()

@@ -239,6 +239,7 @@ async fn create_org(
             enabled: true,
             attributes: Default::default(),
             external_id: None,
+            logo_uri: None,
         };
         state
             .provider
