@@ -686,3 +686,66 @@ async fn realm_settings_and_smtp_are_set_in_the_console_and_a_test_message_arriv
     let token = link.split("token=").nth(1).unwrap_or(&link);
     assert!(!page.contains(token), "the link is never shown");
 }
+
+/// The admin key a console page shows once.
+fn minted_key(page: &str) -> String {
+    let i = page.find("<p class=\"secret\">").expect("a minted key") + 18;
+    html_unescape(&page[i..i + page[i..].find("</p>").unwrap()])
+}
+
+#[tokio::test]
+async fn admin_keys_are_minted_once_and_revoked_in_the_console() {
+    let app = spawn_app().await;
+    let call = |key: String, path: &'static str| {
+        let req = app.http.get(app.url(path)).bearer_auth(key);
+        async move { req.send().await.unwrap().status() }
+    };
+    // A realm administrator mints a read-only key of realm demo.
+    let mut c = realm_admin(&app).await;
+    let keys = "/admin/console/realms/demo/admin-keys";
+    let res = c
+        .post(
+            &app,
+            keys,
+            &[("name", "ci"), ("read_only", "on"), ("expires_in", "")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
+    let key = minted_key(&res.text().await.unwrap());
+    assert_eq!(
+        call(key.clone(), "/admin/realms/demo/clients").await,
+        StatusCode::OK
+    );
+    let (_, page) = c.get(&app, keys).await;
+    assert!(page.contains("ci") && page.contains(">read<"), "{page}");
+    assert!(!page.contains(&key), "the list never shows a key");
+    let i = page.find("/admin-keys/").unwrap() + 12;
+    let id = page[i..i + page[i..].find('/').unwrap()].to_owned();
+    let res = c.post(&app, &format!("{keys}/{id}/revoke"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        call(key, "/admin/realms/demo/clients").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // An organization administrator mints a key of their organization only.
+    let mut o = demo_org_admin(&app).await;
+    let res = o
+        .post(
+            &app,
+            "/realms/demo/console/organizations/acme/admin-keys",
+            &[("name", "acme-bot")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let key = minted_key(&res.text().await.unwrap());
+    assert_eq!(
+        call(key.clone(), "/admin/realms/demo/organizations/acme/members").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(key, "/admin/realms/demo/users").await,
+        StatusCode::FORBIDDEN
+    );
+}

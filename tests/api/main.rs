@@ -10,6 +10,7 @@ mod bcp;
 mod browser_isolation;
 mod client_metadata_document;
 mod console;
+mod console_browser;
 mod discovery;
 mod exchange;
 mod federation;

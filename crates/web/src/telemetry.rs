@@ -292,7 +292,7 @@ fn console_action(route: &str) -> &'static str {
     let last = route.rsplit('/').next().unwrap_or_default();
     match last {
         "remove" | "revoke" | "retire" => "delete",
-        "realms" | "organizations" | "users" | "invitations" | "domains" => "create",
+        "realms" | "organizations" | "users" | "invitations" | "domains" | "admin-keys" => "create",
         _ => "update",
     }
 }

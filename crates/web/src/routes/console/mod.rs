@@ -4,6 +4,7 @@
 //! finds its console session, checks the form's CSRF token, and asks the engine's one
 //! admin principal what the person may do: the pages never decide on their own.
 
+mod keys;
 mod org;
 mod realm;
 
@@ -36,7 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/realms/{realm}/console/organizations/{org}",
     ] {
         org::configure(cfg, base);
+        keys::configure(cfg, base);
     }
+    keys::configure(cfg, "/admin/console/realms/{realm}");
 }
 
 /// Which console a request is for.

@@ -66,7 +66,7 @@ fn path(req: &HttpRequest) -> (String, String) {
 }
 
 /// The frame of an organization page: its sections, the current one marked.
-fn org_layout(
+pub(super) fn org_layout(
     c: &Console,
     req: &HttpRequest,
     realm: &str,
@@ -74,10 +74,11 @@ fn org_layout(
     base: &str,
     section: &str,
 ) -> Layout {
-    const SECTIONS: [(&str, &str); 4] = [
+    const SECTIONS: [(&str, &str); 5] = [
         ("members", "Members"),
         ("invitations", "Invitations"),
         ("domains", "Domains"),
+        ("admin-keys", "Admin keys"),
         ("events", "Audit log"),
     ];
     let title = SECTIONS

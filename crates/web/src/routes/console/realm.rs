@@ -59,12 +59,13 @@ fn realm_of(req: &HttpRequest) -> String {
 }
 
 /// The frame of a realm's page: its sections, the current one marked.
-fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section: &str) -> Layout {
-    const SECTIONS: [(&str, &str); 6] = [
+pub(super) fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section: &str) -> Layout {
+    const SECTIONS: [(&str, &str); 7] = [
         ("organizations", "Organizations"),
         ("users", "Users"),
         ("clients", "Clients"),
         ("keys", "Signing keys"),
+        ("admin-keys", "Admin keys"),
         ("events", "Audit log"),
         ("settings", "Settings"),
     ];
