@@ -411,6 +411,21 @@ pub(crate) fn utc(secs: i64) -> String {
     }
 }
 
+/// The answer to a form: back to `back` with its notice when it did what it asked, else
+/// why not, in the console's frame.
+pub(crate) fn outcome<T>(
+    c: &Console,
+    req: &HttpRequest,
+    res: Result<T, OAuthError>,
+    back: &str,
+    notice: &str,
+) -> HttpResponse {
+    match res {
+        Ok(_) => done(back, notice),
+        Err(e) => c.fail(req, e, back),
+    }
+}
+
 /// Where to go after a successful action: a page of the console, with its notice.
 pub(crate) fn done(to: &str, notice: &str) -> HttpResponse {
     see_other(&format!("{to}?notice={notice}"))

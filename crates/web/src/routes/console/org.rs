@@ -3,7 +3,7 @@
 //! administrators under `/realms/{realm}/console/organizations/{org}`. Another
 //! organization's pages are 404 (the principal decides).
 
-use super::{Console, Layout, Nav, done, enter, enter_form, html, query, utc};
+use super::{Console, Layout, Nav, done, enter, enter_form, html, outcome, query, utc};
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -234,10 +234,7 @@ async fn set_roles(
         }
         Err(e) => Err(e),
     };
-    match res {
-        Ok(()) => done(&back, "saved"),
-        Err(e) => c.fail(&req, e, &back),
-    }
+    outcome(&c, &req, res, &back, "saved")
 }
 
 async fn remove_member(
@@ -472,10 +469,7 @@ async fn add_domain(
             .await
     }
     .await;
-    match res {
-        Ok(()) => done(&back, "created"),
-        Err(e) => c.fail(&req, e, &back),
-    }
+    outcome(&c, &req, res, &back, "created")
 }
 
 async fn remove_domain(

@@ -1,7 +1,7 @@
 //! The realm administrators' pages under `/admin/console/realms`: realms, and in each
 //! realm its organizations, users, clients, signing keys and audit log.
 
-use super::{Console, Layout, Nav, done, enter, enter_form, html, query, utc};
+use super::{Console, Layout, Nav, done, enter, enter_form, html, outcome, query, utc};
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -903,10 +903,7 @@ async fn save_settings(
         p.update_realm(&c.principal, &realm, s).await
     }
     .await;
-    match res {
-        Ok(_) => done(&back, "saved"),
-        Err(e) => c.fail(&req, e, &back),
-    }
+    outcome(&c, &req, res, &back, "saved")
 }
 
 async fn save_smtp(
@@ -941,10 +938,7 @@ async fn save_smtp(
             .await
     }
     .await;
-    match res {
-        Ok(_) => done(&back, "saved"),
-        Err(e) => c.fail(&req, e, &back),
-    }
+    outcome(&c, &req, res, &back, "saved")
 }
 
 async fn test_smtp(
@@ -967,8 +961,5 @@ async fn test_smtp(
         }
         Err(e) => Err(e.into()),
     };
-    match res {
-        Ok(()) => done(&back, "mail-sent"),
-        Err(e) => c.fail(&req, e, &back),
-    }
+    outcome(&c, &req, res, &back, "mail-sent")
 }
