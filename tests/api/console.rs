@@ -749,3 +749,54 @@ async fn admin_keys_are_minted_once_and_revoked_in_the_console() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_exchange_log_page_lists_exchanges_filtered_by_subject_and_client() {
+    let app = spawn_app().await;
+    let secret = app.seeded("demo-app");
+    let rp = Rp::new(
+        "demo",
+        "demo-app",
+        Some(&secret),
+        "http://127.0.0.1:9999/cb",
+    );
+    let mut agent = Agent::default();
+    let cb = rp
+        .login_consenting(&app, &mut agent, "demo", &app.seeded("demo"), &[])
+        .await;
+    let user_token = s(&rp.tokens(&app, &cb["code"]).await, "access_token");
+    let sub = s(&claims(&user_token), "sub");
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-app",
+            &secret,
+            &[
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("subject_token", &user_token),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("audience", "demo-service"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let mut c = realm_admin(&app).await;
+    let page = "/admin/console/realms/demo/exchanges";
+    let (status, body) = c.get(&app, &format!("{page}?subject={sub}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(&sub) && body.contains("demo-app"), "{body}");
+    let (_, body) = c.get(&app, &format!("{page}?client=someone-else")).await;
+    assert!(body.contains("No exchange matches."), "{body}");
+}

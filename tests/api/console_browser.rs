@@ -80,6 +80,7 @@ async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
             "/admin/console/realms/demo/admin-keys",
         ),
         ("console-events", "/admin/console/realms/demo/events"),
+        ("console-exchanges", "/admin/console/realms/demo/exchanges"),
         ("console-settings", "/admin/console/realms/demo/settings"),
     ] {
         chrome.open(&app.url(path)).await;

@@ -244,7 +244,7 @@ async fn opaque_tokens_are_stored_hashed_and_resolve_until_revoked() {
 async fn admin_api_requires_a_master_token_with_the_admin_role_and_master_audience() {
     let (p, _) = provider().await;
     let seeded = p.bootstrap().await.unwrap();
-    assert_eq!(seeded.len(), 4);
+    assert_eq!(seeded.len(), 5, "two realms, three clients, two users");
     assert!(
         p.bootstrap().await.unwrap().is_empty(),
         "seeding happens once"

@@ -13,6 +13,7 @@ use tessera_domain::{
 };
 use tessera_oidc::OAuthError;
 use tessera_oidc::admin::audit::AuditFilter;
+use tessera_oidc::admin::exchange::ExchangeFilter;
 use tessera_oidc::admin::smtp::SmtpView;
 use tessera_oidc::console::views::{PAGE, next_cursor};
 
@@ -45,6 +46,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(retire_key),
         )
         .route(&format!("{r}/events"), web::get().to(events))
+        .route(&format!("{r}/exchanges"), web::get().to(exchanges))
         .route(&format!("{r}/settings"), web::get().to(settings))
         .route(&format!("{r}/settings"), web::post().to(save_settings))
         .route(&format!("{r}/settings/smtp"), web::post().to(save_smtp))
@@ -60,12 +62,13 @@ fn realm_of(req: &HttpRequest) -> String {
 
 /// The frame of a realm's page: its sections, the current one marked.
 pub(super) fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section: &str) -> Layout {
-    const SECTIONS: [(&str, &str); 7] = [
+    const SECTIONS: [(&str, &str); 8] = [
         ("organizations", "Organizations"),
         ("users", "Users"),
         ("clients", "Clients"),
         ("keys", "Signing keys"),
         ("admin-keys", "Admin keys"),
+        ("exchanges", "Token exchanges"),
         ("events", "Audit log"),
         ("settings", "Settings"),
     ];
@@ -962,4 +965,71 @@ async fn test_smtp(
         Err(e) => Err(e.into()),
     };
     outcome(&c, &req, res, &back, "mail-sent")
+}
+
+struct ExchangeRow {
+    at: String,
+    subject: String,
+    client: String,
+    actors: String,
+    /// The external issuer of the subject token, or "this realm".
+    from: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/exchanges.html")]
+struct ExchangesPage {
+    layout: Layout,
+    rows: Vec<ExchangeRow>,
+    subject: String,
+    client: String,
+    actor: String,
+}
+
+/// The exchange log, filtered by subject, client or actor.
+async fn exchanges(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let c = match enter(&state, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let realm = realm_of(&req);
+    let q = query(&req);
+    let field = |k: &str| q.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let (subject, client, actor) = (field("subject"), field("client"), field("actor"));
+    let filter = ExchangeFilter {
+        subject: Some(subject.clone()).filter(|s| !s.is_empty()),
+        client_id: Some(client.clone()).filter(|s| !s.is_empty()),
+        actor: Some(actor.clone()).filter(|s| !s.is_empty()),
+    };
+    match state
+        .provider
+        .list_exchanges(&c.principal, &realm, filter, Some(PAGE))
+        .await
+    {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|r| ExchangeRow {
+                    at: utc(r.created_at.0),
+                    subject: r.subject,
+                    client: r.client_id,
+                    actors: r.actors.join(" → "),
+                    from: r.external_issuer.unwrap_or_else(|| "this realm".into()),
+                })
+                .collect();
+            let layout = realm_layout(&c, &req, &realm, "exchanges");
+            html(
+                StatusCode::OK,
+                ExchangesPage {
+                    layout,
+                    rows,
+                    subject,
+                    client,
+                    actor,
+                }
+                .render(),
+            )
+        }
+        Err(e) => c.fail(&req, e, BASE),
+    }
 }
