@@ -53,6 +53,22 @@ pub enum UserCmd {
         #[arg(long)]
         username: String,
     },
+    /// Give or take a user's realm roles (`admin` in realm master makes a realm
+    /// administrator of the console and the admin API); prints the roles after.
+    Roles {
+        /// The realm's name.
+        #[arg(long)]
+        realm: String,
+        /// The user's username.
+        #[arg(long)]
+        username: String,
+        /// A role to give (repeatable).
+        #[arg(long = "add")]
+        add: Vec<String>,
+        /// A role to take (repeatable).
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+    },
     /// Replace a user's password, read from the first line of standard input.
     SetPassword {
         /// The realm's name.
@@ -151,6 +167,23 @@ pub async fn run(
             let u = p.find_user(op, &realm, &username).await?;
             p.delete_user(op, &realm, u.id).await?;
             writeln!(out, "deleted user {}", u.username)?;
+        }
+        UserCmd::Roles {
+            realm,
+            username,
+            add,
+            remove,
+        } => {
+            let u = p.find_user(op, &realm, &username).await?;
+            let roles = p
+                .set_user_realm_roles(op, &realm, u.id, &add, &remove)
+                .await?;
+            writeln!(
+                out,
+                "user {} has realm roles: {}",
+                u.username,
+                roles.join(" ")
+            )?;
         }
         UserCmd::SetPassword {
             realm, username, ..

@@ -800,3 +800,55 @@ async fn the_exchange_log_page_lists_exchanges_filtered_by_subject_and_client() 
     let (_, body) = c.get(&app, &format!("{page}?client=someone-else")).await;
     assert!(body.contains("No exchange matches."), "{body}");
 }
+
+#[tokio::test]
+async fn the_cli_makes_another_realm_administrator_and_keeps_the_last_one() {
+    let app = spawn_app().await;
+    add_user(&app, "master", "ops", PW).await;
+    let out = app.cli(&[
+        "user",
+        "roles",
+        "--realm",
+        "master",
+        "--username",
+        "ops",
+        "--add",
+        "admin",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("realm roles: admin"));
+    let mut c = ConsoleBrowser::sign_in(&app, "/admin/console", "master", "ops", PW).await;
+    let (status, _) = c.get(&app, "/admin/console/realms").await;
+    assert_eq!(status, StatusCode::OK, "ops administers the realms now");
+    // Taken back, the console refuses ops at once.
+    let out = app.cli(&[
+        "user",
+        "roles",
+        "--realm",
+        "master",
+        "--username",
+        "ops",
+        "--remove",
+        "admin",
+    ]);
+    assert!(out.status.success());
+    let (status, _) = c.get(&app, "/admin/console/realms").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The seeded admin is now the last one: their role stays.
+    let out = app.cli(&[
+        "user",
+        "roles",
+        "--realm",
+        "master",
+        "--username",
+        "admin",
+        "--remove",
+        "admin",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least one administrator"));
+}

@@ -4,7 +4,7 @@
 use crate::entity::{console_session as cs, user_role as ur};
 use crate::{Store, StoreResult};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use tessera_domain::{ConsoleSession, RealmId, UnixTime, UserId};
 
 fn session_of(m: cs::Model) -> ConsoleSession {
@@ -147,5 +147,21 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// How many users of a realm hold `role` (at most `cap`).
+    pub async fn count_users_with_role(
+        &self,
+        realm: RealmId,
+        role: &str,
+        cap: u64,
+    ) -> StoreResult<u64> {
+        Ok(ur::Entity::find()
+            .filter(ur::Column::RealmId.eq(realm.0))
+            .filter(ur::Column::Role.eq(role))
+            .limit(cap)
+            .all(&self.db)
+            .await?
+            .len() as u64)
     }
 }

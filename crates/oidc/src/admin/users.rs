@@ -6,7 +6,7 @@ use super::AdminPrincipal;
 use crate::accounts::{validate_password, validate_user};
 use crate::admin::{conflict, not_found, page};
 use crate::{OAuthError, Provider};
-use tessera_domain::{NewUser, Session, User, UserId, Username};
+use tessera_domain::{NewUser, REALM_ADMIN_ROLE, Session, User, UserId, Username};
 
 /// Longest search term.
 pub const MAX_SEARCH_CHARS: usize = 256;
@@ -191,5 +191,57 @@ impl Provider {
             .delete_user_console_sessions(realm_id, id)
             .await?;
         Ok(ended)
+    }
+
+    /// Gives and takes realm roles (names of 1 to 64 lowercase letters, digits, `-`, `_`
+    /// or `:`); returns the user's roles after. Taking `admin` from the last realm
+    /// administrator of realm `master` is refused: the console would have nobody.
+    pub async fn set_user_realm_roles(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: UserId,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>, OAuthError> {
+        caller.require_realm_admin()?;
+        let ctx = self.admin_realm(realm).await?;
+        let realm_id = ctx.realm.id;
+        self.store()
+            .get_user(realm_id, id)
+            .await
+            .map_err(|_| not_found("user"))?;
+        let valid = |r: &String| {
+            (1..=64).contains(&r.len())
+                && r.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b':')
+                })
+        };
+        if let Some(bad) = add.iter().chain(remove).find(|r| !valid(r)) {
+            return Err(OAuthError::InvalidRequest(
+                format!("{bad:?} is not a role name").into(),
+            ));
+        }
+        let held = self.store().user_roles(realm_id, id).await?;
+        if ctx.realm.name.as_str() == tessera_domain::RealmName::MASTER
+            && remove.iter().any(|r| r == REALM_ADMIN_ROLE)
+            && held.iter().any(|r| r == REALM_ADMIN_ROLE)
+            && self
+                .store()
+                .count_users_with_role(realm_id, REALM_ADMIN_ROLE, 2)
+                .await?
+                < 2
+        {
+            return Err(OAuthError::Conflict(
+                "realm master keeps at least one administrator".into(),
+            ));
+        }
+        for r in add {
+            self.store().add_user_role(realm_id, id, r).await?;
+        }
+        for r in remove {
+            self.store().remove_user_role(realm_id, id, r).await?;
+        }
+        Ok(self.store().user_roles(realm_id, id).await?)
     }
 }
