@@ -342,7 +342,9 @@ pub async fn run(p: &Provider, cmd: ClientCmd, out: &mut impl Write) -> anyhow::
         ClientCmd::List { realm } => {
             let mut after = None;
             loop {
-                let page = p.list_clients(op, &realm, after.clone(), Some(500)).await?;
+                let page = p
+                    .list_clients(op, &realm, None, None, after.clone(), Some(500))
+                    .await?;
                 for c in &page {
                     let grants: Vec<_> = c.grant_types.iter().map(|g| g.as_str()).collect();
                     writeln!(

@@ -11,6 +11,7 @@ mod browser_isolation;
 mod client_metadata_document;
 mod console;
 mod console_browser;
+mod console_manage;
 mod discovery;
 mod exchange;
 mod federation;

@@ -561,3 +561,19 @@ mod tests {
         assert!(RequiredClaim::new(&"x".repeat(65), "v").is_err());
     }
 }
+
+/// What an issuer offers, read from its discovery document before it is added.
+#[derive(Debug, Clone)]
+pub struct DiscoveryPreview {
+    /// Exactly as the document states it: the issuer to configure.
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: String,
+    /// Keys its JWKS holds now.
+    pub keys: usize,
+    pub scopes: Vec<String>,
+    /// The ID token algorithms we would accept from it.
+    pub signing_algs: Vec<String>,
+}

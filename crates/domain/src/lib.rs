@@ -30,8 +30,8 @@ pub use exchange::{
     ExchangePolicy, ExchangeRecord, ImpersonationScope, ImpersonationToken, TokenType,
 };
 pub use federation::{
-    FederatedIdentity, IdentityProvider, IdpAlias, IdpSettings, MapUsers, OrgAdminExchange,
-    RequiredClaim, TOKEN_ALGS, TokenTrust, UpstreamAuthMethod, UpstreamLogin,
+    DiscoveryPreview, FederatedIdentity, IdentityProvider, IdpAlias, IdpSettings, MapUsers,
+    OrgAdminExchange, RequiredClaim, TOKEN_ALGS, TokenTrust, UpstreamAuthMethod, UpstreamLogin,
 };
 pub use grant::{AuthorizationCode, Grant, Redemption, RefreshToken, Session};
 pub use ids::{

@@ -3,10 +3,10 @@ use crate::entity::{
     client_resource_uri as resource,
 };
 use crate::{PageRequest, Store, StoreError, StoreResult, join_list, split_list};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tessera_domain::{
     AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientId, ClientKeys,
@@ -319,14 +319,34 @@ impl Store {
     }
 
     /// Clients of one realm ordered by `client_id`, one keyset page.
+    /// A page of the realm's clients by `client_id`; with `org`, only the clients that
+    /// organization owns; `search` matches a substring of the client id or name, ignoring
+    /// case.
     pub async fn list_clients(
         &self,
         realm: RealmId,
+        org: Option<OrgId>,
+        search: Option<&str>,
         page: &PageRequest,
     ) -> StoreResult<Vec<Client>> {
         let mut q = client::Entity::find()
             .filter(client::Column::RealmId.eq(realm.0))
             .order_by_asc(client::Column::ClientId);
+        if let Some(org) = org {
+            q = q.filter(client::Column::OrgId.eq(org.0));
+        }
+        if let Some(term) = search.filter(|s| !s.is_empty()) {
+            let pat = crate::users::contains_pattern(&term.to_lowercase());
+            let lower_like = |c: client::Column| {
+                Expr::expr(Func::lower(Expr::col((client::Entity, c))))
+                    .like(LikeExpr::new(pat.clone()).escape('\\'))
+            };
+            q = q.filter(
+                Condition::any()
+                    .add(lower_like(client::Column::ClientId))
+                    .add(lower_like(client::Column::Name)),
+            );
+        }
         if let Some(after) = &page.after {
             q = q.filter(client::Column::ClientId.gt(after.as_str()));
         }
@@ -706,6 +726,8 @@ pub(crate) mod tests {
         let p = s
             .list_clients(
                 a.id,
+                None,
+                None,
                 &PageRequest {
                     after: Some("a".into()),
                     limit: 10,

@@ -283,16 +283,20 @@ fn admin_change(
 /// administrator manages).
 fn is_console_route(route: &str) -> bool {
     (route.starts_with("/admin/console/") || route.starts_with("/realms/{realm}/console/"))
-        && !route.ends_with("/logout")
+        && !["/logout", "/preview", "/evaluate"]
+            .iter()
+            .any(|only_reads| route.ends_with(only_reads))
 }
 
 /// What a console form did, from its route: the console posts to a collection to create,
-/// to `…/remove`, `…/revoke` or `…/retire` to delete, and to anything else to update.
+/// to `…/remove`, `…/revoke`, `…/retire` or `…/delete` to delete, and to anything else
+/// to update. A discovery preview and an exchange dry run change nothing.
 fn console_action(route: &str) -> &'static str {
     let last = route.rsplit('/').next().unwrap_or_default();
     match last {
-        "remove" | "revoke" | "retire" => "delete",
-        "realms" | "organizations" | "users" | "invitations" | "domains" | "admin-keys" => "create",
+        "remove" | "revoke" | "retire" | "delete" => "delete",
+        "realms" | "organizations" | "users" | "invitations" | "domains" | "admin-keys"
+        | "clients" | "identity-providers" | "registration" => "create",
         _ => "update",
     }
 }

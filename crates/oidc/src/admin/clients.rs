@@ -51,18 +51,21 @@ impl Provider {
         Ok((client, secret))
     }
 
+    /// A page of the realm's clients, those matching `search` (client id or name); with
+    /// `org`, the clients that organization owns, which its administrators may list too.
     pub async fn list_clients(
         &self,
         caller: &AdminPrincipal,
         realm: &str,
+        org: Option<&str>,
+        search: Option<&str>,
         after: Option<String>,
         limit: Option<u64>,
     ) -> Result<Vec<Client>, OAuthError> {
-        caller.require_realm_admin()?;
-        let realm_id = self.admin_realm_id(realm).await?;
+        let (realm_id, org_id) = self.managed_scope(caller, realm, org).await?;
         Ok(self
             .store()
-            .list_clients(realm_id, &page(after, limit))
+            .list_clients(realm_id, org_id, search, &page(after, limit))
             .await?)
     }
 

@@ -60,12 +60,7 @@ impl Provider {
                     Err(_) => false,
                 };
                 if !is_client && url::Url::parse(a).is_err() {
-                    return Err(OAuthError::InvalidRequest(
-                        format!(
-                            "audience {a:?} is neither a client of this realm nor an absolute URI"
-                        )
-                        .into(),
-                    ));
+                    return Err(crate::clients::metadata::unknown_audience(a));
                 }
             }
             if let tessera_domain::ImpersonationScope::Organizations(orgs) = &p.impersonate {

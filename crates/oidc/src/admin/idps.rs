@@ -8,8 +8,8 @@ use super::{AdminPrincipal, conflict, not_found};
 use crate::{OAuthError, Provider, RealmCtx};
 use std::sync::Arc;
 use tessera_domain::{
-    FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, OrgAlias, OrgId, RealmId,
-    UnixTime, UserId,
+    DiscoveryPreview, FederatedIdentity, IdentityProvider, IdpAlias, IdpId, IdpSettings, OrgAlias,
+    OrgId, RealmId, UnixTime, UserId,
 };
 use tessera_storage::StoreError;
 
@@ -222,6 +222,24 @@ impl Provider {
             .map_err(conflict("provider with this alias"))?;
         self.forget_idp(&p).await;
         self.idp_view(&ctx, p).await
+    }
+
+    /// Reads the discovery document at `issuer` for a realm administrator deciding to add
+    /// it; nothing is stored. The fetch goes through the guarded outbound client.
+    pub async fn preview_idp(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        issuer: &str,
+    ) -> Result<DiscoveryPreview, OAuthError> {
+        caller.require_realm_admin()?;
+        self.admin_realm(realm).await?;
+        if let Err(why) = self.outbound().precheck(issuer) {
+            return Err(OAuthError::InvalidRequest(
+                format!("issuer: {why} (see the setting outbound_allow_private)").into(),
+            ));
+        }
+        self.discovery_preview(issuer).await
     }
 
     /// The realm's providers by alias (an organization's administrator: their own

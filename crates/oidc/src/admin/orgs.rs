@@ -172,6 +172,35 @@ impl Provider {
             .map_err(conflict("organization with this alias or external id"))
     }
 
+    /// What an organization shows people (name, description, logo), which its own
+    /// administrators may change too. Alias, external id, status and attributes (which
+    /// tokens may carry) stay with the realm's administrators.
+    pub async fn update_org_profile(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        org_ref: &str,
+        name: String,
+        description: Option<String>,
+        logo_uri: Option<tessera_domain::LogoUri>,
+    ) -> Result<Organization, OAuthError> {
+        let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
+        let o = NewOrganization {
+            alias: org.alias,
+            name,
+            description,
+            enabled: org.enabled,
+            attributes: org.attributes,
+            external_id: org.external_id,
+            logo_uri,
+        };
+        validate_org(&o)?;
+        self.store()
+            .update_org(ctx.realm.id, org.id, &o)
+            .await
+            .map_err(conflict("organization with this alias or external id"))
+    }
+
     /// Deletes an organization: managed members' accounts go with it, others are unlinked,
     /// and its identity providers are deleted (and forgotten by every process).
     pub async fn delete_org(

@@ -274,10 +274,7 @@ impl Provider {
                 Err(_) => None,
             };
             if client.is_none() && ResourceUri::parse(a).is_err() {
-                return Err(OAuthError::InvalidRequest(
-                    format!("audience {a:?} is neither a client of this realm nor an absolute URI")
-                        .into(),
-                ));
+                return Err(unknown_audience(a));
             }
             if !out.contains(a) {
                 out.push(a.clone());
@@ -442,4 +439,16 @@ fn validate(c: &NewClient) -> Result<(), OAuthError> {
         ));
     }
     Ok(())
+}
+
+/// An audience that names no client of the realm and is no absolute URI: a conflict with
+/// the realm's clients when it could be a client id (one may be created later), malformed
+/// otherwise.
+pub(crate) fn unknown_audience(a: &str) -> OAuthError {
+    let why = format!("audience {a:?} is neither a client of this realm nor an absolute URI");
+    if !a.is_empty() && a.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        OAuthError::Conflict(why.into())
+    } else {
+        OAuthError::InvalidRequest(why.into())
+    }
 }

@@ -112,10 +112,13 @@ impl Provider {
 
     /// Begins a sign-in to the console at `home`, returning to the console page `back`
     /// afterwards (a path of this console; anything else returns to its start).
+    /// With `via`, the sign-in goes straight to that identity provider and asks it for a
+    /// fresh login (an administrator trying a provider out).
     pub async fn console_login(
         &self,
         home: &ConsoleHome,
         back: &str,
+        via: Option<&tessera_domain::IdpAlias>,
     ) -> Result<LoginStart, OAuthError> {
         let ctx = self.realm(home.realm()).await?;
         self.ensure_console_client(&ctx, home).await?;
@@ -135,7 +138,7 @@ impl Provider {
             exp: self.clock().now().0 + PENDING_LIFETIME_SECS,
         };
         let challenge = URL_SAFE_NO_PAD.encode(sha256(p.verifier.as_bytes()));
-        let authorize_url = format!(
+        let mut authorize_url = format!(
             "{}/protocol/openid-connect/auth?client_id={CONSOLE_CLIENT_ID}&response_type=code\
              &scope={}&redirect_uri={}&state={}&code_challenge={challenge}\
              &code_challenge_method=S256",
@@ -144,6 +147,12 @@ impl Provider {
             enc(&self.console_callback(home)),
             p.state,
         );
+        if let Some(alias) = via {
+            authorize_url.push_str(&format!(
+                "&kc_idp_hint={}&prompt=login",
+                enc(alias.as_str())
+            ));
+        }
         let json = serde_json::to_vec(&p).expect("pending login serializes");
         let pending = URL_SAFE_NO_PAD.encode(
             self.master

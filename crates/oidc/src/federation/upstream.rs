@@ -236,6 +236,40 @@ impl Provider {
         }
     }
 
+    /// Fetches an issuer's discovery document and keys, uncached, for an administrator
+    /// about to add it: what the provider offers, before any secret is entrusted to it.
+    pub(crate) async fn discovery_preview(
+        &self,
+        issuer: &str,
+    ) -> Result<tessera_domain::DiscoveryPreview, OAuthError> {
+        let url = IssuerUrl::new(issuer.to_owned())
+            .map_err(|_| OAuthError::invalid_request("issuer must be an absolute URL"))?;
+        let http = self.outbound.oidc_client("idp:preview");
+        let meta = Metadata::discover_async(url, &http).await.map_err(|e| {
+            OAuthError::InvalidRequest(
+                format!("no OpenID Provider answers at this issuer: {e}").into(),
+            )
+        })?;
+        let text = |u: Option<&str>| u.map(str::to_owned);
+        Ok(tessera_domain::DiscoveryPreview {
+            issuer: meta.issuer().to_string(),
+            authorization_endpoint: meta.authorization_endpoint().to_string(),
+            token_endpoint: text(meta.token_endpoint().map(|u| u.as_str())),
+            userinfo_endpoint: text(meta.userinfo_endpoint().map(|u| u.as_str())),
+            jwks_uri: meta.jwks_uri().to_string(),
+            keys: meta.jwks().keys().len(),
+            scopes: meta
+                .scopes_supported()
+                .map(|s| s.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default(),
+            signing_algs: accepted_algs(&meta)
+                .iter()
+                .filter_map(|a| serde_json::to_value(a).ok())
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
     /// Drops a provider's cached discovery document (its settings changed).
     pub(crate) async fn forget_upstream(&self, p: &IdentityProvider) {
         self.upstreams

@@ -276,7 +276,7 @@ pub async fn list(
     let q = q.into_inner();
     let clients = state
         .provider
-        .list_clients(&caller, &realm, q.after, q.limit)
+        .list_clients(&caller, &realm, None, None, q.after, q.limit)
         .await?;
     let items: Vec<_> = clients.into_iter().map(|c| rep(c, None)).collect();
     Ok(HttpResponse::Ok().json(Page::new(items, q.limit, |c| c.client_id.clone())))

@@ -55,7 +55,7 @@ pub struct ExchangePolicyBody {
     /// Audiences it may ask for: client ids of this realm or absolute URIs (at most
     /// 100). Its own client id is always allowed.
     #[serde(default)]
-    #[schema(max_items = 100)]
+    #[schema(schema_with = schema::exchange_audiences)]
     pub audiences: Vec<String>,
     /// May present an `actor_token` (delegation).
     #[serde(default)]
@@ -191,7 +191,7 @@ pub async fn get_policy(
     request_body = ExchangePolicyRequest,
     responses((status = 200, body = ExchangePolicyBody), (status = 400, body = super::ErrorBody),
         (status = 404, body = super::ErrorBody),
-        (status = 409, description = "trusted_idps names a provider the realm does not have", body = super::ErrorBody)))]
+        (status = 409, description = "trusted_idps names a provider the realm does not have, or an audience is neither a client of the realm nor an absolute URI", body = super::ErrorBody)))]
 #[put("/{realm}/clients/{id}/exchange-policy")]
 pub async fn put_policy(
     Caller(caller): Caller,

@@ -203,6 +203,10 @@ pub fn resource_uris() -> Schema {
 pub fn client_audiences() -> Schema {
     array_of(vschar(2048), Some(50)).into()
 }
+/// What an exchange policy lets a client ask for: client ids of the realm or URIs.
+pub fn exchange_audiences() -> Schema {
+    array_of(vschar(2048), Some(100)).into()
+}
 /// A client id of the realm (any visible ASCII up to 128) or a longer resource URI.
 fn audience_() -> utoipa::openapi::schema::AnyOfBuilder {
     utoipa::openapi::schema::AnyOfBuilder::new()

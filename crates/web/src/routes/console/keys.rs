@@ -2,7 +2,7 @@
 //! and an organization's (`…/organizations/{org}/admin-keys`, in both consoles). Minting
 //! answers with the key on that response only; the list never shows one.
 
-use super::{Console, Layout, done, enter, enter_form, html, utc};
+use super::{Console, ConsoleForm, Layout, done, html, utc};
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -114,18 +114,15 @@ async fn page(
     )
 }
 
-async fn list(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match enter(&state, &req).await {
-        Ok(c) => page(&state, &c, &req, None).await,
-        Err(r) => r,
-    }
+async fn list(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    page(&state, &c, &req, None).await
 }
 
-async fn mint(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn mint(
+    ConsoleForm(c, params): ConsoleForm,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> HttpResponse {
     let (realm, org, base) = scope(&req);
     let res = async {
         let expires_in = match params.get("expires_in").map(str::trim).unwrap_or_default() {
@@ -156,14 +153,10 @@ async fn mint(state: web::Data<AppState>, req: HttpRequest, payload: web::Payloa
 }
 
 async fn revoke(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org, _) = scope(&req);
     let id = req.match_info().get("id").unwrap_or_default().to_owned();
     let path = req.path();

@@ -4,9 +4,12 @@
 //! finds its console session, checks the form's CSRF token, and asks the engine's one
 //! admin principal what the person may do: the pages never decide on their own.
 
+mod clients;
+mod idps;
 mod keys;
 mod org;
 mod realm;
+mod registration;
 
 use crate::AppState;
 use crate::form::read_form;
@@ -31,7 +34,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(&format!("{base}/callback"), web::get().to(callback))
             .route(&format!("{base}/logout"), web::post().to(logout));
     }
+    cfg.route(
+        "/realms/{realm}/console/sign-in/{idp}",
+        web::get().to(sign_in_through),
+    );
     realm::configure(cfg);
+    clients::configure(cfg);
+    idps::configure(cfg);
+    registration::configure(cfg);
     for base in [
         "/admin/console/realms/{realm}/organizations/{org}",
         "/realms/{realm}/console/organizations/{org}",
@@ -96,8 +106,13 @@ async fn to_root(req: HttpRequest) -> HttpResponse {
 }
 
 /// Sends the browser to sign in, coming back to `back`.
-async fn sign_in(state: &AppState, home: &ConsoleHome, back: &str) -> HttpResponse {
-    match state.provider.console_login(home, back).await {
+async fn sign_in(
+    state: &AppState,
+    home: &ConsoleHome,
+    back: &str,
+    via: Option<&tessera_domain::IdpAlias>,
+) -> HttpResponse {
+    match state.provider.console_login(home, back, via).await {
         Ok(start) => {
             let mut pending = cookie(state, home, PENDING_COOKIE, start.pending, SameSite::Lax);
             pending.set_max_age(actix_web::cookie::time::Duration::seconds(
@@ -110,6 +125,16 @@ async fn sign_in(state: &AppState, home: &ConsoleHome, back: &str) -> HttpRespon
                 .finish()
         }
         Err(e) => error_page(&e),
+    }
+}
+
+/// A sign-in to the organization console through one identity provider, with a fresh
+/// upstream login: how a realm administrator tries a provider out.
+async fn sign_in_through(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let home = home_of(&req);
+    match tessera_domain::IdpAlias::parse(req.match_info().get("idp").unwrap_or_default()) {
+        Ok(alias) => sign_in(&state, &home, &format!("{}/", home.path()), Some(&alias)).await,
+        Err(_) => not_found_page(),
     }
 }
 
@@ -187,7 +212,7 @@ async fn session(state: &AppState, req: &HttpRequest) -> Result<ConsoleSession, 
                 "" => req.path().to_owned(),
                 q => format!("{}?{q}", req.path()),
             };
-            Err(sign_in(state, &home, &back).await)
+            Err(sign_in(state, &home, &back, None).await)
         }
         Ok(None) => Err(see_other(&format!("{}/", home.path()))),
         Err(e) => Err(error_page(&e)),
@@ -240,14 +265,14 @@ async fn resolve(
 }
 
 /// A page request: session, then caller.
-pub(crate) async fn enter(state: &AppState, req: &HttpRequest) -> Result<Console, Refusal> {
+async fn enter(state: &AppState, req: &HttpRequest) -> Result<Console, Refusal> {
     let s = session(state, req).await?;
     resolve(state, req, s).await
 }
 
 /// A form post: session, then the form and its CSRF token, then caller. A post without
 /// the session's token changes nothing (403).
-pub(crate) async fn enter_form(
+async fn enter_form(
     state: &AppState,
     req: &HttpRequest,
     payload: web::Payload,
@@ -265,6 +290,87 @@ pub(crate) async fn enter_form(
     }
     let c = resolve(state, req, s).await?;
     Ok((c, params))
+}
+
+/// An extractor's refusal: the page or redirect to answer with instead of the handler's.
+pub(crate) struct Refused(Box<std::cell::RefCell<Option<HttpResponse>>>);
+
+impl From<Refusal> for Refused {
+    fn from(r: Refusal) -> Self {
+        Refused(Box::new(std::cell::RefCell::new(Some(r))))
+    }
+}
+
+impl std::fmt::Debug for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("console refusal")
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("console refusal")
+    }
+}
+
+impl actix_web::ResponseError for Refused {
+    fn status_code(&self) -> StatusCode {
+        self.0
+            .borrow()
+            .as_ref()
+            .map_or(StatusCode::INTERNAL_SERVER_ERROR, HttpResponse::status)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| HttpResponse::InternalServerError().finish())
+    }
+}
+
+type Extracted<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, Refused>>>>;
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, Refused> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| Refused::from(HttpResponse::InternalServerError().finish()))
+}
+
+/// A page handler takes `Console` to run only for a signed-in caller the principal
+/// resolved; anyone else gets the sign-in, a 404 or an error page instead.
+impl actix_web::FromRequest for Console {
+    type Error = Refused;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            Ok(enter(&state, &req).await?)
+        })
+    }
+}
+
+/// A form post's caller and parameters, the form's CSRF token checked (see [`enter_form`]).
+pub(crate) struct ConsoleForm(pub Console, pub Params);
+
+impl actix_web::FromRequest for ConsoleForm {
+    type Error = Refused;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        let body = <web::Payload as actix_web::FromRequest>::from_request(&req, payload);
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|_| Refused::from(HttpResponse::BadRequest().finish()))?;
+            let state = app_state(&req)?;
+            let (c, params) = enter_form(&state, &req, body).await?;
+            Ok(ConsoleForm(c, params))
+        })
+    }
 }
 
 async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -347,6 +453,31 @@ impl Console {
             notice: query(req).get("notice").and_then(|n| notice(n)),
             error: None,
         }
+    }
+
+    /// The frame of a page inside a realm or an organization: its sections under `base`
+    /// in the side navigation, `section` marked and named in the title.
+    pub(crate) fn sectioned(
+        &self,
+        req: &HttpRequest,
+        sections: &[(&'static str, &'static str)],
+        base: &str,
+        section: &str,
+    ) -> Layout {
+        let title = sections
+            .iter()
+            .find(|(s, _)| *s == section)
+            .map_or("Console", |(_, t)| *t);
+        let mut l = self.layout(title, req);
+        l.nav = sections
+            .iter()
+            .map(|(s, label)| Nav {
+                label,
+                href: format!("{base}/{s}"),
+                current: *s == section,
+            })
+            .collect();
+        l
     }
 
     /// A refused or failed action, shown in the console's frame with a way back.

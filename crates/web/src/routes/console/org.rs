@@ -3,7 +3,7 @@
 //! administrators under `/realms/{realm}/console/organizations/{org}`. Another
 //! organization's pages are 404 (the principal decides).
 
-use super::{Console, Layout, Nav, done, enter, enter_form, html, outcome, query, utc};
+use super::{Console, ConsoleForm, Layout, done, html, outcome, query, utc};
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -42,7 +42,10 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig, base: &str) {
             &format!("{base}/domains/{{domain}}/verify"),
             web::post().to(verify_domain),
         )
-        .route(&format!("{base}/events"), web::get().to(events));
+        .route(&format!("{base}/events"), web::get().to(events))
+        .route(&format!("{base}/profile"), web::get().to(profile))
+        .route(&format!("{base}/profile"), web::post().to(save_profile))
+        .route(&format!("{base}/delete"), web::post().to(delete_org));
 }
 
 /// The path of the organization's pages in the console the request came through.
@@ -74,19 +77,17 @@ pub(super) fn org_layout(
     base: &str,
     section: &str,
 ) -> Layout {
-    const SECTIONS: [(&str, &str); 5] = [
+    const SECTIONS: [(&str, &str); 8] = [
+        ("profile", "Profile"),
         ("members", "Members"),
         ("invitations", "Invitations"),
         ("domains", "Domains"),
+        ("identity-providers", "Identity providers"),
+        ("clients", "Clients"),
         ("admin-keys", "Admin keys"),
         ("events", "Audit log"),
     ];
-    let title = SECTIONS
-        .iter()
-        .find(|(s, _)| *s == section)
-        .map(|(_, t)| *t)
-        .unwrap_or("Organization");
-    let mut l = c.layout(title, req);
+    let mut l = c.sectioned(req, &SECTIONS, base, section);
     l.realm = Some(realm.to_owned());
     l.realm_href = match c.home {
         tessera_oidc::console::ConsoleHome::Realms => {
@@ -95,14 +96,6 @@ pub(super) fn org_layout(
         tessera_oidc::console::ConsoleHome::Orgs(_) => format!("/realms/{realm}/console/"),
     };
     l.org_name = Some(org_name.to_owned());
-    l.nav = SECTIONS
-        .iter()
-        .map(|(s, label)| Nav {
-            label,
-            href: format!("{base}/{s}"),
-            current: *s == section,
-        })
-        .collect();
     l
 }
 
@@ -160,11 +153,7 @@ struct MembersPage {
     q: String,
 }
 
-async fn members(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn members(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (realm, org) = path(&req);
     let q = query(&req);
     let search = q.get("q").cloned().unwrap_or_default();
@@ -212,14 +201,10 @@ fn member_id(req: &HttpRequest) -> Option<UserId> {
 }
 
 async fn set_roles(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/members", org_base(&c, &realm, &org));
     let Some(user) = member_id(&req) else {
@@ -238,14 +223,10 @@ async fn set_roles(
 }
 
 async fn remove_member(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/members", org_base(&c, &realm, &org));
     let Some(user) = member_id(&req) else {
@@ -280,11 +261,7 @@ struct InvitationsPage {
     next: Option<String>,
 }
 
-async fn invitations(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn invitations(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (realm, org) = path(&req);
     let base = org_base(&c, &realm, &org);
     let q = query(&req);
@@ -342,14 +319,10 @@ async fn invitations(state: web::Data<AppState>, req: HttpRequest) -> HttpRespon
 }
 
 async fn invite(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let base = org_base(&c, &realm, &org);
     let res = async {
@@ -370,14 +343,10 @@ async fn invite(
 }
 
 async fn invitation_action(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/invitations", org_base(&c, &realm, &org));
     let Some(id) = req
@@ -414,11 +383,7 @@ struct DomainsPage {
     rows: Vec<DomainRow>,
 }
 
-async fn domains(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn domains(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (realm, org) = path(&req);
     let base = org_base(&c, &realm, &org);
     match state
@@ -443,14 +408,10 @@ async fn domains(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn add_domain(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/domains", org_base(&c, &realm, &org));
     let res = async {
@@ -473,14 +434,10 @@ async fn add_domain(
 }
 
 async fn remove_domain(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/domains", org_base(&c, &realm, &org));
     let domain = req
@@ -500,14 +457,10 @@ async fn remove_domain(
 
 /// Checks the domain's TXT record now.
 async fn verify_domain(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let (realm, org) = path(&req);
     let back = format!("{}/domains", org_base(&c, &realm, &org));
     let domain = req
@@ -534,11 +487,7 @@ async fn verify_domain(
     }
 }
 
-async fn events(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn events(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let (realm, org) = path(&req);
     let base = org_base(&c, &realm, &org);
     let filter = match super::realm::audit_filter(&req) {
@@ -555,5 +504,98 @@ async fn events(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             super::realm::events_page(layout, &req, events)
         }
         Err(e) => c.fail(&req, e, &base),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/org_profile.html")]
+struct ProfilePage {
+    layout: Layout,
+    base: String,
+    org: tessera_domain::Organization,
+    attributes: String,
+    /// A realm administrator: may change the status and delete the organization.
+    realm_admin: bool,
+}
+
+async fn profile(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let (realm, org) = path(&req);
+    let base = org_base(&c, &realm, &org);
+    match state.provider.get_org(&c.principal, &realm, &org).await {
+        Ok((org, _)) => {
+            let layout = org_layout(&c, &req, &realm, &org.name, &base, "profile");
+            html(
+                StatusCode::OK,
+                ProfilePage {
+                    layout,
+                    base,
+                    attributes: serde_json::to_string_pretty(&org.attributes).unwrap_or_default(),
+                    realm_admin: matches!(c.home, tessera_oidc::console::ConsoleHome::Realms),
+                    org,
+                }
+                .render(),
+            )
+        }
+        Err(e) => c.fail(&req, e, &base),
+    }
+}
+
+/// Saves the profile. An organization's administrators change what it shows people;
+/// status and attributes (which tokens may carry) only from the realm console.
+async fn save_profile(
+    ConsoleForm(c, params): ConsoleForm,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let (realm, org) = path(&req);
+    let base = org_base(&c, &realm, &org);
+    let p = &state.provider;
+    let res = async {
+        let text = |name: &str| params.get(name).map(|v| v.trim().to_owned());
+        let logo_uri = text("logo_uri")
+            .map(|l| tessera_domain::LogoUri::parse(&l))
+            .transpose()?;
+        let name = text("name").unwrap_or_default();
+        let description = text("description");
+        if let tessera_oidc::console::ConsoleHome::Orgs(_) = c.home {
+            return p
+                .update_org_profile(&c.principal, &realm, &org, name, description, logo_uri)
+                .await;
+        }
+        let (old, _) = p.get_org(&c.principal, &realm, &org).await?;
+        let attributes = match text("attributes") {
+            None => Default::default(),
+            Some(a) => serde_json::from_str(&a)
+                .map_err(|_| OAuthError::invalid_request("attributes must be a JSON object"))?,
+        };
+        let o = tessera_domain::NewOrganization {
+            name,
+            description,
+            enabled: params.get("enabled") == Some("on"),
+            attributes,
+            logo_uri,
+            alias: old.alias,
+            external_id: old.external_id,
+        };
+        p.update_org(&c.principal, &realm, &org, o).await
+    }
+    .await;
+    outcome(&c, &req, res, &format!("{base}/profile"), "saved")
+}
+
+/// Deletes the organization (realm administrators only): its managed members' accounts
+/// go with it, other members are unlinked.
+async fn delete_org(
+    ConsoleForm(c, _): ConsoleForm,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let (realm, org) = path(&req);
+    match state.provider.delete_org(&c.principal, &realm, &org).await {
+        Ok(()) => done(
+            &format!("/admin/console/realms/{realm}/organizations"),
+            "removed",
+        ),
+        Err(e) => c.fail(&req, e, &format!("{}/profile", org_base(&c, &realm, &org))),
     }
 }

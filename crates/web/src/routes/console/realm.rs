@@ -1,13 +1,13 @@
 //! The realm administrators' pages under `/admin/console/realms`: realms, and in each
 //! realm its organizations, users, clients, signing keys and audit log.
 
-use super::{Console, Layout, Nav, done, enter, enter_form, html, outcome, query, utc};
+use super::{Console, ConsoleForm, Layout, done, html, outcome, query, utc};
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use tessera_domain::{
-    AuditEvent, AuditKind, Client, Email, Membership, NewOrganization, NewUser, OrgAlias, Realm,
+    AuditEvent, AuditKind, Email, Membership, NewOrganization, NewUser, OrgAlias, Realm,
     RealmSettings, RegistrationMode, SigningAlg, SmtpSecurity, SmtpSettings, User, UserId,
     Username,
 };
@@ -33,12 +33,6 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             &format!("{r}/users/{{id}}/{{action}}"),
             web::post().to(user_action),
         )
-        .route(&format!("{r}/clients"), web::get().to(clients))
-        .route(&format!("{r}/clients/{{id}}"), web::get().to(client))
-        .route(
-            &format!("{r}/clients/{{id}}/secret"),
-            web::post().to(rotate_secret),
-        )
         .route(&format!("{r}/keys"), web::get().to(keys))
         .route(&format!("{r}/keys/rotate"), web::post().to(rotate_keys))
         .route(
@@ -62,32 +56,21 @@ fn realm_of(req: &HttpRequest) -> String {
 
 /// The frame of a realm's page: its sections, the current one marked.
 pub(super) fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section: &str) -> Layout {
-    const SECTIONS: [(&str, &str); 8] = [
+    const SECTIONS: [(&str, &str); 10] = [
         ("organizations", "Organizations"),
         ("users", "Users"),
         ("clients", "Clients"),
+        ("identity-providers", "Identity providers"),
+        ("registration", "Client registration"),
         ("keys", "Signing keys"),
         ("admin-keys", "Admin keys"),
         ("exchanges", "Token exchanges"),
         ("events", "Audit log"),
         ("settings", "Settings"),
     ];
-    let title = SECTIONS
-        .iter()
-        .find(|(s, _)| *s == section)
-        .map(|(_, t)| *t)
-        .unwrap_or("Realm");
-    let mut l = c.layout(title, req);
+    let mut l = c.sectioned(req, &SECTIONS, &format!("{BASE}/{realm}"), section);
     l.realm = Some(realm.to_owned());
     l.realm_href = format!("{BASE}/{realm}/organizations");
-    l.nav = SECTIONS
-        .iter()
-        .map(|(s, label)| Nav {
-            label,
-            href: format!("{BASE}/{realm}/{s}"),
-            current: *s == section,
-        })
-        .collect();
     l
 }
 
@@ -104,11 +87,7 @@ struct RealmsPage {
     realms: Vec<RealmRow>,
 }
 
-async fn realms(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn realms(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     match state
         .provider
         .list_realms(&c.principal, None, Some(tessera_oidc::admin::MAX_PAGE))
@@ -131,14 +110,10 @@ async fn realms(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn create_realm(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let name = params.get("name").unwrap_or_default().trim().to_owned();
     match state
         .provider
@@ -170,11 +145,7 @@ struct OrgsPage {
     next: Option<String>,
 }
 
-async fn orgs(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn orgs(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let q = query(&req);
     let search = q.get("q").cloned().unwrap_or_default();
@@ -219,14 +190,10 @@ async fn orgs(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn create_org(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let base = format!("{BASE}/{realm}");
     let res = async {
@@ -270,11 +237,7 @@ struct UsersPage {
     next: Option<String>,
 }
 
-async fn users(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn users(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let q = query(&req);
     let search = q.get("q").cloned().unwrap_or_default();
@@ -309,14 +272,10 @@ async fn users(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn create_user(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let base = format!("{BASE}/{realm}");
     let res = async {
@@ -362,11 +321,7 @@ struct UserPage {
     sessions: Vec<(String, String, String)>,
 }
 
-async fn user(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn user(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let base = format!("{BASE}/{realm}");
     let Some(id) = user_id(&req) else {
@@ -420,14 +375,10 @@ async fn user(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn user_action(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let Some(id) = user_id(&req) else {
         return crate::routes::browser::not_found_page();
@@ -470,166 +421,6 @@ async fn user_action(
     }
 }
 
-/// A client as the console lists and shows it.
-struct ClientRow {
-    client_id: String,
-    name: String,
-    enabled: bool,
-    kind: &'static str,
-    confidential: bool,
-    grants: String,
-    redirects: Vec<String>,
-    scopes: String,
-    audiences: String,
-    resources: String,
-    exchange: bool,
-}
-
-impl From<&Client> for ClientRow {
-    fn from(c: &Client) -> Self {
-        let confidential = c.auth_method.uses_secret();
-        Self {
-            client_id: c.client_id.to_string(),
-            name: c.name.clone(),
-            enabled: c.enabled,
-            kind: if c.auth_method.uses_secret() {
-                "confidential (secret)"
-            } else if c.keys.is_some() {
-                "confidential (private_key_jwt)"
-            } else {
-                "public"
-            },
-            confidential,
-            grants: c
-                .grant_types
-                .iter()
-                .map(|g| g.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            redirects: c
-                .redirect_uris
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
-            scopes: c.scopes.to_string(),
-            audiences: c.apis.audiences.join(", "),
-            resources: c
-                .apis
-                .resource_uris
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            exchange: c.exchange.is_some(),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/clients.html")]
-struct ClientsPage {
-    layout: Layout,
-    base: String,
-    clients: Vec<ClientRow>,
-    next: Option<String>,
-}
-
-async fn clients(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let realm = realm_of(&req);
-    let q = query(&req);
-    match state
-        .provider
-        .list_clients(&c.principal, &realm, q.get("after").cloned(), Some(PAGE))
-        .await
-    {
-        Ok(list) => {
-            let next = next_cursor(&list, |c| c.client_id.to_string());
-            let layout = realm_layout(&c, &req, &realm, "clients");
-            html(
-                StatusCode::OK,
-                ClientsPage {
-                    layout,
-                    base: format!("{BASE}/{realm}"),
-                    clients: list.iter().map(ClientRow::from).collect(),
-                    next,
-                }
-                .render(),
-            )
-        }
-        Err(e) => c.fail(&req, e, BASE),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/client.html")]
-struct ClientPage {
-    layout: Layout,
-    base: String,
-    client: ClientRow,
-    /// A secret just rotated: shown on this response only.
-    secret: Option<String>,
-}
-
-async fn client_page(
-    state: &AppState,
-    c: &Console,
-    req: &HttpRequest,
-    secret: Option<String>,
-) -> HttpResponse {
-    let realm = realm_of(req);
-    let id = req.match_info().get("id").unwrap_or_default();
-    match state.provider.get_client(&c.principal, &realm, id).await {
-        Ok(client) => {
-            let mut layout = realm_layout(c, req, &realm, "clients");
-            layout.title = format!("Client {}", client.name);
-            html(
-                StatusCode::OK,
-                ClientPage {
-                    layout,
-                    base: format!("{BASE}/{realm}"),
-                    client: ClientRow::from(&client),
-                    secret,
-                }
-                .render(),
-            )
-        }
-        Err(e) => c.fail(req, e, &format!("{BASE}/{realm}/clients")),
-    }
-}
-
-async fn client(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    match enter(&state, &req).await {
-        Ok(c) => client_page(&state, &c, &req, None).await,
-        Err(r) => r,
-    }
-}
-
-/// A new secret, shown once on the page that answers the post (never in a URL).
-async fn rotate_secret(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let realm = realm_of(&req);
-    let id = req.match_info().get("id").unwrap_or_default().to_owned();
-    match state
-        .provider
-        .regenerate_secret(&c.principal, &realm, &id)
-        .await
-    {
-        Ok(secret) => client_page(&state, &c, &req, Some(secret)).await,
-        Err(e) => c.fail(&req, e, &format!("{BASE}/{realm}/clients/{id}")),
-    }
-}
-
 struct KeyRow {
     kid: String,
     alg: &'static str,
@@ -645,11 +436,7 @@ struct KeysPage {
     keys: Vec<KeyRow>,
 }
 
-async fn keys(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn keys(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     match state.provider.list_keys(&c.principal, &realm).await {
         Ok(list) => {
@@ -678,14 +465,10 @@ async fn keys(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn rotate_keys(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/keys");
     match state.provider.rotate_keys(&c.principal, &realm).await {
@@ -695,14 +478,10 @@ async fn rotate_keys(
 }
 
 async fn retire_key(
+    ConsoleForm(c, _): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, _) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/keys");
     let kid = req.match_info().get("kid").unwrap_or_default().to_owned();
@@ -790,11 +569,7 @@ pub(super) fn events_page(
     )
 }
 
-async fn events(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn events(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/events");
     let filter = match audit_filter(&req) {
@@ -831,11 +606,7 @@ struct SettingsPage {
     me_email: String,
 }
 
-async fn settings(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn settings(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let p = &state.provider;
     let loaded = async {
@@ -880,14 +651,10 @@ fn number(params: &tessera_oidc::Params, name: &str) -> Result<i64, OAuthError> 
 }
 
 async fn save_settings(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/settings");
     let p = &state.provider;
@@ -910,14 +677,10 @@ async fn save_settings(
 }
 
 async fn save_smtp(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/settings");
     let res = async {
@@ -945,14 +708,10 @@ async fn save_smtp(
 }
 
 async fn test_smtp(
+    ConsoleForm(c, params): ConsoleForm,
     state: web::Data<AppState>,
     req: HttpRequest,
-    payload: web::Payload,
 ) -> HttpResponse {
-    let (c, params) = match enter_form(&state, &req, payload).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let realm = realm_of(&req);
     let back = format!("{BASE}/{realm}/settings");
     let res = match Email::parse(params.get("to").unwrap_or_default().trim()) {
@@ -987,11 +746,7 @@ struct ExchangesPage {
 }
 
 /// The exchange log, filtered by subject, client or actor.
-async fn exchanges(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let c = match enter(&state, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn exchanges(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let realm = realm_of(&req);
     let q = query(&req);
     let field = |k: &str| q.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();

@@ -1,0 +1,461 @@
+//! The console's management pages over HTTP: clients (create with the secret shown once,
+//! edit, search), the exchange policy editor and its dry run, identity providers added
+//! from an issuer's discovery document, initial access tokens for a realm and for an
+//! organization, and an organization's profile.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn realm_admin(app: &TestApp) -> ConsoleBrowser {
+    ConsoleBrowser::sign_in(
+        app,
+        "/admin/console",
+        "master",
+        "admin",
+        &app.seeded("admin"),
+    )
+    .await
+}
+
+/// The seeded user `demo` administers organization `acme` of realm `demo`.
+async fn demo_org_admin(app: &TestApp) -> ConsoleBrowser {
+    ConsoleBrowser::sign_in(
+        app,
+        "/realms/demo/console",
+        "demo",
+        "demo",
+        &app.seeded("demo"),
+    )
+    .await
+}
+
+/// The secret a page shows once.
+fn shown_secret(body: &str) -> Option<String> {
+    let start = body.find("<p class=\"secret\">")? + "<p class=\"secret\">".len();
+    let end = body[start..].find("</p>")? + start;
+    Some(body[start..end].trim().to_owned())
+}
+
+#[tokio::test]
+async fn a_client_created_in_the_console_shows_its_secret_once_and_is_edited_and_found() {
+    let app = spawn_app().await;
+    let mut c = realm_admin(&app).await;
+    let clients = "/admin/console/realms/demo/clients";
+    let res = c
+        .post(
+            &app,
+            clients,
+            &[
+                ("client_id", "billing"),
+                ("name", "Billing"),
+                ("kind", "confidential"),
+                ("redirect_uris", "https://billing.example/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let secret = shown_secret(&res.text().await.unwrap()).expect("the secret, once");
+    assert_eq!(secret.len(), 43);
+    // The secret works, and the client's own page never shows it again.
+    let (status, page) = c.get(&app, &format!("{clients}/billing")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains(&secret) && shown_secret(&page).is_none());
+    let token = app
+        .post_basic(
+            "demo",
+            "token",
+            "billing",
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        )
+        .await;
+    assert_eq!(token.status(), StatusCode::BAD_REQUEST, "authenticated");
+    // Edit: a second redirect URI, an audience, consent; what the form lacks stays.
+    let res = c
+        .post(
+            &app,
+            &format!("{clients}/billing"),
+            &[
+                ("name", "Billing app"),
+                ("enabled", "on"),
+                ("consent_required", "on"),
+                (
+                    "redirect_uris",
+                    "https://billing.example/cb\nhttps://billing.example/cb2",
+                ),
+                ("grant_types", "authorization_code refresh_token"),
+                ("scopes", "openid profile"),
+                ("audiences", "demo-service"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/clients/billing", None)
+        .await;
+    assert_eq!(got["name"], "Billing app");
+    assert_eq!(
+        got["redirect_uris"],
+        json!(["https://billing.example/cb", "https://billing.example/cb2"])
+    );
+    assert_eq!(got["audiences"], json!(["demo-service"]));
+    assert_eq!(got["consent_required"], true);
+    // A bad redirect URI changes nothing and says why.
+    let res = c
+        .post(
+            &app,
+            &format!("{clients}/billing"),
+            &[
+                ("name", "Broken"),
+                ("redirect_uris", "not a uri"),
+                ("grant_types", "authorization_code"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("Nothing was changed."));
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/clients/billing", None)
+        .await;
+    assert_eq!(got["name"], "Billing app");
+    // Search by part of the name, any case.
+    let (_, body) = c.get(&app, &format!("{clients}?q=BILL")).await;
+    assert!(
+        body.contains("billing") && !body.contains("demo-service"),
+        "{body}"
+    );
+    // Delete.
+    let res = c
+        .post(&app, &format!("{clients}/billing/delete"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, _) = c.get(&app, &format!("{clients}/billing")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_exchange_policy_editor_saves_a_policy_and_the_dry_run_says_why() {
+    let app = spawn_app().await;
+    let secret = app.seeded("demo-app");
+    let rp = Rp::new(
+        "demo",
+        "demo-app",
+        Some(&secret),
+        "http://127.0.0.1:9999/cb",
+    );
+    let mut agent = Agent::default();
+    let cb = rp
+        .login_consenting(&app, &mut agent, "demo", &app.seeded("demo"), &[])
+        .await;
+    let user_token = s(&rp.tokens(&app, &cb["code"]).await, "access_token");
+    let mut c = realm_admin(&app).await;
+    let page = "/admin/console/realms/demo/clients/demo-app";
+    let evaluate = format!("{page}/exchange-policy/evaluate");
+    let dry_run = |audience: &'static str| {
+        [
+            ("subject_token", user_token.clone()),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token".to_owned(),
+            ),
+            ("audience", audience.to_owned()),
+        ]
+    };
+    let form = dry_run("demo-service");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = c.post(&app, &evaluate, &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("would be allowed"), "{body}");
+    assert!(body.contains("demo-service"), "the token it would issue");
+    // The policy now allows no audience but the client itself: the same request is
+    // refused, with the reason and the error code the token endpoint would answer.
+    let res = c
+        .post(
+            &app,
+            &format!("{page}/exchange-policy"),
+            &[("policy", r#"{"audiences": []}"#)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = c.post(&app, &evaluate, &form).await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("would be refused"), "{body}");
+    assert!(body.contains("invalid_target"), "{body}");
+    // A policy that is not JSON changes nothing.
+    let res = c
+        .post(
+            &app,
+            &format!("{page}/exchange-policy"),
+            &[("policy", "{audiences: [")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let got = app
+        .admin_ok(
+            Method::GET,
+            "/admin/realms/demo/clients/demo-app/exchange-policy",
+            None,
+        )
+        .await;
+    assert_eq!(got["audiences"], json!([]), "{got}");
+    // Nothing of the dry runs reached the exchange log.
+    let log = app
+        .admin_ok(Method::GET, "/admin/realms/demo/token-exchanges", None)
+        .await;
+    assert_eq!(log["items"].as_array().map_or(0, Vec::len), 0, "{log}");
+}
+
+#[tokio::test]
+async fn a_provider_is_added_from_its_issuer_after_a_discovery_preview_and_turned_off() {
+    let app = spawn_app().await;
+    let idp = FakeIdp::start().await;
+    let mut c = realm_admin(&app).await;
+    let idps = "/admin/console/realms/demo/identity-providers";
+    let res = c
+        .post(
+            &app,
+            &format!("{idps}/preview"),
+            &[("issuer", &idp.issuer())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.contains(&idp.url("/token")), "{body}");
+    assert!(body.contains(&idp.url("/jwks")), "{body}");
+    assert!(body.contains("RS256"), "{body}");
+    // An address that answers no discovery is refused with the reason.
+    let res = c
+        .post(
+            &app,
+            &format!("{idps}/preview"),
+            &[("issuer", &app.url("/nothing-here"))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = c
+        .post(
+            &app,
+            idps,
+            &[
+                ("issuer", &idp.issuer()),
+                ("alias", "corp"),
+                ("display_name", "Corp SSO"),
+                ("client_id", "tessera"),
+                ("client_secret", "upstream-secret"),
+                ("auth_method", "client_secret_basic"),
+                ("create_users", "on"),
+                ("organization", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (status, body) = c.get(&app, &format!("{idps}/corp")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("/realms/demo/broker/corp/endpoint"),
+        "the redirect URI to register: {body}"
+    );
+    assert!(!body.contains("upstream-secret"));
+    // The test sign-in goes straight to the provider, asking for a fresh login.
+    let res = c
+        .agent
+        .get(&app, &app.url("/realms/demo/console/sign-in/corp"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let to = header(&res, "location").unwrap();
+    assert!(
+        to.contains("kc_idp_hint=corp") && to.contains("prompt=login"),
+        "{to}"
+    );
+    // The organization's administrator sees it among the organization's providers.
+    let mut org = demo_org_admin(&app).await;
+    let (status, body) = org
+        .get(
+            &app,
+            "/realms/demo/console/organizations/acme/identity-providers",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("Corp SSO") && body.contains(&idp.issuer()),
+        "{body}"
+    );
+    // Off: the stored secret stays, the provider stops signing people in.
+    let res = c.post(&app, &format!("{idps}/corp/enabled"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let got = app
+        .admin_ok(Method::GET, &idp_path("demo", Some("corp")), None)
+        .await;
+    assert_eq!(got["enabled"], false);
+    let res = c
+        .post(&app, &format!("{idps}/corp/enabled"), &[("enabled", "on")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "on again, same secret");
+    let got = app
+        .admin_ok(Method::GET, &idp_path("demo", Some("corp")), None)
+        .await;
+    assert_eq!(got["enabled"], true);
+    // An organization's administrator cannot add providers.
+    let res = org
+        .post(
+            &app,
+            "/admin/console/realms/demo/identity-providers/preview",
+            &[("issuer", &idp.issuer())],
+        )
+        .await;
+    assert_ne!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn initial_access_tokens_are_shown_once_and_an_organizations_own_register_its_clients() {
+    let app = spawn_app().await;
+    let mut org = demo_org_admin(&app).await;
+    let page = "/realms/demo/console/organizations/acme/clients";
+    let res = org
+        .post(&app, page, &[("count", "1"), ("expires_in", "600")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = shown_secret(&res.text().await.unwrap()).expect("the token, once");
+    let res = app
+        .http
+        .post(app.url("/realms/demo/clients-registrations/openid-connect"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "client_name": "Acme tool",
+            "redirect_uris": ["https://tool.acme.example/cb"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let registered: serde_json::Value = res.json().await.unwrap();
+    let (status, body) = org.get(&app, page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains(s(&registered, "client_id").as_str()),
+        "{body}"
+    );
+    assert!(!body.contains(&token), "never shown again");
+    assert!(body.contains("<td>0</td>"), "used up: {body}");
+    // The realm's own tokens: minted and revoked by a realm administrator only.
+    let mut c = realm_admin(&app).await;
+    let realm_page = "/admin/console/realms/demo/registration";
+    let res = c.post(&app, realm_page, &[("count", "3")]).await;
+    let body = res.text().await.unwrap();
+    let token = shown_secret(&body).expect("the token, once");
+    let listed = app
+        .admin_ok(
+            Method::GET,
+            "/admin/realms/demo/clients-initial-access",
+            None,
+        )
+        .await;
+    let id = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["remaining"] == 3)
+        .map(|t| s(t, "id"))
+        .expect("the realm's token");
+    let res = c
+        .post(&app, &format!("{realm_page}/{id}/revoke"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .http
+        .post(app.url("/realms/demo/clients-registrations/openid-connect"))
+        .bearer_auth(&token)
+        .json(&json!({ "redirect_uris": ["https://x.example/cb"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked");
+    let (status, _) = org
+        .get(&app, "/admin/console/realms/demo/registration")
+        .await;
+    assert_ne!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_organization_admin_edits_its_profile_but_not_its_status_and_a_realm_admin_deletes_it() {
+    let app = spawn_app().await;
+    let mut org = demo_org_admin(&app).await;
+    let profile = "/realms/demo/console/organizations/acme/profile";
+    let (status, body) = org.get(&app, profile).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("Delete organization"));
+    let res = org
+        .post(
+            &app,
+            profile,
+            &[
+                ("name", "Acme Corporation"),
+                ("description", "Makers of everything"),
+                // Ignored from the organization console: attributes (tokens may carry
+                // them) and the status stay with the realm's administrators.
+                ("attributes", r#"{"tier": "gold"}"#),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/organizations/acme", None)
+        .await;
+    assert_eq!(got["name"], "Acme Corporation");
+    assert_eq!(got["description"], "Makers of everything");
+    assert!(got["attributes"].get("tier").is_none(), "{got}");
+    assert_eq!(got["enabled"], true);
+    let res = org
+        .post(
+            &app,
+            profile,
+            &[("name", "X"), ("logo_uri", "javascript:alert(1)")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // Deleting is for realm administrators; the organization console has no such form
+    // and its post is refused.
+    let res = org
+        .post(&app, "/realms/demo/console/organizations/acme/delete", &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let mut c = realm_admin(&app).await;
+    let res = c
+        .post(
+            &app,
+            "/admin/console/realms/demo/organizations/acme/profile",
+            &[
+                ("name", "Acme Corporation"),
+                ("attributes", r#"{"tier": "gold"}"#),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "unchecked: disabled");
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/organizations/acme", None)
+        .await;
+    assert_eq!(got["enabled"], false);
+    assert_eq!(got["attributes"]["tier"], "gold");
+    let res = c
+        .post(
+            &app,
+            "/admin/console/realms/demo/organizations/acme/profile",
+            &[("name", "Acme"), ("attributes", "[1, 2]")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = c
+        .post(
+            &app,
+            "/admin/console/realms/demo/organizations/acme/delete",
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .admin(Method::GET, "/admin/realms/demo/organizations/acme", None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
