@@ -24,8 +24,8 @@ pub enum RealmCmd {
     },
     /// List realms: name, enabled, access-token algorithm, issuer.
     List,
-    /// Change a realm's branding and dynamic client registration settings; what is not
-    /// given stays.
+    /// Change a realm's branding, audit retention and dynamic client registration
+    /// settings; what is not given stays.
     Update {
         /// The realm's name.
         name: String,
@@ -35,6 +35,9 @@ pub enum RealmCmd {
         /// The logo the sign-in pages show: an https URL (an empty value: no logo).
         #[arg(long)]
         logo_uri: Option<String>,
+        /// Days the audit log keeps an entry (1 to 3650; default 365).
+        #[arg(long)]
+        audit_retention_days: Option<i64>,
         /// Who may register clients: closed, initial-token (holders of an initial access
         /// token, `tessera client initial-token`) or open (anyone, within the limits below).
         #[arg(long, value_parser = ["closed", "initial-token", "open"])]
@@ -146,6 +149,7 @@ pub async fn run(
             name,
             display_name,
             logo_uri,
+            audit_retention_days,
             registration,
             allowed_hosts,
             allowed_scopes,
@@ -161,6 +165,9 @@ pub async fn run(
             }
             if let Some(l) = logo_uri {
                 s.branding.logo_uri = super::optional(&l, LogoUri::parse)?;
+            }
+            if let Some(days) = audit_retention_days {
+                s.audit_retention_days = days;
             }
             let reg = &mut s.registration;
             if let Some(m) = registration {

@@ -222,3 +222,42 @@ async fn security_events_are_in_the_log_beside_the_changes() {
             .all(|e| e["kind"] == "admin_change")
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_keeps_entries_for_the_realms_retention_then_the_sweep_removes_them() {
+    let app = spawn_app().await;
+    fast_realm(&app, "au").await;
+    let res = app
+        .admin(
+            Method::PUT,
+            "/admin/realms/au",
+            Some(json!({ "audit_retention_days": 0 })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .admin_ok(
+            Method::PUT,
+            "/admin/realms/au",
+            Some(json!({ "audit_retention_days": 2 })),
+        )
+        .await;
+    assert_eq!(r["audit_retention_days"], 2);
+    let logged = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
+    let before = logged(&events(&app, "au", "").await);
+    assert!(before >= 1, "the update is logged");
+    // A day later the entry is within the retention; three days later it is swept, and
+    // another realm's (default: a year) stays.
+    app.clock.advance(86_400);
+    tessera::jobs::expiry_sweep::run_once(&app.provider)
+        .await
+        .unwrap();
+    assert_eq!(logged(&events(&app, "au", "").await), before);
+    let demo_before = logged(&events(&app, "master", "").await);
+    app.clock.advance(2 * 86_400);
+    tessera::jobs::expiry_sweep::run_once(&app.provider)
+        .await
+        .unwrap();
+    assert_eq!(logged(&events(&app, "au", "").await), 0);
+    assert_eq!(logged(&events(&app, "master", "").await), demo_before);
+}

@@ -72,6 +72,8 @@ pub struct Realm {
     pub registration: RegistrationPolicy,
     /// What the sign-in pages show: display name and logo.
     pub branding: Branding,
+    /// Audit log events older than this many days are swept.
+    pub audit_retention_days: i64,
     pub created_at: UnixTime,
 }
 
@@ -112,6 +114,7 @@ pub struct RealmSettings {
     pub max_delegation_depth: i64,
     pub registration: RegistrationPolicy,
     pub branding: Branding,
+    pub audit_retention_days: i64,
 }
 
 impl From<&Realm> for RealmSettings {
@@ -127,6 +130,7 @@ impl From<&Realm> for RealmSettings {
             max_delegation_depth: r.max_delegation_depth,
             registration: r.registration.clone(),
             branding: r.branding.clone(),
+            audit_retention_days: r.audit_retention_days,
         }
     }
 }
@@ -143,6 +147,7 @@ impl Default for RealmSettings {
             max_delegation_depth: 3,
             registration: RegistrationPolicy::default(),
             branding: Branding::default(),
+            audit_retention_days: 365,
         }
     }
 }

@@ -57,6 +57,28 @@ impl Store {
         Ok(())
     }
 
+    /// Sweeps each realm's entries older than its retention: one DELETE per realm.
+    pub async fn purge_audit_events(&self, now: UnixTime) -> StoreResult<u64> {
+        use crate::entity::realm;
+        let retention: Vec<(Uuid, i64)> = realm::Entity::find()
+            .select_only()
+            .column(realm::Column::Id)
+            .column(realm::Column::AuditRetentionDays)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut swept = 0;
+        for (realm, days) in retention {
+            swept += ev::Entity::delete_many()
+                .filter(ev::Column::RealmId.eq(realm))
+                .filter(ev::Column::At.lt(now.0.saturating_sub(days.saturating_mul(86_400))))
+                .exec(&self.db)
+                .await?
+                .rows_affected;
+        }
+        Ok(swept)
+    }
+
     /// A page of a realm's log, newest first.
     pub async fn list_audit_events(
         &self,

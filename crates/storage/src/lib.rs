@@ -290,6 +290,7 @@ pub(crate) mod test_util {
             max_delegation_depth: 3,
             registration: Default::default(),
             branding: Default::default(),
+            audit_retention_days: 365,
             created_at: UnixTime(1),
         }
     }

@@ -30,6 +30,7 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
         },
         organizations_enabled: m.organizations_enabled,
         max_delegation_depth: m.max_delegation_depth,
+        audit_retention_days: m.audit_retention_days,
         registration: RegistrationPolicy {
             mode: RegistrationMode::parse(&m.registration_mode)?,
             open: match m.registration_policy.as_deref() {
@@ -96,6 +97,7 @@ impl Store {
             registration_policy: Set(policy_to_json(&realm.registration.open)),
             display_name: Set(display_name_of(&realm.branding)),
             logo_uri: Set(logo_of(&realm.branding)),
+            audit_retention_days: Set(realm.audit_retention_days),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -150,6 +152,7 @@ impl Store {
         m.registration_policy = Set(policy_to_json(&s.registration.open));
         m.display_name = Set(display_name_of(&s.branding));
         m.logo_uri = Set(logo_of(&s.branding));
+        m.audit_retention_days = Set(s.audit_retention_days);
         to_domain(m.update(&self.db).await?)
     }
 

@@ -148,7 +148,8 @@ impl Store {
         let h = self
             .purge_console_sessions(UnixTime(now.0 - 86_400))
             .await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h)
+        let i = self.purge_audit_events(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h + i)
     }
 }
 

@@ -30,6 +30,11 @@ fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
             "max_delegation_depth must be within 1..=10",
         ));
     }
+    if !(1..=3650).contains(&s.audit_retention_days) {
+        return Err(OAuthError::invalid_request(
+            "audit_retention_days must be within 1..=3650",
+        ));
+    }
     s.registration.open.validate()?;
     Ok(())
 }
@@ -58,6 +63,7 @@ impl Provider {
             max_delegation_depth: settings.max_delegation_depth,
             registration: settings.registration,
             branding: settings.branding,
+            audit_retention_days: settings.audit_retention_days,
             created_at: now,
         };
         self.store()

@@ -27,6 +27,8 @@ pub struct Model {
     pub display_name: Option<String>,
     /// An https URL; NULL: no logo.
     pub logo_uri: Option<String>,
+    /// Audit events older than this many days are swept.
+    pub audit_retention_days: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

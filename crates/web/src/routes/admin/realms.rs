@@ -52,6 +52,8 @@ pub struct RealmRep {
     /// The logo the sign-in pages show (https).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logo_uri: Option<String>,
+    /// Audit log entries older than this many days are swept.
+    pub audit_retention_days: i64,
     pub created_at: i64,
 }
 
@@ -171,6 +173,7 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         registration: (&r.registration).into(),
         display_name: r.branding.display_name.map(|n| n.as_str().to_owned()),
         logo_uri: r.branding.logo_uri.map(|l| l.as_str().to_owned()),
+        audit_retention_days: r.audit_retention_days,
         created_at: r.created_at.0,
     }
 }
@@ -219,6 +222,9 @@ pub struct RealmSettingsBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(schema_with = schema::optional_logo_uri)]
     pub logo_uri: Option<Option<String>>,
+    /// Days the audit log keeps an entry, 1 to 3650 (default 365).
+    #[schema(minimum = 1, maximum = 3650)]
+    pub audit_retention_days: Option<i64>,
 }
 
 impl RealmSettingsBody {
@@ -270,6 +276,9 @@ impl RealmSettingsBody {
                     None => base.branding.logo_uri,
                 },
             },
+            audit_retention_days: self
+                .audit_retention_days
+                .unwrap_or(base.audit_retention_days),
         })
     }
 }

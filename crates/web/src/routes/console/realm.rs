@@ -668,6 +668,9 @@ async fn save_settings(
         s.lifetimes.refresh_idle_secs = number(&params, "refresh_idle_secs")?;
         s.lifetimes.refresh_max_secs = number(&params, "refresh_max_secs")?;
         s.organizations_enabled = params.get("organizations_enabled") == Some("on");
+        if params.get("audit_retention_days").is_some() {
+            s.audit_retention_days = number(&params, "audit_retention_days")?;
+        }
         s.registration.mode =
             RegistrationMode::parse(params.get("registration").unwrap_or_default())?;
         p.update_realm(&c.principal, &realm, s).await
