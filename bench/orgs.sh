@@ -8,7 +8,9 @@
 #   b. the membership check: SQLite's query plan of the statement and its time at 50,000
 #      members (repository call, in process);
 #   c. keyset pages: repository calls and the admin API, first page vs a page 200 entries
-#      from the end, for the 50,000 members and for the 100,000 organizations;
+#      from the end, for the 50,000 members and for the 100,000 organizations; the console's
+#      members page of `big` rendered whole (first page, four from the end, a search),
+#      target p95 < 50 ms;
 #   d. client_credentials (wrk) and password-login (examples/login_load.rs) throughput in
 #      the big realm vs an empty realm with the same clients and users; target within 10 %.
 # Seeding and probes: examples/org_scale.rs (see its header).
@@ -25,6 +27,7 @@
 #   ORGS (100000) MEMBERS (50000) MULTI_ORGS (1000) SEED_CONC (4)   data set, seeding tasks
 #   REFRESH_COUNT (300) REFRESH_WARMUP (20)   timed / untimed sequential refreshes per session
 #   PROBE_ITERS (500) PAGE_ITERS (50)         repetitions of each repository / admin API call
+#   CONSOLE_ITERS (200)                       renders of each console members page
 #   DURATION (10) WARMUP (2)                  seconds per throughput run and its warm-up
 #   CC_CONNS (16) LOGIN_CONC (4) ROUNDS (2)   wrk connections, login browsers, big/empty rounds
 #   PORT (18095) SERVER_CPU (0) LOAD_CPU (1)
@@ -52,6 +55,7 @@ REFRESH_COUNT=${REFRESH_COUNT:-300}
 REFRESH_WARMUP=${REFRESH_WARMUP:-20}
 PROBE_ITERS=${PROBE_ITERS:-500}
 PAGE_ITERS=${PAGE_ITERS:-50}
+CONSOLE_ITERS=${CONSOLE_ITERS:-200}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CC_CONNS=${CC_CONNS:-16}
@@ -208,12 +212,15 @@ start_server() {
 
 # ---------- 1. realms, clients, users (CLI, straight into the database) ----------
 ADMIN_SECRET=$(rand_secret); CC_SECRET=$(rand_secret); APP_SECRET=$(rand_secret)
-MULTI_PW="multi-$(rand_secret)"; LOGIN_PW="login-$(rand_secret)"
+MULTI_PW="multi-$(rand_secret)"; LOGIN_PW="login-$(rand_secret)"; CONSOLE_PW="console-$(rand_secret)"
 cli() { timeout 120 "$BIN" --data-dir "$DATA" "$@" >>"$OUTDIR/setup.log" 2>&1 || { cat "$OUTDIR/setup.log" >&2; die "tessera $* failed"; }; }
 log "output in $OUTDIR; data in $DATA"
 cli realm create master
 cli client create --realm master --client-id bench-admin --secret "$ADMIN_SECRET" \
   --grant-type client_credentials --role admin
+# A realm administrator of the console (a master user holding the realm role admin).
+printf '%s\n' "$CONSOLE_PW" | cli user create --realm master --username console --password-stdin
+cli user roles --realm master --username console --add admin
 for realm in "$BIG" "$EMPTY"; do
   cli realm create "$realm"
   cli client create --realm "$realm" --client-id bench --secret "$CC_SECRET" \
@@ -292,6 +299,8 @@ done
 printf '%s\n' "${USERINFO[@]}" >&2
 org_scale pages 900 pages --base "$BASE" --realm "$BIG" --org big --admin-client-id bench-admin \
   --admin-secret "$ADMIN_SECRET" --iters "$PAGE_ITERS" --label "admin API ($BIG)"
+org_scale console 900 console --base "$BASE" --realm "$BIG" --org big --username console \
+  --password "$CONSOLE_PW" --iters "$CONSOLE_ITERS" --label "console ($BIG)"
 
 # ---------- 6. throughput: big realm vs empty realm, interleaved ----------
 wait_quiet "before the throughput runs"

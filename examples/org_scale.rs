@@ -36,6 +36,12 @@
 //!   organizations of the realm in pages of 500 (timed as a whole), then times `--iters`
 //!   requests each of the first page and of a page 200 entries from the end (limit 100).
 //!
+//! - `console`: signs in to the realm administrators' console (`/admin/console`, as a browser
+//!   does: the console's redirect, the login form, the callback) as `--username`, walks the
+//!   members pages of `--org` to the end following their "Next page" links (timed as a
+//!   whole), then times `--iters` renders each of the first members page, a page four pages
+//!   from the end, and a search. Every request is one full page render.
+//!
 //! Output on stdout: markdown rows `| label | metric | n | p50 ms | p95 ms | p99 ms | max ms | note |`
 //! (`--header` prints the header first) and one JSON line per metric. Options may also be
 //! given as `ORGS_<OPTION>` environment variables (upper case, `-` â†’ `_`).
@@ -63,6 +69,8 @@ const USAGE: &str = "usage: org_scale seed|probe|refresh|pages [--option value]â
            [--count 300] [--warmup 20] [--save-token FILE]
   pages:   --base URL --realm R [--org big] [--admin-realm master] [--admin-client-id bench-admin]
            --admin-secret S [--iters 50]
+  console: --base URL --realm R [--org big] [--username admin] --password P [--iters 200]
+           [--search m-4999]
   all:     [--label TEXT] [--header]";
 
 type Res<T> = Result<T, String>;
@@ -982,6 +990,154 @@ async fn pages(o: &Opts) -> Res<()> {
     Ok(())
 }
 
+/// One GET with the browser's cookies; the body of a 200.
+async fn browse(
+    http: &Client,
+    b: &mut Browser,
+    url: &str,
+) -> Result<(StatusCode, String, Option<String>), Fail> {
+    let mut req = http.get(url);
+    if let Some(c) = b.header() {
+        req = req.header(COOKIE, c);
+    }
+    let res = req.send().await.map_err(|e| fail_io(url, e))?;
+    b.keep(&res);
+    let status = res.status();
+    let to = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = res.text().await.map_err(|e| fail_io(url, e))?;
+    Ok((status, body, to))
+}
+
+/// The `after` of a members page's "Next page" link.
+fn next_after(page: &str) -> Option<String> {
+    let i = page.find("after=")? + "after=".len();
+    let end = page[i..].find('"')? + i;
+    Some(page[i..end].to_owned())
+}
+
+async fn console(o: &Opts) -> Res<()> {
+    let label = o.get("label", Some("console"))?;
+    let base = o
+        .get("base", Some("http://127.0.0.1:8080"))?
+        .trim_end_matches('/')
+        .to_owned();
+    let realm = o.get("realm", None)?;
+    let org = o.get("org", Some("big"))?;
+    let username = o.get("username", Some("admin"))?;
+    let password = o.get("password", None)?;
+    let iters = o.num("iters", 200)?.max(1);
+    let search = o.get("search", Some("m-4999"))?;
+    let http = http_client()?;
+    let mut b = Browser::default();
+
+    // The console's own redirect to the realm's login, the form, the callback.
+    let (s, _, to) = browse(&http, &mut b, &format!("{base}/admin/console/")).await?;
+    let auth = to
+        .filter(|_| s == StatusCode::FOUND)
+        .ok_or("console: no sign-in redirect")?;
+    let (s, page, _) = browse(&http, &mut b, &auth).await?;
+    if s != StatusCode::OK {
+        return Err(fail_status("login page", s));
+    }
+    let state = hidden_state(&page)
+        .ok_or("login page: no state")?
+        .to_owned();
+    let mut req = http
+        .post(format!("{base}/realms/master/login-actions/authenticate"))
+        .form(&[
+            ("state", state.as_str()),
+            ("username", &username),
+            ("password", &password),
+        ]);
+    if let Some(c) = b.header() {
+        req = req.header(COOKIE, c);
+    }
+    let res = req.send().await.map_err(|e| fail_io("login", e))?;
+    b.keep(&res);
+    let callback = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| res.status() == StatusCode::SEE_OTHER)
+        .ok_or_else(|| fail_status("login", res.status()))?
+        .to_owned();
+    let (s, _, _) = browse(&http, &mut b, &callback).await?;
+    if s != StatusCode::OK || !b.cookies.iter().any(|(k, _)| k == "tessera_console") {
+        return Err(fail_status("console callback", s));
+    }
+
+    let members = format!("{base}/admin/console/realms/{realm}/organizations/{org}/members");
+    let render = |b: &Browser, url: String| {
+        let mut req = http.get(url.clone());
+        if let Some(c) = b.header() {
+            req = req.header(COOKIE, c);
+        }
+        async move {
+            let res = req.send().await.map_err(|e| fail_io(&url, e))?;
+            let status = res.status();
+            let body = res.text().await.map_err(|e| fail_io(&url, e))?;
+            if status != StatusCode::OK {
+                return Err(fail_status(&url, status));
+            }
+            Ok::<_, Fail>(body)
+        }
+    };
+    // Walk to the end, keeping every page's cursor.
+    let t = Instant::now();
+    let (mut cursors, mut after) = (vec![None::<String>], None::<String>);
+    loop {
+        let url = match &after {
+            Some(a) => format!("{members}?after={a}"),
+            None => members.clone(),
+        };
+        match next_after(&render(&b, url).await?) {
+            Some(n) => {
+                cursors.push(Some(n.clone()));
+                after = Some(n);
+            }
+            None => break,
+        }
+    }
+    let walked = t.elapsed();
+    report_once(
+        &label,
+        "members walk",
+        walked,
+        &format!("{} pages of 50", cursors.len()),
+        serde_json::json!({ "pages": cursors.len() }),
+    );
+    let deep = cursors[cursors.len().saturating_sub(5)].clone();
+    for (metric, url) in [
+        ("members first page", members.clone()),
+        (
+            "members page 4 from the end",
+            format!("{members}?after={}", deep.unwrap_or_default()),
+        ),
+        ("members search", format!("{members}?q={search}")),
+    ] {
+        let mut lat = Vec::with_capacity(iters);
+        for i in 0..iters + 10 {
+            let t = Instant::now();
+            render(&b, url.clone()).await?;
+            if i >= 10 {
+                lat.push(t.elapsed());
+            }
+        }
+        report(
+            &label,
+            metric,
+            lat,
+            "one page render, 10 untimed first",
+            serde_json::json!({}),
+        );
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() {
     let o = match Opts::parse() {
@@ -996,6 +1152,7 @@ async fn main() {
         "probe" => probe(&o).await,
         "refresh" => refresh(&o).await,
         "pages" => pages(&o).await,
+        "console" => console(&o).await,
         m => Err(format!("unknown mode {m}\n{USAGE}")),
     };
     if let Err(e) = r {

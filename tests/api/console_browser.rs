@@ -32,22 +32,40 @@ async fn sign_in(chrome: &Chrome, app: &TestApp, home: &str, user: &str, pw: &st
     landed(chrome, end).await;
 }
 
+/// The next message the sink received, within ten seconds.
+async fn next_mail(
+    inbox: &mut tokio::sync::mpsc::UnboundedReceiver<crate::helpers::smtp::Delivered>,
+) -> crate::helpers::smtp::Delivered {
+    tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .expect("a message within ten seconds")
+        .unwrap()
+}
+
 #[tokio::test]
 async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
     if !chrome_available() {
         return;
     }
-    let app = spawn_federated().await;
-    let (port, mut inbox) = crate::helpers::smtp::smtp_sink().await;
+    // The public URL is the server's own address: the browser follows every redirect.
+    let dns = TestDns::start().await;
+    let port = free_port();
+    let app = spawn_configured(database_url().await, None, |s| {
+        s.listen = format!("127.0.0.1:{port}");
+        s.public_url = format!("http://127.0.0.1:{port}");
+        s.dns_server = Some(dns.addr);
+    })
+    .await;
+    let (smtp_port, mut inbox) = crate::helpers::smtp::smtp_sink().await;
     app.admin_ok(
         Method::PUT,
         "/admin/realms/demo/smtp",
-        Some(json!({ "host": "127.0.0.1", "port": port, "security": "none", "from": "no-reply@demo.test" })),
+        Some(json!({ "host": "127.0.0.1", "port": smtp_port, "security": "none", "from": "no-reply@demo.test" })),
     )
     .await;
     let chrome = Chrome::start(&[]).await;
 
-    // A realm administrator signs in and creates an organization.
+    // A realm administrator signs in, creates an organization and invites a member.
     sign_in(
         &chrome,
         &app,
@@ -67,12 +85,28 @@ async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
     chrome.submit("form.stack button[type=submit]").await;
     landed(&chrome, "/organizations/globex/members?notice=created").await;
     chrome.check_page("console-org-members").await;
+    chrome.fill("email", "newcomer@demo.test").await;
+    chrome
+        .submit("section.card form.stack button[type=submit]")
+        .await;
+    landed(&chrome, "/invitations?notice=invited").await;
+    let to_globex = next_mail(&mut inbox).await;
+    assert_eq!(to_globex.to, ["<newcomer@demo.test>"]);
+    assert!(!chrome.html().await.contains(&to_globex.link().unwrap()));
     for (name, path) in [
         ("console-users", "/admin/console/realms/demo/users"),
         ("console-clients", "/admin/console/realms/demo/clients"),
         (
             "console-client",
             "/admin/console/realms/demo/clients/demo-app",
+        ),
+        (
+            "console-identity-providers",
+            "/admin/console/realms/demo/identity-providers",
+        ),
+        (
+            "console-registration",
+            "/admin/console/realms/demo/registration",
         ),
         ("console-keys", "/admin/console/realms/demo/keys"),
         (
@@ -82,6 +116,10 @@ async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
         ("console-events", "/admin/console/realms/demo/events"),
         ("console-exchanges", "/admin/console/realms/demo/exchanges"),
         ("console-settings", "/admin/console/realms/demo/settings"),
+        (
+            "console-org-profile",
+            "/admin/console/realms/demo/organizations/globex/profile",
+        ),
     ] {
         chrome.open(&app.url(path)).await;
         chrome.check_page(name).await;
@@ -93,7 +131,8 @@ async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
     chrome.check_page("console-user").await;
 
     // The organization's administrator signs in at their realm's console: their one
-    // organization is the start page; they invite someone by e-mail.
+    // organization is the start page. They invite the same person, add a domain and
+    // verify it by its DNS record.
     sign_in(
         &chrome,
         &app,
@@ -110,25 +149,85 @@ async fn realm_and_organization_administrators_walk_the_console_in_a_browser() {
         .await;
     landed(&chrome, "/invitations?notice=invited").await;
     chrome.check_page("org-console-invitations").await;
-    let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(mail.to, ["<newcomer@demo.test>"]);
-    assert!(!chrome.html().await.contains(&mail.link().unwrap()));
-    chrome
-        .open(&app.url("/realms/demo/console/organizations/acme/domains"))
-        .await;
+    let to_acme = next_mail(&mut inbox).await;
+    let org = "/realms/demo/console/organizations/acme";
+    chrome.open(&app.url(&format!("{org}/domains"))).await;
     chrome.fill("domain", "acme-corp.test").await;
     chrome
         .submit("section.card form.stack button[type=submit]")
         .await;
     landed(&chrome, "/domains?notice=created").await;
-    chrome.check_page("org-console-domains").await;
+    let page = chrome.html().await;
+    let at = page.find("tessera-verification=").expect("the challenge");
+    let value = &page[at..at + page[at..].find('<').unwrap()];
+    dns.publish("_tessera.acme-corp.test", &[value]);
     chrome
-        .open(&app.url("/realms/demo/console/organizations/acme/events"))
+        .submit("form[action$=\"/domains/acme-corp.test/verify\"] button")
         .await;
-    chrome.check_page("org-console-events").await;
+    landed(&chrome, "/domains?notice=verified").await;
+    chrome.check_page("org-console-domains").await;
+    for (name, path) in [
+        ("org-console-profile", "profile"),
+        ("org-console-identity-providers", "identity-providers"),
+        ("org-console-clients", "clients"),
+        ("org-console-events", "events"),
+    ] {
+        chrome.open(&app.url(&format!("{org}/{path}"))).await;
+        chrome.check_page(name).await;
+    }
+
+    // The invitee accepts both invitations by their e-mailed links: a new account for
+    // the first, signing in with it for the second.
+    chrome.open(&to_globex.link().unwrap()).await;
+    chrome.check_page("invitation").await;
+    chrome.fill_in("#username", "newcomer").await;
+    chrome.fill_in("#new-password", "newcomer-password").await;
+    chrome.submit("form:has(#new-password) button").await;
+    assert!(
+        chrome
+            .html()
+            .await
+            .contains("You joined Globex Corporation")
+    );
+    chrome.open(&to_acme.link().unwrap()).await;
+    chrome
+        .fill_in("#signin-password", "newcomer-password")
+        .await;
+    chrome.submit("form:has(#signin-password) button").await;
+    assert!(chrome.html().await.contains("You joined"));
+
+    // The organization's administrator makes the newcomer an administrator too.
+    let users = app
+        .admin_ok(
+            Method::GET,
+            "/admin/realms/demo/users?search=newcomer",
+            None,
+        )
+        .await;
+    let id = users["items"][0]["id"].as_str().unwrap().to_owned();
+    chrome.open(&app.url(&format!("{org}/members"))).await;
+    let form = format!("form[action$=\"/members/{id}/roles\"]");
+    chrome
+        .click(&format!("{form} input[value=\"admin\"]"))
+        .await;
+    chrome.submit(&format!("{form} button")).await;
+    landed(&chrome, "/members?notice=saved").await;
+    let members = app
+        .admin_ok(
+            Method::GET,
+            "/admin/realms/demo/organizations/acme/members",
+            None,
+        )
+        .await;
+    let roles = members["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == id.as_str())
+        .map(|m| m["roles"].clone())
+        .expect("the newcomer is a member");
+    assert!(roles.to_string().contains("\"admin\""), "{roles}");
+
     // Another organization's page, by URL tampering: not found.
     chrome
         .open(&app.url("/realms/demo/console/organizations/globex/members"))

@@ -315,8 +315,18 @@ async fn resource_uris_are_unique_in_a_realm_and_audiences_must_exist() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
+    // An audience that could be a client id but names none is a conflict with the realm's
+    // clients (one may be created later); a malformed one is a bad request.
+    let res = app
+        .admin(
+            Method::POST,
+            "/admin/realms/r5/clients",
+            Some(json!({ "client_id": "x", "audiences": ["no-such-client"] })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
     for body in [
-        json!({ "client_id": "x", "audiences": ["no-such-client"] }),
+        json!({ "client_id": "x", "audiences": ["no such client"] }),
         json!({ "client_id": "x", "resource_uris": ["not a uri"] }),
         json!({ "client_id": "x", "resource_uris": ["https://api.example/x#f"] }),
     ] {

@@ -156,13 +156,29 @@ impl Chrome {
 
     /// Types `value` into the field named `name`.
     pub async fn fill(&self, name: &str, value: &str) {
+        self.fill_in(&format!("[name=\"{name}\"]"), value).await
+    }
+
+    /// Types `value` into the field `css` finds (where two forms share a field name).
+    pub async fn fill_in(&self, css: &str, value: &str) {
         let field = self
             .client
-            .find(Locator::Css(&format!("[name=\"{name}\"]")))
+            .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no field {name}: {e}"));
+            .unwrap_or_else(|e| panic!("no field {css}: {e}"));
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks what `css` finds (a checkbox) without waiting for a new page.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap();
     }
 
     /// Clicks `css` (a submit button, or a link) and waits until the browser has loaded
