@@ -459,3 +459,106 @@ async fn an_organization_admin_edits_its_profile_but_not_its_status_and_a_realm_
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+/// SQL statements one console page render costs: the least of three renders (a background
+/// job's statement may land inside one of them).
+async fn statements(app: &TestApp, c: &mut ConsoleBrowser, path: &str) -> u64 {
+    let mut least = u64::MAX;
+    for _ in 0..3 {
+        let before = app.provider.store().statement_count();
+        let (status, _) = c.get(app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        least = least.min(app.provider.store().statement_count() - before);
+    }
+    least
+}
+
+#[tokio::test]
+async fn every_console_page_costs_the_same_statements_with_few_or_sixty_more_rows() {
+    let app = spawn_app().await;
+    let mut c = realm_admin(&app).await;
+    let mut org = demo_org_admin(&app).await;
+    let user = app
+        .admin_ok(Method::GET, "/admin/realms/demo/users?search=demo", None)
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let realm = "/admin/console/realms/demo";
+    let acme = "/realms/demo/console/organizations/acme";
+    let realm_pages = [
+        "organizations".to_owned(),
+        "users".into(),
+        format!("users/{user}"),
+        "clients".into(),
+        "clients/demo-app".into(),
+        "identity-providers".into(),
+        "registration".into(),
+        "keys".into(),
+        "admin-keys".into(),
+        "exchanges".into(),
+        "events".into(),
+        "settings".into(),
+        "organizations/acme/members".into(),
+    ];
+    let org_pages = [
+        "profile",
+        "members",
+        "invitations",
+        "domains",
+        "identity-providers",
+        "clients",
+        "admin-keys",
+        "events",
+    ];
+    let mut few = Vec::new();
+    for p in &realm_pages {
+        few.push(statements(&app, &mut c, &format!("{realm}/{p}")).await);
+    }
+    for p in org_pages {
+        few.push(statements(&app, &mut org, &format!("{acme}/{p}")).await);
+    }
+    // Sixty more users (members of acme), clients, organizations and audit entries.
+    for i in 0..60 {
+        let u = app
+            .admin_ok(
+                Method::POST,
+                "/admin/realms/demo/users",
+                Some(json!({ "username": format!("bulk-{i:02}"), "email": format!("bulk-{i:02}@demo.test") })),
+            )
+            .await;
+        app.admin_ok(
+            Method::POST,
+            "/admin/realms/demo/organizations/acme/members",
+            Some(json!({ "user_id": s(&u, "id"), "roles": ["member"] })),
+        )
+        .await;
+        app.create_client(
+            "demo",
+            json!({ "client_id": format!("bulk-{i:02}"), "organization_id": "acme" }),
+        )
+        .await;
+        app.admin_ok(
+            Method::POST,
+            "/admin/realms/demo/organizations",
+            Some(json!({ "alias": format!("bulk-{i:02}"), "name": format!("Bulk {i}") })),
+        )
+        .await;
+    }
+    let mut many = Vec::new();
+    for p in &realm_pages {
+        many.push(statements(&app, &mut c, &format!("{realm}/{p}")).await);
+    }
+    for p in org_pages {
+        many.push(statements(&app, &mut org, &format!("{acme}/{p}")).await);
+    }
+    let names: Vec<String> = realm_pages
+        .iter()
+        .cloned()
+        .chain(org_pages.iter().map(|p| format!("acme/{p}")))
+        .collect();
+    for ((name, f), m) in names.iter().zip(&few).zip(&many) {
+        assert_eq!(f, m, "{name}: {f} statements, then {m} with 60 more rows");
+        assert!(*m <= 16, "{name}: {m} statements");
+    }
+}
