@@ -562,3 +562,35 @@ async fn every_console_page_costs_the_same_statements_with_few_or_sixty_more_row
         assert!(*m <= 16, "{name}: {m} statements");
     }
 }
+
+#[tokio::test]
+async fn an_unverified_domain_claim_cannot_squat_another_organizations_domain() {
+    let app = spawn_app().await;
+    app.admin_ok(
+        Method::POST,
+        "/admin/realms/demo/organizations",
+        Some(json!({ "alias": "globex", "name": "Globex" })),
+    )
+    .await;
+    let mut org = demo_org_admin(&app).await;
+    let domains = "/realms/demo/console/organizations/acme/domains";
+    let res = org.post(&app, domains, &[("domain", "globex.test")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Globex claims its own domain: acme's unverified claim passes to it.
+    let globex = "/admin/realms/demo/organizations/globex/domains/globex.test";
+    let res = app
+        .admin(Method::PUT, globex, Some(json!({ "verified": false })))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let (_, page) = org.get(&app, domains).await;
+    assert!(!page.contains("globex.test"), "{page}");
+    // Once verified it is Globex's: acme's claim is refused and changes nothing.
+    app.admin_ok(Method::PUT, globex, Some(json!({ "verified": true })))
+        .await;
+    let res = org.post(&app, domains, &[("domain", "globex.test")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/organizations/globex", None)
+        .await;
+    assert!(got.to_string().contains("globex.test"), "{got}");
+}

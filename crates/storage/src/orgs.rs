@@ -362,7 +362,7 @@ impl Store {
     }
 
     /// Adds a domain to an organization or updates its `verified` flag. `Conflict` when
-    /// another organization of the realm owns it.
+    /// another organization of the realm has verified it.
     pub async fn put_org_domain(
         &self,
         realm: RealmId,
@@ -373,9 +373,13 @@ impl Store {
             .one(&self.db)
             .await?;
         match existing {
-            Some(e) if e.org_id != id.0 => Err(StoreError::Conflict),
+            // A verified domain is its organization's; an unverified claim routes nothing
+            // and passes to the next organization that claims it (whoever then proves the
+            // DNS record keeps it), so no organization can squat another's domain.
+            Some(e) if e.org_id != id.0 && e.verified => Err(StoreError::Conflict),
             Some(e) => {
                 let mut m = e.into_active_model();
+                m.org_id = Set(id.0);
                 m.verified = Set(d.verified);
                 m.update(&self.db).await?;
                 Ok(())
