@@ -270,17 +270,30 @@ async fn seed(o: &Opts) -> Res<()> {
     let stamp = now();
     let total = Instant::now();
 
-    let role = OrgRole {
-        id: OrgRoleId::new_v7(),
-        realm_id: realm,
-        name: OrgRoleName::parse("member").map_err(|e| e.to_string())?,
-        description: Some("benchmark role".into()),
-    };
-    store
-        .insert_org_role(&role, stamp)
+    // Every realm has the role template `member` (created with the realm).
+    let member = OrgRoleName::parse("member").map_err(|e| e.to_string())?;
+    let role_id = match store
+        .list_org_roles(realm)
         .await
-        .map_err(|e| format!("role: {e}"))?;
-    let role_id = role.id;
+        .map_err(|e| format!("roles: {e}"))?
+        .into_iter()
+        .find(|r| r.name == member)
+    {
+        Some(r) => r.id,
+        None => {
+            let role = OrgRole {
+                id: OrgRoleId::new_v7(),
+                realm_id: realm,
+                name: member,
+                description: Some("benchmark role".into()),
+            };
+            store
+                .insert_org_role(&role, stamp)
+                .await
+                .map_err(|e| format!("role: {e}"))?;
+            role.id
+        }
+    };
 
     // Organizations: ids generated up front so the membership phases can address them.
     let org_ids: Arc<Vec<OrgId>> = Arc::new((0..n_orgs).map(|_| OrgId::new_v7()).collect());
