@@ -594,3 +594,48 @@ async fn an_unverified_domain_claim_cannot_squat_another_organizations_domain() 
         .await;
     assert!(got.to_string().contains("globex.test"), "{got}");
 }
+
+#[tokio::test]
+async fn a_realm_admin_makes_another_master_user_a_realm_admin_in_the_console_and_keeps_one() {
+    let app = spawn_app().await;
+    let ops = add_user(&app, "master", "ops", PW).await;
+    let mut c = realm_admin(&app).await;
+    let page = format!("/admin/console/realms/master/users/{ops}");
+    let (_, body) = c.get(&app, &page).await;
+    assert!(body.contains("Make realm administrator"), "{body}");
+    let res = c
+        .post(&app, &format!("{page}/realm-admin"), &[("grant", "on")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The new administrator signs in to the realm console.
+    let mut other = ConsoleBrowser::sign_in(&app, "/admin/console", "master", "ops", PW).await;
+    let (status, _) = other.get(&app, "/admin/console/realms").await;
+    assert_eq!(status, StatusCode::OK);
+    // They take the role from the seeded administrator, then cannot take their own:
+    // realm master keeps one administrator.
+    let admin = app
+        .admin_ok(Method::GET, "/admin/realms/master/users?search=admin", None)
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "admin")
+        .map(|u| s(u, "id"))
+        .unwrap();
+    let res = other
+        .post(
+            &app,
+            &format!("/admin/console/realms/master/users/{admin}/realm-admin"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = other.post(&app, &format!("{page}/realm-admin"), &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let (status, _) = c.get(&app, "/admin/console/realms").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the seeded admin's role is gone"
+    );
+}

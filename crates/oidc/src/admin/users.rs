@@ -193,6 +193,17 @@ impl Provider {
         Ok(ended)
     }
 
+    /// The realm roles a user holds (realm `master`'s `admin`: a realm administrator).
+    pub async fn user_realm_roles(
+        &self,
+        caller: &AdminPrincipal,
+        realm: &str,
+        id: UserId,
+    ) -> Result<Vec<String>, OAuthError> {
+        let u = self.get_user(caller, realm, id).await?;
+        Ok(self.store().user_roles(u.realm_id, u.id).await?)
+    }
+
     /// Gives and takes realm roles (names of 1 to 64 lowercase letters, digits, `-`, `_`
     /// or `:`); returns the user's roles after. Taking `admin` from the last realm
     /// administrator of realm `master` is refused: the console would have nobody.

@@ -319,6 +319,10 @@ struct UserPage {
     links: Vec<String>,
     /// Signed in, last seen, how.
     sessions: Vec<(String, String, String)>,
+    realm_roles: Vec<String>,
+    /// A user of realm `master`: the page offers the realm administrator role.
+    master: bool,
+    realm_admin: bool,
 }
 
 async fn user(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -333,11 +337,12 @@ async fn user(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpR
         let orgs = p.user_orgs(&c.principal, &realm, id).await?;
         let links = p.user_links(&c.principal, &realm, id).await?;
         let sessions = p.user_sessions(&c.principal, &realm, id).await?;
-        Ok::<_, OAuthError>((user, orgs, links, sessions))
+        let roles = p.user_realm_roles(&c.principal, &realm, id).await?;
+        Ok::<_, OAuthError>((user, orgs, links, sessions, roles))
     }
     .await;
     match loaded {
-        Ok((user, orgs, links, sessions)) => {
+        Ok((user, orgs, links, sessions, realm_roles)) => {
             let mut layout = realm_layout(&c, &req, &realm, "users");
             layout.title = format!("User {}", user.username);
             let links = links
@@ -366,6 +371,12 @@ async fn user(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpR
                     orgs,
                     links,
                     sessions,
+                    master: realm == tessera_domain::RealmName::MASTER,
+                    realm_admin: realm == tessera_domain::RealmName::MASTER
+                        && realm_roles
+                            .iter()
+                            .any(|r| r == tessera_domain::REALM_ADMIN_ROLE),
+                    realm_roles,
                 }
                 .render(),
             )
@@ -413,6 +424,17 @@ async fn user_action(
             .sign_out_everywhere(&c.principal, &realm, id)
             .await
             .map(|_| "signed-out"),
+        // Realm master's administrators; the realm keeps at least one.
+        Some("realm-admin") => {
+            let role = [tessera_domain::REALM_ADMIN_ROLE.to_owned()];
+            let (add, remove): (&[String], &[String]) = match params.get("grant") {
+                Some("on") => (&role, &[]),
+                _ => (&[], &role),
+            };
+            p.set_user_realm_roles(&c.principal, &realm, id, add, remove)
+                .await
+                .map(|_| "saved")
+        }
         _ => return crate::routes::browser::not_found_page(),
     };
     match res {
