@@ -7,29 +7,6 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-async fn realm_admin(app: &TestApp) -> ConsoleBrowser {
-    ConsoleBrowser::sign_in(
-        app,
-        "/admin/console",
-        "master",
-        "admin",
-        &app.seeded("admin"),
-    )
-    .await
-}
-
-/// The seeded user `demo` administers organization `acme` of realm `demo`.
-async fn demo_org_admin(app: &TestApp) -> ConsoleBrowser {
-    ConsoleBrowser::sign_in(
-        app,
-        "/realms/demo/console",
-        "demo",
-        "demo",
-        &app.seeded("demo"),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn the_seeded_realm_admin_signs_in_and_creates_an_organization_logged_in_the_audit_log() {
     let app = spawn_app().await;

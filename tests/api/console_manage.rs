@@ -7,29 +7,6 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-async fn realm_admin(app: &TestApp) -> ConsoleBrowser {
-    ConsoleBrowser::sign_in(
-        app,
-        "/admin/console",
-        "master",
-        "admin",
-        &app.seeded("admin"),
-    )
-    .await
-}
-
-/// The seeded user `demo` administers organization `acme` of realm `demo`.
-async fn demo_org_admin(app: &TestApp) -> ConsoleBrowser {
-    ConsoleBrowser::sign_in(
-        app,
-        "/realms/demo/console",
-        "demo",
-        "demo",
-        &app.seeded("demo"),
-    )
-    .await
-}
-
 /// The secret a page shows once.
 fn shown_secret(body: &str) -> Option<String> {
     let start = body.find("<p class=\"secret\">")? + "<p class=\"secret\">".len();

@@ -95,3 +95,28 @@ impl ConsoleBrowser {
         self.agent.post(app, &app.url(path), &f).await
     }
 }
+
+/// The seeded realm administrator (`admin` of realm `master`) in the realm console.
+pub async fn realm_admin(app: &TestApp) -> ConsoleBrowser {
+    ConsoleBrowser::sign_in(
+        app,
+        "/admin/console",
+        "master",
+        "admin",
+        &app.seeded("admin"),
+    )
+    .await
+}
+
+/// The seeded user `demo`, administrator of organization `acme` of realm `demo`, in the
+/// realm's organization console.
+pub async fn demo_org_admin(app: &TestApp) -> ConsoleBrowser {
+    ConsoleBrowser::sign_in(
+        app,
+        "/realms/demo/console",
+        "demo",
+        "demo",
+        &app.seeded("demo"),
+    )
+    .await
+}
