@@ -616,3 +616,87 @@ async fn a_realm_admin_makes_another_master_user_a_realm_admin_in_the_console_an
         "the seeded admin's role is gone"
     );
 }
+
+#[tokio::test]
+async fn hostile_console_forms_and_paths_get_a_page_never_a_server_error() {
+    let app = spawn_app().await;
+    let mut c = realm_admin(&app).await;
+    let realm = "/admin/console/realms/demo";
+    let long = "x".repeat(5000);
+    let junk: [&str; 6] = [
+        "",
+        "\u{0}",
+        "<script>alert(1)</script>",
+        "javascript:alert(1)",
+        "../../etc/passwd",
+        &long,
+    ];
+    let posts = [
+        "clients",
+        "clients/demo-app",
+        "clients/demo-app/exchange-policy",
+        "clients/demo-app/exchange-policy/evaluate",
+        "clients/no-such/delete",
+        "identity-providers",
+        "identity-providers/preview",
+        "identity-providers/no-such/enabled",
+        "registration",
+        "registration/not-a-uuid/revoke",
+        "organizations/acme/profile",
+        "organizations/acme/clients",
+        "settings",
+    ];
+    let fields = [
+        "client_id",
+        "name",
+        "redirect_uris",
+        "policy",
+        "subject_token",
+        "subject_token_type",
+        "audience",
+        "issuer",
+        "alias",
+        "client_secret",
+        "organization",
+        "count",
+        "expires_in",
+        "attributes",
+        "logo_uri",
+        "audit_retention_days",
+    ];
+    for path in posts {
+        for value in junk {
+            let form: Vec<(&str, &str)> = fields.iter().map(|f| (*f, value)).collect();
+            let res = c.post(&app, &format!("{realm}/{path}"), &form).await;
+            assert!(
+                res.status().as_u16() < 500,
+                "{path} with {:?}: {}",
+                &value[..value.len().min(20)],
+                res.status()
+            );
+        }
+    }
+    for path in [
+        "clients/%00",
+        "clients/%FF%FE",
+        "identity-providers/..%2F..%2Fx",
+        "identity-providers/UPPER",
+        "organizations/%20/profile",
+        "users/not-a-uuid",
+    ] {
+        let (status, _) = c.get(&app, &format!("{realm}/{path}")).await;
+        assert!(status.as_u16() < 500, "{path}: {status}");
+    }
+    let (status, _) = c.get(&app, &format!("{realm}/clients/{long}")).await;
+    assert!(status.as_u16() < 500);
+    // The test sign-in of a provider that does not exist, or is no alias, signs nobody in.
+    for idp in ["no-such", "%00", "..", "A%20B"] {
+        let res = app
+            .http
+            .get(app.url(&format!("/realms/demo/console/sign-in/{idp}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().as_u16() < 500, "{idp}: {}", res.status());
+    }
+}
