@@ -211,6 +211,7 @@ async fn a_provider_is_added_from_its_issuer_after_a_discovery_preview_and_turne
         )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let reg = idp.registration("corp");
     let res = c
         .post(
             &app,
@@ -219,8 +220,8 @@ async fn a_provider_is_added_from_its_issuer_after_a_discovery_preview_and_turne
                 ("issuer", &idp.issuer()),
                 ("alias", "corp"),
                 ("display_name", "Corp SSO"),
-                ("client_id", "tessera"),
-                ("client_secret", "upstream-secret"),
+                ("client_id", reg["client_id"].as_str().unwrap()),
+                ("client_secret", reg["client_secret"].as_str().unwrap()),
                 ("auth_method", "client_secret_basic"),
                 ("create_users", "on"),
                 ("organization", "acme"),
@@ -234,10 +235,20 @@ async fn a_provider_is_added_from_its_issuer_after_a_discovery_preview_and_turne
         body.contains("/realms/demo/broker/corp/endpoint"),
         "the redirect URI to register: {body}"
     );
-    assert!(!body.contains("upstream-secret"));
-    // The test sign-in goes straight to the provider, asking for a fresh login.
-    let res = c
-        .agent
+    assert!(!body.contains(reg["client_secret"].as_str().unwrap()));
+    // The test sign-in goes straight to the provider, asking for a fresh login, and ends
+    // signed in to the realm's organization console as the person the provider vouched
+    // for (who administers no organization).
+    // The provider answers for acme, which accepts addresses under its own domains.
+    app.admin_ok(
+        Method::PUT,
+        "/admin/realms/demo/organizations/acme/domains/acme.test",
+        Some(json!({ "verified": true })),
+    )
+    .await;
+    idp.set(|b| b.email = "tester@acme.test".into());
+    let mut tester = Agent::default();
+    let res = tester
         .get(&app, &app.url("/realms/demo/console/sign-in/corp"))
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
@@ -245,6 +256,35 @@ async fn a_provider_is_added_from_its_issuer_after_a_discovery_preview_and_turne
     assert!(
         to.contains("kc_idp_hint=corp") && to.contains("prompt=login"),
         "{to}"
+    );
+    let to_upstream = tester.get(&app, &local(&app, &to)).await;
+    let upstream = header(&to_upstream, "location").expect("to the provider");
+    assert!(upstream.starts_with(&idp.issuer()), "{upstream}");
+    let answer = tester.get(&app, &upstream).await;
+    let back = header(&answer, "location").expect("the provider answers at once");
+    let back = tester.get(&app, &local(&app, &back)).await;
+    let status = back.status();
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        back.text().await.unwrap()
+    );
+    let callback = header(&back, "location").unwrap();
+    assert!(
+        callback.contains("/realms/demo/console/callback?"),
+        "{callback}"
+    );
+    let res = tester.get(&app, &local(&app, &callback)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = tester.get(&app, &app.url("/realms/demo/console/")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("you administer no organization"),
+        "the console session of the upstream's person"
     );
     // The organization's administrator sees it among the organization's providers.
     let mut org = demo_org_admin(&app).await;
