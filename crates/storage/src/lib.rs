@@ -272,6 +272,43 @@ pub async fn create_postgres_database(admin_url: &str, name: &str) -> StoreResul
     Ok(())
 }
 
+/// Drops the PostgreSQL databases test runs create (`tessera_t_<unix secs>_…` by the HTTP
+/// tests, `tessera_s_…` by the repository tests) that are older than `max_age_secs`, or
+/// carry no creation time. For test harnesses: nothing else is named so.
+pub async fn drop_stale_test_databases(admin_url: &str, max_age_secs: u64) -> StoreResult<u64> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = Database::connect(admin_url).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tessera\\_t\\_%' \
+             OR datname LIKE 'tessera\\_s\\_%'",
+        ))
+        .await?;
+    let mut dropped = 0;
+    for r in rows {
+        let name: String = r.try_get_by_index(0)?;
+        let born = name
+            .split('_')
+            .nth(2)
+            .filter(|part| part.len() == 10)
+            .and_then(|secs| secs.parse::<u64>().ok());
+        let safe = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if safe && born.is_none_or(|t| now.saturating_sub(t) > max_age_secs) {
+            db.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await?;
+            dropped += 1;
+        }
+    }
+    db.close().await?;
+    Ok(dropped)
+}
+
 #[cfg(test)]
 pub(crate) mod test_util {
     use super::*;
@@ -313,7 +350,11 @@ pub(crate) mod test_util {
             .filter(|u| !u.is_empty())
         {
             Some(admin) => {
-                let name = format!("tessera_s_{}", uuid::Uuid::new_v4().simple());
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let name = format!("tessera_s_{now}_{}", uuid::Uuid::new_v4().simple());
                 create_postgres_database(&admin, &name).await.unwrap();
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
                 format!("{base}/{name}")

@@ -81,7 +81,19 @@ pub async fn database_url() -> Option<String> {
     let admin = std::env::var("TESSERA_TEST_DATABASE_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
-    let name = format!("tessera_t_{}", uuid::Uuid::new_v4().simple());
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    // The databases earlier runs left (about 9 MiB each) go; a run in progress elsewhere
+    // on the same server keeps its own.
+    SWEPT
+        .get_or_init(|| async {
+            let _ = tessera_storage::drop_stale_test_databases(&admin, 3600).await;
+        })
+        .await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let name = format!("tessera_t_{now}_{}", uuid::Uuid::new_v4().simple());
     tessera_storage::create_postgres_database(&admin, &name)
         .await
         .expect("create test database");
