@@ -19,6 +19,7 @@ mod m20261201_000014_audit_events;
 mod m20261201_000015_admin_keys;
 mod m20261201_000016_branding;
 mod m20261201_000017_console;
+mod m20261201_000018_account;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_admin_keys::Migration),
             Box::new(m20261201_000016_branding::Migration),
             Box::new(m20261201_000017_console::Migration),
+            Box::new(m20261201_000018_account::Migration),
         ]
     }
 }
