@@ -1,7 +1,7 @@
 //! People help themselves (issue 16, acceptance 4): the account page at
 //! `/realms/{realm}/account` behind the realm's own browser session, "Forgot password?"
 //! with a single-use link by e-mail, and e-mail verification and change through links
-//! mailed to the address. Mail is read from the real SMTP sink.
+//! mailed to the address. Mail is read from the real SMTP sink. Cases ACC-1 … ACC-5.
 
 use crate::helpers::smtp::{Delivered, smtp_sink};
 use crate::helpers::*;
@@ -250,6 +250,21 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
     let mut agent = Agent::default();
     let page = account_page(&app, &mut agent, "acct", "alice", PW).await;
     let csrf = hidden(&page, "csrf").expect("a CSRF token");
+    // The current password confirms it.
+    let res = agent
+        .clone()
+        .post(
+            &app,
+            &app.url("/realms/acct/account/email"),
+            &[
+                ("csrf", &csrf),
+                ("email", "alice@new.example"),
+                ("current_password", "wrong"),
+            ],
+        )
+        .await;
+    let page = expect_status(res, StatusCode::BAD_REQUEST).await;
+    assert!(page.contains("the current password is not right"), "{page}");
     let change = |to: &'static str| {
         let (mut agent, csrf, app) = (agent.clone(), csrf.clone(), &app);
         async move {
@@ -257,7 +272,7 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
                 .post(
                     app,
                     &app.url("/realms/acct/account/email"),
-                    &[("csrf", &csrf), ("email", to)],
+                    &[("csrf", &csrf), ("email", to), ("current_password", PW)],
                 )
                 .await
         }

@@ -252,18 +252,7 @@ impl Provider {
         client_ip: Option<IpAddr>,
     ) -> Result<(), OAuthError> {
         validate_password(new)?;
-        let checked = self
-            .authenticate_user(&p.ctx, p.user.username.as_str(), current, client_ip)
-            .await;
-        match checked {
-            Ok(u) if u.id == p.user.id => {}
-            Ok(_) | Err(LoginError::InvalidCredentials | LoginError::Disabled) => {
-                return Err(OAuthError::invalid_request(
-                    "the current password is not right",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        self.check_current_password(p, current, client_ip).await?;
         let phc = self
             .passwords
             .hash(new, p.ctx.realm.password_params.unwrap_or_default())
@@ -284,10 +273,42 @@ impl Provider {
         Ok(())
     }
 
+    /// The person's current password, checked as a sign-in is: its failures count
+    /// against the same limits, so the page is no way around them.
+    async fn check_current_password(
+        &self,
+        p: &Person,
+        current: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), OAuthError> {
+        let checked = self
+            .authenticate_user(&p.ctx, p.user.username.as_str(), current, client_ip)
+            .await;
+        match checked {
+            Ok(u) if u.id == p.user.id => Ok(()),
+            Ok(_) | Err(LoginError::InvalidCredentials | LoginError::Disabled) => Err(
+                OAuthError::invalid_request("the current password is not right"),
+            ),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Mails a link to a new address; it becomes the person's when the link is opened.
-    pub async fn account_email(&self, p: &Person, new: &str) -> Result<(), OAuthError> {
+    /// A person with a password confirms it first: an address is the way to a new
+    /// password, so a borrowed session must not be enough to move it.
+    pub async fn account_email(
+        &self,
+        p: &Person,
+        new: &str,
+        current_password: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), OAuthError> {
         let new = Email::parse(new.trim())
             .map_err(|_| OAuthError::invalid_request("that is not an e-mail address"))?;
+        if self.has_password(p).await? {
+            self.check_current_password(p, current_password, client_ip)
+                .await?;
+        }
         self.request_email_change(&p.ctx, &p.user, &new).await
     }
 

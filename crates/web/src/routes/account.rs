@@ -282,7 +282,10 @@ async fn account_form(
             .account_password(&p, f("current_password"), f("new_password"), ip)
             .await
             .map(|_| "password"),
-        "email" => pr.account_email(&p, f("email")).await.map(|_| "email-sent"),
+        "email" => pr
+            .account_email(&p, f("email"), f("current_password"), ip)
+            .await
+            .map(|_| "email-sent"),
         "verify-email" => pr.account_verify_email(&p).await.map(|_| "verify-sent"),
         "sessions/end" => pr
             .account_end_session(&p, f("session"))
