@@ -33,6 +33,25 @@ async fn follow(app: &TestApp, agent: &mut Agent, url: &str) -> reqwest::Respons
     panic!("too many redirects");
 }
 
+/// Submits the realm's login page `page` as `user` with `pw`: the server's answer.
+async fn submit_login(
+    app: &TestApp,
+    agent: &mut Agent,
+    realm: &str,
+    page: &str,
+    user: &str,
+    pw: &str,
+) -> reqwest::Response {
+    let state = hidden(page, "state").expect("a login page");
+    agent
+        .post(
+            app,
+            &app.url(&format!("/realms/{realm}/login-actions/authenticate")),
+            &[("state", &state), ("username", user), ("password", pw)],
+        )
+        .await
+}
+
 /// Opens the account page of `realm` in `agent`, signing in with `user` and `pw` on the
 /// realm's login page when asked. The page's body.
 async fn account_page(
@@ -47,14 +66,7 @@ async fn account_page(
     if body.contains("<h1>Your account</h1>") {
         return body;
     }
-    let state = hidden(&body, "state").expect("a login page");
-    let res = agent
-        .post(
-            app,
-            &app.url(&format!("/realms/{realm}/login-actions/authenticate")),
-            &[("state", &state), ("username", user), ("password", pw)],
-        )
-        .await;
+    let res = submit_login(app, agent, realm, &body, user, pw).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in");
     let to = local_url(app, &header(&res, "location").unwrap());
     let res = follow(app, agent, &to).await;
@@ -92,6 +104,16 @@ async fn user(app: &TestApp, realm: &str, id: &str) -> Value {
     .await
 }
 
+/// An administrator sets the user's address, unverified.
+async fn unverified_email(app: &TestApp, realm: &str, id: &str, username: &str, email: &str) {
+    app.admin_ok(
+        Method::PUT,
+        &format!("/admin/realms/{realm}/users/{id}"),
+        Some(json!({ "username": username, "email": email, "email_verified": false })),
+    )
+    .await;
+}
+
 /// Whether `user` signs in with `pw` on the realm's login page (for the account page).
 async fn signs_in(app: &TestApp, realm: &str, user: &str, pw: &str) -> bool {
     let mut agent = Agent::default();
@@ -101,14 +123,8 @@ async fn signs_in(app: &TestApp, realm: &str, user: &str, pw: &str) -> bool {
         &app.url(&format!("/realms/{realm}/account")),
     )
     .await;
-    let state = hidden(&res.text().await.unwrap(), "state").expect("a login page");
-    let res = agent
-        .post(
-            app,
-            &app.url(&format!("/realms/{realm}/login-actions/authenticate")),
-            &[("state", &state), ("username", user), ("password", pw)],
-        )
-        .await;
+    let page = res.text().await.unwrap();
+    let res = submit_login(app, &mut agent, realm, &page, user, pw).await;
     res.status() == StatusCode::SEE_OTHER
 }
 
@@ -135,14 +151,7 @@ async fn forgot_password_answers_alike_and_its_mailed_link_sets_a_new_password_o
     fast_realm(&app, "acct").await;
     let alice = add_user(&app, "acct", "alice", PW).await;
     add_user(&app, "acct", "carol", PW).await;
-    app.admin_ok(
-        Method::PUT,
-        &format!("/admin/realms/acct/users/{alice}"),
-        Some(
-            json!({ "username": "alice", "email": "alice@acct.example", "email_verified": false }),
-        ),
-    )
-    .await;
+    unverified_email(&app, "acct", &alice, "alice", "alice@acct.example").await;
     // The login page offers it.
     let login = follow(
         &app,
@@ -321,14 +330,7 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
     expect_status(res, StatusCode::BAD_REQUEST).await;
 
     // Verification of an unverified address holds only while the address is the same.
-    app.admin_ok(
-        Method::PUT,
-        &format!("/admin/realms/acct/users/{alice}"),
-        Some(
-            json!({ "username": "alice", "email": "alice@newer.example", "email_verified": false }),
-        ),
-    )
-    .await;
+    unverified_email(&app, "acct", &alice, "alice", "alice@newer.example").await;
     let res = agent
         .post(
             &app,
@@ -339,14 +341,7 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let verify = next_mail(&mut inbox).await;
     assert_eq!(verify.to, ["<alice@newer.example>"]);
-    app.admin_ok(
-        Method::PUT,
-        &format!("/admin/realms/acct/users/{alice}"),
-        Some(
-            json!({ "username": "alice", "email": "alice@other.example", "email_verified": false }),
-        ),
-    )
-    .await;
+    unverified_email(&app, "acct", &alice, "alice", "alice@other.example").await;
     let res = agent
         .get(&app, &local_url(&app, &verify.link().unwrap()))
         .await;
