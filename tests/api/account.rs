@@ -422,20 +422,48 @@ async fn signing_out_everywhere_on_the_account_page_ends_the_session_and_its_ref
     let rp = Rp::demo_app(&app);
     let mut agent = Agent::default();
     let cb = rp.login_demo(&app, &mut agent, &[]).await;
-    let tokens = rp.tokens(&app, &cb["code"]).await;
-    let rt = s(&tokens, "refresh_token");
-    // The realm's session opens the account page without another sign-in.
+    let first = s(&rp.tokens(&app, &cb["code"]).await, "refresh_token");
+    // A second grant through the same session (no login page).
+    let res = agent.get(&app, &rp.auth_url(&app, &[])).await;
+    let second = s(
+        &rp.tokens(&app, &rp.callback(&res)["code"]).await,
+        "refresh_token",
+    );
+    // The realm's session opens the account page without another sign-in; it lists the
+    // session and both grants (newest first), not its own sign-in's.
     let page = account_page(&app, &mut agent, "demo", "demo", "not asked").await;
     assert!(page.contains("this browser"), "{page}");
+    assert_eq!(page.matches("name=\"grant\"").count(), 2, "{page}");
+    let csrf = hidden(&page, "csrf").unwrap();
+    let res = agent
+        .post(
+            &app,
+            &app.url("/realms/demo/account/grants/revoke"),
+            &[("csrf", &csrf), ("grant", &hidden(&page, "grant").unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Exactly one of the two applications lost its access.
+    let (a, b) = (
+        rp.refresh(&app, &first, None).await,
+        rp.refresh(&app, &second, None).await,
+    );
+    let (kept, revoked) = match a.status() {
+        StatusCode::OK => (a, b),
+        _ => (b, a),
+    };
+    assert_oauth_error(revoked, 400, "invalid_grant").await;
+    let kept = s(&ok_json(kept, StatusCode::OK).await, "refresh_token");
+
     let res = agent
         .post(
             &app,
             &app.url("/realms/demo/account/sign-out-everywhere"),
-            &[("csrf", &hidden(&page, "csrf").unwrap())],
+            &[("csrf", &csrf)],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_oauth_error(rp.refresh(&app, &rt, None).await, 400, "invalid_grant").await;
+    assert_oauth_error(rp.refresh(&app, &kept, None).await, 400, "invalid_grant").await;
     let res = agent.get(&app, &app.url("/realms/demo/account")).await;
     assert_eq!(res.status(), StatusCode::FOUND, "signed out");
 }

@@ -187,6 +187,7 @@ impl Store {
             .filter(grant::Column::RevokedAt.is_null())
             .filter(grant::Column::ExpiresAt.gt(now.0))
             .order_by_desc(grant::Column::CreatedAt)
+            .order_by_desc(grant::Column::Id)
             .limit(limit)
             .all(&self.db)
             .await?
