@@ -152,11 +152,16 @@ impl Provider {
                 user.username, brand.name
             ),
         };
-        let outgoing = self.prepare_mail(ctx.realm.id, mail).await?;
-        // Failures are logged by `send`; the answer was the same either way.
-        tokio::spawn(async move {
-            let _ = outgoing.send().await;
-        });
+        // Whatever becomes of the message, the answer is the same (a refusal here would
+        // tell that the account exists); failures are logged, `send`'s by `send`.
+        match self.prepare_mail(ctx.realm.id, mail).await {
+            Ok(outgoing) => {
+                tokio::spawn(async move {
+                    let _ = outgoing.send().await;
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "a password-reset message was not sent"),
+        }
         Ok(ForgotOutcome::Answered)
     }
 
