@@ -216,3 +216,45 @@ impl Provider {
         Ok((ctx, user, p.back))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_returns_only_to_a_page_of_its_own_client() {
+        let b = BuiltIn {
+            client_id: "tessera-account",
+            name: "Account",
+            realm: "demo",
+            path: "/realms/demo/account".into(),
+            start: "/realms/demo/account".into(),
+        };
+        for ok in [
+            "/realms/demo/account",
+            "/realms/demo/account?notice=saved",
+            "/realms/demo/account/email",
+        ] {
+            assert!(b.owns(ok), "{ok}");
+        }
+        for bad in [
+            "/realms/demo/accounts",
+            "/realms/other/account",
+            "//evil.example/realms/demo/account",
+            "/realms/demo/account//evil.example",
+            "/realms/demo/account/\\evil",
+            "https://evil.example/realms/demo/account",
+        ] {
+            assert!(!b.owns(bad), "{bad}");
+        }
+        assert_ne!(
+            b.aad(),
+            BuiltIn {
+                client_id: "tessera-console",
+                ..b
+            }
+            .aad(),
+            "one client's pending sign-in does not open for another"
+        );
+    }
+}
