@@ -19,6 +19,7 @@ mod m20261201_000014_audit_events;
 mod m20261201_000015_admin_keys;
 mod m20261201_000016_branding;
 mod m20261201_000017_console;
+mod m20261201_000018_account;
 mod m20261201_000019_audit_retention;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_admin_keys::Migration),
             Box::new(m20261201_000016_branding::Migration),
             Box::new(m20261201_000017_console::Migration),
+            Box::new(m20261201_000018_account::Migration),
             Box::new(m20261201_000019_audit_retention::Migration),
         ]
     }

@@ -346,6 +346,14 @@ async fn every_page_reads_well_and_passes_axe_in_chromium() {
     assert!(consent.contains("Know that you act for Acme Corporation"));
     chrome.check_page("consent").await;
 
+    // The person's own page, opened with the realm's session.
+    chrome
+        .open(&app.url(&format!("/realms/{REALM}/account")))
+        .await;
+    let page = chrome.html().await;
+    assert!(page.contains("Your account"), "{page}");
+    chrome.check_page("account").await;
+
     // Logout asks first (no ID token names the session), then says it is done.
     chrome
         .open(&app.url(&format!("/realms/{REALM}/protocol/openid-connect/logout")))
@@ -357,6 +365,13 @@ async fn every_page_reads_well_and_passes_axe_in_chromium() {
     let page = chrome.html().await;
     assert!(page.contains("You are signed out"), "{page}");
     chrome.check_page("logged-out").await;
+
+    // "Forgot password?" (this realm sends no mail, and says so).
+    chrome
+        .open(&app.url(&format!("/realms/{REALM}/login-actions/forgot-password")))
+        .await;
+    assert!(chrome.html().await.contains("Forgot your password?"));
+    chrome.check_page("forgot-password").await;
 
     // A login for one organization shows it.
     chrome

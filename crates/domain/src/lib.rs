@@ -1,5 +1,6 @@
 //! Tessera's vocabulary: identifiers, realms, clients, scopes and keys. No IO here.
 
+mod account;
 mod audit;
 mod branding;
 mod client;
@@ -17,6 +18,7 @@ mod scope;
 mod smtp;
 mod user;
 
+pub use account::{ACCOUNT_CLIENT_ID, AccountToken, AccountTokenPurpose};
 pub use audit::{AuditEvent, AuditKind};
 pub use branding::{Branding, DisplayName, LogoUri};
 pub use client::{

@@ -35,6 +35,18 @@ impl Provider {
     /// Sends `mail` through the realm's SMTP server. `NotFound`-free: a realm without one
     /// is a caller's decision made before, so here it is a server error.
     pub(crate) async fn send_mail(&self, realm: RealmId, mail: Mail<'_>) -> Result<(), OAuthError> {
+        self.prepare_mail(realm, mail).await?.send().await
+    }
+
+    /// Everything of a send but the SMTP conversation: the message and the connection
+    /// settings, sealed password opened. What is left can run after the request has been
+    /// answered ([`Outgoing::send`]), so an answer does not take longer when a message
+    /// goes out.
+    pub(crate) async fn prepare_mail(
+        &self,
+        realm: RealmId,
+        mail: Mail<'_>,
+    ) -> Result<Outgoing, OAuthError> {
         let stored = self
             .store()
             .get_realm_smtp(realm)
@@ -50,14 +62,34 @@ impl Provider {
                 ),
                 None => None,
             };
-        let transport = transport(&stored.settings, password)?;
-        let message = message(&stored.settings, mail)?;
-        transport.send(message).await.map(|_| ()).map_err(|e| {
-            tracing::warn!(realm = %realm.0, error = %e, "sending e-mail failed");
-            OAuthError::UpstreamUnavailable(
-                "the realm's mail server did not accept the message".into(),
-            )
+        Ok(Outgoing {
+            realm,
+            transport: transport(&stored.settings, password)?,
+            message: message(&stored.settings, mail)?,
         })
+    }
+}
+
+/// A message ready to go, with the connection that takes it.
+pub(crate) struct Outgoing {
+    realm: RealmId,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    message: Message,
+}
+
+impl Outgoing {
+    pub(crate) async fn send(self) -> Result<(), OAuthError> {
+        let realm = self.realm;
+        self.transport
+            .send(self.message)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::warn!(realm = %realm.0, error = %e, "sending e-mail failed");
+                OAuthError::UpstreamUnavailable(
+                    "the realm's mail server did not accept the message".into(),
+                )
+            })
     }
 }
 

@@ -172,6 +172,30 @@ impl Store {
             .rows_affected)
     }
 
+    /// A user's live grants (not revoked, not past their end), newest first (at most
+    /// `limit`): the applications that may act for them.
+    pub async fn list_user_grants(
+        &self,
+        realm: RealmId,
+        user: UserId,
+        now: UnixTime,
+        limit: u64,
+    ) -> StoreResult<Vec<Grant>> {
+        grant::Entity::find()
+            .filter(grant::Column::RealmId.eq(realm.0))
+            .filter(grant::Column::UserId.eq(user.0))
+            .filter(grant::Column::RevokedAt.is_null())
+            .filter(grant::Column::ExpiresAt.gt(now.0))
+            .order_by_desc(grant::Column::CreatedAt)
+            .order_by_desc(grant::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(grant_of)
+            .collect()
+    }
+
     pub async fn find_session_by_sid(
         &self,
         realm: RealmId,

@@ -3,6 +3,7 @@
 //! Every repository function below the realm takes a [`RealmId`] and filters by it,
 //! so a lookup can never cross tenants. sea-orm types stay inside this crate.
 
+mod account_tokens;
 mod admin_keys;
 mod audit;
 mod changes;

@@ -127,7 +127,7 @@ impl Store {
     }
 
     /// Drops revocation entries, opaque tokens, failed-login budgets, used client
-    /// assertion ids and console sessions that have expired;
+    /// assertion ids, console sessions and mailed account links that have expired;
     /// returns rows removed.
     pub async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
         let a = revoked_token::Entity::delete_many()
@@ -148,8 +148,9 @@ impl Store {
         let h = self
             .purge_console_sessions(UnixTime(now.0 - 86_400))
             .await?;
-        let i = self.purge_audit_events(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h + i)
+        let i = self.purge_account_tokens(now).await?;
+        let j = self.purge_audit_events(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h + i + j)
     }
 }
 

@@ -228,6 +228,48 @@ impl Store {
         Ok(())
     }
 
+    /// Marks the user's e-mail verified if it is still `email` (one conditional UPDATE);
+    /// `false` when the address has changed meanwhile.
+    pub async fn verify_user_email(
+        &self,
+        realm: RealmId,
+        id: UserId,
+        email: &Email,
+    ) -> StoreResult<bool> {
+        let res = user::Entity::update_many()
+            .col_expr(user::Column::EmailVerified, Expr::value(true))
+            .filter(user::Column::RealmId.eq(realm.0))
+            .filter(user::Column::Id.eq(id.0))
+            .filter(user::Column::EmailNormalized.eq(email.normalized()))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
+    /// Makes `email` the user's verified address (`Conflict` when another user holds it).
+    pub async fn set_user_verified_email(
+        &self,
+        realm: RealmId,
+        id: UserId,
+        email: &Email,
+    ) -> StoreResult<()> {
+        let res = user::Entity::update_many()
+            .col_expr(user::Column::Email, Expr::value(email.as_str()))
+            .col_expr(
+                user::Column::EmailNormalized,
+                Expr::value(email.normalized()),
+            )
+            .col_expr(user::Column::EmailVerified, Expr::value(true))
+            .filter(user::Column::RealmId.eq(realm.0))
+            .filter(user::Column::Id.eq(id.0))
+            .exec(&self.db)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn delete_user(&self, realm: RealmId, id: UserId) -> StoreResult<()> {
         let res = user::Entity::delete_many()
             .filter(user::Column::RealmId.eq(realm.0))

@@ -101,6 +101,13 @@ const APP_PROBLEM: &str = "This is a problem with the application, not with your
 pub fn explain(e: &OAuthError) -> Explanation {
     let desc = e.description();
     match e {
+        OAuthError::InvalidRequest(_) if desc.contains("this link") => Explanation {
+            title: "This link cannot be used",
+            what: "The link from your e-mail was used already, has expired, or a newer \
+                   one replaced it.",
+            todo: "Ask for a new link: on the sign-in page (\"Forgot password?\") or on \
+                   your account page.",
+        },
         OAuthError::InvalidRequest(_) if desc.contains("expired") => Explanation {
             title: "This page has expired",
             what: "You took a while, or the page was opened in another window, so it no \

@@ -439,22 +439,6 @@ impl Provider {
         }
     }
 
-    /// An organization keeps at least one administrator: refuses to take the role from
-    /// the last one.
-    async fn keep_an_admin(&self, realm: RealmId, org: OrgId) -> Result<(), OAuthError> {
-        let admin = OrgRoleName::parse(OrgRoleName::ADMIN).expect("a valid role name");
-        let admins = self
-            .store()
-            .count_members_with_role(realm, org, &admin, 2)
-            .await?;
-        if admins < 2 {
-            return Err(OAuthError::Conflict(
-                "an organization keeps at least one administrator".into(),
-            ));
-        }
-        Ok(())
-    }
-
     pub async fn remove_org_member(
         &self,
         caller: &AdminPrincipal,

@@ -166,31 +166,12 @@ impl Provider {
         id: UserId,
     ) -> Result<usize, OAuthError> {
         caller.require_realm_admin()?;
-        let realm_id = self.admin_realm_id(realm).await?;
+        let ctx = self.admin_realm(realm).await?;
         self.store()
-            .get_user(realm_id, id)
+            .get_user(ctx.realm.id, id)
             .await
             .map_err(|_| not_found("user"))?;
-        let now = self.clock().now();
-        let mut ended = 0;
-        loop {
-            let sessions = self
-                .store()
-                .list_user_sessions(realm_id, id, now, 100)
-                .await?;
-            if sessions.is_empty() {
-                break;
-            }
-            for s in &sessions {
-                self.end_session(realm, s).await?;
-            }
-            ended += sessions.len();
-        }
-        self.store().revoke_user_grants(realm_id, id, now).await?;
-        self.store()
-            .delete_user_console_sessions(realm_id, id)
-            .await?;
-        Ok(ended)
+        self.end_user_sessions(&ctx, id, None, true).await
     }
 
     /// The realm roles a user holds (realm `master`'s `admin`: a realm administrator).

@@ -9,7 +9,7 @@ use super::passwords::{
 use crate::telemetry::{self, LoginOutcome};
 use crate::{Provider, RealmCtx};
 use std::net::IpAddr;
-use tessera_domain::{Email, PasswordParams, RealmId, User, UserId};
+use tessera_domain::{PasswordParams, RealmId, User, UserId};
 
 impl Provider {
     pub fn password_hasher(&self) -> &PasswordHasher {
@@ -89,16 +89,7 @@ impl Provider {
             None
         };
         *found_user = found.as_ref().map(|(u, _)| u.id);
-        let account = match &found {
-            Some((u, _)) => Account::User(u.id),
-            None => {
-                let mut end = login.len().min(MAX_LOGIN_BYTES);
-                while !login.is_char_boundary(end) {
-                    end -= 1;
-                }
-                Account::Unknown(Email::normalize(&login[..end]))
-            }
-        };
+        let account = Account::of(*found_user, login);
         if let Some(wait) = self
             .logins
             .blocked_for(self.store(), realm, client_ip, &account, now)

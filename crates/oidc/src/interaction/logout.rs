@@ -141,6 +141,43 @@ impl Provider {
         Ok(())
     }
 
+    /// Ends a user's sessions but `keep` (clients with a back-channel logout URI are
+    /// told). With `everywhere` it also revokes every grant, offline ones too, and ends
+    /// their console sessions: "sign out everywhere", a reset password. Returns how many
+    /// sessions ended.
+    pub(crate) async fn end_user_sessions(
+        &self,
+        ctx: &RealmCtx,
+        user: tessera_domain::UserId,
+        keep: Option<tessera_domain::SessionId>,
+        everywhere: bool,
+    ) -> Result<usize, OAuthError> {
+        let realm = ctx.realm.id;
+        let now = self.clock().now();
+        let mut ended = 0;
+        loop {
+            let sessions = self
+                .store()
+                .list_user_sessions(realm, user, now, 101)
+                .await?;
+            let mine: Vec<&Session> = sessions.iter().filter(|s| Some(s.id) != keep).collect();
+            if mine.is_empty() {
+                break;
+            }
+            for s in &mine {
+                self.end_session(ctx.realm.name.as_str(), s).await?;
+            }
+            ended += mine.len();
+        }
+        if everywhere {
+            self.store().revoke_user_grants(realm, user, now).await?;
+            self.store()
+                .delete_user_console_sessions(realm, user)
+                .await?;
+        }
+        Ok(ended)
+    }
+
     async fn notify_backchannel(
         &self,
         ctx: &RealmCtx,

@@ -1,13 +1,17 @@
 //! What a person does in the browser: who the pages speak for (`brand.rs`), the code flow's pages (login, consent, organization
 //! chooser), the sealed request that carries it between pages, password checks and their
-//! limits, invitations, and logout.
+//! limits, invitations, logout, the sign-in of the built-in clients (`builtin_client.rs`),
+//! the account page (`account.rs`) and the links mailed to people (`recovery.rs`).
 
+pub mod account;
 pub mod brand;
+pub mod builtin_client;
 pub mod code_flow;
 pub mod invitations;
 pub mod login;
 pub mod logout;
 pub mod passwords;
+pub mod recovery;
 pub mod sealed_request;
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use argon2::{
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tessera_domain::{PasswordParams, RealmId, UnixTime, UserId};
+use tessera_domain::{Email, PasswordParams, RealmId, UnixTime, UserId};
 use tessera_storage::{Store, StoreResult};
 use tokio::sync::Semaphore;
 
@@ -267,7 +267,11 @@ pub(crate) struct FailureLimiter {
 
 impl FailureLimiter {
     pub(crate) fn new(per_minute: u32, burst: u32) -> Self {
-        let interval_ms = 60_000 / i64::from(per_minute.max(1));
+        Self::every(60_000 / i64::from(per_minute.max(1)), burst)
+    }
+
+    /// `burst` at once, then one per `interval_ms`.
+    pub(crate) fn every(interval_ms: i64, burst: u32) -> Self {
         Self {
             interval_ms,
             tolerance_ms: interval_ms * i64::from(burst.max(1) - 1),
@@ -296,23 +300,40 @@ pub(crate) enum Account {
 
 impl Account {
     /// The stored key: a hash, since an unknown login name is whatever was typed.
-    fn key(&self) -> Vec<u8> {
+    fn key(&self, kind: &str) -> Vec<u8> {
         match self {
-            Account::User(id) => sha256(format!("user:{}", id.0).as_bytes()),
-            Account::Unknown(name) => sha256(format!("name:{name}").as_bytes()),
+            Account::User(id) => sha256(format!("{kind}user:{}", id.0).as_bytes()),
+            Account::Unknown(name) => sha256(format!("{kind}name:{name}").as_bytes()),
+        }
+    }
+
+    /// Whom a login name names: the user found, else the (normalized, bounded) name.
+    pub(crate) fn of(found: Option<UserId>, login: &str) -> Self {
+        match found {
+            Some(id) => Account::User(id),
+            None => {
+                let mut end = login.len().min(MAX_LOGIN_BYTES);
+                while !login.is_char_boundary(end) {
+                    end -= 1;
+                }
+                Account::Unknown(Email::normalize(&login[..end]))
+            }
         }
     }
 }
 
-fn address_budget_key(ip: IpAddr) -> Vec<u8> {
-    sha256(format!("ip:{}", address_key(ip)).as_bytes())
+fn address_budget_key(kind: &str, ip: IpAddr) -> Vec<u8> {
+    sha256(format!("{kind}ip:{}", address_key(ip)).as_bytes())
 }
 
-/// Per-realm failed-login budgets for accounts and client addresses.
+/// Per-realm budgets for accounts and client addresses: failed logins, or (with keys of
+/// their own) password-reset requests.
 #[derive(Debug)]
 pub struct LoginLimiter {
     accounts: FailureLimiter,
     addresses: FailureLimiter,
+    /// Prefix of the stored keys, so each kind of budget is charged apart.
+    kind: &'static str,
 }
 
 impl LoginLimiter {
@@ -320,6 +341,17 @@ impl LoginLimiter {
         Self {
             accounts: FailureLimiter::new(limits.account_per_minute, limits.account_burst),
             addresses: FailureLimiter::new(limits.ip_per_minute, limits.ip_burst),
+            kind: "",
+        }
+    }
+
+    /// Password-reset requests, each charged whether the account exists or not: three
+    /// per account, then one per five minutes; ten per address, then one per minute.
+    pub(crate) fn resets() -> Self {
+        Self {
+            accounts: FailureLimiter::every(5 * 60_000, 3),
+            addresses: FailureLimiter::every(60_000, 10),
+            kind: "reset|",
         }
     }
 
@@ -333,8 +365,8 @@ impl LoginLimiter {
         account: &Account,
         now_ms: i64,
     ) -> StoreResult<Option<Duration>> {
-        let account_key = account.key();
-        let address_key = address.map(address_budget_key);
+        let account_key = account.key(self.kind);
+        let address_key = address.map(|ip| address_budget_key(self.kind, ip));
         let mut keys = vec![account_key.as_slice()];
         keys.extend(address_key.as_deref());
         let tats = store.find_login_throttles(realm, &keys).await?;
@@ -356,8 +388,8 @@ impl LoginLimiter {
         account: &Account,
         now_ms: i64,
     ) -> StoreResult<()> {
-        let account_key = account.key();
-        let address_key = address.map(address_budget_key);
+        let account_key = account.key(self.kind);
+        let address_key = address.map(|ip| address_budget_key(self.kind, ip));
         let mut charges = vec![(account_key.as_slice(), self.accounts.interval_ms)];
         if let Some(k) = &address_key {
             charges.push((k.as_slice(), self.addresses.interval_ms));

@@ -1,5 +1,6 @@
 //! sea-orm entities. They never leave this crate: repositories map them to domain types.
 
+pub mod account_token;
 pub mod admin_key;
 pub mod admin_key_root;
 pub mod audit_event;

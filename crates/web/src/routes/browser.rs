@@ -68,6 +68,7 @@ struct LoginPage<'a> {
     client_name: &'a str,
     action: String,
     broker_action: String,
+    forgot: String,
     sealed: &'a str,
     login_hint: &'a str,
     buttons: Vec<&'a LoginOption>,
@@ -177,7 +178,7 @@ struct FormPostPage<'a> {
     params: &'a [(&'static str, String)],
 }
 
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
+pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
     match body {
         Ok(b) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -252,6 +253,11 @@ fn cookie<'a>(
     c
 }
 
+/// The realm session's cookie as set, to remove it.
+pub(crate) fn session_cookie<'a>(state: &AppState, realm: &str) -> Cookie<'a> {
+    cookie(state, realm, SESSION_COOKIE, String::new(), None)
+}
+
 pub(crate) fn query_params(req: &HttpRequest) -> Result<Params, OAuthError> {
     // RFC 8707: `resource` (and `audience`) may name several targets.
     Params::parse_form(req.query_string().as_bytes(), &["resource", "audience"])
@@ -313,6 +319,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     client_name,
                     action: format!("/realms/{realm}/login-actions/authenticate"),
                     broker_action: format!("/realms/{realm}/login-actions/broker"),
+                    forgot: format!("/realms/{realm}/login-actions/forgot-password"),
                     sealed,
                     login_hint: login_hint.as_deref().unwrap_or_default(),
                     buttons: providers.iter().filter(|p| p.visible).collect(),
@@ -425,7 +432,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
 
 /// A page outside the flow (no client to send the browser to) showing the brand's
 /// logos: the strict policy, with their origins as images.
-fn branded(res: HttpResponse, brand: &Brand) -> HttpResponse {
+pub(crate) fn branded(res: HttpResponse, brand: &Brand) -> HttpResponse {
     let origins = brand.image_origins();
     if origins.is_empty() {
         return res;
@@ -456,6 +463,22 @@ pub(crate) struct Cookies {
 }
 
 impl Cookies {
+    /// The realm session's cookie token, if the browser sent one.
+    pub(crate) fn session_token(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    /// The CSRF value of this browser (double submit), and whether it was sent (a new one
+    /// proves nothing).
+    pub(crate) fn csrf_matches(&self, sent: Option<&str>) -> bool {
+        !self.new_csrf
+            && sent.is_some_and(|v| tessera_oidc::crypto::ct_eq(v.as_bytes(), self.csrf.as_bytes()))
+    }
+
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
     /// What the engine needs of the browser; the address is the TCP peer, or what a
     /// trusted proxy says it is (`extract::client_ip`), never a header anyone could send.
     pub(crate) fn browser(&self, req: &HttpRequest, state: &AppState) -> Browser<'_> {
@@ -803,11 +826,7 @@ async fn logout_confirm(
         Err(page) => return page,
     };
     // Double-submit: the form's value must be this browser's CSRF cookie.
-    let csrf_ok = !c.new_csrf
-        && params
-            .get("csrf")
-            .is_some_and(|v| tessera_oidc::crypto::ct_eq(v.as_bytes(), c.csrf.as_bytes()));
-    if !csrf_ok {
+    if !c.csrf_matches(params.get("csrf")) {
         return error_page(&OAuthError::invalid_request(
             "the sign-out form has expired; start again",
         ));
