@@ -215,7 +215,16 @@ async fn an_organization_admin_sees_only_their_organization_and_other_urls_are_4
         page.contains("Acme Inc.") && page.contains("demo@example.com"),
         "{page}"
     );
-    for section in ["members", "invitations", "domains", "events"] {
+    for section in [
+        "profile",
+        "members",
+        "invitations",
+        "domains",
+        "identity-providers",
+        "clients",
+        "admin-keys",
+        "events",
+    ] {
         let (status, _) = c
             .get(
                 &app,
@@ -244,6 +253,25 @@ async fn an_organization_admin_sees_only_their_organization_and_other_urls_are_4
         )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for (path, form) in [
+        ("profile", &[("name", "Mine")][..]),
+        ("clients", &[("count", "1")][..]),
+        ("admin-keys", &[("name", "mine")][..]),
+        ("delete", &[][..]),
+    ] {
+        let res = c
+            .post(
+                &app,
+                &format!("/realms/demo/console/organizations/globex/{path}"),
+                form,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let got = app
+        .admin_ok(Method::GET, "/admin/realms/demo/organizations/globex", None)
+        .await;
+    assert_eq!(got["name"], "Globex");
     // The organization console's session is no session of the realm administrators'
     // console, nor of another realm's organization console.
     let (status, _) = c.get(&app, "/admin/console/realms/demo/users").await;
