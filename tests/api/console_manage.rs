@@ -740,3 +740,84 @@ async fn hostile_console_forms_and_paths_get_a_page_never_a_server_error() {
         assert!(res.status().as_u16() < 500, "{idp}: {}", res.status());
     }
 }
+
+#[tokio::test]
+async fn two_administrators_demoting_each_other_at_once_leave_one_administrator() {
+    let app = spawn_app().await;
+    let demo = app
+        .admin_ok(Method::GET, "/admin/realms/demo/users?search=demo", None)
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roles = |id: &str| format!("/admin/realms/demo/organizations/acme/members/{id}/roles");
+    let admins = |v: &serde_json::Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["roles"].to_string().contains("\"admin\""))
+            .count()
+    };
+    for round in 0..8 {
+        let other = app
+            .admin_ok(
+                Method::POST,
+                "/admin/realms/demo/users",
+                Some(json!({ "username": format!("second-{round}") })),
+            )
+            .await;
+        let other = s(&other, "id");
+        app.admin_ok(
+            Method::POST,
+            "/admin/realms/demo/organizations/acme/members",
+            Some(json!({ "user_id": other, "roles": ["admin"] })),
+        )
+        .await;
+        // Both administrators lose the role at once: by a demotion and by leaving.
+        let (demote, leave) = (
+            roles(&demo),
+            format!("/admin/realms/demo/organizations/acme/members/{other}"),
+        );
+        let (a, b) = tokio::join!(
+            app.admin(Method::PUT, &demote, Some(json!({ "roles": ["member"] }))),
+            app.admin(Method::DELETE, &leave, None),
+        );
+        let ok = [a.status(), b.status()]
+            .iter()
+            .filter(|s| s.is_success())
+            .count();
+        let refused = [a.status(), b.status()]
+            .iter()
+            .filter(|s| **s == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((ok, refused), (1, 1), "round {round}");
+        let members = app
+            .admin_ok(
+                Method::GET,
+                "/admin/realms/demo/organizations/acme/members",
+                None,
+            )
+            .await;
+        assert_eq!(admins(&members), 1, "round {round}: {members}");
+        // Leave the organization as it was for the next round: demo its one administrator.
+        if !b.status().is_success() {
+            let res = app
+                .admin(
+                    Method::PUT,
+                    &roles(&demo),
+                    Some(json!({ "roles": ["admin"] })),
+                )
+                .await;
+            assert!(res.status().is_success());
+            let res = app
+                .admin(
+                    Method::DELETE,
+                    &format!("/admin/realms/demo/organizations/acme/members/{other}"),
+                    None,
+                )
+                .await;
+            assert!(res.status().is_success());
+        }
+    }
+}

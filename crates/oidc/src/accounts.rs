@@ -4,7 +4,7 @@
 
 use crate::interaction::passwords::MAX_PASSWORD_CHARS;
 use crate::{OAuthError, Provider, RealmCtx};
-use tessera_domain::{Email, NewUser, OrgId, OrgRoleName, RealmId, User, UserId, Username};
+use tessera_domain::{Email, NewUser, RealmId, User, UserId, Username};
 
 /// Shortest password an administrator may set.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -134,20 +134,22 @@ impl Provider {
                 e => e.into(),
             })
     }
+}
 
-    /// An organization keeps at least one administrator: refuses to take the role from
-    /// the last one, whoever takes it (an administrator, or the person leaving).
-    pub(crate) async fn keep_an_admin(&self, realm: RealmId, org: OrgId) -> Result<(), OAuthError> {
-        let admin = OrgRoleName::parse(OrgRoleName::ADMIN).expect("a valid role name");
-        let admins = self
-            .store()
-            .count_members_with_role(realm, org, &admin, 2)
-            .await?;
-        if admins < 2 {
-            return Err(OAuthError::Conflict(
-                "an organization keeps at least one administrator".into(),
-            ));
+/// The organization role whose last holder an organization keeps.
+pub(crate) fn org_admin_role() -> tessera_domain::OrgRoleName {
+    tessera_domain::OrgRoleName::parse(tessera_domain::OrgRoleName::ADMIN)
+        .expect("a valid role name")
+}
+
+/// A membership change refused because it would leave the organization without an
+/// administrator (whoever makes it: an administrator, or the person leaving).
+pub(crate) fn keeping_an_admin(e: tessera_storage::StoreError) -> OAuthError {
+    match e {
+        tessera_storage::StoreError::Conflict => {
+            OAuthError::Conflict("an organization keeps at least one administrator".into())
         }
-        Ok(())
+        tessera_storage::StoreError::NotFound => OAuthError::NotFound("member".into()),
+        e => e.into(),
     }
 }

@@ -151,6 +151,52 @@ fn fold_memberships(rows: Vec<QueryResult>) -> StoreResult<Vec<Membership>> {
     Ok(out)
 }
 
+/// How many members of an organization hold `role`, at most `cap`.
+async fn count_with_role<C: ConnectionTrait>(
+    db: &C,
+    realm: RealmId,
+    org_id: OrgId,
+    role: &OrgRoleName,
+    cap: u64,
+) -> StoreResult<u64> {
+    let q = Query::select()
+        .expr(col("m", "user_id"))
+        .from_as(membership::Entity, Alias::new("m"))
+        .join_as(
+            JoinType::InnerJoin,
+            membership_role::Entity,
+            Alias::new("mr"),
+            on("mr", "membership_id", "m", "id"),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            role::Entity,
+            Alias::new("r"),
+            on("r", "id", "mr", "role_id"),
+        )
+        .and_where(col("m", "org_id").eq(org_id.0))
+        .and_where(col("m", "realm_id").eq(realm.0))
+        .and_where(col("r", "name").eq(role.as_str()))
+        .limit(cap)
+        .to_owned();
+    Ok(db.query_all(&q).await?.len() as u64)
+}
+
+/// `Conflict` when no member of the organization holds `keep` any more.
+async fn keep_one<C: ConnectionTrait>(
+    db: &C,
+    realm: RealmId,
+    org_id: OrgId,
+    keep: Option<&OrgRoleName>,
+) -> StoreResult<()> {
+    match keep {
+        Some(role) if count_with_role(db, realm, org_id, role, 1).await? == 0 => {
+            Err(StoreError::Conflict)
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn set_roles<C: ConnectionTrait>(
     db: &C,
     membership: Uuid,
@@ -515,21 +561,41 @@ impl Store {
     }
 
     /// Replaces a member's roles. `NotFound` if the user is not a member.
+    /// Replaces a member's roles. With `keep`, the change is undone (`Conflict`) when it
+    /// would leave the organization without a member holding that role: checked inside the
+    /// change's transaction, with the organization's row locked on PostgreSQL (SQLite has
+    /// one writer at a time), so two administrators demoting each other at once cannot
+    /// both succeed.
     pub async fn set_member_roles(
         &self,
         realm: RealmId,
         org_id: OrgId,
         user_id: UserId,
         roles: &[OrgRoleId],
+        keep: Option<&OrgRoleName>,
     ) -> StoreResult<()> {
         let id = self
             .membership_id(realm, org_id, user_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let tx = self.db.begin().await?;
+        let tx = self.begin_on_org(org_id).await?;
         set_roles(&tx, id, roles).await?;
+        keep_one(&tx, realm, org_id, keep).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A transaction that holds the organization's row (PostgreSQL); on SQLite the first
+    /// write takes the database's one write lock.
+    async fn begin_on_org(&self, org_id: OrgId) -> StoreResult<sea_orm::DatabaseTransaction> {
+        let tx = self.db.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            org::Entity::find_by_id(org_id.0)
+                .lock_exclusive()
+                .one(&tx)
+                .await?;
+        }
+        Ok(tx)
     }
 
     /// Gives a member one more role, in one INSERT that does nothing when they hold it
@@ -563,19 +629,24 @@ impl Store {
     }
 
     /// Unlinks a member (their account stays). `NotFound` if not a member.
+    /// Ends a membership; with `keep`, as [`Store::set_member_roles`].
     pub async fn remove_member(
         &self,
         realm: RealmId,
         org_id: OrgId,
         user_id: UserId,
+        keep: Option<&OrgRoleName>,
     ) -> StoreResult<()> {
+        let tx = self.begin_on_org(org_id).await?;
         let gone = membership::Entity::delete_many()
             .filter(membership::Column::RealmId.eq(realm.0))
             .filter(membership::Column::OrgId.eq(org_id.0))
             .filter(membership::Column::UserId.eq(user_id.0))
-            .exec(&self.db)
+            .exec(&tx)
             .await?;
         exactly_one(gone)?;
+        keep_one(&tx, realm, org_id, keep).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -608,27 +679,7 @@ impl Store {
         role: &OrgRoleName,
         cap: u64,
     ) -> StoreResult<u64> {
-        let q = Query::select()
-            .expr(col("m", "user_id"))
-            .from_as(membership::Entity, Alias::new("m"))
-            .join_as(
-                JoinType::InnerJoin,
-                membership_role::Entity,
-                Alias::new("mr"),
-                on("mr", "membership_id", "m", "id"),
-            )
-            .join_as(
-                JoinType::InnerJoin,
-                role::Entity,
-                Alias::new("r"),
-                on("r", "id", "mr", "role_id"),
-            )
-            .and_where(col("m", "org_id").eq(org_id.0))
-            .and_where(col("m", "realm_id").eq(realm.0))
-            .and_where(col("r", "name").eq(role.as_str()))
-            .limit(cap)
-            .to_owned();
-        Ok(self.db.query_all(&q).await?.len() as u64)
+        count_with_role(&self.db, realm, org_id, role, cap).await
     }
 
     /// A user's memberships with their roles, ordered by organization alias; one

@@ -386,13 +386,17 @@ impl Provider {
         let added: Vec<&OrgRoleName> = roles.iter().filter(|r| !current.contains(r)).collect();
         self.check_grantable(caller, ctx.realm.id, org.id, &added)
             .await?;
-        if current.iter().any(is_admin) && !roles.iter().any(is_admin) {
-            self.keep_an_admin(ctx.realm.id, org.id).await?;
-        }
+        let demoted = current.iter().any(is_admin) && !roles.iter().any(is_admin);
         self.store()
-            .set_member_roles(ctx.realm.id, org.id, user, &ids)
+            .set_member_roles(
+                ctx.realm.id,
+                org.id,
+                user,
+                &ids,
+                demoted.then_some(&crate::accounts::org_admin_role()),
+            )
             .await
-            .map_err(|_| not_found("member"))
+            .map_err(crate::accounts::keeping_an_admin)
     }
 
     async fn member_roles(
@@ -448,13 +452,16 @@ impl Provider {
     ) -> Result<(), OAuthError> {
         let (ctx, org) = self.caller_org(realm, org_ref, caller).await?;
         let current = self.member_roles(ctx.realm.id, org.id, user).await?;
-        if current.iter().any(is_admin) {
-            self.keep_an_admin(ctx.realm.id, org.id).await?;
-        }
+        let admin = current.iter().any(is_admin);
         self.store()
-            .remove_member(ctx.realm.id, org.id, user)
+            .remove_member(
+                ctx.realm.id,
+                org.id,
+                user,
+                admin.then_some(&crate::accounts::org_admin_role()),
+            )
             .await
-            .map_err(|_| not_found("member"))
+            .map_err(crate::accounts::keeping_an_admin)
     }
 
     /// One page of members by user id (`after` = the last id of the previous page),

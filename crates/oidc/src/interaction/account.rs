@@ -385,12 +385,16 @@ impl Provider {
             .into_iter()
             .find(|m| m.alias.as_str() == alias)
             .ok_or_else(|| OAuthError::NotFound("you are not a member of it".into()))?;
-        if m.roles.iter().any(|r| r.as_str() == OrgRoleName::ADMIN) {
-            self.keep_an_admin(realm, m.org_id).await?;
-        }
+        let admin = m.roles.iter().any(|r| r.as_str() == OrgRoleName::ADMIN);
         self.store()
-            .remove_member(realm, m.org_id, p.user.id)
-            .await?;
+            .remove_member(
+                realm,
+                m.org_id,
+                p.user.id,
+                admin.then_some(&crate::accounts::org_admin_role()),
+            )
+            .await
+            .map_err(crate::accounts::keeping_an_admin)?;
         self.security_event(
             realm,
             "org_left",
