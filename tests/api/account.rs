@@ -95,6 +95,33 @@ async fn next_mail(inbox: &mut UnboundedReceiver<Delivered>) -> Delivered {
         .unwrap()
 }
 
+/// Opens a mailed e-mail link and confirms on the page it shows (with that page's CSRF
+/// token): the answer to the confirmation, or the page itself when it asks nothing.
+async fn confirm(app: &TestApp, agent: &mut Agent, link: &str) -> reqwest::Response {
+    let page = agent.get(app, &local_url(app, link)).await;
+    if page.status() != StatusCode::OK {
+        return page;
+    }
+    let body = page.text().await.unwrap();
+    let (csrf, token) = (
+        hidden(&body, "csrf").unwrap(),
+        hidden(&body, "token").unwrap(),
+    );
+    let realm = link
+        .split("/realms/")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_owned();
+    agent
+        .post(
+            app,
+            &app.url(&format!("/realms/{realm}/login-actions/confirm-email")),
+            &[("csrf", &csrf), ("token", &token)],
+        )
+        .await
+}
+
 async fn user(app: &TestApp, realm: &str, id: &str) -> Value {
     app.admin_ok(
         Method::GET,
@@ -314,9 +341,20 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
         "alice@acct.example",
         "the first address was replaced by the second change"
     );
+    // Opening the link (as a mail scanner does) changes nothing: it asks to confirm.
     let res = agent
         .get(&app, &local_url(&app, &second.link().unwrap()))
         .await;
+    let page = expect_status(res, StatusCode::OK).await;
+    assert!(
+        page.contains("alice@newer.example") && page.contains("Confirm"),
+        "{page}"
+    );
+    assert_eq!(
+        user(&app, "acct", &alice).await["email"],
+        "alice@acct.example"
+    );
+    let res = confirm(&app, &mut agent, &second.link().unwrap()).await;
     let page = expect_status(res, StatusCode::OK).await;
     assert!(page.contains("Your e-mail address is changed"));
     let u = user(&app, "acct", &alice).await;
@@ -342,9 +380,7 @@ async fn a_new_e_mail_address_is_the_users_only_once_the_link_mailed_to_it_is_op
     let verify = next_mail(&mut inbox).await;
     assert_eq!(verify.to, ["<alice@newer.example>"]);
     unverified_email(&app, "acct", &alice, "alice", "alice@other.example").await;
-    let res = agent
-        .get(&app, &local_url(&app, &verify.link().unwrap()))
-        .await;
+    let res = confirm(&app, &mut agent, &verify.link().unwrap()).await;
     expect_status(res, StatusCode::BAD_REQUEST).await;
     assert_eq!(user(&app, "acct", &alice).await["email_verified"], false);
 }
@@ -546,4 +582,104 @@ async fn unlinking_the_last_way_to_sign_in_and_the_last_admin_leaving_are_refuse
         .admin_ok(Method::GET, "/admin/realms/demo/events?kind=security", None)
         .await;
     assert!(events.to_string().contains("org_left"), "{events}");
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_other_access_and_an_old_reset_link_and_managed_members_stay()
+{
+    let app = spawn_app().await;
+    let mut inbox = with_smtp(&app, "demo").await;
+    let pw = app.seeded("demo");
+    // Another browser holds an application's refresh token.
+    let secret = app.seeded("demo-app");
+    let rp = Rp::new(
+        "demo",
+        "demo-app",
+        Some(&secret),
+        "http://127.0.0.1:9999/cb",
+    );
+    let mut other = Agent::default();
+    let cb = rp
+        .login_consenting(&app, &mut other, "demo", &pw, &[])
+        .await;
+    let refresh = s(&rp.tokens(&app, &cb["code"]).await, "refresh_token");
+    // A reset link asked for before the change.
+    let (status, _) = forgot(&app, "demo", "demo").await;
+    assert_eq!(status, StatusCode::OK);
+    let reset = next_mail(&mut inbox).await.link().unwrap();
+    // The password changes on the account page.
+    let mut agent = Agent::default();
+    let page = account_page(&app, &mut agent, "demo", "demo", &pw).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let res = agent
+        .post(
+            &app,
+            &app.url("/realms/demo/account/password"),
+            &[
+                ("csrf", &csrf),
+                ("current_password", &pw),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The other browser's application lost its refresh token; this browser stays in.
+    let res = app
+        .post_basic(
+            "demo",
+            "token",
+            "demo-app",
+            &secret,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    account_page(&app, &mut agent, "demo", "demo", "unused").await;
+    // An address change makes the reset link mailed to the old address worthless.
+    let id = app
+        .admin_ok(Method::GET, "/admin/realms/demo/users?search=demo", None)
+        .await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut u = user(&app, "demo", &id).await;
+    u["email"] = json!("demo-moved@example.com");
+    for k in ["id", "created_at", "email_verified"] {
+        u.as_object_mut().unwrap().remove(k);
+    }
+    let res = app
+        .admin(
+            Method::PUT,
+            &format!("/admin/realms/demo/users/{id}"),
+            Some(u),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let res = Agent::default().get(&app, &local_url(&app, &reset)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // A managed member cannot leave the organization that owns their account.
+    let res = app
+        .admin(
+            Method::POST,
+            "/admin/realms/demo/organizations",
+            Some(json!({ "alias": "owner", "name": "Owner" })),
+        )
+        .await;
+    assert!(res.status().is_success());
+    let res = app
+        .admin(
+            Method::POST,
+            "/admin/realms/demo/organizations/owner/members",
+            Some(json!({ "user_id": id, "managed": true })),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let res = agent
+        .post(
+            &app,
+            &app.url("/realms/demo/account/leave"),
+            &[("csrf", &csrf), ("organization", "owner")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
 }

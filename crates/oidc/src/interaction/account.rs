@@ -260,7 +260,9 @@ impl Provider {
         self.store()
             .set_user_password_hash(p.ctx.realm.id, p.user.id, Some(phc))
             .await?;
-        self.end_user_sessions(&p.ctx, p.user.id, Some(p.session.id), false)
+        // Whoever knew the old password keeps nothing: every other session, every grant
+        // (offline ones too) and every console session end; this browser stays signed in.
+        self.end_user_sessions(&p.ctx, p.user.id, Some(p.session.id), true)
             .await?;
         self.security_event(
             p.ctx.realm.id,
@@ -385,6 +387,14 @@ impl Provider {
             .into_iter()
             .find(|m| m.alias.as_str() == alias)
             .ok_or_else(|| OAuthError::NotFound("you are not a member of it".into()))?;
+        // An account the organization manages (its own provider made it) is the
+        // organization's: leaving would take it out of the organization's hands.
+        if m.managed {
+            return Err(OAuthError::Conflict(
+                "your account belongs to this organization; its administrators can remove it"
+                    .into(),
+            ));
+        }
         let admin = m.roles.iter().any(|r| r.as_str() == OrgRoleName::ADMIN);
         self.store()
             .remove_member(

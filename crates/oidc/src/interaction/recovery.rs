@@ -28,6 +28,15 @@ pub enum ForgotOutcome {
     RateLimited { retry_after_secs: u64 },
 }
 
+/// The confirmation page of a mailed e-mail link.
+pub struct EmailLinkView {
+    pub brand: Brand,
+    pub username: String,
+    pub email: String,
+    /// A change of address (else a verification of the current one).
+    pub change: bool,
+}
+
 /// A reset link's page: whose password it sets.
 pub struct ResetView {
     pub brand: Brand,
@@ -89,11 +98,11 @@ impl Provider {
 
     /// "Forgot password?": for a username or e-mail of an enabled account with an
     /// address, mails a link that sets a new password. The answer, and the work done
-    /// before it, are the same whether or not such an account exists: both budgets are
-    /// charged for every request, a link is stored only for a real account, and the
-    /// message goes out after the answer.
+    /// before it, are the same whether or not such an account exists: both budgets (the
+    /// typed name's and the address's) are charged for every request, and the account is
+    /// looked up, its link stored and mailed only after the answer.
     pub async fn forgot_password(
-        &self,
+        self: &std::sync::Arc<Self>,
         realm: &str,
         login: &str,
         client_ip: Option<IpAddr>,
@@ -108,11 +117,10 @@ impl Provider {
                 "enter your username or e-mail address",
             ));
         }
-        let found = match login.len() <= MAX_LOGIN_BYTES {
-            true => self.store().find_user_by_login(ctx.realm.id, login).await?,
-            false => None,
-        };
-        let account = Account::of(found.as_ref().map(|u| u.id), login);
+        // The budget is the typed name's whether or not an account answers to it (keyed
+        // by the account, running out for one of its names would tell that the other
+        // names are the same account's).
+        let account = Account::of(None, login);
         let limiter = LoginLimiter::resets();
         let now = millis(self.clock().now());
         if let Some(wait) = limiter
@@ -126,15 +134,33 @@ impl Provider {
         limiter
             .record_failure(self.store(), ctx.realm.id, client_ip, &account, now)
             .await?;
+        // Finding the account, storing its link and mailing it happen after the answer:
+        // nothing before it depends on whether the account exists.
+        let (p, login) = (self.clone(), login.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = p.mail_reset_link(&ctx, &login).await {
+                tracing::warn!(error = %e, "a password-reset message was not sent");
+            }
+        });
+        Ok(ForgotOutcome::Answered)
+    }
+
+    /// Stores a reset link for the enabled account `login` names, if it has an address,
+    /// and mails it there.
+    async fn mail_reset_link(&self, ctx: &RealmCtx, login: &str) -> Result<(), OAuthError> {
+        let found = match login.len() <= MAX_LOGIN_BYTES {
+            true => self.store().find_user_by_login(ctx.realm.id, login).await?,
+            false => None,
+        };
         let Some((user, email)) = found
             .filter(|u| u.enabled)
             .and_then(|u| u.email.clone().map(|e| (u, e)))
         else {
-            return Ok(ForgotOutcome::Answered);
+            return Ok(());
         };
         let link = self
             .issue_link(
-                &ctx,
+                ctx,
                 &user,
                 AccountTokenPurpose::PasswordReset,
                 &email,
@@ -152,17 +178,7 @@ impl Provider {
                 user.username, brand.name
             ),
         };
-        // Whatever becomes of the message, the answer is the same (a refusal here would
-        // tell that the account exists); failures are logged, `send`'s by `send`.
-        match self.prepare_mail(ctx.realm.id, mail).await {
-            Ok(outgoing) => {
-                tokio::spawn(async move {
-                    let _ = outgoing.send().await;
-                });
-            }
-            Err(e) => tracing::warn!(error = %e, "a password-reset message was not sent"),
-        }
-        Ok(ForgotOutcome::Answered)
+        self.send_mail(ctx.realm.id, mail).await
     }
 
     /// A reset link's page, while the link works.
@@ -178,11 +194,26 @@ impl Provider {
             )
             .await?
             .ok_or_else(bad_link)?;
-        let user = self.store().get_user(ctx.realm.id, t.user_id).await?;
+        let user = self.reset_holder(ctx.realm.id, &t).await?;
         Ok(ResetView {
             brand: Brand::of(&ctx.realm, None),
             username: user.username.to_string(),
         })
+    }
+
+    /// The account a reset link is for, while it still may be: enabled, and its address
+    /// still the one the link went to (a link mailed to an address the person has since
+    /// left must not reset their password).
+    async fn reset_holder(
+        &self,
+        realm: tessera_domain::RealmId,
+        t: &tessera_domain::AccountToken,
+    ) -> Result<tessera_domain::User, OAuthError> {
+        let user = self.store().get_user(realm, t.user_id).await?;
+        if !user.enabled || user.email.as_ref() != Some(&t.email) {
+            return Err(bad_link());
+        }
+        Ok(user)
     }
 
     /// Sets a new password through a reset link, once: the password is checked and
@@ -200,10 +231,12 @@ impl Provider {
         validate_password(password)?;
         let hash = sha256(token.as_bytes());
         let purpose = AccountTokenPurpose::PasswordReset;
-        self.store()
+        let found = self
+            .store()
             .find_account_token(ctx.realm.id, purpose, &hash, self.clock().now())
             .await?
             .ok_or_else(bad_link)?;
+        self.reset_holder(ctx.realm.id, &found).await?;
         let phc = self
             .passwords
             .hash(password, ctx.realm.password_params.unwrap_or_default())
@@ -306,6 +339,38 @@ impl Provider {
             ),
         };
         self.send_mail(ctx.realm.id, mail).await
+    }
+
+    /// What a mailed e-mail link would do, without using it: the page that asks to
+    /// confirm. Opening a link is no proof (mail scanners fetch every link); the
+    /// confirmation's POST is.
+    pub async fn email_link_page(
+        &self,
+        realm: &str,
+        token: &str,
+    ) -> Result<EmailLinkView, OAuthError> {
+        let ctx = self.realm(realm).await?;
+        let hash = sha256(token.as_bytes());
+        let now = self.clock().now();
+        for purpose in [
+            AccountTokenPurpose::VerifyEmail,
+            AccountTokenPurpose::ChangeEmail,
+        ] {
+            if let Some(t) = self
+                .store()
+                .find_account_token(ctx.realm.id, purpose, &hash, now)
+                .await?
+            {
+                let user = self.store().get_user(ctx.realm.id, t.user_id).await?;
+                return Ok(EmailLinkView {
+                    brand: Brand::of(&ctx.realm, None),
+                    username: user.username.to_string(),
+                    email: t.email.to_string(),
+                    change: purpose == AccountTokenPurpose::ChangeEmail,
+                });
+            }
+        }
+        Err(bad_link())
     }
 
     /// Opens an e-mail link, once: a verification marks the address verified if it is

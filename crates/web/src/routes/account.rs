@@ -29,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/realms/{realm}/account/callback", web::get().to(callback))
         .route("/realms/{realm}/account/email", web::get().to(email_link))
         .route(
+            "/realms/{realm}/login-actions/confirm-email",
+            web::post().to(confirm_email),
+        )
+        .route(
             "/realms/{realm}/account/{action:.+}",
             web::post().to(account_form),
         )
@@ -361,7 +365,20 @@ fn done_page(brand: &Brand, title: &str, text: &str, link: Option<(String, &str)
     )
 }
 
-/// A link mailed to verify or change an address: opening it is the proof.
+#[derive(Template)]
+#[template(path = "account/confirm_email.html")]
+struct ConfirmEmailPage<'a> {
+    action: String,
+    csrf: &'a str,
+    token: &'a str,
+    username: &'a str,
+    email: &'a str,
+    change: bool,
+    brand: &'a Brand,
+}
+
+/// A link mailed to verify or change an address asks to confirm: mail scanners fetch
+/// every link, so only the confirmation's POST (with this browser's CSRF token) uses it.
 async fn email_link(
     state: web::Data<AppState>,
     realm: web::Path<String>,
@@ -371,6 +388,46 @@ async fn email_link(
         Ok(p) => p,
         Err(e) => return error_page(&e),
     };
+    let c = cookies(&req);
+    let token = params.get("token").unwrap_or_default();
+    let res = match state.provider.email_link_page(&realm, token).await {
+        Ok(view) => branded(
+            html(
+                StatusCode::OK,
+                ConfirmEmailPage {
+                    action: format!("/realms/{realm}/login-actions/confirm-email"),
+                    csrf: c.csrf(),
+                    token,
+                    username: &view.username,
+                    email: &view.email,
+                    change: view.change,
+                    brand: &view.brand,
+                }
+                .render(),
+            ),
+            &view.brand,
+        ),
+        Err(e) => realm_error_page(&state, &realm, &e).await,
+    };
+    finish(&state, &realm, &c, res, None)
+}
+
+/// The confirmation: the link is used, once.
+async fn confirm_email(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let (params, c) = match page_form(&req, payload).await {
+        Ok(f) => f,
+        Err(page) => return page,
+    };
+    if !c.csrf_matches(params.get("csrf")) {
+        return error_page(&OAuthError::AccessDenied(
+            "the form has expired; open the link in your e-mail again".into(),
+        ));
+    }
     let ip = crate::extract::client_ip(&req, &state.trusted_proxies);
     let token = params.get("token").unwrap_or_default();
     match state.provider.open_email_link(&realm, token, ip).await {
