@@ -683,3 +683,47 @@ async fn a_password_change_ends_every_other_access_and_an_old_reset_link_and_man
         .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn the_account_page_mails_three_links_then_one_per_five_minutes() {
+    let app = spawn_app().await;
+    let mut inbox = with_smtp(&app, "demo").await;
+    let pw = app.seeded("demo");
+    let mut agent = Agent::default();
+    let page = account_page(&app, &mut agent, "demo", "demo", &pw).await;
+    let csrf = hidden(&page, "csrf").unwrap();
+    let change = |to: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("email", to.to_owned()),
+            ("current_password", pw.clone()),
+        ]
+    };
+    for (i, to) in ["a@flood.test", "b@flood.test", "c@flood.test"]
+        .into_iter()
+        .enumerate()
+    {
+        let form = change(to);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = agent
+            .post(&app, &app.url("/realms/demo/account/email"), &form)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "link {i}");
+        next_mail(&mut inbox).await;
+    }
+    let form = change("d@flood.test");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = agent
+        .post(&app, &app.url("/realms/demo/account/email"), &form)
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    app.clock.advance(5 * 60 + 1);
+    let res = agent
+        .post(&app, &app.url("/realms/demo/account/email"), &form)
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "one more after five minutes"
+    );
+}

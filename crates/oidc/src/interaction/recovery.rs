@@ -320,6 +320,23 @@ impl Provider {
                 "this realm cannot send e-mail; ask an administrator".into(),
             ));
         }
+        // The realm's mail server is no one's to flood: a person gets three links, then
+        // one per five minutes (the budget "Forgot password?" keeps per typed name, here
+        // per account).
+        let limiter = LoginLimiter::resets();
+        let account = Account::of(Some(user.id), "");
+        let now = millis(self.clock().now());
+        if let Some(wait) = limiter
+            .blocked_for(self.store(), ctx.realm.id, None, &account, now)
+            .await?
+        {
+            return Err(OAuthError::RateLimited {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            });
+        }
+        limiter
+            .record_failure(self.store(), ctx.realm.id, None, &account, now)
+            .await?;
         let link = self
             .issue_link(ctx, user, purpose, to, "account/email")
             .await?;
