@@ -759,17 +759,7 @@ async fn admin_keys_are_minted_once_and_revoked_in_the_console() {
 async fn the_exchange_log_page_lists_exchanges_filtered_by_subject_and_client() {
     let app = spawn_app().await;
     let secret = app.seeded("demo-app");
-    let rp = Rp::new(
-        "demo",
-        "demo-app",
-        Some(&secret),
-        "http://127.0.0.1:9999/cb",
-    );
-    let mut agent = Agent::default();
-    let cb = rp
-        .login_consenting(&app, &mut agent, "demo", &app.seeded("demo"), &[])
-        .await;
-    let user_token = s(&rp.tokens(&app, &cb["code"]).await, "access_token");
+    let user_token = Rp::demo_user_access_token(&app).await;
     let sub = s(&claims(&user_token), "sub");
     let res = app
         .post_basic(

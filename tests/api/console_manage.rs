@@ -114,18 +114,7 @@ async fn a_client_created_in_the_console_shows_its_secret_once_and_is_edited_and
 #[tokio::test]
 async fn the_exchange_policy_editor_saves_a_policy_and_the_dry_run_says_why() {
     let app = spawn_app().await;
-    let secret = app.seeded("demo-app");
-    let rp = Rp::new(
-        "demo",
-        "demo-app",
-        Some(&secret),
-        "http://127.0.0.1:9999/cb",
-    );
-    let mut agent = Agent::default();
-    let cb = rp
-        .login_consenting(&app, &mut agent, "demo", &app.seeded("demo"), &[])
-        .await;
-    let user_token = s(&rp.tokens(&app, &cb["code"]).await, "access_token");
+    let user_token = Rp::demo_user_access_token(&app).await;
     let mut c = realm_admin(&app).await;
     let page = "/admin/console/realms/demo/clients/demo-app";
     let evaluate = format!("{page}/exchange-policy/evaluate");

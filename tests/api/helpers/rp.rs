@@ -68,6 +68,17 @@ impl Rp {
         }
     }
 
+    /// The access token `demo-app` gets for the seeded user `demo` (a browser login with
+    /// consent, then the code exchange).
+    pub async fn demo_user_access_token(app: &TestApp) -> String {
+        let rp = Self::demo_app(app);
+        let mut agent = Agent::default();
+        let cb = rp
+            .login_consenting(app, &mut agent, "demo", &app.seeded("demo"), &[])
+            .await;
+        s(&rp.tokens(app, &cb["code"]).await, "access_token")
+    }
+
     /// [`Rp::demo_app`] asking for `offline_access` too, so a refresh token comes with the code.
     pub fn demo_app_offline(app: &TestApp) -> Self {
         Self {
