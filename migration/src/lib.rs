@@ -21,6 +21,7 @@ mod m20261201_000016_branding;
 mod m20261201_000017_console;
 mod m20261201_000018_account;
 mod m20261201_000019_audit_retention;
+mod m20261201_000020_approvals;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_console::Migration),
             Box::new(m20261201_000018_account::Migration),
             Box::new(m20261201_000019_audit_retention::Migration),
+            Box::new(m20261201_000020_approvals::Migration),
         ]
     }
 }

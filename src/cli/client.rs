@@ -80,7 +80,10 @@ pub struct ClientFields {
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
     /// A grant type it may use (repeatable): authorization_code, refresh_token,
-    /// client_credentials, urn:ietf:params:oauth:grant-type:token-exchange.
+    /// client_credentials, urn:ietf:params:oauth:grant-type:token-exchange,
+    /// urn:ietf:params:oauth:grant-type:jwt-bearer,
+    /// urn:ietf:params:oauth:grant-type:device_code (RFC 8628) or
+    /// urn:openid:params:grant-type:ciba.
     #[arg(long = "grant-type")]
     grant_types: Vec<String>,
     /// A scope it may request (repeatable); replaces the defaults.
@@ -105,6 +108,12 @@ pub struct ClientFields {
     /// The client's back-channel logout endpoint (OpenID Connect Back-Channel Logout).
     #[arg(long)]
     backchannel_logout_uri: Option<String>,
+    /// How a CIBA client hears that a person decided: poll (default) or ping.
+    #[arg(long, value_parser = ["poll", "ping"])]
+    ciba_delivery_mode: Option<String>,
+    /// Where a ping client is told (CIBA Core §10.2); with --ciba-delivery-mode ping.
+    #[arg(long)]
+    ciba_notification_endpoint: Option<String>,
     /// Bind the client to this organization (alias or id) of the realm: its
     /// client_credentials tokens carry the organization.
     #[arg(long)]
@@ -166,6 +175,16 @@ impl ClientFields {
         m.backchannel_logout_uri = self
             .backchannel_logout_uri
             .or(m.backchannel_logout_uri.take());
+        if let Some(mode) = self.ciba_delivery_mode {
+            // Back to poll drops the endpoint the ping needed.
+            if mode == "poll" {
+                m.backchannel_client_notification_endpoint = None;
+            }
+            m.backchannel_token_delivery_mode = Some(mode);
+        }
+        m.backchannel_client_notification_endpoint = self
+            .ciba_notification_endpoint
+            .or(m.backchannel_client_notification_endpoint.take());
         m.organization = self.organization.or(m.organization.take());
         m.organization_claim = self.organization_claim.or(m.organization_claim.take());
         m.consent_required = self.consent_required.unwrap_or(m.consent_required);
@@ -441,6 +460,13 @@ fn show(p: &Provider, realm: &str, c: &Client, out: &mut impl Write) -> anyhow::
         list(c.scopes.iter().map(|s| s.as_str()).collect())
     )?;
     writeln!(out, "  authentication   {}", c.auth_method.as_str())?;
+    if c.allows_grant(tessera_domain::GrantType::Ciba) {
+        let delivery = match c.oidc.ciba_delivery.endpoint() {
+            Some(e) => format!("ping to {}", e.as_str()),
+            None => "poll".to_owned(),
+        };
+        writeln!(out, "  CIBA delivery    {delivery}")?;
+    }
     writeln!(out, "  redirect URIs    {}", uris(&c.redirect_uris))?;
     writeln!(
         out,

@@ -24,8 +24,8 @@ pub enum RealmCmd {
     },
     /// List realms: name, enabled, access-token algorithm, issuer.
     List,
-    /// Change a realm's branding, audit retention and dynamic client registration
-    /// settings; what is not given stays.
+    /// Change a realm's branding, audit retention, device and CIBA lifetimes and dynamic
+    /// client registration settings; what is not given stays.
     Update {
         /// The realm's name.
         name: String,
@@ -38,6 +38,18 @@ pub enum RealmCmd {
         /// Days the audit log keeps an entry (1 to 3650; default 365).
         #[arg(long)]
         audit_retention_days: Option<i64>,
+        /// How long a device code lives, in seconds (60 to 3600; default 600).
+        #[arg(long)]
+        device_code_lifetime: Option<i64>,
+        /// Seconds a device must leave between polls (1 to 60; default 5).
+        #[arg(long)]
+        device_poll_interval: Option<i64>,
+        /// The longest a CIBA request lives, in seconds (60 to 3600; default 300).
+        #[arg(long)]
+        ciba_lifetime: Option<i64>,
+        /// Seconds a CIBA client must leave between polls (1 to 60; default 5).
+        #[arg(long)]
+        ciba_poll_interval: Option<i64>,
         /// Who may register clients: closed, initial-token (holders of an initial access
         /// token, `tessera client initial-token`) or open (anyone, within the limits below).
         #[arg(long, value_parser = ["closed", "initial-token", "open"])]
@@ -150,6 +162,10 @@ pub async fn run(
             display_name,
             logo_uri,
             audit_retention_days,
+            device_code_lifetime,
+            device_poll_interval,
+            ciba_lifetime,
+            ciba_poll_interval,
             registration,
             allowed_hosts,
             allowed_scopes,
@@ -169,6 +185,13 @@ pub async fn run(
             if let Some(days) = audit_retention_days {
                 s.audit_retention_days = days;
             }
+            let a = &mut s.approvals;
+            a.device_code_lifetime_secs =
+                device_code_lifetime.unwrap_or(a.device_code_lifetime_secs);
+            a.device_poll_interval_secs =
+                device_poll_interval.unwrap_or(a.device_poll_interval_secs);
+            a.ciba_lifetime_secs = ciba_lifetime.unwrap_or(a.ciba_lifetime_secs);
+            a.ciba_poll_interval_secs = ciba_poll_interval.unwrap_or(a.ciba_poll_interval_secs);
             let reg = &mut s.registration;
             if let Some(m) = registration {
                 reg.mode = RegistrationMode::parse(&m)?;

@@ -9,49 +9,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-/// The local URL of a URL this server sent (absolute under its public URL, or a path).
-fn local_url(app: &TestApp, to: &str) -> String {
-    if to.starts_with('/') {
-        app.url(to)
-    } else if let Some(path) = to.strip_prefix(PUBLIC_URL) {
-        app.url(path)
-    } else {
-        to.to_owned()
-    }
-}
-
-/// GETs `url` and follows this server's redirects: the final response.
-async fn follow(app: &TestApp, agent: &mut Agent, url: &str) -> reqwest::Response {
-    let mut url = url.to_owned();
-    for _ in 0..6 {
-        let res = agent.get(app, &url).await;
-        if !res.status().is_redirection() {
-            return res;
-        }
-        url = local_url(app, &header(&res, "location").unwrap());
-    }
-    panic!("too many redirects");
-}
-
-/// Submits the realm's login page `page` as `user` with `pw`: the server's answer.
-async fn submit_login(
-    app: &TestApp,
-    agent: &mut Agent,
-    realm: &str,
-    page: &str,
-    user: &str,
-    pw: &str,
-) -> reqwest::Response {
-    let state = hidden(page, "state").expect("a login page");
-    agent
-        .post(
-            app,
-            &app.url(&format!("/realms/{realm}/login-actions/authenticate")),
-            &[("state", &state), ("username", user), ("password", pw)],
-        )
-        .await
-}
-
 /// Opens the account page of `realm` in `agent`, signing in with `user` and `pw` on the
 /// realm's login page when asked. The page's body.
 async fn account_page(

@@ -44,8 +44,14 @@ async fn discovery_issuer_is_the_configured_url_whatever_the_host_header_iso_7()
             "client_credentials",
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:token-exchange",
-            "urn:ietf:params:oauth:grant-type:jwt-bearer"
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:openid:params:grant-type:ciba"
         ])
+    );
+    assert_eq!(
+        d["backchannel_authentication_endpoint"],
+        format!("{}/protocol/openid-connect/ext/ciba/auth", issuer("demo"))
     );
     // BCP-7, BCP-19: S256 only, and the `iss` authorization response parameter.
     assert_eq!(

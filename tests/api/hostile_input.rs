@@ -434,7 +434,8 @@ async fn unknown_grant_types_and_password_are_unsupported_grant_type_bcp_9() {
         " client_credentials",
         "client_credentials\u{0}",
         "urn:ietf:params:oauth:grant-type:saml2-bearer",
-        "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:ietf:params:oauth:grant-type:device_code ",
+        "urn:openid:params:grant-type:CIBA",
         "\u{202e}slaitnederc_tneilc",
         long.as_str(),
     ] {

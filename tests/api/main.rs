@@ -6,6 +6,7 @@ mod helpers;
 mod account;
 mod admin;
 mod admin_keys;
+mod approvals;
 mod audit;
 mod bcp;
 mod browser_isolation;

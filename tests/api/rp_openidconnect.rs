@@ -154,3 +154,60 @@ async fn openidconnect_crate_signs_in_verifies_the_id_token_reads_userinfo_and_r
         .unwrap();
     assert_eq!(again.subject(), claims.subject());
 }
+
+#[tokio::test]
+async fn openidconnect_crate_completes_the_device_flow_polling_until_the_person_approves() {
+    use openidconnect::core::CoreDeviceAuthorizationResponse;
+    use openidconnect::{DeviceAuthorizationUrl, TokenResponse as _};
+    let app = spawn_app().await;
+    fast_realm(&app, "rpdev").await;
+    let alice = add_user(&app, "rpdev", "alice", PW).await;
+    app.create_client(
+        "rpdev",
+        serde_json::json!({
+            "client_id": "cli", "public": true, "name": "Command-line tool",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+            "scopes": ["openid", "profile"],
+        }),
+    )
+    .await;
+    let http = rp_http(&app);
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(issuer("rpdev")).unwrap(), &http)
+            .await
+            .expect("discovery");
+    let doc = app.discovery_document("rpdev").await;
+    let client = CoreClient::from_provider_metadata(meta, ClientId::new("cli".into()), None)
+        .set_device_authorization_url(
+            DeviceAuthorizationUrl::new(s(&doc, "device_authorization_endpoint")).unwrap(),
+        );
+    let details: CoreDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scope(Scope::new("profile".into()))
+        .request_async(&http)
+        .await
+        .expect("device authorization");
+    let code = details.user_code().secret().clone();
+    // The library sleeps `interval` between polls: the server's clock moves as much.
+    let clock = app.clock.clone();
+    let sleep = move |d: std::time::Duration| {
+        clock.advance(d.as_secs() as i64);
+        tokio::time::sleep(std::time::Duration::from_millis(100))
+    };
+    let polling = client
+        .exchange_device_access_token(&details)
+        .expect("a token endpoint")
+        .request_async(&http, sleep, None);
+    let approving = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        approve_user_code(&app, "rpdev", "alice", &code).await;
+    };
+    let (tokens, ()) = tokio::join!(polling, approving);
+    let tokens = tokens.expect("tokens after the approval");
+    let id_token = tokens.id_token().expect("an ID token");
+    let verifier = client.id_token_verifier();
+    let c = id_token
+        .claims(&verifier, |_: Option<&openidconnect::Nonce>| Ok(()))
+        .expect("a valid ID token");
+    assert_eq!(c.subject().as_str(), alice);
+}

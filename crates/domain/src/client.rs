@@ -15,15 +15,22 @@ pub enum GrantType {
     TokenExchange,
     /// RFC 7523 §2.1: a trusted issuer's JWT as the authorization grant.
     JwtBearer,
+    /// RFC 8628: a device polls while the person approves on another device.
+    DeviceCode,
+    /// OpenID CIBA Core 1.0: a client polls (or is pinged) while the person it named
+    /// approves on their own device.
+    Ciba,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 5] = [
+    pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::RefreshToken,
         GrantType::TokenExchange,
         GrantType::JwtBearer,
+        GrantType::DeviceCode,
+        GrantType::Ciba,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +40,8 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
             GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::Ciba => "urn:openid:params:grant-type:ciba",
         }
     }
 
@@ -45,7 +54,7 @@ impl GrantType {
         Self::from_param(s).ok_or_else(|| {
             DomainError::new(
                 "grant_type",
-                "use authorization_code, client_credentials, refresh_token or urn:ietf:params:oauth:grant-type:token-exchange",
+                "use authorization_code, client_credentials, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:ietf:params:oauth:grant-type:device_code or urn:openid:params:grant-type:ciba",
             )
         })
     }
@@ -318,6 +327,35 @@ pub struct OidcSettings {
     pub post_logout_redirect_uris: Vec<RedirectUri>,
     /// Where OIDC back-channel logout tokens are POSTed.
     pub backchannel_logout_uri: Option<RedirectUri>,
+    /// How a CIBA client learns that the person decided (CIBA Core §5).
+    pub ciba_delivery: CibaDelivery,
+}
+
+/// CIBA token delivery: poll only, or a ping to the client's notification endpoint
+/// (after which it takes the tokens at the token endpoint, as a poll would).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CibaDelivery {
+    #[default]
+    Poll,
+    Ping {
+        endpoint: RedirectUri,
+    },
+}
+
+impl CibaDelivery {
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Poll => "poll",
+            Self::Ping { .. } => "ping",
+        }
+    }
+
+    pub fn endpoint(&self) -> Option<&RedirectUri> {
+        match self {
+            Self::Poll => None,
+            Self::Ping { endpoint } => Some(endpoint),
+        }
+    }
 }
 
 impl Default for OidcSettings {
@@ -327,6 +365,7 @@ impl Default for OidcSettings {
             id_token_alg: SigningAlg::Rs256,
             post_logout_redirect_uris: vec![],
             backchannel_logout_uri: None,
+            ciba_delivery: CibaDelivery::Poll,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Tessera's vocabulary: identifiers, realms, clients, scopes and keys. No IO here.
 
 mod account;
+mod approval;
 mod audit;
 mod branding;
 mod client;
@@ -19,11 +20,16 @@ mod smtp;
 mod user;
 
 pub use account::{ACCOUNT_CLIENT_ID, AccountToken, AccountTokenPurpose};
+pub use approval::{
+    Approval, ApprovalKind, ApprovalRequest, ApprovalSettings, ApprovalStatus, BindingMessage,
+    DEVICE_CLIENT_ID, USER_CODE_ALPHABET, UserCode,
+};
 pub use audit::{AuditEvent, AuditKind};
 pub use branding::{Branding, DisplayName, LogoUri};
 pub use client::{
-    ADMIN_SCOPE, AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientKeys,
-    ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri, ResourceUri,
+    ADMIN_SCOPE, AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, CibaDelivery, Client,
+    ClientKeys, ClientProfile, GrantType, NewClient, OidcSettings, OrgSettings, RedirectUri,
+    ResourceUri,
 };
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use console::{CONSOLE_CLIENT_ID, ConsoleSession, REALM_ADMIN_ROLE};
@@ -76,6 +82,8 @@ pub struct Realm {
     pub branding: Branding,
     /// Audit log events older than this many days are swept.
     pub audit_retention_days: i64,
+    /// Device and CIBA requests: lifetimes and poll intervals.
+    pub approvals: ApprovalSettings,
     pub created_at: UnixTime,
 }
 
@@ -117,6 +125,7 @@ pub struct RealmSettings {
     pub registration: RegistrationPolicy,
     pub branding: Branding,
     pub audit_retention_days: i64,
+    pub approvals: ApprovalSettings,
 }
 
 impl From<&Realm> for RealmSettings {
@@ -133,6 +142,7 @@ impl From<&Realm> for RealmSettings {
             registration: r.registration.clone(),
             branding: r.branding.clone(),
             audit_retention_days: r.audit_retention_days,
+            approvals: r.approvals,
         }
     }
 }
@@ -150,6 +160,7 @@ impl Default for RealmSettings {
             registration: RegistrationPolicy::default(),
             branding: Branding::default(),
             audit_retention_days: 365,
+            approvals: ApprovalSettings::default(),
         }
     }
 }

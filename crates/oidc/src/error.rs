@@ -76,6 +76,21 @@ pub enum OAuthError {
         status: u16,
         desc: Desc,
     },
+    /// RFC 8628 §3.5 / CIBA §11: the person has not decided yet.
+    #[error("authorization_pending")]
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled faster than the interval, which grows by five seconds.
+    #[error("slow_down")]
+    SlowDown,
+    /// RFC 8628 §3.5: the device code or `auth_req_id` expired.
+    #[error("expired_token")]
+    ExpiredToken,
+    /// CIBA §13: the hint names no (enabled) person of the realm.
+    #[error("unknown_user_id: {0}")]
+    UnknownUserId(Desc),
+    /// CIBA §13.
+    #[error("invalid_binding_message: {0}")]
+    InvalidBindingMessage(Desc),
     #[error("server_error: {0}")]
     ServerError(String),
 }
@@ -132,6 +147,11 @@ impl OAuthError {
             | Self::UpstreamUnavailable(_)
             | Self::RateLimited { .. } => "temporarily_unavailable",
             Self::Broker { code, .. } => code,
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
+            Self::UnknownUserId(_) => "unknown_user_id",
+            Self::InvalidBindingMessage(_) => "invalid_binding_message",
             Self::ServerError(_) => "server_error",
         }
     }
@@ -165,6 +185,9 @@ impl OAuthError {
             Self::InteractionRequired => "the user must choose on a page",
             Self::TemporarilyUnavailable => "the server is busy, retry later",
             Self::RateLimited { .. } => "too many requests from this address, retry later",
+            Self::AuthorizationPending => "the person has not decided yet",
+            Self::SlowDown => "polling too fast: wait five seconds more between polls",
+            Self::ExpiredToken => "the request expired; start again",
             Self::InvalidRequest(d)
             | Self::InvalidClient(d)
             | Self::InvalidGrant(d)
@@ -183,6 +206,8 @@ impl OAuthError {
             | Self::InvalidRedirectUri(d)
             | Self::InvalidSoftwareStatement(d)
             | Self::Forbidden(d)
+            | Self::UnknownUserId(d)
+            | Self::InvalidBindingMessage(d)
             | Self::Broker { desc: d, .. } => d,
         };
         raw.chars()

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod approvals;
 mod audit_log;
 pub mod authorize;
 pub(crate) mod batch_log;

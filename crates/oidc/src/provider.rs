@@ -75,6 +75,8 @@ pub struct Provider {
     pub(crate) issuer_keys: crate::clients::cache::KeySetCache<tessera_domain::IdpId>,
     /// Which client ID metadata documents were fetched lately.
     pub(crate) documents: crate::clients::cache::DocumentCache,
+    /// When each device or CIBA request was last polled (no write per poll).
+    pub(crate) polls: crate::approvals::poll_clock::PollClock,
 }
 
 impl Provider {
@@ -106,6 +108,7 @@ impl Provider {
             client_keys: Default::default(),
             issuer_keys: Default::default(),
             documents: Default::default(),
+            polls: crate::approvals::poll_clock::PollClock::new(),
             realms: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CACHE_TTL)

@@ -9,9 +9,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tessera_domain::{
-    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientId, ClientKeys,
-    ClientProfile, ClientUuid, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgId,
-    OrgSettings, RealmId, RedirectUri, ResourceUri, ScopeSet, SigningAlg, UnixTime,
+    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, CibaDelivery, Client, ClientId,
+    ClientKeys, ClientProfile, ClientUuid, GrantType, NewClient, OidcSettings, OrgClaimFormat,
+    OrgId, OrgSettings, RealmId, RedirectUri, ResourceUri, ScopeSet, SigningAlg, UnixTime,
 };
 
 fn keys(m: &client::Model) -> StoreResult<Option<ClientKeys>> {
@@ -63,6 +63,15 @@ pub(crate) fn to_domain(m: client::Model) -> StoreResult<Client> {
                 .as_deref()
                 .map(RedirectUri::parse)
                 .transpose()?,
+            ciba_delivery: match (
+                m.ciba_delivery_mode.as_deref(),
+                m.ciba_notification_endpoint.as_deref(),
+            ) {
+                (Some("ping"), Some(e)) => CibaDelivery::Ping {
+                    endpoint: RedirectUri::parse(e)?,
+                },
+                _ => CibaDelivery::Poll,
+            },
         },
         org: OrgSettings {
             bound_to: m.org_id.map(OrgId),
@@ -112,6 +121,12 @@ fn apply(m: &mut client::ActiveModel, c: &NewClient) {
         .oidc
         .backchannel_logout_uri
         .as_ref()
+        .map(|u| u.as_str().to_owned()));
+    m.ciba_delivery_mode = Set(Some(c.oidc.ciba_delivery.mode().to_owned()));
+    m.ciba_notification_endpoint = Set(c
+        .oidc
+        .ciba_delivery
+        .endpoint()
         .map(|u| u.as_str().to_owned()));
     m.org_id = Set(c.org.bound_to.map(|o| o.0));
     m.org_claim_format = Set(c.org.claim_format.as_str().to_owned());

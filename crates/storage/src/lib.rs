@@ -5,6 +5,7 @@
 
 mod account_tokens;
 mod admin_keys;
+mod approvals;
 mod audit;
 mod changes;
 mod clients;
@@ -34,6 +35,7 @@ use tessera_domain::DomainError;
 use thiserror::Error;
 
 pub use admin_keys::{AdminKeyRecord, StoredAdminKeyRoot};
+pub use approvals::ApprovalSecrets;
 pub use audit::AuditFilter;
 pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;
@@ -329,6 +331,7 @@ pub(crate) mod test_util {
             registration: Default::default(),
             branding: Default::default(),
             audit_retention_days: 365,
+            approvals: Default::default(),
             created_at: UnixTime(1),
         }
     }

@@ -5,9 +5,9 @@ use sea_orm::{
     QuerySelect, Set,
 };
 use tessera_domain::{
-    Branding, DisplayName, DomainError, Lifetimes, LogoUri, OpenRegistration, PasswordParams,
-    Realm, RealmId, RealmName, RealmSettings, RegistrationMode, RegistrationPolicy, SigningAlg,
-    UnixTime,
+    ApprovalSettings, Branding, DisplayName, DomainError, Lifetimes, LogoUri, OpenRegistration,
+    PasswordParams, Realm, RealmId, RealmName, RealmSettings, RegistrationMode, RegistrationPolicy,
+    SigningAlg, UnixTime,
 };
 
 fn to_domain(m: realm::Model) -> StoreResult<Realm> {
@@ -31,6 +31,12 @@ fn to_domain(m: realm::Model) -> StoreResult<Realm> {
         organizations_enabled: m.organizations_enabled,
         max_delegation_depth: m.max_delegation_depth,
         audit_retention_days: m.audit_retention_days,
+        approvals: ApprovalSettings {
+            device_code_lifetime_secs: m.device_code_lifetime_secs,
+            device_poll_interval_secs: m.device_poll_interval_secs,
+            ciba_lifetime_secs: m.ciba_lifetime_secs,
+            ciba_poll_interval_secs: m.ciba_poll_interval_secs,
+        },
         registration: RegistrationPolicy {
             mode: RegistrationMode::parse(&m.registration_mode)?,
             open: match m.registration_policy.as_deref() {
@@ -98,6 +104,10 @@ impl Store {
             display_name: Set(display_name_of(&realm.branding)),
             logo_uri: Set(logo_of(&realm.branding)),
             audit_retention_days: Set(realm.audit_retention_days),
+            device_code_lifetime_secs: Set(realm.approvals.device_code_lifetime_secs),
+            device_poll_interval_secs: Set(realm.approvals.device_poll_interval_secs),
+            ciba_lifetime_secs: Set(realm.approvals.ciba_lifetime_secs),
+            ciba_poll_interval_secs: Set(realm.approvals.ciba_poll_interval_secs),
             created_at: Set(realm.created_at.0),
         }
         .insert(&self.db)
@@ -153,6 +163,10 @@ impl Store {
         m.display_name = Set(display_name_of(&s.branding));
         m.logo_uri = Set(logo_of(&s.branding));
         m.audit_retention_days = Set(s.audit_retention_days);
+        m.device_code_lifetime_secs = Set(s.approvals.device_code_lifetime_secs);
+        m.device_poll_interval_secs = Set(s.approvals.device_poll_interval_secs);
+        m.ciba_lifetime_secs = Set(s.approvals.ciba_lifetime_secs);
+        m.ciba_poll_interval_secs = Set(s.approvals.ciba_poll_interval_secs);
         to_domain(m.update(&self.db).await?)
     }
 

@@ -150,7 +150,8 @@ impl Store {
             .await?;
         let i = self.purge_account_tokens(now).await?;
         let j = self.purge_audit_events(now).await?;
-        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h + i + j)
+        let k = self.purge_approval_requests(now).await?;
+        Ok(a.rows_affected + b.rows_affected + c + d + e + f + g + h + i + j + k)
     }
 }
 

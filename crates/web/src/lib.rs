@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(routes::org_admin::configure)
         .configure(routes::browser::configure)
         .configure(routes::account::configure)
+        .configure(routes::device::configure)
         .configure(routes::broker::configure)
         .configure(routes::console::configure)
         .configure(routes::health::configure)

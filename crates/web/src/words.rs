@@ -32,6 +32,16 @@ pub fn rank(scope: &str) -> u8 {
 /// What `scope` gives the application, said plainly. `realm` is whose account it is;
 /// `org` which organization the `organization` scope would name. A scope we do not
 /// define is shown by its name: we cannot say more than its owner did.
+/// What a consent page lists for `scopes`, in the order people read them.
+pub fn permissions(scopes: &[String], realm: &str, org: Option<&OrgShown>) -> Vec<Permission> {
+    let mut ordered: Vec<&String> = scopes.iter().collect();
+    ordered.sort_by_key(|s| rank(s));
+    ordered
+        .into_iter()
+        .map(|s| permission(s, realm, org))
+        .collect()
+}
+
 pub fn permission(scope: &str, realm: &str, org: Option<&OrgShown>) -> Permission {
     let (what, detail): (String, Option<String>) = match scope {
         "openid" => (

@@ -36,6 +36,7 @@ fn validate_settings(s: &RealmSettings) -> Result<(), OAuthError> {
         ));
     }
     s.registration.open.validate()?;
+    s.approvals.validate()?;
     Ok(())
 }
 
@@ -64,6 +65,7 @@ impl Provider {
             registration: settings.registration,
             branding: settings.branding,
             audit_retention_days: settings.audit_retention_days,
+            approvals: settings.approvals,
             created_at: now,
         };
         self.store()

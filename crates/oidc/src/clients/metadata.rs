@@ -4,9 +4,9 @@
 
 use crate::{OAuthError, Provider};
 use tessera_domain::{
-    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, Client, ClientId, ClientKeys,
-    ClientProfile, ExchangePolicy, GrantType, NewClient, OidcSettings, OrgClaimFormat, OrgSettings,
-    Realm, RealmId, RedirectUri, ResourceUri, Scope, ScopeSet, SigningAlg,
+    AccessTokenFormat, ApiSettings, ApplicationType, AuthMethod, CibaDelivery, Client, ClientId,
+    ClientKeys, ClientProfile, ExchangePolicy, GrantType, NewClient, OidcSettings, OrgClaimFormat,
+    OrgSettings, Realm, RealmId, RedirectUri, ResourceUri, Scope, ScopeSet, SigningAlg,
 };
 
 /// A client's metadata before parsing. `Default` is a disabled confidential client with
@@ -60,6 +60,10 @@ pub struct ClientMetadata {
     pub contacts: Vec<String>,
     pub software_id: Option<String>,
     pub software_version: Option<String>,
+    /// CIBA token delivery: poll (default) or ping.
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// Where a ping client hears that a person decided (required with ping).
+    pub backchannel_client_notification_endpoint: Option<String>,
 }
 
 impl ClientMetadata {
@@ -121,6 +125,14 @@ impl From<&Client> for ClientMetadata {
             contacts: c.profile.contacts.clone(),
             software_id: c.profile.software_id.clone(),
             software_version: c.profile.software_version.clone(),
+            backchannel_token_delivery_mode: c
+                .allows_grant(GrantType::Ciba)
+                .then(|| c.oidc.ciba_delivery.mode().to_owned()),
+            backchannel_client_notification_endpoint: c
+                .oidc
+                .ciba_delivery
+                .endpoint()
+                .map(|u| u.as_str().to_owned()),
         }
     }
 }
@@ -233,6 +245,10 @@ impl Provider {
                     .as_deref()
                     .map(RedirectUri::parse)
                     .transpose()?,
+                ciba_delivery: ciba_delivery(
+                    m.backchannel_token_delivery_mode.as_deref(),
+                    m.backchannel_client_notification_endpoint.as_deref(),
+                )?,
             },
             org: OrgSettings {
                 bound_to,
@@ -284,6 +300,25 @@ impl Provider {
             resource_uris,
             audiences: out,
         })
+    }
+}
+
+/// CIBA Core §4: poll, or ping with a notification endpoint (and nothing else).
+fn ciba_delivery(mode: Option<&str>, endpoint: Option<&str>) -> Result<CibaDelivery, OAuthError> {
+    match (mode, endpoint) {
+        (None | Some("poll"), None) => Ok(CibaDelivery::Poll),
+        (Some("ping"), Some(e)) => Ok(CibaDelivery::Ping {
+            endpoint: RedirectUri::parse(e)?,
+        }),
+        (Some("ping"), None) => Err(OAuthError::invalid_request(
+            "ping delivery needs backchannel_client_notification_endpoint",
+        )),
+        (None | Some("poll"), Some(_)) => Err(OAuthError::invalid_request(
+            "backchannel_client_notification_endpoint is for ping delivery",
+        )),
+        (Some(_), _) => Err(OAuthError::invalid_request(
+            "backchannel_token_delivery_mode is poll or ping",
+        )),
     }
 }
 
@@ -426,6 +461,12 @@ fn validate(c: &NewClient) -> Result<(), OAuthError> {
     if c.is_public() && c.grant_types.contains(&GrantType::JwtBearer) {
         return Err(OAuthError::invalid_request(
             "a public client cannot use the jwt-bearer grant",
+        ));
+    }
+    // CIBA Core §4: the client authenticates at the backchannel endpoint.
+    if c.is_public() && c.grant_types.contains(&GrantType::Ciba) {
+        return Err(OAuthError::invalid_request(
+            "a public client cannot use CIBA",
         ));
     }
     if let Some(bad) = c.roles.iter().find(|r| Scope::parse(r).is_err()) {

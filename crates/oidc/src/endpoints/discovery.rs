@@ -4,6 +4,7 @@
 use crate::clients::ASSERTION_ALGS;
 use crate::crypto::keys::KeyRing;
 use serde::Serialize;
+use tessera_domain::GrantType;
 
 #[derive(Serialize)]
 struct Metadata<'a> {
@@ -19,7 +20,13 @@ struct Metadata<'a> {
     revocation_endpoint: String,
     /// RFC 7591 §3; who may register is the realm's setting (an initial token by default).
     registration_endpoint: String,
-    grant_types_supported: [&'static str; 5],
+    /// RFC 8628 §4.
+    device_authorization_endpoint: String,
+    /// CIBA Core §4: poll and ping; no user codes of the person's own.
+    backchannel_authentication_endpoint: String,
+    backchannel_token_delivery_modes_supported: [&'static str; 2],
+    backchannel_user_code_parameter_supported: bool,
+    grant_types_supported: [&'static str; 7],
     response_types_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 2],
     subject_types_supported: [&'static str; 1],
@@ -67,13 +74,11 @@ pub fn document(issuer: &str, keys: &KeyRing) -> String {
         introspection_endpoint: e("token/introspect"),
         revocation_endpoint: e("revoke"),
         registration_endpoint: format!("{issuer}/clients-registrations/openid-connect"),
-        grant_types_supported: [
-            "authorization_code",
-            "client_credentials",
-            "refresh_token",
-            "urn:ietf:params:oauth:grant-type:token-exchange",
-            "urn:ietf:params:oauth:grant-type:jwt-bearer",
-        ],
+        device_authorization_endpoint: e("auth/device"),
+        backchannel_authentication_endpoint: e("ext/ciba/auth"),
+        backchannel_token_delivery_modes_supported: ["poll", "ping"],
+        backchannel_user_code_parameter_supported: false,
+        grant_types_supported: GrantType::ALL.map(GrantType::as_str),
         response_types_supported: ["code"],
         response_modes_supported: ["query", "form_post"],
         subject_types_supported: ["public"],

@@ -5,7 +5,7 @@
 //! session; every change is the person's own and only theirs.
 
 use super::brand::Brand;
-use super::builtin_client::{BuiltIn, LoginStart};
+use super::builtin_client::PersonPages;
 use super::passwords::LoginError;
 use crate::accounts::validate_password;
 use crate::crypto::ct_eq;
@@ -15,8 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::net::IpAddr;
 use std::sync::Arc;
 use tessera_domain::{
-    ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID, ClientUuid, Email, FederatedIdentity, GrantId, IdpAlias,
-    Membership, NewUser, OrgRoleName, Session, SessionId, User,
+    ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID, ClientUuid, DEVICE_CLIENT_ID, Email, FederatedIdentity,
+    GrantId, IdpAlias, Membership, NewUser, OrgRoleName, Session, SessionId, User,
 };
 
 const CSRF_PURPOSE: &str = "account-csrf";
@@ -47,6 +47,14 @@ pub struct GrantRow {
     pub offline: bool,
 }
 
+/// A CIBA request waiting for the person's decision.
+pub struct RequestRow {
+    pub id: String,
+    pub client: String,
+    pub binding_message: Option<String>,
+    pub expires: i64,
+}
+
 /// What the account page shows.
 pub struct AccountView {
     pub brand: Brand,
@@ -57,43 +65,14 @@ pub struct AccountView {
     pub links: Vec<FederatedIdentity>,
     pub orgs: Vec<Membership>,
     pub sends_mail: bool,
-}
-
-fn account_home(realm: &str) -> BuiltIn<'_> {
-    let path = format!("/realms/{realm}/account");
-    BuiltIn {
-        client_id: ACCOUNT_CLIENT_ID,
-        name: "Account",
-        realm,
-        start: path.clone(),
-        path,
-    }
+    /// Requests from applications waiting for the person (CIBA).
+    pub requests: Vec<RequestRow>,
 }
 
 impl Provider {
-    /// Begins a sign-in for the account page, back to its page `back` afterwards.
-    pub async fn account_login(&self, realm: &str, back: &str) -> Result<LoginStart, OAuthError> {
-        self.builtin_login(&account_home(realm), back, None).await
-    }
-
-    /// Ends the account page's sign-in (the realm's session is now the browser's);
-    /// returns the page to go to.
-    pub async fn account_callback(
-        &self,
-        realm: &str,
-        pending: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-    ) -> Result<String, OAuthError> {
-        let (_, _, back) = self
-            .builtin_callback(&account_home(realm), pending, state, code)
-            .await?;
-        Ok(back)
-    }
-
     /// The realm's logout page for the account page's client, back to the account page.
     pub fn account_logout_url(&self, realm: &str) -> String {
-        let back = format!("{}{}", self.public_url, account_home(realm).start);
+        let back = format!("{}{}", self.public_url, PersonPages::Account.home(realm));
         format!(
             "/realms/{realm}/protocol/openid-connect/logout?client_id={ACCOUNT_CLIENT_ID}\
              &post_logout_redirect_uri={}",
@@ -167,7 +146,29 @@ impl Provider {
                 .list_user_memberships(realm, p.user.id, false)
                 .await?,
             sends_mail: self.realm_sends_mail(realm).await?,
+            requests: self.request_rows(p).await?,
         })
+    }
+
+    /// The person's waiting CIBA requests, newest first (at most ten wait at once).
+    async fn request_rows(&self, p: &Person) -> Result<Vec<RequestRow>, OAuthError> {
+        let realm = p.ctx.realm.id;
+        let waiting = self
+            .store()
+            .list_pending_approvals(realm, Some(p.user.id), self.clock().now(), 20)
+            .await?;
+        let mut rows = Vec::new();
+        for r in waiting {
+            if let Ok(c) = self.store().get_client(realm, r.client).await {
+                rows.push(RequestRow {
+                    id: r.id.to_string(),
+                    client: c.name,
+                    binding_message: r.binding_message,
+                    expires: r.expires_at.0,
+                });
+            }
+        }
+        Ok(rows)
     }
 
     /// The person's live grants by application, without the built-in clients' (the
@@ -186,7 +187,7 @@ impl Provider {
                 None => {
                     let n = match self.store().get_client(realm, g.client).await {
                         Ok(c)
-                            if ![ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID]
+                            if ![ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID, DEVICE_CLIENT_ID]
                                 .contains(&c.client_id.as_str()) =>
                         {
                             Some(c.name)

@@ -38,6 +38,42 @@ struct Pending {
     exp: i64,
 }
 
+/// The people's pages that sign in through a built-in client of their own: the account
+/// page (`tessera-account`) and the approval of requests made on another device
+/// (`tessera-device`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PersonPages {
+    Account,
+    Device,
+}
+
+impl PersonPages {
+    /// Where the pages live (their start page; the callback is below it).
+    pub fn home(self, realm: &str) -> String {
+        match self {
+            Self::Account => format!("/realms/{realm}/account"),
+            Self::Device => format!("/realms/{realm}/device"),
+        }
+    }
+
+    pub fn builtin(self, realm: &str) -> BuiltIn<'_> {
+        let (client_id, name) = match self {
+            Self::Account => (tessera_domain::ACCOUNT_CLIENT_ID, "Account"),
+            Self::Device => (
+                tessera_domain::DEVICE_CLIENT_ID,
+                "Device and request approval",
+            ),
+        };
+        BuiltIn {
+            client_id,
+            name,
+            realm,
+            path: self.home(realm),
+            start: self.home(realm),
+        }
+    }
+}
+
 /// A sign-in begun: where to send the browser, and the sealed value of its login cookie.
 pub struct LoginStart {
     pub authorize_url: String,
@@ -64,6 +100,32 @@ impl BuiltIn<'_> {
 }
 
 impl Provider {
+    /// Begins a sign-in for one of the people's pages, back to its page `back` afterwards.
+    pub async fn pages_login(
+        &self,
+        pages: PersonPages,
+        realm: &str,
+        back: &str,
+    ) -> Result<LoginStart, OAuthError> {
+        self.builtin_login(&pages.builtin(realm), back, None).await
+    }
+
+    /// Ends that sign-in (the realm's session is now the browser's); returns the page to
+    /// go to.
+    pub async fn pages_callback(
+        &self,
+        pages: PersonPages,
+        realm: &str,
+        pending: Option<&str>,
+        state: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let (_, _, back) = self
+            .builtin_callback(&pages.builtin(realm), pending, state, code)
+            .await?;
+        Ok(back)
+    }
+
     /// The built-in client's redirect URI.
     pub fn builtin_callback_url(&self, b: &BuiltIn<'_>) -> String {
         format!("{}{}/callback", self.public_url, b.path)

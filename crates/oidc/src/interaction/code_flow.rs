@@ -475,7 +475,7 @@ impl Provider {
                     redirect_uri: req.redirect_uri.clone(),
                     sealed: state::seal(&self.state_key(), ctx.realm.id, req, b.csrf, now),
                     scopes: req.scopes().iter().map(|s| s.as_str().to_owned()).collect(),
-                    apis: self.api_names(ctx, client, req).await?,
+                    apis: self.api_names(ctx, client, &req.targets).await?,
                     organization,
                     brand: Brand::of(&ctx.realm, shown.as_ref()),
                 });
@@ -492,14 +492,14 @@ impl Provider {
 
     /// The APIs a grant would reach, by the name of the client that serves each (a client
     /// id, or one of its resource URIs), else by identifier.
-    async fn api_names(
+    pub(crate) async fn api_names(
         &self,
         ctx: &RealmCtx,
         client: &Client,
-        req: &AuthorizeRequest,
+        requested: &[String],
     ) -> Result<Vec<(String, String)>, OAuthError> {
         let mut out = Vec::new();
-        let targets = crate::tokens::targets::Targets::of_request(vec![], &req.targets, client)?;
+        let targets = crate::tokens::targets::Targets::of_request(vec![], requested, client)?;
         for t in targets.list().iter().cloned() {
             let by_id = match tessera_domain::ClientId::parse(&t) {
                 Ok(id) => self.client(ctx, &id).await?.map(|c| c.name.clone()),

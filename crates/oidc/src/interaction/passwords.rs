@@ -355,6 +355,28 @@ impl LoginLimiter {
         }
     }
 
+    /// Device authorization requests of a public client (anyone may send them): per
+    /// address twenty at once, then one per three seconds; per client a thousand, then
+    /// ten a second.
+    pub(crate) fn device_requests() -> Self {
+        Self {
+            accounts: FailureLimiter::every(100, 1000),
+            addresses: FailureLimiter::every(3000, 20),
+            kind: "device|",
+        }
+    }
+
+    /// Wrong user codes typed at the verification page (RFC 8628 §5.1): per person
+    /// five at once, then one a minute; per address ten, then one a minute. Ten a
+    /// minute against 2.6·10^10 codes finds a live one in decades, not minutes.
+    pub(crate) fn user_codes() -> Self {
+        Self {
+            accounts: FailureLimiter::every(60_000, 5),
+            addresses: FailureLimiter::every(60_000, 10),
+            kind: "usercode|",
+        }
+    }
+
     /// How long this attempt must wait, if it must: the address's wait first, then the
     /// account's. One SELECT for both budgets.
     pub(crate) async fn blocked_for(

@@ -233,6 +233,21 @@ impl Outbound {
         self.dispatch(peer, req, self.max_response_bytes).await
     }
 
+    /// POSTs `body` as JSON, with `bearer` as the access token (a CIBA ping).
+    pub async fn post_json(
+        &self,
+        peer: &str,
+        url: &str,
+        bearer: &str,
+        body: &serde_json::Value,
+    ) -> Result<HttpResponse, OutboundError> {
+        let req = http::Request::post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(AUTHORIZATION, format!("Bearer {bearer}"))
+            .body(body.to_string().into_bytes());
+        self.dispatch(peer, req, self.max_response_bytes).await
+    }
+
     /// Every call passes here once, so each is counted, timed and, if refused, logged.
     async fn dispatch(
         &self,

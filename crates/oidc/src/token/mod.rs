@@ -1,7 +1,9 @@
 //! The token endpoint: client authentication, then dispatch on `grant_type`, one grant per module.
 
 mod authorization_code;
+mod ciba;
 mod client_credentials;
+mod device_code;
 pub mod exchange;
 mod jwt_bearer;
 mod refresh_token;
@@ -99,6 +101,8 @@ impl Provider {
             GrantType::RefreshToken => refresh_token::exchange(self, &ctx, &client, params).await,
             GrantType::TokenExchange => exchange::grant(self, &ctx, &client, params).await,
             GrantType::JwtBearer => jwt_bearer::exchange(self, &ctx, &client, params).await,
+            GrantType::DeviceCode => device_code::exchange(self, &ctx, &client, params).await,
+            GrantType::Ciba => ciba::exchange(self, &ctx, &client, params).await,
         };
         if issued.is_ok() {
             crate::telemetry::token_issued(grant);

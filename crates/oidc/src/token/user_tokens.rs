@@ -103,3 +103,63 @@ pub(crate) async fn issue_user_tokens(
         issued_token_type: None,
     })
 }
+
+/// The tokens of a request approved elsewhere, redeemed just now: its grant is made
+/// from what the person approved (who, in which session, for which organization), then
+/// issued like a code's, without a nonce.
+pub(crate) async fn issue_for_approval(
+    p: &Provider,
+    ctx: &RealmCtx,
+    client: &Client,
+    r: tessera_domain::ApprovalRequest,
+) -> Result<TokenResponse, OAuthError> {
+    let Some(a) = r.approval else {
+        return Err(OAuthError::ServerError(
+            "an approved request without approval".into(),
+        ));
+    };
+    let user = p
+        .store()
+        .get_user(ctx.realm.id, a.user_id)
+        .await
+        .ok()
+        .filter(|u| u.enabled)
+        .ok_or_else(|| super::invalid_grant("the user is no longer active"))?;
+    let now = p.clock().now();
+    let scope = match a.org {
+        Some(_) => r.scope.clone(),
+        None => without_org_scopes(&r.scope),
+    };
+    let grant = Grant {
+        id: tessera_domain::GrantId::new_v7(),
+        realm_id: ctx.realm.id,
+        client: client.id,
+        user_id: user.id,
+        session_id: Some(a.session_id),
+        sid: a.sid,
+        offline: scope.contains("offline_access"),
+        org: a.org,
+        scope,
+        targets: r.targets.clone(),
+        auth_time: a.auth_time,
+        created_at: now,
+        expires_at: now.plus_secs(ctx.realm.lifetimes.refresh_max_secs),
+        revoked_at: None,
+    };
+    p.store().insert_grant(&grant).await?;
+    let targets = Targets::of_request(vec![], &grant.targets, client)?;
+    issue_user_tokens(
+        p,
+        ctx,
+        client,
+        UserTokens {
+            grant: &grant,
+            user: &user,
+            scope: grant.scope.clone(),
+            org: grant.org,
+            nonce: None,
+            targets,
+        },
+    )
+    .await
+}

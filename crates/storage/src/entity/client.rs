@@ -20,6 +20,9 @@ pub struct Model {
     pub id_token_alg: String,
     pub post_logout_redirect_uris: String,
     pub backchannel_logout_uri: Option<String>,
+    /// CIBA: poll, ping or NULL (poll).
+    pub ciba_delivery_mode: Option<String>,
+    pub ciba_notification_endpoint: Option<String>,
     pub org_id: Option<Uuid>,
     pub org_claim_format: String,
     /// JSON `ExchangePolicy`; NULL: no token exchange.

@@ -3,6 +3,7 @@
 pub mod account_token;
 pub mod admin_key;
 pub mod admin_key_root;
+pub mod approval_request;
 pub mod audit_event;
 pub mod authorization_code;
 pub mod broker_state;

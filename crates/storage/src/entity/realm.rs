@@ -29,6 +29,10 @@ pub struct Model {
     pub logo_uri: Option<String>,
     /// Audit events older than this many days are swept.
     pub audit_retention_days: i64,
+    pub device_code_lifetime_secs: i64,
+    pub device_poll_interval_secs: i64,
+    pub ciba_lifetime_secs: i64,
+    pub ciba_poll_interval_secs: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,17 +11,15 @@ use crate::routes::browser::{
     session_cookie,
 };
 use crate::routes::console::utc;
-use actix_web::cookie::{Cookie, SameSite};
+use crate::routes::person::{person, see_other};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use tessera_oidc::interaction::account::{AccountView, Person};
 use tessera_oidc::interaction::brand::Brand;
-use tessera_oidc::interaction::builtin_client::PENDING_LIFETIME_SECS;
+use tessera_oidc::interaction::builtin_client::PersonPages;
 use tessera_oidc::interaction::recovery::{EmailOutcome, ForgotOutcome};
 use tessera_oidc::{OAuthError, Params};
-
-const PENDING_COOKIE: &str = "tessera_account_login";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/realms/{realm}/account", web::get().to(account))
@@ -52,22 +50,6 @@ fn home(realm: &str) -> String {
     format!("/realms/{realm}/account")
 }
 
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to.to_owned()))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
-
-fn pending_cookie<'a>(state: &AppState, realm: &str, value: String) -> Cookie<'a> {
-    Cookie::build(PENDING_COOKIE, value)
-        .path(home(realm))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.provider.public_url_is_https())
-        .finish()
-}
-
 /// A page's status for a refusal (403 for a refusal, as the other pages).
 fn status_of(e: &OAuthError) -> StatusCode {
     match e {
@@ -76,69 +58,12 @@ fn status_of(e: &OAuthError) -> StatusCode {
     }
 }
 
-/// The signed-in person, or the response that signs the browser in (a GET) or sends it
-/// back to the page (a post whose session has ended).
-async fn person(state: &AppState, req: &HttpRequest, realm: &str) -> Result<Person, HttpResponse> {
-    let c = cookies(req);
-    match state
-        .provider
-        .account_person(realm, c.session_token())
-        .await
-    {
-        Ok(Some(p)) => Ok(p),
-        Ok(None) if req.method() == actix_web::http::Method::GET => {
-            let back = match req.query_string() {
-                "" => req.path().to_owned(),
-                q => format!("{}?{q}", req.path()),
-            };
-            match state.provider.account_login(realm, &back).await {
-                Ok(start) => {
-                    let mut cookie = pending_cookie(state, realm, start.pending);
-                    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
-                        PENDING_LIFETIME_SECS,
-                    ));
-                    Err(HttpResponse::Found()
-                        .insert_header((header::LOCATION, start.authorize_url))
-                        .insert_header((header::CACHE_CONTROL, "no-store"))
-                        .cookie(cookie)
-                        .finish())
-                }
-                Err(e) => Err(realm_error_page(state, realm, &e).await),
-            }
-        }
-        Ok(None) => Err(see_other(&home(realm))),
-        Err(e) => Err(realm_error_page(state, realm, &e).await),
-    }
-}
-
 async fn callback(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
 ) -> HttpResponse {
-    let q = crate::routes::console::query(&req);
-    if q.contains_key("error") {
-        let e = OAuthError::AccessDenied("the sign-in did not complete".into());
-        return realm_error_page(&state, &realm, &e).await;
-    }
-    let pending = req.cookie(PENDING_COOKIE).map(|c| c.value().to_owned());
-    let finished = state
-        .provider
-        .account_callback(
-            &realm,
-            pending.as_deref(),
-            q.get("state").map(String::as_str),
-            q.get("code").map(String::as_str),
-        )
-        .await;
-    match finished {
-        Ok(back) => {
-            let mut res = see_other(&back);
-            let _ = res.add_removal_cookie(&pending_cookie(&state, &realm, String::new()));
-            res
-        }
-        Err(e) => realm_error_page(&state, &realm, &e).await,
-    }
+    crate::routes::person::callback(&state, &realm, &req, PersonPages::Account).await
 }
 
 /// An application with access, as the page lists it.
@@ -164,6 +89,8 @@ struct AccountPage<'a> {
     sessions: Vec<SessionLine>,
     grants: Vec<GrantLine>,
     base: String,
+    /// Where a waiting CIBA request is reviewed.
+    requests_base: String,
     csrf: String,
     logout: String,
     notice: Option<&'static str>,
@@ -226,6 +153,7 @@ async fn render_account(
             .collect(),
         v: &v,
         base: home(realm),
+        requests_base: format!("/realms/{realm}/device/requests"),
         csrf: state.provider.account_csrf(p),
         logout,
         notice: if error.is_none() {
@@ -244,7 +172,7 @@ async fn account(
     realm: web::Path<String>,
     req: HttpRequest,
 ) -> HttpResponse {
-    match person(&state, &req, &realm).await {
+    match person(&state, &req, &realm, PersonPages::Account).await {
         Ok(p) => render_account(&state, &req, &realm, &p, StatusCode::OK, None).await,
         Err(res) => res,
     }
@@ -258,7 +186,7 @@ async fn account_form(
     payload: web::Payload,
 ) -> HttpResponse {
     let (realm, action) = path.into_inner();
-    let p = match person(&state, &req, &realm).await {
+    let p = match person(&state, &req, &realm, PersonPages::Account).await {
         Ok(p) => p,
         Err(res) => return res,
     };
@@ -349,7 +277,12 @@ struct DonePage<'a> {
     brand: &'a Brand,
 }
 
-fn done_page(brand: &Brand, title: &str, text: &str, link: Option<(String, &str)>) -> HttpResponse {
+pub(crate) fn done_page(
+    brand: &Brand,
+    title: &str,
+    text: &str,
+    link: Option<(String, &str)>,
+) -> HttpResponse {
     branded(
         html(
             StatusCode::OK,

@@ -409,14 +409,7 @@ pub(crate) fn render(realm: &str, step: &Step) -> HttpResponse {
                     client_host: client_host.as_deref(),
                     action: format!("/realms/{realm}/login-actions/consent"),
                     sealed,
-                    permissions: {
-                        let mut ordered: Vec<&String> = scopes.iter().collect();
-                        ordered.sort_by_key(|s| words::rank(s));
-                        ordered
-                            .into_iter()
-                            .map(|s| words::permission(s, &brand.name, organization.as_ref()))
-                            .collect()
-                    },
+                    permissions: words::permissions(scopes, &brand.name, organization.as_ref()),
                     apis,
                     brand,
                 }

@@ -1,5 +1,6 @@
 //! Per-realm protocol endpoints in Keycloak's layout: discovery, JWKS, token,
-//! introspection and revocation.
+//! introspection and revocation, device authorization (RFC 8628) and backchannel
+//! authentication (CIBA).
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -43,6 +44,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(post_only(
         "/realms/{realm}/protocol/openid-connect/revoke",
         web::post().to(revoke),
+    ))
+    .service(post_only(
+        "/realms/{realm}/protocol/openid-connect/auth/device",
+        web::post().to(device_authorization),
+    ))
+    .service(post_only(
+        "/realms/{realm}/protocol/openid-connect/ext/ciba/auth",
+        web::post().to(backchannel_authentication),
     ));
 }
 
@@ -121,6 +130,39 @@ async fn revoke(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// RFC 8628 §3.1: a device code and a user code.
+async fn device_authorization(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (params, basic) = client_form(&req, payload, REPEATABLE).await?;
+    let ip = crate::extract::client_ip(&req, &state.trusted_proxies);
+    Ok(json_no_store(
+        state
+            .provider
+            .device_authorization(&realm, basic, &params, ip)
+            .await?,
+    ))
+}
+
+/// CIBA Core §7: a request for the person a hint names.
+async fn backchannel_authentication(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (params, basic) = client_form(&req, payload, REPEATABLE).await?;
+    Ok(json_no_store(
+        state
+            .provider
+            .backchannel_authentication(&realm, basic, &params)
+            .await?,
+    ))
 }
 
 /// These endpoints take POST only (RFC 6749 §3.2); anything else is 405 with a JSON error.

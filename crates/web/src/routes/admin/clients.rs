@@ -40,6 +40,12 @@ pub struct ClientRep {
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    /// A CIBA client's token delivery: poll or ping.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// Where a ping client hears that a person decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_client_notification_endpoint: Option<String>,
     /// The organization this client belongs to (its client_credentials tokens carry it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_id: Option<String>,
@@ -100,6 +106,8 @@ fn rep(c: Client, secret: Option<String>) -> ClientRep {
         id_token_alg: m.id_token_alg.unwrap_or_default(),
         post_logout_redirect_uris: m.post_logout_redirect_uris,
         backchannel_logout_uri: m.backchannel_logout_uri,
+        backchannel_token_delivery_mode: m.backchannel_token_delivery_mode,
+        backchannel_client_notification_endpoint: m.backchannel_client_notification_endpoint,
         organization_id: m.organization,
         organization_claim: m.organization_claim.unwrap_or_default(),
         exchange_policy: c.exchange.map(Into::into),
@@ -166,6 +174,12 @@ pub struct ClientBody {
     pub post_logout_redirect_uris: Vec<String>,
     #[schema(schema_with = schema::optional_redirect_uri)]
     pub backchannel_logout_uri: Option<String>,
+    /// CIBA token delivery: poll (default) or ping (then with the notification endpoint).
+    #[schema(schema_with = schema::optional_ciba_delivery_mode)]
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// Where a ping client is told that a person decided (CIBA Core §10.2).
+    #[schema(schema_with = schema::optional_redirect_uri)]
+    pub backchannel_client_notification_endpoint: Option<String>,
     /// Binds the client to an organization of the realm (an organization's own service
     /// client): its tokens carry the organization and stop working when it is disabled.
     pub organization_id: Option<String>,
@@ -241,6 +255,8 @@ impl ClientBody {
             id_token_alg: self.id_token_alg,
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_token_delivery_mode: self.backchannel_token_delivery_mode,
+            backchannel_client_notification_endpoint: self.backchannel_client_notification_endpoint,
             organization: self.organization_id,
             organization_claim: self.organization_claim,
             // Set through /clients/{id}/exchange-policy.

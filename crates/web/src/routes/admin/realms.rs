@@ -6,8 +6,8 @@ use crate::extract::AdminJson;
 use actix_web::{HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use tessera_domain::{
-    Branding, DisplayName, GrantType, Lifetimes, LogoUri, Realm, RealmSettings, RegistrationMode,
-    RegistrationPolicy, SigningAlg,
+    ApprovalSettings, Branding, DisplayName, GrantType, Lifetimes, LogoUri, Realm, RealmSettings,
+    RegistrationMode, RegistrationPolicy, SigningAlg,
 };
 use tessera_oidc::admin::keys::KeyInfo;
 use utoipa::ToSchema;
@@ -54,6 +54,14 @@ pub struct RealmRep {
     pub logo_uri: Option<String>,
     /// Audit log entries older than this many days are swept.
     pub audit_retention_days: i64,
+    /// How long a device code lives (RFC 8628).
+    pub device_code_lifetime_secs: i64,
+    /// Seconds a device must leave between polls.
+    pub device_poll_interval_secs: i64,
+    /// The longest a CIBA request lives.
+    pub ciba_lifetime_secs: i64,
+    /// Seconds a CIBA client must leave between polls.
+    pub ciba_poll_interval_secs: i64,
     pub created_at: i64,
 }
 
@@ -174,6 +182,10 @@ fn rep(state: &AppState, r: Realm) -> RealmRep {
         display_name: r.branding.display_name.map(|n| n.as_str().to_owned()),
         logo_uri: r.branding.logo_uri.map(|l| l.as_str().to_owned()),
         audit_retention_days: r.audit_retention_days,
+        device_code_lifetime_secs: r.approvals.device_code_lifetime_secs,
+        device_poll_interval_secs: r.approvals.device_poll_interval_secs,
+        ciba_lifetime_secs: r.approvals.ciba_lifetime_secs,
+        ciba_poll_interval_secs: r.approvals.ciba_poll_interval_secs,
         created_at: r.created_at.0,
     }
 }
@@ -225,6 +237,18 @@ pub struct RealmSettingsBody {
     /// Days the audit log keeps an entry, 1 to 3650 (default 365).
     #[schema(minimum = 1, maximum = 3650)]
     pub audit_retention_days: Option<i64>,
+    /// How long a device code lives, 60 to 3600 seconds (default 600).
+    #[schema(minimum = 60, maximum = 3600)]
+    pub device_code_lifetime_secs: Option<i64>,
+    /// Seconds a device must leave between polls, 1 to 60 (default 5).
+    #[schema(minimum = 1, maximum = 60)]
+    pub device_poll_interval_secs: Option<i64>,
+    /// The longest a CIBA request lives, 60 to 3600 seconds (default 300).
+    #[schema(minimum = 60, maximum = 3600)]
+    pub ciba_lifetime_secs: Option<i64>,
+    /// Seconds a CIBA client must leave between polls, 1 to 60 (default 5).
+    #[schema(minimum = 1, maximum = 60)]
+    pub ciba_poll_interval_secs: Option<i64>,
 }
 
 impl RealmSettingsBody {
@@ -279,6 +303,20 @@ impl RealmSettingsBody {
             audit_retention_days: self
                 .audit_retention_days
                 .unwrap_or(base.audit_retention_days),
+            approvals: ApprovalSettings {
+                device_code_lifetime_secs: self
+                    .device_code_lifetime_secs
+                    .unwrap_or(base.approvals.device_code_lifetime_secs),
+                device_poll_interval_secs: self
+                    .device_poll_interval_secs
+                    .unwrap_or(base.approvals.device_poll_interval_secs),
+                ciba_lifetime_secs: self
+                    .ciba_lifetime_secs
+                    .unwrap_or(base.approvals.ciba_lifetime_secs),
+                ciba_poll_interval_secs: self
+                    .ciba_poll_interval_secs
+                    .unwrap_or(base.approvals.ciba_poll_interval_secs),
+            },
         })
     }
 }

@@ -269,6 +269,10 @@ pub fn optional_access_token_format() -> RefOr<Schema> {
     nullable(one_of(["jwt", "opaque"]))
 }
 
+pub fn optional_ciba_delivery_mode() -> RefOr<Schema> {
+    nullable(one_of(["poll", "ping"]))
+}
+
 pub fn optional_org_claim() -> RefOr<Schema> {
     nullable(one_of(["map", "list"]))
 }
