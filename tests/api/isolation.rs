@@ -19,6 +19,13 @@ async fn two_realms(app: &TestApp, secret_a: &str, secret_b: &str) -> (String, S
         |secret: &str| json!({ "client_id": "svc", "secret": secret, "scopes": ["api:read"] });
     let (id_a, _) = app.create_client("a", svc(secret_a)).await;
     let (id_b, _) = app.create_client("b", svc(secret_b)).await;
+    // The same client_id and secret, sent in the body (a client has one method).
+    let post = |secret: &str| {
+        json!({ "client_id": "svc-post", "secret": secret,
+                "token_endpoint_auth_method": "client_secret_post" })
+    };
+    app.create_client("a", post(secret_a)).await;
+    app.create_client("b", post(secret_b)).await;
     (id_a, id_b)
 }
 
@@ -189,7 +196,7 @@ async fn iso_2_credentials_of_realm_b_are_invalid_client_at_realm_a() {
         // client_secret_post answers the same.
         let form = [
             ("grant_type", "client_credentials"),
-            ("client_id", "svc"),
+            ("client_id", "svc-post"),
             ("client_secret", secret),
         ];
         let res = app
