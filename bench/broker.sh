@@ -99,7 +99,7 @@ run broker
 run login
 run broker
 D=$(served "$DISCOVERY_ROUTE"); J=$(served "$JWKS_ROUTE")
-BROKERED=$(curl -fsS "http://127.0.0.1:$MPORT/metrics" | awk 'index($0, "tessera_outbound_requests_total{") == 1 && index($0, "peer=\"idp:up\"") { n += $NF } END { print n + 0 }')
+BROKERED=$(curl -fsS "http://127.0.0.1:$MPORT/metrics" | awk 'index($0, "tessera_outbound_requests_total{") == 1 && index($0, "peer=\"idp:demo/up\"") { n += $NF } END { print n + 0 }')
 {
   echo "# Brokered sign-in benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
@@ -108,5 +108,5 @@ BROKERED=$(curl -fsS "http://127.0.0.1:$MPORT/metrics" | awk 'index($0, "tessera
   cat "$OUTDIR/rows.md"
   echo
   echo "- upstream discovery documents served during the whole run: $D; JWKS: $J"
-  echo "- calls from the broker to the upstream (outbound, peer idp:up): $BROKERED"
+  echo "- calls from the broker to the upstream (outbound, peer idp:demo/up): $BROKERED"
 } | tee "$OUTDIR/summary.md"

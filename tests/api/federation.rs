@@ -166,6 +166,20 @@ async fn verified_flag_at_userinfo_does_not_vouch_for_the_id_tokens_other_email(
 }
 
 #[tokio::test]
+async fn the_id_tokens_email_verified_does_not_vouch_for_an_address_from_userinfo() {
+    let (app, fake, rp) = with_fake(json!({ "trust_email": true })).await;
+    // The ID token says verified but names no address; userinfo gives one, unvouched for.
+    fake.set(|b| {
+        b.id_token = json!({ "email_verified": true });
+        b.userinfo = json!({ "email_verified": null });
+    });
+    let (_, user) = signed_in_user(&app, &rp, &login_via_fake(&app, &rp).await).await;
+    assert_eq!(fake.counts().userinfo, 1);
+    assert_eq!(user["email"], "user1@upstream.test");
+    assert_eq!(user["email_verified"], false, "{user}");
+}
+
+#[tokio::test]
 async fn id_token_with_email_and_email_verified_needs_no_userinfo_call() {
     let (app, fake, rp) = with_fake(json!({ "trust_email": true })).await;
     fake.set(|b| b.id_token = json!({ "email": "direct@upstream.test", "email_verified": true }));

@@ -154,6 +154,12 @@ async fn iso_1_tokens_of_other_realms_are_401_at_the_admin_api_even_with_an_admi
 async fn iso_2_credentials_of_realm_b_are_invalid_client_at_realm_a() {
     let app = spawn_app().await;
     two_realms(&app, SECRET_A, SECRET_B).await;
+    // The same client_id and secret, sent in the body (a client has one method).
+    for (realm, secret) in [("a", SECRET_A), ("b", SECRET_B)] {
+        let post = json!({ "client_id": "svc-post", "secret": secret,
+                           "token_endpoint_auth_method": "client_secret_post" });
+        app.create_client(realm, post).await;
+    }
     // Each realm accepts only its own client's secret: lookups are keyed by (realm, client_id).
     for (realm, secret, ok) in [
         ("a", SECRET_A, true),
@@ -189,7 +195,7 @@ async fn iso_2_credentials_of_realm_b_are_invalid_client_at_realm_a() {
         // client_secret_post answers the same.
         let form = [
             ("grant_type", "client_credentials"),
-            ("client_id", "svc"),
+            ("client_id", "svc-post"),
             ("client_secret", secret),
         ];
         let res = app

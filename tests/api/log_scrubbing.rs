@@ -292,7 +292,7 @@ async fn pkce_8_codes_verifiers_passwords_secrets_and_tokens_of_full_flows_never
         .await
         .unwrap();
     assert_oauth_error(res, 401, "invalid_client").await;
-    // client_secret_post that works.
+    // The right secret in the body, which rp (client_secret_basic) may not use.
     let mut post = form.to_vec();
     post.extend([
         ("client_id", "rp"),
@@ -305,6 +305,11 @@ async fn pkce_8_codes_verifiers_passwords_secrets_and_tokens_of_full_flows_never
         .send()
         .await
         .unwrap();
+    assert_oauth_error(res, 401, "invalid_client").await;
+    // Basic that works.
+    let res = app
+        .post_basic("demo", "token", "rp", &client_secret, &form)
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let t3: Value = res.json().await.unwrap();
     secrets.tokens("third", &t3);

@@ -18,6 +18,49 @@ fn key(alg: SigningAlg) -> SigningKey {
     SigningKey::generate(alg).unwrap().0
 }
 
+/// An RSA key that signs PS256 (RSASSA-PSS), which Tessera verifies but never signs with:
+/// its public JWK says `alg: PS256`.
+struct Ps256 {
+    pair: aws_lc_rs::signature::RsaKeyPair,
+    jwk: Value,
+}
+
+impl Ps256 {
+    fn generate() -> Self {
+        let (rsa, pkcs8) = SigningKey::generate(SigningAlg::Rs256).unwrap();
+        let mut jwk = rsa.public_jwk();
+        jwk["alg"] = "PS256".into();
+        let pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&pkcs8).unwrap();
+        Self { pair, jwk }
+    }
+
+    fn sign(&self, claims: &Value) -> String {
+        self.sign_as("PS256", &aws_lc_rs::signature::RSA_PSS_SHA256, claims)
+    }
+
+    /// Signed with `padding`, the header naming `alg`.
+    fn sign_as(
+        &self,
+        alg: &str,
+        padding: &'static dyn aws_lc_rs::signature::RsaEncoding,
+        claims: &Value,
+    ) -> String {
+        let header = json!({ "alg": alg, "typ": "JWT", "kid": self.jwk["kid"] });
+        forge(header, claims, |input| {
+            let mut sig = vec![0; self.pair.public_modulus_len()];
+            self.pair
+                .sign(
+                    padding,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    input,
+                    &mut sig,
+                )
+                .unwrap();
+            sig
+        })
+    }
+}
+
 fn jwks(keys: &[&SigningKey]) -> Value {
     json!({ "keys": keys.iter().map(|k| k.public_jwk()).collect::<Vec<_>>() })
 }
@@ -128,6 +171,27 @@ async fn client_credentials_with_an_assertion_signed_by_an_inline_key_gets_a_tok
 }
 
 #[tokio::test]
+async fn client_credentials_with_a_ps256_assertion_gets_a_token() {
+    let app = app_with_realm().await;
+    let ps = Ps256::generate();
+    key_client(&app, "pss", json!({ "jwks": { "keys": [ps.jwk.clone()] } })).await;
+    let c = claims_for("pss", token_endpoint().into(), now(&app));
+    let body = ok_json(
+        client_credentials(&app, &ps.sign(&c)).await,
+        reqwest::StatusCode::OK,
+    )
+    .await;
+    assert_eq!(claims(&s(&body, "access_token"))["client_id"], "pss");
+    // The same key under RS256 is not what its JWK allows.
+    let rs = ps.sign_as(
+        "RS256",
+        &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+        &claims_for("pss", token_endpoint().into(), now(&app)),
+    );
+    assert_oauth_error(client_credentials(&app, &rs).await, 401, "invalid_client").await;
+}
+
+#[tokio::test]
 async fn introspection_and_revocation_accept_assertions_addressed_to_them() {
     let app = app_with_realm().await;
     let k = key(SigningAlg::EdDsa);
@@ -194,6 +258,11 @@ async fn assertions_with_a_wrong_audience_lifetime_or_a_used_jti_are_refused() {
         ),
         ("expired", with(&|c| c["exp"] = (t - 120).into())),
         ("exp too far ahead", with(&|c| c["exp"] = (t + 3600).into())),
+        // Five minutes at most, the clock skew included.
+        (
+            "exp a second too far",
+            with(&|c| c["exp"] = (t + 301).into()),
+        ),
         (
             "no exp",
             with(&|c| {
@@ -214,6 +283,8 @@ async fn assertions_with_a_wrong_audience_lifetime_or_a_used_jti_are_refused() {
         assert_eq!(res.status(), 401, "{what}");
         assert_oauth_error(res, 401, "invalid_client").await;
     }
+    let longest = with(&|c| c["exp"] = (t + 300).into());
+    assert_eq!(client_credentials(&app, &longest).await.status(), 200);
     let once = assertion(&app, &k, "svc");
     assert_eq!(client_credentials(&app, &once).await.status(), 200);
     let replay = client_credentials(&app, &once).await;

@@ -79,6 +79,42 @@ async fn put(app: &TestApp, uri: &str, token: &str, body: &Value) -> Response {
         .unwrap()
 }
 
+/// The statuses of ten registrations in realm demo sent at once (`token`: none, open).
+async fn register_at_once(app: &TestApp, token: Option<&str>, body: &Value) -> Vec<u16> {
+    let tries = (0..10).map(|_| register(app, "demo", token, body));
+    futures::future::join_all(tries)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect()
+}
+
+/// How many of `statuses` are 201, and how many `refused`.
+fn outcomes(statuses: &[u16], refused: u16) -> (usize, usize) {
+    let n = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    (n(201), n(refused))
+}
+
+/// The `organization_id` of registered client `c` (JSON null when it has none).
+async fn organization_of(app: &TestApp, realm: &str, c: &Value) -> Value {
+    let stored = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{realm}/clients/{}", s(c, "client_id")),
+            None,
+        )
+        .await;
+    stored["organization_id"].clone()
+}
+
+/// The initial access token `tessera client initial-token` printed.
+fn shown_token(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("initial access token (shown once): "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_owned()
+}
+
 #[tokio::test]
 async fn discovery_advertises_the_registration_endpoint() {
     let app = spawn_app().await;
@@ -158,23 +194,8 @@ async fn an_initial_token_registers_as_many_clients_as_its_count_then_is_refused
 async fn concurrent_registrations_never_overspend_an_initial_token() {
     let app = spawn_app().await;
     let token = initial_token(&app, "demo", json!({ "count": 3 })).await;
-    let body = web_app();
-    let tries = (0..10).map(|_| register(&app, "demo", Some(&token), &body));
-    let statuses: Vec<u16> = futures::future::join_all(tries)
-        .await
-        .iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        3,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 401).count(),
-        7,
-        "{statuses:?}"
-    );
+    let statuses = register_at_once(&app, Some(&token), &web_app()).await;
+    assert_eq!(outcomes(&statuses, 401), (3, 7), "{statuses:?}");
 }
 
 #[tokio::test]
@@ -551,7 +572,8 @@ async fn read_update_and_delete_take_only_the_clients_current_registration_token
         |v: &Value| s(v, "registration_client_uri").replace(crate::helpers::PUBLIC_URL, &app.base);
     let (a_uri, a_rat) = (local(&a), s(&a, "registration_access_token"));
     let (b_uri, b_rat) = (local(&b), s(&b, "registration_access_token"));
-    // Read: the same token works twice (not rotated), the secret is not shown again.
+    // Read: the same token works twice and is given back as it is (RFC 7592 §3: not
+    // rotated), the secret is not shown again.
     for _ in 0..2 {
         let res = manage(&app, Method::GET, &a_uri, &a_rat).await;
         assert_no_store(&res);
@@ -559,7 +581,7 @@ async fn read_update_and_delete_take_only_the_clients_current_registration_token
         assert_eq!(got["client_id"], a["client_id"]);
         assert_eq!(got["redirect_uris"], a["redirect_uris"]);
         assert!(got.get("client_secret").is_none(), "{got}");
-        assert!(got.get("registration_access_token").is_none(), "{got}");
+        assert_eq!(got["registration_access_token"], a_rat.as_str(), "{got}");
     }
     // Wrong, foreign (another client's, another realm's), missing: 401.
     assert_invalid_token(manage(&app, Method::GET, &a_uri, "wrong").await).await;
@@ -807,6 +829,29 @@ async fn open_registration_obeys_the_realms_limits() {
 }
 
 #[tokio::test]
+async fn concurrent_open_registrations_never_exceed_the_cap_which_counts_only_open_ones() {
+    let app = spawn_app().await;
+    set_realm(
+        &app,
+        "demo",
+        json!({ "registration": {
+            "mode": "open",
+            "allowed_hosts": ["app.example"],
+            "max_clients": 3,
+            "rate_per_minute": 100,
+        } }),
+    )
+    .await;
+    // Clients an administrator vouched for (an initial token) take no open seat.
+    let token = initial_token(&app, "demo", json!({ "count": 2 })).await;
+    registered(&app, "demo", &token, &web_app()).await;
+    registered(&app, "demo", &token, &web_app()).await;
+    let body = json!({ "redirect_uris": ["https://app.example/cb"] });
+    let statuses = register_at_once(&app, None, &body).await;
+    assert_eq!(outcomes(&statuses, 403), (3, 7), "{statuses:?}");
+}
+
+#[tokio::test]
 async fn open_registration_is_rate_limited_per_address() {
     let app = spawn_app().await;
     set_realm(
@@ -900,14 +945,7 @@ async fn an_org_admin_mints_initial_tokens_for_their_own_organization_only() {
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // The client it registers belongs to acme.
     let c = registered(&app, "corp", &s(&minted, "token"), &web_app()).await;
-    let stored = app
-        .admin_ok(
-            Method::GET,
-            &format!("/admin/realms/corp/clients/{}", s(&c, "client_id")),
-            None,
-        )
-        .await;
-    assert_eq!(stored["organization_id"], acme["id"]);
+    assert_eq!(organization_of(&app, "corp", &c).await, acme["id"]);
     // A realm administrator mints for an organization by alias in the body.
     let v = app
         .admin_ok(
@@ -938,11 +976,7 @@ async fn the_cli_mints_initial_tokens_and_sets_the_registration_mode() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let token = text
-        .lines()
-        .find_map(|l| l.strip_prefix("initial access token (shown once): "))
-        .unwrap()
-        .to_owned();
+    let token = shown_token(&text);
     registered(&app, "demo", &token, &web_app()).await;
     let out = app.cli(&[
         "realm",
@@ -991,6 +1025,57 @@ async fn the_cli_mints_initial_tokens_and_sets_the_registration_mode() {
         "client_credentials",
     ]);
     assert!(!out.status.success());
+}
+
+#[tokio::test]
+async fn the_cli_mints_an_organizations_initial_token_that_expires_when_told() {
+    let app = spawn_app().await;
+    let initech = app
+        .admin_ok(
+            Method::POST,
+            "/admin/realms/demo/organizations",
+            Some(json!({ "alias": "initech", "name": "Initech" })),
+        )
+        .await;
+    let before = crate::helpers::unix_now();
+    let out = app.cli(&[
+        "client",
+        "initial-token",
+        "--realm",
+        "demo",
+        "--count",
+        "2",
+        "--expires-in",
+        "120",
+        "--organization",
+        "initech",
+    ]);
+    let after = crate::helpers::unix_now();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = text.lines().next().unwrap();
+    assert!(
+        summary.ends_with(&format!(", for organization {}", s(&initech, "id"))),
+        "{text}"
+    );
+    let until: i64 = summary
+        .split(" until ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!((before + 120..=after + 120).contains(&until), "{text}");
+    let token = shown_token(&text);
+    // The client it registers belongs to initech.
+    let c = registered(&app, "demo", &token, &web_app()).await;
+    assert_eq!(organization_of(&app, "demo", &c).await, initech["id"]);
+    // Expired with a registration left: refused.
+    app.clock.advance(200);
+    assert_invalid_token(register(&app, "demo", Some(&token), &web_app()).await).await;
 }
 
 #[tokio::test]

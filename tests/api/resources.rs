@@ -242,6 +242,66 @@ async fn res_3_res_5_code_and_refresh_requests_may_only_narrow_the_targets_of_th
     assert_eq!(aud(&s(&t2, "access_token")), [ORDERS]);
 }
 
+#[tokio::test]
+async fn two_resources_in_one_request_then_a_refresh_narrowing_to_one_of_them() {
+    let app = spawn_app().await;
+    let (a, _, _) = setup(&app, "r6").await;
+    let rp = rp("r6", &a);
+    // Two `resource` parameters at /auth (RFC 8707 §2: repeatable): the grant holds both.
+    let mut agent = Agent::default();
+    let cb = rp
+        .login(
+            &app,
+            &mut agent,
+            "bob",
+            PW,
+            &[("resource", ORDERS), ("resource", BILLING)],
+        )
+        .await;
+    let t = rp.tokens(&app, &cb["code"]).await;
+    assert_eq!(aud(&s(&t, "access_token")), [ORDERS, BILLING]);
+    // A refresh for a strict subset of the grant's targets gets a token for that one only.
+    let res = rp
+        .token(
+            &app,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &s(&t, "refresh_token")),
+                ("resource", BILLING),
+            ],
+        )
+        .await;
+    let narrowed = ok_json(res, StatusCode::OK).await;
+    assert_eq!(aud(&s(&narrowed, "access_token")), [BILLING]);
+    // The grant is not narrowed by that: both again with the rotated refresh token.
+    let res = rp
+        .token(
+            &app,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &s(&narrowed, "refresh_token")),
+                ("resource", ORDERS),
+                ("resource", BILLING),
+            ],
+        )
+        .await;
+    let both = ok_json(res, StatusCode::OK).await;
+    assert_eq!(aud(&s(&both, "access_token")), [ORDERS, BILLING]);
+    // Two at the token endpoint for client_credentials too, one of them not allowed: refused.
+    let cc = |resources: &'static [&'static str]| {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+        ];
+        form.extend(resources.iter().map(|r| ("resource", *r)));
+        let (app, a) = (&app, &a);
+        async move { app.post_basic("r6", "token", "A", a, &form).await }
+    };
+    let res = ok_json(cc(&[BILLING, ORDERS]).await, StatusCode::OK).await;
+    assert_eq!(aud(&s(&res, "access_token")), [BILLING, ORDERS]);
+    assert_oauth_error(cc(&[ORDERS, INVENTORY]).await, 400, "invalid_target").await;
+}
+
 /// `client` of realm r4 exchanges the access token `subject` (RFC 8693), with `extra`.
 async fn exchange(
     app: &TestApp,

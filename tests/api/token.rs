@@ -66,20 +66,60 @@ async fn client_credentials_issues_an_rfc9068_jwt_with_every_required_claim() {
 }
 
 #[tokio::test]
-async fn client_secret_post_authenticates_like_basic() {
+async fn a_secret_client_authenticates_only_the_way_it_is_registered_basic_or_post() {
     let app = spawn_app().await;
-    let res = app
-        .http
-        .post(app.endpoint("demo", "token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-service"),
-            ("client_secret", &app.demo_secret),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (_, post_secret) = app
+        .create_client(
+            "demo",
+            json!({ "client_id": "poster", "token_endpoint_auth_method": "client_secret_post" }),
+        )
+        .await;
+    let post_secret = post_secret.unwrap();
+    let in_body = |id: &'static str, secret: String| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.endpoint("demo", "token"))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", id),
+                    ("client_secret", &secret),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let cc = [("grant_type", "client_credentials")];
+    // Each by its own method.
+    let res = in_body("poster", post_secret.clone()).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post_basic("demo", "token", "demo-service", &app.demo_secret, &cc)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // The right secret the other way: refused, naming the registered method.
+    let res = in_body("demo-service", app.demo_secret.clone()).await;
+    let body = assert_oauth_error(res, 401, "invalid_client").await;
+    assert!(
+        s(&body, "error_description").contains("client_secret_basic"),
+        "{body}"
+    );
+    for ep in ["token", "token/introspect", "revoke"] {
+        let form: &[(&str, &str)] = if ep == "token" {
+            &cc
+        } else {
+            &[("token", "x")]
+        };
+        let res = app
+            .post_basic("demo", ep, "poster", &post_secret, form)
+            .await;
+        let body = assert_oauth_error(res, 401, "invalid_client").await;
+        assert!(
+            s(&body, "error_description").contains("client_secret_post"),
+            "{ep}: {body}"
+        );
+    }
 }
 
 #[tokio::test]

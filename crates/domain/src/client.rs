@@ -142,8 +142,9 @@ impl RedirectUri {
 /// (RFC 7591 §2 `token_endpoint_auth_method`). A client has exactly one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum AuthMethod {
-    /// A shared secret; `client_secret_basic` and `client_secret_post` both present it,
-    /// and a secret client may use either (as Keycloak's and Hydra's do).
+    /// A shared secret in the `Authorization: Basic` header; a `client_secret_basic`
+    /// client may not send it in the body instead, nor a `client_secret_post` client in
+    /// the header (one method per client, as node-oidc-provider holds it).
     #[default]
     ClientSecretBasic,
     ClientSecretPost,

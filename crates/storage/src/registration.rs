@@ -3,9 +3,9 @@
 //! registration access token.
 
 use crate::clients::{new_client_model, replace_client, to_domain};
-use crate::entity::{client, initial_access_token as iat};
+use crate::entity::{client, initial_access_token as iat, realm};
 use crate::{PageRequest, Store, StoreError, StoreResult};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -147,14 +147,15 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
             }
-            RegistrationGrant::Open { max_clients } => {
-                let held = client::Entity::find()
-                    .filter(client::Column::RealmId.eq(realm.0))
-                    .filter(client::Column::RegistrationTokenHash.is_not_null())
-                    .count(&tx)
-                    .await?;
-                if held >= u64::from(max_clients) {
-                    return Err(StoreError::Conflict);
+            RegistrationGrant::Open { .. } => {
+                // Concurrent open registrations take turns on the realm's row, so that
+                // each counts what the one before it inserted. On SQLite the INSERT
+                // below comes first and takes the database's one write lock.
+                if self.backend() == crate::Backend::Postgres {
+                    realm::Entity::find_by_id(realm.0)
+                        .lock(LockType::NoKeyUpdate)
+                        .one(&tx)
+                        .await?;
                 }
             }
         }
@@ -162,6 +163,18 @@ impl Store {
         m.registration_token_hash = Set(Some(registration_hash));
         m.registered_openly = Set(matches!(grant, RegistrationGrant::Open { .. }));
         let client = to_domain(m.insert(&tx).await?)?;
+        if let RegistrationGrant::Open { max_clients } = grant {
+            // Only open registrations count against the cap: clients registered with an
+            // initial token were vouched for by an administrator. This one included.
+            let held = client::Entity::find()
+                .filter(client::Column::RealmId.eq(realm.0))
+                .filter(client::Column::RegisteredOpenly.eq(true))
+                .count(&tx)
+                .await?;
+            if held > u64::from(max_clients) {
+                return Err(StoreError::Conflict);
+            }
+        }
         tx.commit().await?;
         Ok(client)
     }

@@ -58,6 +58,26 @@ async fn hostile_upstream_logout_tokens_are_refused_and_the_session_lives_bcl_7(
             fake.logout_token(&aud, None, None, json!({})),
         ),
     ];
+    // Freshness: iat within ten minutes (a minute of skew ahead), exp not past, a jti.
+    let now = unix_now();
+    cases.extend([
+        (
+            "stale iat",
+            fake.logout_token(&aud, None, sid, json!({ "iat": now - 700 })),
+        ),
+        (
+            "future iat",
+            fake.logout_token(&aud, None, sid, json!({ "iat": now + 300 })),
+        ),
+        (
+            "expired",
+            fake.logout_token(&aud, None, sid, json!({ "exp": now - 300 })),
+        ),
+        (
+            "no jti",
+            fake.logout_token(&aud, None, sid, json!({ "jti": null })),
+        ),
+    ]);
     fake.set(|b| b.alg = Alg::None);
     cases.push(("unsigned", fake.logout_token(&aud, None, sid, json!({}))));
     for (what, token) in cases {
@@ -67,4 +87,32 @@ async fn hostile_upstream_logout_tokens_are_refused_and_the_session_lives_bcl_7(
     }
     let res = rp.refresh(&app, &s(&tokens, "refresh_token"), None).await;
     assert_eq!(res.status(), StatusCode::OK, "the session survives");
+}
+
+#[tokio::test]
+async fn a_sub_only_logout_token_ends_every_session_of_that_upstream_user_and_no_other() {
+    let (app, fake, rp, first) = brokered_session("up-sid-1").await;
+    // The same upstream user in a second browser (another upstream session)…
+    fake.set(|b| b.id_token = json!({ "sid": "up-sid-2" }));
+    let cb = rp.callback(&login_via_fake(&app, &rp).await);
+    let second = rp.tokens(&app, &cb["code"]).await;
+    // …and another upstream user.
+    fake.set(|b| {
+        b.sub = "upstream-user-2".into();
+        b.email = "user2@upstream.test".into();
+        b.id_token = json!({ "sid": "up-sid-3" });
+    });
+    let cb = rp.callback(&login_via_fake(&app, &rp).await);
+    let other = rp.tokens(&app, &cb["code"]).await;
+    let aud = fake.behaviour().client_id;
+    let token = fake.logout_token(&aud, Some("upstream-user-1"), None, json!({}));
+    let res = post_logout_token(&app, "demo", "fake", &token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_no_store(&res);
+    for tokens in [&first, &second] {
+        let res = rp.refresh(&app, &s(tokens, "refresh_token"), None).await;
+        assert_oauth_error(res, 400, "invalid_grant").await;
+    }
+    let res = rp.refresh(&app, &s(&other, "refresh_token"), None).await;
+    assert_eq!(res.status(), StatusCode::OK, "another upstream user stays");
 }

@@ -49,6 +49,20 @@ async fn rotated_upstream_keys_cost_exactly_one_jwks_refetch() {
 }
 
 #[tokio::test]
+async fn two_logins_under_unknown_kids_in_a_row_refetch_the_jwks_once_xid_2() {
+    let (app, fake, rp) = with_fake(json!({})).await;
+    rp.callback(&login_via_fake(&app, &rp).await);
+    assert_eq!(fake.counts().jwks, 1);
+    // A made-up kid refetches once; the next one within the refetch interval (5 s) is
+    // refused from the keys at hand, so a stream of them cannot hammer the upstream.
+    fake.set(|b| b.foreign_key = true);
+    for _ in 0..2 {
+        assert_broker_error(login_via_fake(&app, &rp).await, "invalid_id_token").await;
+    }
+    assert_eq!(fake.counts().jwks, 2, "{:?}", fake.counts());
+}
+
+#[tokio::test]
 async fn id_token_for_another_audience_is_refused_xid_4() {
     assert_id_tokens_refused(&[
         json!({ "aud": "another-client" }),
@@ -84,6 +98,15 @@ async fn id_token_without_exp_or_iat_or_expired_is_refused_xid_3() {
     let now = unix_now();
     fake.set(|b| b.id_token = json!({ "iat": now - 900, "exp": now - 600 }));
     assert_broker_error(login_via_fake(&app, &rp).await, "invalid_id_token").await;
+    // Not expired, but issued too long ago (ten minutes at most), or in the future (a
+    // minute of skew).
+    for case in [
+        json!({ "iat": now - 900, "exp": now + 300 }),
+        json!({ "iat": now + 300, "exp": now + 600 }),
+    ] {
+        fake.set(|b| b.id_token = case.clone());
+        assert_broker_error(login_via_fake(&app, &rp).await, "invalid_id_token").await;
+    }
     assert_eq!(users(&app, "demo").await.len(), before);
 }
 

@@ -33,6 +33,25 @@ async fn node_peer_userinfo_email_is_taken_as_verified_under_trust_email() {
 }
 
 #[tokio::test]
+async fn node_peer_profile_claims_released_only_at_userinfo_name_the_new_user() {
+    // By default the peer's ID token carries no profile claims: they come from userinfo,
+    // preferred_username with the scope `org`.
+    let (app, _peer) = with_node_peer(
+        &[("ACCOUNT_CLAIMS", r#"{"preferred_username":"frank.peer"}"#)],
+        json!({ "scopes": ["openid", "profile", "email", "org"] }),
+    )
+    .await;
+    let rp = Rp::demo_app(&app);
+    let res = peer_broker_login(&app, &mut Agent::default(), &rp, "peer", "frank").await;
+    let (_, user) = signed_in_user(&app, &rp, &res).await;
+    assert_eq!(user["username"], "frank.peer", "{user}");
+    assert_eq!(user["given_name"], "Test", "{user}");
+    assert_eq!(user["family_name"], "User", "{user}");
+    let links = federated_identities(&app, "demo", &s(&user, "id")).await;
+    assert_eq!(links[0]["user_name"], "frank.peer", "{links:?}");
+}
+
+#[tokio::test]
 async fn node_peer_unverified_email_stays_unverified() {
     let (app, _peer) =
         with_node_peer(&[("EMAIL_VERIFIED", "0")], json!({ "trust_email": true })).await;

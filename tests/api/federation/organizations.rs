@@ -97,16 +97,35 @@ async fn an_organization_provider_signs_people_in_as_managed_members_who_go_with
 #[tokio::test]
 async fn an_organization_provider_is_refused_an_address_outside_the_organization_domains() {
     let (app, _fake, rp) = globex(true, "elsewhere.test").await;
-    let res = broker_login(&app, &mut Agent::default(), &rp, "globex-sso").await;
+    assert_refused_creating_nobody(&app, &rp, "bob@elsewhere.test").await;
+}
+
+/// A sign-in through `globex-sso` ends on an error page, and nobody with `email` exists.
+async fn assert_refused_creating_nobody(app: &TestApp, rp: &Rp, email: &str) {
+    let res = broker_login(app, &mut Agent::default(), rp, "globex-sso").await;
     assert!(res.status().is_client_error(), "{}", res.status());
-    assert_error_page(res, "foreign domain").await;
+    assert_error_page(res, email).await;
     assert!(
-        users(&app, "demo")
-            .await
-            .iter()
-            .all(|u| u["email"] != "bob@elsewhere.test"),
+        users(app, "demo").await.iter().all(|u| u["email"] != email),
         "nobody was created"
     );
+}
+
+#[tokio::test]
+async fn an_organization_provider_is_refused_an_address_under_a_domain_not_verified_yet() {
+    // The provider names globex.test, which the organization claims but has not verified.
+    let (app, _fake, rp) = globex(false, "globex.test").await;
+    assert_refused_creating_nobody(&app, &rp, "bob@globex.test").await;
+    // Once verified, the same sign-in goes through.
+    app.admin_ok(
+        Method::PUT,
+        "/admin/realms/demo/organizations/globex/domains/globex.test",
+        Some(json!({ "verified": true })),
+    )
+    .await;
+    let res = broker_login(&app, &mut Agent::default(), &rp, "globex-sso").await;
+    let (_, user) = signed_in_user(&app, &rp, &res).await;
+    assert_eq!(user["email"], "bob@globex.test");
 }
 
 #[tokio::test]

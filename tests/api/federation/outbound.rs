@@ -23,6 +23,17 @@ async fn discovery_and_jwks_are_fetched_once_for_three_logins() {
     }
     let c = fake.counts();
     assert_eq!((c.discovery, c.jwks, c.authorize, c.token), (1, 1, 3, 3));
+    // The metrics name the provider with its realm: two realms may both have a `fake`.
+    let metrics = app.metrics().await;
+    let calls = |peer: &str| {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("tessera_outbound_requests_total{"))
+            .filter(|l| l.contains(&format!("peer=\"{peer}\"")))
+            .count()
+    };
+    assert!(calls("idp:demo/fake") > 0, "{metrics}");
+    assert_eq!(calls("idp:fake"), 0, "{metrics}");
 }
 
 /// `answer` at `endpoint`, the other endpoints normal.

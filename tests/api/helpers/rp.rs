@@ -98,7 +98,8 @@ impl Rp {
     }
 
     /// An authorization URL: defaults (code flow, PKCE with [`CHALLENGE`], state `st-1`,
-    /// nonce `n-1`), overridden by `extra`; an empty value removes the parameter.
+    /// nonce `n-1`), overridden by `extra`; an empty value removes the parameter, and a
+    /// name given twice in `extra` is sent twice.
     pub fn auth_url(&self, app: &TestApp, extra: &[(&str, &str)]) -> String {
         let mut q: Vec<(&str, &str)> = vec![
             ("client_id", &self.client_id),
@@ -110,12 +111,10 @@ impl Rp {
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
         ];
-        for (k, v) in extra {
+        for (k, _) in extra {
             q.retain(|(n, _)| n != k);
-            if !v.is_empty() {
-                q.push((k, v));
-            }
         }
+        q.extend(extra.iter().filter(|(_, v)| !v.is_empty()).copied());
         let qs = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(q)
             .finish();

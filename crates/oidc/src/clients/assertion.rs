@@ -8,9 +8,10 @@ use openidconnect::core::CoreJwsSigningAlgorithm;
 use serde_json::{Map, Value};
 use tessera_domain::{Client, UnixTime};
 
-/// An assertion is for one request: its `exp` may lie at most this far ahead.
+/// An assertion is for one request: its `exp` may lie at most this far ahead, skew
+/// included (a fast client clock gains nothing beyond it).
 const MAX_LIFETIME_SECS: i64 = 300;
-/// Clock skew allowed for `iat`, `nbf` and `exp`.
+/// Clock skew allowed for `iat`, `nbf` and a past `exp`.
 const SKEW_SECS: i64 = 30;
 const MAX_JTI_LEN: usize = 255;
 
@@ -101,7 +102,7 @@ fn check_claims<'c>(
     if exp + SKEW_SECS <= now {
         return Err(Rejection::Expired);
     }
-    if exp > now + MAX_LIFETIME_SECS + SKEW_SECS {
+    if exp > now + MAX_LIFETIME_SECS {
         return Err(Rejection::TooLong);
     }
     for k in ["iat", "nbf"] {
@@ -224,6 +225,11 @@ mod tests {
         assert_eq!(check(with("exp", json!("soon"))), Err(Rejection::Expired));
         assert_eq!(
             check(with("exp", json!(NOW + 3600))),
+            Err(Rejection::TooLong)
+        );
+        assert_eq!(check(with("exp", json!(NOW + 300))), Ok(()));
+        assert_eq!(
+            check(with("exp", json!(NOW + 301))),
             Err(Rejection::TooLong)
         );
         assert_eq!(

@@ -90,6 +90,10 @@ enum Failure {
     BadSecret,
     /// Credentials of a method the client is not registered with.
     WrongMethod,
+    /// The client's right secret, presented the other way (Basic for a
+    /// `client_secret_post` client or the reverse): the caller proved the secret, so
+    /// the answer may name the method to use.
+    OtherSecretMethod(AuthMethod),
     UnsupportedAssertionType,
     Assertion(Rejection),
 }
@@ -100,7 +104,7 @@ impl Failure {
             Self::NoCredentials => "no_credentials",
             Self::UnknownClient => "unknown_or_disabled_client",
             Self::BadSecret => "bad_secret",
-            Self::WrongMethod => "not_the_clients_auth_method",
+            Self::WrongMethod | Self::OtherSecretMethod(_) => "not_the_clients_auth_method",
             Self::UnsupportedAssertionType => "unsupported_client_assertion_type",
             Self::Assertion(r) => r.reason(),
         }
@@ -148,6 +152,13 @@ impl Provider {
                     Failure::NoCredentials => {
                         OAuthError::InvalidClient("client authentication required".into())
                     }
+                    Failure::OtherSecretMethod(m) => OAuthError::InvalidClient(
+                        format!(
+                            "this client is registered to authenticate with {}",
+                            m.as_str()
+                        )
+                        .into(),
+                    ),
                     _ => bad_client(),
                 })
             }
@@ -185,6 +196,11 @@ impl Provider {
                 .check_assertion(ctx, body_id, assertion, endpoint)
                 .await;
         }
+        let used = if basic.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::ClientSecretPost
+        };
         let (id, secret) = match basic {
             Some(b) => {
                 if body_secret.is_some() {
@@ -216,12 +232,17 @@ impl Provider {
             );
             return Err(Refusal::Failed(Failure::UnknownClient, None));
         };
-        // The client's one method decides; a key-holding client never passes as public.
+        // The client's one method decides, down to where its secret goes (RFC 7591 §2:
+        // one `token_endpoint_auth_method`); a key-holding client never passes as public.
         match (client.auth_method, &client.secret_hash, secret) {
             (m, Some(hash), Some(secret))
                 if m.uses_secret() && ct_eq(hash, &sha256(secret.as_bytes())) =>
             {
-                Ok(client)
+                if m == used {
+                    Ok(client)
+                } else {
+                    Err(Refusal::Failed(Failure::OtherSecretMethod(m), Some(client)))
+                }
             }
             (AuthMethod::None, _, None) if endpoint.accepts_public() => Ok(client),
             (AuthMethod::PrivateKeyJwt, _, _) => {

@@ -140,7 +140,7 @@ impl Provider {
         b: &Browser<'_>,
         login_hint: Option<&str>,
     ) -> Result<Step, OAuthError> {
-        let up = self.upstream(p).await?;
+        let up = self.upstream(ctx, p).await?;
         let (state, nonce, verifier) = (random_token(), random_token(), random_token());
         let pending = Pending {
             req: req.clone(),
@@ -242,7 +242,7 @@ impl Provider {
             let e = OAuthError::AccessDenied("the identity provider did not sign you in".into());
             return Ok((error_for(&ctx, &req, e), None));
         }
-        let up = self.upstream(&p).await?;
+        let up = self.upstream(&ctx, &p).await?;
         // RFC 9207: a named issuer must be this provider's.
         match params.get("iss") {
             Some(iss) if iss != p.settings.issuer => {
@@ -333,14 +333,24 @@ impl Provider {
                 desc: "this organization is disabled".into(),
             });
         }
+        // Only verified domains vouch for addresses: a domain the organization merely
+        // claims may be someone else's. The provider's own list (domains of the
+        // organization) narrows them; when it names domains none of which is verified
+        // (yet), nobody signs in through it.
+        let verified = self.verified_domains(ctx.realm.id, org).await?;
         let allowed: Vec<DomainName> = if p.settings.domains.is_empty() {
-            self.verified_domains(ctx.realm.id, org).await?
+            if verified.is_empty() {
+                return Ok(());
+            }
+            verified
         } else {
-            p.settings.domains.clone()
+            p.settings
+                .domains
+                .iter()
+                .filter(|d| verified.contains(d))
+                .cloned()
+                .collect()
         };
-        if allowed.is_empty() {
-            return Ok(());
-        }
         let domain = id.email.as_deref().and_then(DomainName::of_email);
         if !domain.is_some_and(|d| allowed.contains(&d)) {
             tracing::warn!(
@@ -352,7 +362,8 @@ impl Provider {
             return Err(OAuthError::Broker {
                 code: "access_denied",
                 status: 403,
-                desc: "this organization accepts only addresses under its own domains".into(),
+                desc: "this organization accepts only addresses under its own verified domains"
+                    .into(),
             });
         }
         Ok(())
@@ -454,10 +465,7 @@ impl Provider {
         new.email_verified = email.is_some() && p.settings.trust_email && id.email_verified;
         new.email = email;
         let text = |k: &str| {
-            id.id_claims
-                .get(k)
-                .and_then(|v| v.as_str())
-                .filter(|s| !s.is_empty())
+            id.profile_claim(k)
                 .map(|s| s.chars().take(100).collect::<String>())
         };
         new.given_name = text("given_name");
@@ -576,9 +584,7 @@ impl Provider {
         id: &UpstreamIdentity,
     ) -> Result<Username, OAuthError> {
         if let Some(u) = id
-            .id_claims
-            .get("preferred_username")
-            .and_then(|v| v.as_str())
+            .profile_claim("preferred_username")
             .and_then(|s| Username::parse(s).ok())
             && self
                 .store
@@ -606,9 +612,7 @@ enum Resolved {
 
 /// What the link list shows as the upstream user name.
 fn upstream_username(id: &UpstreamIdentity) -> Option<String> {
-    id.id_claims
-        .get("preferred_username")
-        .and_then(|v| v.as_str())
+    id.profile_claim("preferred_username")
         .map(str::to_owned)
         .or_else(|| id.email.clone())
         .map(|s| s.chars().take(255).collect())

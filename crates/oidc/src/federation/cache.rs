@@ -47,6 +47,8 @@ pub(crate) type Metadata = ProviderMetadata<
 
 /// A provider's discovery document and keys, as fetched.
 pub(crate) struct Upstream {
+    /// Its label in outbound metrics and logs, `idp:{realm}/{alias}`.
+    pub(super) peer: String,
     pub(super) meta: RwLock<Metadata>,
     pub(super) last_jwks_refetch: Mutex<Option<Instant>>,
 }

@@ -36,7 +36,7 @@ impl Provider {
             .filter(|t| t.len() <= 16 * 1024)
             .ok_or_else(|| bad("logout_token is missing"))?;
         let up = self
-            .upstream(&p)
+            .upstream(&ctx, &p)
             .await
             .map_err(|_| bad("the identity provider's keys are not available"))?;
         let claims = self.verify_logout_token(&p, &up, token).await?;

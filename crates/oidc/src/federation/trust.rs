@@ -90,6 +90,7 @@ impl ExternalToken {
             email: self.str_claim("email").map(str::to_owned),
             email_verified: self.claims.get("email_verified").and_then(Value::as_bool)
                 == Some(true),
+            userinfo: None,
         }
     }
 }
@@ -205,7 +206,7 @@ impl Provider {
         if !typ_fits(kind, jws.typ().as_deref()) {
             return Err(fail("typ names another kind of token"));
         }
-        if !self.external_signature_holds(&p, &trust, &jws).await? {
+        if !self.external_signature_holds(ctx, &p, &trust, &jws).await? {
             return Err(fail("signature, key or algorithm not accepted"));
         }
         let claims = jws
@@ -314,11 +315,12 @@ impl Provider {
     /// Whether the signature is by a key of the provider, with an algorithm it may use.
     async fn external_signature_holds(
         &self,
+        ctx: &RealmCtx,
         p: &IdentityProvider,
         trust: &TokenTrust,
         jws: &ForeignJws<'_>,
     ) -> Result<bool, OAuthError> {
-        let peer = super::upstream::peer(p);
+        let peer = super::upstream::peer(ctx, p);
         match &p.settings.keys {
             Some(source) => {
                 if !allowed_algs(trust, None).contains(&jws.alg) {
@@ -344,7 +346,7 @@ impl Provider {
                 })
             }
             None => {
-                let up = match self.upstream(p).await {
+                let up = match self.upstream(ctx, p).await {
                     Ok(up) => up,
                     Err(_) => return Ok(false),
                 };

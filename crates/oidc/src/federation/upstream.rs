@@ -4,7 +4,7 @@
 //! authorization URL, the code exchange, ID token verification and userinfo.
 
 use super::cache::{Metadata, Upstream};
-use crate::{OAuthError, Provider};
+use crate::{OAuthError, Provider, RealmCtx};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use openidconnect::core::{
@@ -48,6 +48,26 @@ pub(crate) struct UpstreamIdentity {
     pub email: Option<String>,
     /// True only when the source of `email` said `email_verified: true` (a JSON boolean).
     pub email_verified: bool,
+    /// The userinfo response, when it was asked (its `sub` is the ID token's).
+    pub userinfo: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl UpstreamIdentity {
+    /// A profile claim (`preferred_username`, `given_name`…) as a non-empty string: the
+    /// ID token's, else userinfo's (providers that keep the ID token small release the
+    /// profile only there).
+    pub(crate) fn profile_claim(&self, name: &str) -> Option<&str> {
+        fn text<'a>(
+            claims: &'a serde_json::Map<String, serde_json::Value>,
+            name: &str,
+        ) -> Option<&'a str> {
+            claims
+                .get(name)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+        }
+        text(&self.id_claims, name).or_else(|| self.userinfo.as_ref().and_then(|u| text(u, name)))
+    }
 }
 
 /// What a failed step tells the person (a page) and the log (the alias and the cause).
@@ -67,9 +87,10 @@ fn unavailable(desc: &'static str) -> OAuthError {
     }
 }
 
-/// The peer label of a provider in outbound metrics and logs.
-pub(crate) fn peer(p: &IdentityProvider) -> String {
-    format!("idp:{}", p.settings.alias)
+/// The peer label of a provider in outbound metrics and logs: the realm too, as two
+/// realms may both have a provider `google`.
+pub(crate) fn peer(ctx: &RealmCtx, p: &IdentityProvider) -> String {
+    format!("idp:{}/{}", ctx.realm.name, p.settings.alias)
 }
 
 /// The signature algorithms we accept from an upstream: asymmetric ones it announces
@@ -163,7 +184,11 @@ impl Provider {
     /// The provider's discovery document and keys: from memory, or fetched (the issuer in
     /// the document must be the configured one, byte for byte). After a failure the next
     /// fetch waits out a back-off, so a dead upstream costs one request per period.
-    pub(crate) async fn upstream(&self, p: &IdentityProvider) -> Result<Arc<Upstream>, OAuthError> {
+    pub(crate) async fn upstream(
+        &self,
+        ctx: &RealmCtx,
+        p: &IdentityProvider,
+    ) -> Result<Arc<Upstream>, OAuthError> {
         let key = (p.id, p.settings.issuer.clone());
         if let Some(up) = self.upstreams.entries.get(&key).await {
             return Ok(up);
@@ -183,7 +208,7 @@ impl Provider {
         // back-off is recorded inside it, so once per failed fetch.
         self.upstreams
             .entries
-            .try_get_with(key, self.discover(p))
+            .try_get_with(key, self.discover(peer(ctx, p), p))
             .await
             .map_err(|e| match &*e {
                 // Every waiter gets its own copy of the one failure.
@@ -196,14 +221,17 @@ impl Provider {
             })
     }
 
-    async fn discover(&self, p: &IdentityProvider) -> Result<Arc<Upstream>, OAuthError> {
+    async fn discover(
+        &self,
+        peer: String,
+        p: &IdentityProvider,
+    ) -> Result<Arc<Upstream>, OAuthError> {
         let issuer = IssuerUrl::new(p.settings.issuer.clone()).map_err(|_| {
             failure(
                 "invalid_provider",
                 "the identity provider's issuer is not a URL",
             )
         })?;
-        let peer = peer(p);
         let http = self.outbound.oidc_client(&peer);
         match Metadata::discover_async(issuer, &http).await {
             Ok(meta) => {
@@ -213,6 +241,7 @@ impl Provider {
                     .expect("back-off lock")
                     .remove(&p.id);
                 Ok(Arc::new(Upstream {
+                    peer,
                     meta: RwLock::new(meta),
                     last_jwks_refetch: Mutex::new(None),
                 }))
@@ -297,8 +326,7 @@ impl Provider {
             *last = Some(Instant::now());
         }
         let uri = up.meta.read().expect("metadata lock").jwks_uri().clone();
-        let peer = peer(p);
-        let http = self.outbound.oidc_client(&peer);
+        let http = self.outbound.oidc_client(&up.peer);
         match JsonWebKeySet::fetch_async(&uri, &http).await {
             Ok(jwks) => {
                 let mut meta = up.meta.write().expect("metadata lock");
@@ -357,8 +385,7 @@ impl Provider {
     ) -> Result<UpstreamIdentity, OAuthError> {
         let secret = self.open_idp_secret(p)?;
         let client = up.client(p, secret, a.redirect_uri)?;
-        let peer = peer(p);
-        let http = self.outbound.oidc_client(&peer);
+        let http = self.outbound.oidc_client(&up.peer);
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|_| failure("invalid_provider", "the identity provider has no token endpoint"))?
@@ -435,6 +462,7 @@ impl Provider {
             email: None,
             email_verified: false,
             id_claims,
+            userinfo: None,
         };
         let (id_email, id_verified) = email_claims(&identity.id_claims);
         // An e-mail is verified only by the source that gave it (never the ID token's
@@ -449,6 +477,7 @@ impl Provider {
                     if let (Some(e), v) = email_claims(&info) {
                         email = (Some(e), v == Some(true));
                     }
+                    identity.userinfo = Some(info);
                 }
                 Err(UserinfoFailure::Substituted(e)) => return Err(e),
                 Err(UserinfoFailure::Unavailable(e)) if !p.settings.email_optional => {
@@ -511,7 +540,7 @@ impl Provider {
         let unusable = |why: &str| UserinfoFailure::Unavailable(bad(why));
         let (status, body) = self
             .outbound
-            .get_json(&peer(p), &endpoint, Some(access_token))
+            .get_json(&up.peer, &endpoint, Some(access_token))
             .await
             .map_err(|e| unusable(&e.to_string()))?;
         if !status.is_success() {

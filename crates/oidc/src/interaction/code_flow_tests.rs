@@ -102,16 +102,16 @@ async fn client_auth_refuses_two_methods_mismatched_ids_and_secrets_on_public_cl
             .unwrap(),
         "svc"
     );
-    assert_eq!(
-        auth(
-            None,
-            &[("client_id", "svc"), ("client_secret", &secret)],
-            Endpoint::Introspection
-        )
-        .await
-        .unwrap(),
-        "svc"
-    );
+    // svc is client_secret_basic: its secret in the body is the wrong method.
+    let post = auth(
+        None,
+        &[("client_id", "svc"), ("client_secret", &secret)],
+        Endpoint::Introspection,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(post.code(), "invalid_client");
+    assert!(post.to_string().contains("client_secret_basic"), "{post}");
     let both = auth(
         basic("svc", &secret),
         &[("client_secret", &secret)],

@@ -155,7 +155,8 @@ impl Provider {
     }
 
     /// RFC 7592 §2.1: the client's current metadata. The registration token is not
-    /// rotated and the secret not shown again.
+    /// rotated (the response carries the same one, §3 makes it part of the client
+    /// information) and the secret not shown again.
     pub async fn read_registration(
         &self,
         realm: &str,
@@ -164,10 +165,12 @@ impl Provider {
     ) -> Result<ClientInformation, OAuthError> {
         let ctx = self.realm(realm).await?;
         let (client, _) = self.registered_client(&ctx, client_id, token).await?;
-        Ok(ClientInformation::of(
+        let mut info = ClientInformation::of(
             &client,
             self.registration_client_uri(&ctx, &client.client_id),
-        ))
+        );
+        info.registration_access_token = Some(token.to_owned());
+        Ok(info)
     }
 
     /// RFC 7592 §2.2: replaces the client's metadata (omitted fields take their

@@ -191,8 +191,9 @@ pub struct ClientBody {
     /// administer). Default false: no other client's tokens reach the admin API.
     #[serde(default)]
     pub admin_console: bool,
-    /// client_secret_basic (default for confidential clients; client_secret_post works
-    /// too), client_secret_post, private_key_jwt (with jwks or jwks_uri) or none (public).
+    /// client_secret_basic (default for confidential clients: the secret in the Basic
+    /// header only), client_secret_post (in the body only), private_key_jwt (with jwks or
+    /// jwks_uri) or none (public).
     #[schema(schema_with = schema::optional_token_endpoint_auth_method)]
     pub token_endpoint_auth_method: Option<String>,
     /// A private_key_jwt client's public keys; or give jwks_uri.
