@@ -1258,6 +1258,7 @@ const ADMIN_ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
     ("get", "/admin/realms/{realm}/events"),
+    ("get", "/admin/realms/{realm}/approval-requests"),
     ("put", "/admin/realms/{realm}/clients/{id}/exchange-policy"),
     ("get", "/admin/realms/{realm}/clients-initial-access"),
     ("post", "/admin/realms/{realm}/clients-initial-access"),

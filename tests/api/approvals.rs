@@ -416,11 +416,7 @@ struct PingEndpoint {
 }
 
 async fn ping_endpoint(status: u16) -> PingEndpoint {
-    async fn take(
-        req: HttpRequest,
-        body: String,
-        s: Pings,
-    ) -> HttpResponse {
+    async fn take(req: HttpRequest, body: String, s: Pings) -> HttpResponse {
         let auth = header_of(&req, "authorization");
         s.0.lock().unwrap().push((auth, body));
         HttpResponse::build(
@@ -844,4 +840,77 @@ async fn a_ping_client_is_told_of_the_decision_and_polls_when_its_endpoint_fails
         )
         .await;
     assert_oauth_error(res, 400, "access_denied").await;
+}
+
+#[tokio::test]
+async fn realm_administrators_see_waiting_requests_but_never_their_codes() {
+    let app = spawn_app().await;
+    let (_, secret) = setup(&app, "ca").await;
+    let d = ok_json(
+        device_authorization(&app, "ca", &[("client_id", "tv")]).await,
+        StatusCode::OK,
+    )
+    .await;
+    let form = [
+        ("scope", "openid"),
+        ("login_hint", "alice"),
+        ("binding_message", "Order 4711"),
+    ];
+    let a = ok_json(ciba_auth(&app, "ca", &secret, &form).await, StatusCode::OK).await;
+    let list = app
+        .admin_ok(Method::GET, "/admin/realms/ca/approval-requests", None)
+        .await;
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(
+        (items[0]["kind"].as_str(), items[0]["username"].as_str()),
+        (Some("ciba"), Some("alice"))
+    );
+    assert_eq!(items[0]["binding_message"], "Order 4711");
+    assert_eq!(
+        (items[1]["kind"].as_str(), items[1]["client_id"].as_str()),
+        (Some("device"), Some("tv"))
+    );
+    let text = list.to_string();
+    for secret in [
+        s(&d, "device_code"),
+        s(&d, "user_code"),
+        s(&a, "auth_req_id"),
+    ] {
+        assert!(!text.contains(&secret), "{text}");
+    }
+    // Decided requests leave the list.
+    let mut phone = Agent::default();
+    let (_, page) = open_signed_in(
+        &app,
+        &mut phone,
+        "ca",
+        &app.url(&format!(
+            "/realms/ca/device/requests/{}",
+            s(&items[0], "id")
+        )),
+        "alice",
+    )
+    .await;
+    expect_status(
+        decide(&app, &mut phone, "ca", &page, "deny").await,
+        StatusCode::OK,
+    )
+    .await;
+    let list = app
+        .admin_ok(Method::GET, "/admin/realms/ca/approval-requests", None)
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    // An organization's administrator is no realm administrator.
+    let bob = add_user(&app, "ca", "bob", PW).await;
+    acme_administered_by(&app, "ca", &bob).await;
+    let token = console_token(&app, "ca", "bob").await;
+    let res = app
+        .http
+        .get(app.url("/admin/realms/ca/approval-requests"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

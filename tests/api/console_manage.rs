@@ -503,6 +503,7 @@ async fn every_console_page_costs_the_same_statements_with_few_or_sixty_more_row
         "keys".into(),
         "admin-keys".into(),
         "exchanges".into(),
+        "approvals".into(),
         "events".into(),
         "settings".into(),
         "organizations/acme/members".into(),
@@ -524,8 +525,20 @@ async fn every_console_page_costs_the_same_statements_with_few_or_sixty_more_row
     for p in org_pages {
         few.push(statements(&app, &mut org, &format!("{acme}/{p}")).await);
     }
-    // Sixty more users (members of acme), clients, organizations and audit entries.
+    // Sixty more users (members of acme), clients, organizations, audit entries and
+    // device requests waiting for approval.
+    let (_, tv) = app
+        .create_client(
+            "demo",
+            json!({ "client_id": "bulk-tv", "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"] }),
+        )
+        .await;
+    let tv = tv.unwrap();
     for i in 0..60 {
+        let res = app
+            .post_basic("demo", "auth/device", "bulk-tv", &tv, &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
         let u = app
             .admin_ok(
                 Method::POST,

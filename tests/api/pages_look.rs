@@ -354,6 +354,38 @@ async fn every_page_reads_well_and_passes_axe_in_chromium() {
     assert!(page.contains("Your account"), "{page}");
     chrome.check_page("account").await;
 
+    // Another device: the verification page, then what the person approves.
+    app.create_client(
+        REALM,
+        serde_json::json!({
+            "client_id": "tv", "public": true, "name": "Living Room TV",
+            "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"],
+            "scopes": ["openid", "profile"],
+        }),
+    )
+    .await;
+    let res = app
+        .http
+        .post(app.endpoint(REALM, "auth/device"))
+        .form(&[("client_id", "tv"), ("scope", "openid profile")])
+        .send()
+        .await
+        .unwrap();
+    let device = ok_json(res, reqwest::StatusCode::OK).await;
+    chrome
+        .open(&app.url(&format!("/realms/{REALM}/device")))
+        .await;
+    assert!(chrome.html().await.contains("Connect a device"));
+    chrome.check_page("device-code").await;
+    chrome.fill("user_code", &s(&device, "user_code")).await;
+    chrome.submit("form.stack button[type=submit]").await;
+    let page = chrome.html().await;
+    assert!(
+        page.contains("Living Room TV") && page.contains("Check that the device shows the code"),
+        "{page}"
+    );
+    chrome.check_page("device-approve").await;
+
     // Logout asks first (no ID token names the session), then says it is done.
     chrome
         .open(&app.url(&format!("/realms/{REALM}/protocol/openid-connect/logout")))

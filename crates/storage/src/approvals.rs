@@ -59,6 +59,15 @@ pub struct ApprovalSecrets {
     pub notification_token: Option<Vec<u8>>,
 }
 
+/// A waiting request with its client's and person's names.
+pub struct NamedApproval {
+    pub request: ApprovalRequest,
+    pub client_id: String,
+    pub client_name: String,
+    /// The person a CIBA request names; a device request has none until approved.
+    pub username: Option<String>,
+}
+
 impl Store {
     /// Stores a new request. A user code already taken (even by an expired request not
     /// yet swept) is `Conflict`: the caller draws another.
@@ -269,6 +278,49 @@ impl Store {
             .into_iter()
             .map(request_of)
             .collect()
+    }
+
+    /// A realm's waiting requests with their client's id and name and, for CIBA, the
+    /// person's username: three statements whatever the page's length (the console).
+    pub async fn list_pending_approvals_named(
+        &self,
+        realm: RealmId,
+        now: UnixTime,
+        limit: u64,
+    ) -> StoreResult<Vec<NamedApproval>> {
+        use crate::entity::{client, user};
+        let waiting = self.list_pending_approvals(realm, None, now, limit).await?;
+        let client_ids: Vec<uuid::Uuid> = waiting.iter().map(|r| r.client.0).collect();
+        let user_ids: Vec<uuid::Uuid> = waiting
+            .iter()
+            .filter_map(|r| r.user_id.map(|u| u.0))
+            .collect();
+        let clients = client::Entity::find()
+            .filter(client::Column::RealmId.eq(realm.0))
+            .filter(client::Column::Id.is_in(client_ids))
+            .all(&self.db)
+            .await?;
+        let users = user::Entity::find()
+            .filter(user::Column::RealmId.eq(realm.0))
+            .filter(user::Column::Id.is_in(user_ids))
+            .all(&self.db)
+            .await?;
+        Ok(waiting
+            .into_iter()
+            .filter_map(|r| {
+                let c = clients.iter().find(|c| c.id == r.client.0)?;
+                let username = r
+                    .user_id
+                    .and_then(|u| users.iter().find(|m| m.id == u.0))
+                    .map(|m| m.username.clone());
+                Some(NamedApproval {
+                    client_id: c.client_id.clone(),
+                    client_name: c.name.clone(),
+                    username,
+                    request: r,
+                })
+            })
+            .collect())
     }
 
     /// Requests an hour past their expiry: the expiry sweep.

@@ -35,7 +35,7 @@ use tessera_domain::DomainError;
 use thiserror::Error;
 
 pub use admin_keys::{AdminKeyRecord, StoredAdminKeyRoot};
-pub use approvals::ApprovalSecrets;
+pub use approvals::{ApprovalSecrets, NamedApproval};
 pub use audit::AuditFilter;
 pub use changes::{Change, ChangeListener};
 pub use exchanges::ExchangeFilter;

@@ -2,6 +2,7 @@
 //! operation taking the caller's [`AdminPrincipal`], resolved once in [`principal`].
 
 pub mod admin_keys;
+pub mod approvals;
 pub mod audit;
 pub mod clients;
 pub mod domains;

@@ -5,6 +5,7 @@
 //! at `/admin/docs/`.
 
 mod admin_keys;
+mod approvals;
 mod audit;
 mod clients;
 mod exchange;
@@ -65,6 +66,7 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .configure(smtp::configure)
         .configure(registration::configure)
         .configure(admin_keys::configure)
+        .configure(approvals::configure)
 }
 
 /// Keyset pagination: pass the previous page's `next` as `after`.

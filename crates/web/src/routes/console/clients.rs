@@ -81,6 +81,9 @@ struct ClientRow {
     audiences: String,
     resources: String,
     exchange: bool,
+    /// CIBA token delivery: poll or ping, and where a ping goes.
+    ciba_mode: &'static str,
+    ciba_endpoint: String,
 }
 
 impl From<&Client> for ClientRow {
@@ -115,6 +118,13 @@ impl From<&Client> for ClientRow {
                 .collect::<Vec<_>>()
                 .join(" "),
             exchange: c.exchange.is_some(),
+            ciba_mode: c.oidc.ciba_delivery.mode(),
+            ciba_endpoint: c
+                .oidc
+                .ciba_delivery
+                .endpoint()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default(),
         }
     }
 }
@@ -321,6 +331,14 @@ async fn update(
         m.scopes = Some(list_of(&params, "scopes"));
         m.audiences = list_of(&params, "audiences");
         m.resource_uris = list_of(&params, "resource_uris");
+        if let Some(mode) = params.get("ciba_delivery_mode") {
+            let endpoint = params.get("ciba_notification_endpoint").map(str::trim);
+            m.backchannel_token_delivery_mode = Some(mode.to_owned());
+            m.backchannel_client_notification_endpoint = match mode {
+                "ping" => endpoint.filter(|e| !e.is_empty()).map(str::to_owned),
+                _ => None,
+            };
+        }
         p.update_client(&c.principal, &realm, &id, m).await
     }
     .await;

@@ -40,6 +40,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(retire_key),
         )
         .route(&format!("{r}/events"), web::get().to(events))
+        .route(&format!("{r}/approvals"), web::get().to(approvals))
         .route(&format!("{r}/exchanges"), web::get().to(exchanges))
         .route(&format!("{r}/settings"), web::get().to(settings))
         .route(&format!("{r}/settings"), web::post().to(save_settings))
@@ -56,7 +57,7 @@ fn realm_of(req: &HttpRequest) -> String {
 
 /// The frame of a realm's page: its sections, the current one marked.
 pub(super) fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section: &str) -> Layout {
-    const SECTIONS: [(&str, &str); 10] = [
+    const SECTIONS: [(&str, &str); 11] = [
         ("organizations", "Organizations"),
         ("users", "Users"),
         ("clients", "Clients"),
@@ -65,6 +66,7 @@ pub(super) fn realm_layout(c: &Console, req: &HttpRequest, realm: &str, section:
         ("keys", "Signing keys"),
         ("admin-keys", "Admin keys"),
         ("exchanges", "Token exchanges"),
+        ("approvals", "Waiting approvals"),
         ("events", "Audit log"),
         ("settings", "Settings"),
     ];
@@ -608,6 +610,57 @@ async fn events(c: Console, state: web::Data<AppState>, req: HttpRequest) -> Htt
     }
 }
 
+/// A waiting device or CIBA request as the page lists it.
+struct ApprovalRow {
+    created: String,
+    kind: &'static str,
+    client: String,
+    client_id: String,
+    person: String,
+    message: String,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/approvals.html")]
+struct ApprovalsPage {
+    layout: Layout,
+    rows: Vec<ApprovalRow>,
+}
+
+/// Device and CIBA requests waiting for a person (three statements, one page).
+async fn approvals(c: Console, state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let realm = realm_of(&req);
+    match state
+        .provider
+        .pending_approvals(&c.principal, &realm, Some(PAGE))
+        .await
+    {
+        Ok(list) => {
+            let rows = list
+                .into_iter()
+                .map(|p| ApprovalRow {
+                    created: utc(p.request.created_at.0),
+                    kind: match p.request.kind {
+                        tessera_domain::ApprovalKind::Device => "device code",
+                        tessera_domain::ApprovalKind::Ciba => "CIBA",
+                    },
+                    client: p.client_name,
+                    client_id: p.client_id,
+                    person: p
+                        .username
+                        .unwrap_or_else(|| "whoever types the code".into()),
+                    message: p.request.binding_message.unwrap_or_default(),
+                    expires: utc(p.request.expires_at.0),
+                })
+                .collect();
+            let layout = realm_layout(&c, &req, &realm, "approvals");
+            html(StatusCode::OK, ApprovalsPage { layout, rows }.render())
+        }
+        Err(e) => c.fail(&req, e, BASE),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "console/settings.html")]
 struct SettingsPage {
@@ -692,6 +745,23 @@ async fn save_settings(
         s.organizations_enabled = params.get("organizations_enabled") == Some("on");
         if params.get("audit_retention_days").is_some() {
             s.audit_retention_days = number(&params, "audit_retention_days")?;
+        }
+        let a = &mut s.approvals;
+        for (field, value) in [
+            (
+                "device_code_lifetime_secs",
+                &mut a.device_code_lifetime_secs,
+            ),
+            (
+                "device_poll_interval_secs",
+                &mut a.device_poll_interval_secs,
+            ),
+            ("ciba_lifetime_secs", &mut a.ciba_lifetime_secs),
+            ("ciba_poll_interval_secs", &mut a.ciba_poll_interval_secs),
+        ] {
+            if params.get(field).is_some() {
+                *value = number(&params, field)?;
+            }
         }
         s.registration.mode =
             RegistrationMode::parse(params.get("registration").unwrap_or_default())?;
