@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU16, Ordering};
 
 const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const CIBA: &str = "urn:openid:params:grant-type:ciba";
+const TE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const AT: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// A realm `r` with user `alice` (verified `alice@r.example`), a public device client `tv`
 /// and a confidential CIBA client `svc` (poll); `svc`'s secret.
@@ -33,7 +35,7 @@ async fn setup(app: &TestApp, r: &str) -> (String, String) {
             r,
             json!({
                 "client_id": "svc", "name": "Payments Service",
-                "grant_types": [CIBA],
+                "grant_types": [CIBA, TE],
                 "scopes": ["openid", "profile"],
             }),
         )
@@ -583,6 +585,50 @@ async fn a_ciba_client_acts_for_the_person_after_they_approve_from_the_mailed_li
         t["refresh_token"].is_null(),
         "no refresh token: the client has no refresh grant"
     );
+    // An ordinary grant of svc: under its exchange policy it acts for alice downstream.
+    app.create_client("cb", json!({ "client_id": "orders", "scopes": ["openid"] }))
+        .await;
+    let clients = app
+        .admin_ok(Method::GET, "/admin/realms/cb/clients", None)
+        .await;
+    let svc = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == "svc")
+        .unwrap();
+    app.admin_ok(
+        Method::PUT,
+        &format!("/admin/realms/cb/clients/{}/exchange-policy", s(svc, "id")),
+        Some(json!({ "subject_token_types": [AT], "audiences": ["orders"] })),
+    )
+    .await;
+    let res = app
+        .post_basic(
+            "cb",
+            "token",
+            "svc",
+            &secret,
+            &[
+                ("grant_type", TE),
+                ("subject_token", &s(&t, "access_token")),
+                ("subject_token_type", AT),
+                ("audience", "orders"),
+            ],
+        )
+        .await;
+    let x = claims(&s(&ok_json(res, StatusCode::OK).await, "access_token"));
+    assert_eq!(
+        (x["sub"].as_str(), x["client_id"].as_str()),
+        (Some(alice.as_str()), Some("svc"))
+    );
+    assert!(
+        x["aud"] == json!("orders")
+            || x["aud"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!("orders"))),
+        "{x}"
+    );
     app.provider.flush_audit_log().await.unwrap();
     let events = app
         .admin_ok(Method::GET, "/admin/realms/cb/events?kind=security", None)
@@ -689,6 +735,14 @@ async fn ciba_requests_are_refused_with_the_codes_of_ciba_core() {
         poll_ciba(&app, "ce", &secret, &s(&a, "auth_req_id")).await,
         400,
         "authorization_pending",
+    )
+    .await;
+    // An unanswered request expires.
+    app.clock.advance(301);
+    assert_oauth_error(
+        poll_ciba(&app, "ce", &secret, &s(&a, "auth_req_id")).await,
+        400,
+        "expired_token",
     )
     .await;
     let (_, cc) = app
@@ -913,4 +967,139 @@ async fn realm_administrators_see_waiting_requests_but_never_their_codes() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_cli_sets_a_clients_ciba_delivery_and_the_realms_lifetimes_and_intervals() {
+    let app = spawn_app().await;
+    fast_realm(&app, "cl").await;
+    let out = app.cli(&[
+        "client",
+        "create",
+        "--realm",
+        "cl",
+        "--client-id",
+        "svc",
+        "--grant-type",
+        CIBA,
+        "--ciba-delivery-mode",
+        "ping",
+        "--ciba-notification-endpoint",
+        "https://svc.example/ciba",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ping to https://svc.example/ciba"));
+    let out = app.cli(&[
+        "client",
+        "update",
+        "--realm",
+        "cl",
+        "--client-id",
+        "svc",
+        "--ciba-delivery-mode",
+        "poll",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let clients = app
+        .admin_ok(Method::GET, "/admin/realms/cl/clients", None)
+        .await;
+    let svc = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == "svc")
+        .unwrap();
+    assert_eq!(svc["backchannel_token_delivery_mode"], "poll");
+    assert!(
+        svc["backchannel_client_notification_endpoint"].is_null(),
+        "{svc}"
+    );
+    // Ping without an endpoint, and a public CIBA client, are refused.
+    let out = app.cli(&[
+        "client",
+        "create",
+        "--realm",
+        "cl",
+        "--client-id",
+        "bad",
+        "--grant-type",
+        CIBA,
+        "--ciba-delivery-mode",
+        "ping",
+    ]);
+    assert!(!out.status.success());
+    let out = app.cli(&[
+        "client",
+        "create",
+        "--realm",
+        "cl",
+        "--client-id",
+        "pub",
+        "--public",
+        "--grant-type",
+        CIBA,
+    ]);
+    assert!(!out.status.success());
+
+    let out = app.cli(&[
+        "realm",
+        "update",
+        "cl",
+        "--device-code-lifetime",
+        "900",
+        "--device-poll-interval",
+        "7",
+        "--ciba-lifetime",
+        "120",
+        "--ciba-poll-interval",
+        "3",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The CLI is another process: the server hears of the change through the change log.
+    let mut r = Value::Null;
+    for _ in 0..40 {
+        r = app.admin_ok(Method::GET, "/admin/realms/cl", None).await;
+        if r["device_poll_interval_secs"] == 7 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (
+            &r["device_code_lifetime_secs"],
+            &r["device_poll_interval_secs"],
+            &r["ciba_lifetime_secs"],
+            &r["ciba_poll_interval_secs"]
+        ),
+        (&json!(900), &json!(7), &json!(120), &json!(3))
+    );
+    let out = app.cli(&["realm", "update", "cl", "--device-poll-interval", "0"]);
+    assert!(!out.status.success(), "an interval of 0 is refused");
+    // A new device request carries the realm's settings at once.
+    app.create_client(
+        "cl",
+        json!({ "client_id": "tv", "public": true, "grant_types": [DEVICE] }),
+    )
+    .await;
+    let d = ok_json(
+        device_authorization(&app, "cl", &[("client_id", "tv")]).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (d["expires_in"].as_i64(), d["interval"].as_i64()),
+        (Some(900), Some(7))
+    );
 }
