@@ -471,6 +471,23 @@ impl PingEndpoint {
     }
 }
 
+/// The page of the realm's newest waiting request (as the console lists them), opened
+/// in `agent` signed in as `user`.
+async fn newest_request_page(app: &TestApp, agent: &mut Agent, r: &str, user: &str) -> String {
+    let list = app
+        .admin_ok(
+            Method::GET,
+            &format!("/admin/realms/{r}/approval-requests"),
+            None,
+        )
+        .await;
+    let id = s(&list["items"][0], "id");
+    let url = app.url(&format!("/realms/{r}/device/requests/{id}"));
+    let (status, page) = open_signed_in(app, agent, r, &url, user).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page
+}
+
 async fn ciba_auth(
     app: &TestApp,
     r: &str,
@@ -814,21 +831,7 @@ async fn a_ping_client_is_told_of_the_decision_and_polls_when_its_endpoint_fails
     let a = ok_json(start("notify-me-8f2c").await, StatusCode::OK).await;
     let id = s(&a, "auth_req_id");
     let mut phone = Agent::default();
-    let pending = app.provider.store().list_pending_approvals(
-        app.provider.realm("cp").await.unwrap().realm.id,
-        None,
-        tessera_domain::Clock::now(&*app.clock),
-        10,
-    );
-    let request = pending.await.unwrap().remove(0).id;
-    let (_, page) = open_signed_in(
-        &app,
-        &mut phone,
-        "cp",
-        &app.url(&format!("/realms/cp/device/requests/{request}")),
-        "alice",
-    )
-    .await;
+    let page = newest_request_page(&app, &mut phone, "cp", "alice").await;
     assert!(
         expect_status(
             decide(&app, &mut phone, "cp", &page, "allow").await,
@@ -858,21 +861,7 @@ async fn a_ping_client_is_told_of_the_decision_and_polls_when_its_endpoint_fails
     // An endpoint that keeps failing is tried three times; the client still polls.
     good.got.1.store(503, Ordering::SeqCst);
     let a = ok_json(start("notify-me-again").await, StatusCode::OK).await;
-    let pending = app.provider.store().list_pending_approvals(
-        app.provider.realm("cp").await.unwrap().realm.id,
-        None,
-        tessera_domain::Clock::now(&*app.clock),
-        10,
-    );
-    let request = pending.await.unwrap().remove(0).id;
-    let (_, page) = open_signed_in(
-        &app,
-        &mut phone,
-        "cp",
-        &app.url(&format!("/realms/cp/device/requests/{request}")),
-        "alice",
-    )
-    .await;
+    let page = newest_request_page(&app, &mut phone, "cp", "alice").await;
     expect_status(
         decide(&app, &mut phone, "cp", &page, "deny").await,
         StatusCode::OK,

@@ -168,59 +168,41 @@ impl Store {
             .and_then(|m| m.notification_token))
     }
 
-    /// Approves a pending, unexpired request: one conditional UPDATE, so of two approvals
-    /// (two people typing one user code) exactly one wins. A CIBA request is approved
-    /// only by the person it names (`only_for`).
-    pub async fn approve_request(
+    /// Decides a pending, unexpired request: approved as `approval` says, or denied
+    /// (`None`). One conditional UPDATE, so of two answers (two people typing one user
+    /// code) exactly one wins. A CIBA request is answered only by the person it names
+    /// (`only_for`).
+    pub async fn decide_request(
         &self,
         realm: RealmId,
         id: uuid::Uuid,
         only_for: Option<UserId>,
-        a: &Approval,
+        approval: Option<&Approval>,
         now: UnixTime,
     ) -> StoreResult<bool> {
+        let status = match approval {
+            Some(_) => ApprovalStatus::Approved,
+            None => ApprovalStatus::Denied,
+        };
         let mut q = ar::Entity::update_many()
-            .col_expr(
-                ar::Column::Status,
-                Expr::value(ApprovalStatus::Approved.as_str()),
-            )
-            .col_expr(ar::Column::UserId, Expr::value(a.user_id.0))
-            .col_expr(ar::Column::SessionId, Expr::value(a.session_id.0))
-            .col_expr(ar::Column::Sid, Expr::value(a.sid.clone()))
-            .col_expr(ar::Column::AuthTime, Expr::value(a.auth_time.0))
-            .col_expr(
-                ar::Column::Organization,
-                Expr::value(a.org.map(OrgSelection::to_db)),
-            )
-            .col_expr(
-                ar::Column::SignedInVia,
-                Expr::value(a.signed_in_via.clone()),
-            )
-            .col_expr(ar::Column::DecidedAt, Expr::value(now.0))
-            .filter(ar::Column::RealmId.eq(realm.0))
-            .filter(ar::Column::Id.eq(id))
-            .filter(ar::Column::Status.eq(ApprovalStatus::Pending.as_str()))
-            .filter(ar::Column::ExpiresAt.gt(now.0));
-        if let Some(user) = only_for {
-            q = q.filter(ar::Column::UserId.eq(user.0));
+            .col_expr(ar::Column::Status, Expr::value(status.as_str()))
+            .col_expr(ar::Column::DecidedAt, Expr::value(now.0));
+        if let Some(a) = approval {
+            q = q
+                .col_expr(ar::Column::UserId, Expr::value(a.user_id.0))
+                .col_expr(ar::Column::SessionId, Expr::value(a.session_id.0))
+                .col_expr(ar::Column::Sid, Expr::value(a.sid.clone()))
+                .col_expr(ar::Column::AuthTime, Expr::value(a.auth_time.0))
+                .col_expr(
+                    ar::Column::Organization,
+                    Expr::value(a.org.map(OrgSelection::to_db)),
+                )
+                .col_expr(
+                    ar::Column::SignedInVia,
+                    Expr::value(a.signed_in_via.clone()),
+                );
         }
-        Ok(q.exec(&self.db).await?.rows_affected == 1)
-    }
-
-    /// Denies a pending, unexpired request (one conditional UPDATE).
-    pub async fn deny_request(
-        &self,
-        realm: RealmId,
-        id: uuid::Uuid,
-        only_for: Option<UserId>,
-        now: UnixTime,
-    ) -> StoreResult<bool> {
-        let mut q = ar::Entity::update_many()
-            .col_expr(
-                ar::Column::Status,
-                Expr::value(ApprovalStatus::Denied.as_str()),
-            )
-            .col_expr(ar::Column::DecidedAt, Expr::value(now.0))
+        q = q
             .filter(ar::Column::RealmId.eq(realm.0))
             .filter(ar::Column::Id.eq(id))
             .filter(ar::Column::Status.eq(ApprovalStatus::Pending.as_str()))
@@ -432,17 +414,22 @@ mod tests {
         };
         assert!(
             store
-                .approve_request(r, req.id, None, &a, now)
+                .decide_request(r, req.id, None, Some(&a), now)
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .approve_request(r, req.id, None, &a, now)
+                .decide_request(r, req.id, None, Some(&a), now)
                 .await
                 .unwrap()
         );
-        assert!(!store.deny_request(r, req.id, None, now).await.unwrap());
+        assert!(
+            !store
+                .decide_request(r, req.id, None, None, now)
+                .await
+                .unwrap()
+        );
         assert!(
             store
                 .find_pending_device_request(r, b"c1", now)
@@ -499,7 +486,7 @@ mod tests {
         };
         assert!(
             !store
-                .approve_request(r, req.id, None, &a, later)
+                .decide_request(r, req.id, None, Some(&a), later)
                 .await
                 .unwrap()
         );

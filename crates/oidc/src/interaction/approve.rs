@@ -295,11 +295,11 @@ impl Provider {
                 signed_in_via: via.clone(),
             };
             self.store()
-                .approve_request(realm, r.id, only_for, &approval, now)
+                .decide_request(realm, r.id, only_for, Some(&approval), now)
                 .await?
         } else {
             self.store()
-                .deny_request(realm, r.id, only_for, now)
+                .decide_request(realm, r.id, only_for, None, now)
                 .await?
         };
         if !decided {
