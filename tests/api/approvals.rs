@@ -1092,3 +1092,49 @@ async fn the_cli_sets_a_clients_ciba_delivery_and_the_realms_lifetimes_and_inter
         (Some(900), Some(7))
     );
 }
+
+#[tokio::test]
+async fn a_ciba_ping_client_registers_itself_with_its_delivery_metadata() {
+    let app = spawn_app().await;
+    fast_realm(&app, "cr").await;
+    let mint = || async {
+        let t = app
+            .admin_ok(
+                Method::POST,
+                "/admin/realms/cr/clients-initial-access",
+                Some(json!({ "count": 1 })),
+            )
+            .await;
+        s(&t, "token")
+    };
+    let register = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            app.http
+                .post(app.url("/realms/cr/clients-registrations/openid-connect"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let body = json!({
+        "client_name": "Payments Service", "grant_types": [CIBA], "scope": "openid",
+        "backchannel_token_delivery_mode": "ping",
+        "backchannel_client_notification_endpoint": "https://svc.example/ciba",
+    });
+    let c = ok_json(register(mint().await, body).await, StatusCode::CREATED).await;
+    assert_eq!(c["backchannel_token_delivery_mode"], "ping");
+    assert_eq!(
+        c["backchannel_client_notification_endpoint"],
+        "https://svc.example/ciba"
+    );
+    let bad = json!({ "grant_types": [CIBA], "backchannel_token_delivery_mode": "ping" });
+    assert_oauth_error(
+        register(mint().await, bad).await,
+        400,
+        "invalid_client_metadata",
+    )
+    .await;
+}

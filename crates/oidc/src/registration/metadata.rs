@@ -38,6 +38,9 @@ pub struct RegistrationRequest {
     pub application_type: Option<String>,
     pub backchannel_logout_uri: Option<String>,
     pub id_token_signed_response_alg: Option<String>,
+    /// CIBA Core §4: poll or ping, and a ping's notification endpoint.
+    pub backchannel_token_delivery_mode: Option<String>,
+    pub backchannel_client_notification_endpoint: Option<String>,
 }
 
 impl RegistrationRequest {
@@ -108,6 +111,8 @@ impl RegistrationRequest {
             id_token_alg: self.id_token_signed_response_alg,
             post_logout_redirect_uris: self.post_logout_redirect_uris,
             backchannel_logout_uri: self.backchannel_logout_uri,
+            backchannel_token_delivery_mode: self.backchannel_token_delivery_mode,
+            backchannel_client_notification_endpoint: self.backchannel_client_notification_endpoint,
             token_endpoint_auth_method: Some(
                 self.token_endpoint_auth_method
                     .unwrap_or_else(|| AuthMethod::ClientSecretBasic.as_str().to_owned()),
@@ -172,6 +177,10 @@ pub struct ClientInformation {
     pub software_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_token_delivery_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_client_notification_endpoint: Option<String>,
 }
 
 impl ClientInformation {
@@ -209,6 +218,14 @@ impl ClientInformation {
                 .oidc
                 .backchannel_logout_uri
                 .as_ref()
+                .map(|u| u.as_str().to_owned()),
+            backchannel_token_delivery_mode: c
+                .allows_grant(GrantType::Ciba)
+                .then(|| c.oidc.ciba_delivery.mode()),
+            backchannel_client_notification_endpoint: c
+                .oidc
+                .ciba_delivery
+                .endpoint()
                 .map(|u| u.as_str().to_owned()),
         }
     }
