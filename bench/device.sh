@@ -153,16 +153,16 @@ log "warm-up (3 s)"
 taskset -c "$WRK_CPU" wrk -t1 -c"$CONNS" -d3s -s "$ROOT/bench/token.lua" "$TOKEN_URL" >/dev/null
 
 TSV=$OUTDIR/results.tsv
-printf 'run\tpollers\treq_s\tp50_ms\tp99_ms\tnon2xx\tserver_cpu_pct\tother_server_core_pct\tstatements\tstatements_per_request\n' >"$TSV"
+printf 'run\tpollers\treq_s\tp50_ms\tp99_ms\tnon2xx\tserver_cpu_pct\tother_server_core_pct\twrk_core_busy_pct\tstatements\tstatements_per_request\n' >"$TSV"
 
 # wrk_run TAG POLLERS: one bounded wrk run of client_credentials; appends a TSV row.
 wrk_run() {
   local tag=$1 pollers=$2 raw="$OUTDIR/wrk-$1.txt"
-  local s0 s1 t0 t1 pt0 pt1 c0 c1
-  s0=$(statements); pt0=$(proc_ticks "$SPID"); c0=$(cpu_ticks "$SERVER_CPU"); t0=$(now_s)
+  local s0 s1 t0 t1 pt0 pt1 c0 c1 w0 w1
+  s0=$(statements); pt0=$(proc_ticks "$SPID"); c0=$(cpu_ticks "$SERVER_CPU"); w0=$(cpu_ticks "$WRK_CPU"); t0=$(now_s)
   taskset -c "$WRK_CPU" timeout $((DURATION + 60)) wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency \
     -s "$ROOT/bench/token.lua" "$TOKEN_URL" >"$raw" 2>&1 || { cat "$raw" >&2; die "wrk failed ($tag)"; }
-  t1=$(now_s); pt1=$(proc_ticks "$SPID"); c1=$(cpu_ticks "$SERVER_CPU"); s1=$(statements)
+  t1=$(now_s); pt1=$(proc_ticks "$SPID"); c1=$(cpu_ticks "$SERVER_CPU"); w1=$(cpu_ticks "$WRK_CPU"); s1=$(statements)
   kill -0 "$SPID" 2>/dev/null || die "server died during $tag"
   local rps p50 p99 non2xx
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$raw")
@@ -171,15 +171,17 @@ wrk_run() {
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' "$raw"); non2xx=${non2xx:-0}
   awk -v tag="$tag" -v pl="$pollers" -v rps="$rps" -v p50="$p50" -v p99="$p99" -v n2="$non2xx" \
       -v t0="$t0" -v t1="$t1" -v pt0="$pt0" -v pt1="$pt1" -v hz="$CLK_TCK" -v c0="$c0" -v c1="$c1" \
-      -v s0="$s0" -v s1="$s1" -v dur="$DURATION" 'BEGIN {
+      -v w0="$w0" -v w1="$w1" -v s0="$s0" -v s1="$s1" -v dur="$DURATION" 'BEGIN {
     split(c0, a, " "); split(c1, b, " ")
     wall = t1 - t0
     srv = (pt1 - pt0) / hz / wall * 100
     tot = b[2] - a[2]; busy = tot > 0 ? (b[1] - a[1]) / tot * 100 : 0
     other = busy - srv; if (other < 0) other = 0
+    split(w0, x, " "); split(w1, y, " ")
+    wtot = y[2] - x[2]; wbusy = wtot > 0 ? (y[1] - x[1]) / wtot * 100 : 0
     reqs = rps * dur
-    printf "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%d\t%.4f\n", tag, pl, rps, p50, p99, n2, srv, other,
-      s1 - s0, (reqs > 0 ? (s1 - s0) / reqs : 0) }' >>"$TSV"
+    printf "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%d\t%.4f\n", tag, pl, rps, p50, p99, n2, srv, other,
+      wbusy, s1 - s0, (reqs > 0 ? (s1 - s0) / reqs : 0) }' >>"$TSV"
   tail -1 "$TSV" >&2
 }
 
@@ -218,6 +220,18 @@ for r in $(seq 1 "$ROUNDS"); do
   finish_pollers "B$r"
 done
 
+# What a poll costs the server's core: its CPU time over 10 s of polling alone.
+log "pollers alone: server CPU over 10 s"
+start_pollers P 0 13
+sleep 1
+pt0=$(proc_ticks "$SPID"); t0=$(now_s)
+sleep 10
+pt1=$(proc_ticks "$SPID"); t1=$(now_s)
+finish_pollers P
+CPU_PER_POLL=$(jq -r --arg pt "$((pt1 - pt0))" --arg hz "$CLK_TCK" --arg t0 "$t0" --arg t1 "$t1" \
+  'select(.label == "P") | "\(($pt | tonumber) / ($hz | tonumber) / (($t1 | tonumber) - ($t0 | tonumber)) * 1000 | round / 10) % of the server core at \(.polls_per_s * 10 | round / 10) polls/s: \(($pt | tonumber) / ($hz | tonumber) / (($t1 | tonumber) - ($t0 | tonumber)) / .polls_per_s * 1e6 | round) µs of CPU per poll"' \
+  "$OUTDIR/pollers.jsonl")
+
 # Writes: a pollers-only window traced for every write and sync to the data directory.
 WRITES="-"
 if [ "$WRITE_CHECK" = 1 ]; then
@@ -249,9 +263,9 @@ DB=$([ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo SQLite)
   echo "  the pollers on CPU $WRK_CPU; $DEVICES devices polling every $INTERVAL s (slack ${SLACK_MS} ms), wrk started $LEAD s into their window;"
   echo "  load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "| run | pollers | req/s | p50 ms | p99 ms | non-2xx | server CPU % | other load on server core % | statements | per request |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
-  tail -n +2 "$TSV" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+  echo "| run | pollers | req/s | p50 ms | p99 ms | non-2xx | server CPU % | other load on server core % | wrk core busy % | statements | per request |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  tail -n +2 "$TSV" | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }'
   echo
   echo "Pollers (window = the whole polling window, wrk runs inside it in B; statements = the server's, all requests):"
   echo
@@ -268,7 +282,8 @@ DB=$([ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo SQLite)
         printf "- mean p99: B %.3f ms / A %.3f ms = **%.3f** (target <= 1.10: **%s**)\n", s["B"] / c["B"], s["A"] / c["A"], r, (r <= 1.10 ? "met" : "missed")
       }
     }' "$TSV"
-  jq -rs 'map(select(.label != "W")) | "- polls/s \(map(.polls_per_s * 10 | round / 10) | join(", ")); slow_down \(map(.slow_down) | add); other answers \(map(.other) | add); statements per poll \(map(.statements_per_poll * 1000 | round / 1000) | join(", ")) (net of the idle rate \(map(.net_statements_per_poll * 1000 | round / 1000) | join(", ")); idle \(map(.idle_statements_per_s * 100 | round / 100) | join(", ")) statements/s); statements per device authorization \(map(.statements_per_device_authorization * 100 | round / 100) | join(", "))"' "$OUTDIR/pollers.jsonl"
+  echo "- pollers alone (P): $CPU_PER_POLL"
+  jq -rs 'map(select(.label | test("^B"))) | "- polls/s \(map(.polls_per_s * 10 | round / 10) | join(", ")); slow_down \(map(.slow_down) | add); other answers \(map(.other) | add); statements per poll \(map(.statements_per_poll * 1000 | round / 1000) | join(", ")) (net of the idle rate \(map(.net_statements_per_poll * 1000 | round / 1000) | join(", ")); idle \(map(.idle_statements_per_s * 100 | round / 100) | join(", ")) statements/s); statements per device authorization \(map(.statements_per_device_authorization * 100 | round / 100) | join(", "))"' "$OUTDIR/pollers.jsonl"
   if [ "$WRITES" != "-" ]; then
     echo "- writes: $WRITES write/sync calls to the data directory's files during $WRITE_SECS s of polling alone (about $WRITE_POLLS polls; strace -y, $OUTDIR/strace-db-writes.txt); control, one device authorization traced the same way: $CONTROL"
   fi

@@ -250,8 +250,8 @@ async fn poller(
     let mut every = Duration::from_secs(device.interval) + cfg.slack;
     let mut tick = tokio::time::interval_at(first, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let at = tick.tick().await;
+    // The window ends at the deadline, not at the first tick after it.
+    while let Ok(at) = tokio::time::timeout_at(deadline, tick.tick()).await {
         if at >= deadline {
             break;
         }
