@@ -31,8 +31,10 @@
 //! (`--header` prints the header first) and one JSON line. Every option can also be given as
 //! an environment variable `POLLERS_<OPTION>` (upper case, `-` → `_`).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+#[path = "common/options.rs"]
+mod options;
+
+use options::{Options, basic_auth};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeMap;
@@ -66,70 +68,26 @@ struct Cfg {
 }
 
 fn parse_args() -> Result<Cfg, String> {
-    let mut opts: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in std::env::vars() {
-        if let Some(name) = k.strip_prefix("POLLERS_") {
-            opts.insert(name.to_lowercase().replace('_', "-"), v);
-        }
-    }
-    let mut header = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--header" => header = true,
-            "-h" | "--help" => return Err(USAGE.into()),
-            _ => {
-                let name = a
-                    .strip_prefix("--")
-                    .ok_or_else(|| format!("unexpected argument {a}\n{USAGE}"))?;
-                let (name, value) = match name.split_once('=') {
-                    Some((n, v)) => (n.to_owned(), v.to_owned()),
-                    None => (
-                        name.to_owned(),
-                        args.next()
-                            .ok_or_else(|| format!("--{name} needs a value"))?,
-                    ),
-                };
-                opts.insert(name, value);
-            }
-        }
-    }
-    let mut take = |k: &str, default: Option<&str>| -> Result<String, String> {
-        opts.remove(k)
-            .or_else(|| default.map(str::to_owned))
-            .ok_or_else(|| format!("--{k} is required\n{USAGE}"))
-    };
-    let num = |k: &str, v: String| -> Result<f64, String> {
-        v.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| format!("--{k}: not a number: {v}"))
-    };
-    let base = take("base", Some("http://127.0.0.1:8080"))?
+    let mut o = Options::parse("POLLERS_", USAGE)?;
+    let base = o
+        .take("base", Some("http://127.0.0.1:8080"))?
         .trim_end_matches('/')
         .to_owned();
-    let realm = take("realm", Some("bench"))?;
-    let client_id = take("client-id", Some("tv"))?;
-    let client_secret = take("client-secret", None)?;
-    let scope = take("scope", Some("openid"))?;
-    let devices = num("devices", take("devices", Some("1000"))?)? as usize;
-    let duration = num("duration", take("duration", Some("20"))?)?;
-    let idle = num("idle", take("idle", Some("10"))?)?;
-    let metrics = Some(take("metrics", Some(""))?).filter(|m| !m.is_empty());
-    let slack = num("slack-ms", take("slack-ms", Some("0"))?)?;
-    let create_concurrency =
-        num("create-concurrency", take("create-concurrency", Some("8"))?)? as usize;
-    let label = take("label", Some("-"))?;
+    let realm = o.take("realm", Some("bench"))?;
+    let client_id = o.take("client-id", Some("tv"))?;
+    let client_secret = o.take("client-secret", None)?;
+    let scope = o.take("scope", Some("openid"))?;
+    let devices = o.number("devices", "1000")? as usize;
+    let duration = o.number("duration", "20")?;
+    let idle = o.number("idle", "10")?;
+    let metrics = Some(o.take("metrics", Some(""))?).filter(|m| !m.is_empty());
+    let slack = o.number("slack-ms", "0")?;
+    let create_concurrency = o.number("create-concurrency", "8")? as usize;
+    let label = o.take("label", Some("-"))?;
     if devices == 0 || duration <= 0.0 || create_concurrency == 0 {
         return Err("--devices, --duration and --create-concurrency must be positive".into());
     }
-    // RFC 6749 §2.3.1: form-encode id and secret before Basic.
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let basic = HeaderValue::from_str(&format!(
-        "Basic {}",
-        STANDARD.encode(format!("{}:{}", enc(&client_id), enc(&client_secret)))
-    ))
-    .map_err(|e| e.to_string())?;
+    let basic = basic_auth(&client_id, &client_secret)?;
     let proto = format!("{base}/realms/{realm}/protocol/openid-connect");
     Ok(Cfg {
         device_url: format!("{proto}/auth/device"),
@@ -144,7 +102,7 @@ fn parse_args() -> Result<Cfg, String> {
         slack: Duration::from_secs_f64(slack / 1000.0),
         create_concurrency,
         label,
-        header,
+        header: o.header,
         basic,
     })
 }
