@@ -24,7 +24,8 @@
 #      the same wrk run.
 # The statement count is the server's `tessera_db_statement_duration_seconds_count` on its
 # metrics listener, read around every wrk run and around the pollers' window (statements
-# per poll, raw and net of the idle rate). With SQLite and WRITE_CHECK=1 a last pollers-only
+# per poll, raw and net of the idle rate). Then 10 s of polling alone (P) give the server's CPU
+# time per poll (its utime+stime). With SQLite and WRITE_CHECK=1 a last pollers-only
 # run is traced (strace -y) for WRITE_SECS s: every write or sync the server makes to a file
 # of its data directory is counted.
 #
