@@ -34,8 +34,12 @@
 //! Every option can also be given as an environment variable `LOAD_<OPTION>` (upper case,
 //! `-` → `_`), e.g. `LOAD_CLIENT_SECRET`.
 
+#[path = "common/options.rs"]
+mod options;
+
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use options::{Options, basic_auth};
 use reqwest::header::{AUTHORIZATION, COOKIE, HeaderValue, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeMap;
@@ -83,56 +87,19 @@ struct Cfg {
 }
 
 fn parse_args() -> Result<Cfg, String> {
-    let mut opts: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in std::env::vars() {
-        if let Some(name) = k.strip_prefix("LOAD_") {
-            opts.insert(name.to_lowercase().replace('_', "-"), v);
-        }
-    }
-    let mut header = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--header" => header = true,
-            "-h" | "--help" => return Err(USAGE.into()),
-            _ => {
-                let name = a
-                    .strip_prefix("--")
-                    .ok_or_else(|| format!("unexpected argument {a}\n{USAGE}"))?;
-                let (name, value) = match name.split_once('=') {
-                    Some((n, v)) => (n.to_owned(), v.to_owned()),
-                    None => (
-                        name.to_owned(),
-                        args.next()
-                            .ok_or_else(|| format!("--{name} needs a value"))?,
-                    ),
-                };
-                opts.insert(name, value);
-            }
-        }
-    }
-    let mut take = |k: &str, default: Option<&str>| -> Result<String, String> {
-        opts.remove(k)
-            .or_else(|| default.map(str::to_owned))
-            .ok_or_else(|| format!("--{k} is required\n{USAGE}"))
-    };
-    let num = |k: &str, v: String| -> Result<f64, String> {
-        v.parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| format!("--{k}: not a number: {v}"))
-    };
-    let base = take("base", Some("http://127.0.0.1:8080"))?
+    let mut o = Options::parse("LOAD_", USAGE)?;
+    let base = o
+        .take("base", Some("http://127.0.0.1:8080"))?
         .trim_end_matches('/')
         .to_owned();
-    let realm = take("realm", Some("demo"))?;
-    let client_id = take("client-id", Some("demo-app"))?;
-    let client_secret = take("client-secret", None)?;
-    let username = take("username", Some("demo"))?;
-    let password = take("password", None)?;
-    let redirect_uri = take("redirect-uri", Some("http://127.0.0.1:9999/cb"))?;
-    let scope = take("scope", Some("openid profile email offline_access"))?;
-    let mode = match take("mode", Some("login"))?.as_str() {
+    let realm = o.take("realm", Some("demo"))?;
+    let client_id = o.take("client-id", Some("demo-app"))?;
+    let client_secret = o.take("client-secret", None)?;
+    let username = o.take("username", Some("demo"))?;
+    let password = o.take("password", None)?;
+    let redirect_uri = o.take("redirect-uri", Some("http://127.0.0.1:9999/cb"))?;
+    let scope = o.take("scope", Some("openid profile email offline_access"))?;
+    let mode = match o.take("mode", Some("login"))?.as_str() {
         "login" => Mode::Login,
         "exchange" => Mode::Exchange,
         "refresh" => Mode::Refresh,
@@ -143,23 +110,17 @@ fn parse_args() -> Result<Cfg, String> {
             ));
         }
     };
-    let idp = take("idp", Some("up"))?;
-    let upstream_realm = take("upstream-realm", Some("upstream"))?;
-    let concurrency = num("concurrency", take("concurrency", Some("4"))?)? as usize;
-    let duration = num("duration", take("duration", Some("10"))?)?;
-    let warmup = num("warmup", take("warmup", Some("2"))?)?;
-    let rate = Some(num("rate", take("rate", Some("0"))?)?).filter(|r| *r > 0.0);
-    let label = take("label", Some("-"))?;
+    let idp = o.take("idp", Some("up"))?;
+    let upstream_realm = o.take("upstream-realm", Some("upstream"))?;
+    let concurrency = o.number("concurrency", "4")? as usize;
+    let duration = o.number("duration", "10")?;
+    let warmup = o.number("warmup", "2")?;
+    let rate = Some(o.number("rate", "0")?).filter(|r| *r > 0.0);
+    let label = o.take("label", Some("-"))?;
     if concurrency == 0 || duration <= 0.0 {
         return Err("--concurrency and --duration must be positive".into());
     }
-    // RFC 6749 §2.3.1: form-encode id and secret before Basic.
-    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let basic = HeaderValue::from_str(&format!(
-        "Basic {}",
-        STANDARD.encode(format!("{}:{}", enc(&client_id), enc(&client_secret)))
-    ))
-    .map_err(|e| e.to_string())?;
+    let basic = basic_auth(&client_id, &client_secret)?;
     let proto = format!("{base}/realms/{realm}/protocol/openid-connect");
     Ok(Cfg {
         auth_url: format!("{proto}/auth"),
@@ -180,7 +141,7 @@ fn parse_args() -> Result<Cfg, String> {
         warmup: Duration::from_secs_f64(warmup),
         rate,
         label,
-        header,
+        header: o.header,
         basic,
     })
 }
