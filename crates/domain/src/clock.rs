@@ -14,6 +14,12 @@ impl UnixTime {
 /// The clock is injected so expiry rules can be tested without sleeping.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> UnixTime;
+
+    /// Milliseconds since the epoch, where whole seconds are too coarse (how fast a
+    /// device polls). A test clock moves in whole seconds.
+    fn now_millis(&self) -> i64 {
+        self.now().0.saturating_mul(1000)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -26,6 +32,13 @@ impl Clock for SystemClock {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         UnixTime(secs)
+    }
+
+    fn now_millis(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
     }
 }
 

@@ -66,7 +66,7 @@ impl Provider {
             return Err(unknown());
         }
         let now = self.clock().now();
-        if !self.polls.poll(&r, now.0) {
+        if !self.polls.poll(&r, self.clock().now_millis()) {
             return Err(OAuthError::SlowDown);
         }
         if !r.is_live(now) {
