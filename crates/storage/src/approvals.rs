@@ -262,16 +262,18 @@ impl Store {
             .collect()
     }
 
-    /// A realm's waiting requests with their client's id and name and, for CIBA, the
-    /// person's username: three statements whatever the page's length (the console).
+    /// Waiting requests (a realm's, or one person's) with their client's id and name and,
+    /// for CIBA, the person's username: three statements whatever the page's length (the
+    /// console, the account page).
     pub async fn list_pending_approvals_named(
         &self,
         realm: RealmId,
+        user: Option<UserId>,
         now: UnixTime,
         limit: u64,
     ) -> StoreResult<Vec<NamedApproval>> {
         use crate::entity::{client, user};
-        let waiting = self.list_pending_approvals(realm, None, now, limit).await?;
+        let waiting = self.list_pending_approvals(realm, user, now, limit).await?;
         let client_ids: Vec<uuid::Uuid> = waiting.iter().map(|r| r.client.0).collect();
         let user_ids: Vec<uuid::Uuid> = waiting
             .iter()

@@ -20,6 +20,7 @@ impl Provider {
             .store()
             .list_pending_approvals_named(
                 realm_id,
+                None,
                 self.clock().now(),
                 limit.unwrap_or(100).clamp(1, MAX_PAGE),
             )

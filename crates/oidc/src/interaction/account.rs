@@ -152,23 +152,19 @@ impl Provider {
 
     /// The person's waiting CIBA requests, newest first (at most ten wait at once).
     async fn request_rows(&self, p: &Person) -> Result<Vec<RequestRow>, OAuthError> {
-        let realm = p.ctx.realm.id;
         let waiting = self
             .store()
-            .list_pending_approvals(realm, Some(p.user.id), self.clock().now(), 20)
+            .list_pending_approvals_named(p.ctx.realm.id, Some(p.user.id), self.clock().now(), 20)
             .await?;
-        let mut rows = Vec::new();
-        for r in waiting {
-            if let Ok(c) = self.store().get_client(realm, r.client).await {
-                rows.push(RequestRow {
-                    id: r.id.to_string(),
-                    client: c.name,
-                    binding_message: r.binding_message,
-                    expires: r.expires_at.0,
-                });
-            }
-        }
-        Ok(rows)
+        Ok(waiting
+            .into_iter()
+            .map(|w| RequestRow {
+                id: w.request.id.to_string(),
+                client: w.client_name,
+                binding_message: w.request.binding_message,
+                expires: w.request.expires_at.0,
+            })
+            .collect())
     }
 
     /// The person's live grants by application, without the built-in clients' (the
