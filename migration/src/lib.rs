@@ -22,6 +22,7 @@ mod m20261201_000017_console;
 mod m20261201_000018_account;
 mod m20261201_000019_audit_retention;
 mod m20261201_000020_approvals;
+mod m20261201_000021_change_item;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_account::Migration),
             Box::new(m20261201_000019_audit_retention::Migration),
             Box::new(m20261201_000020_approvals::Migration),
+            Box::new(m20261201_000021_change_item::Migration),
         ]
     }
 }

@@ -366,6 +366,66 @@ async fn parallel_polls_on_three_servers_redeem_an_approved_device_code_exactly_
     assert_eq!(ok, 1, "exactly one poll gets the tokens");
 }
 
+/// A server answers a device it already read as pending from memory; an approval given
+/// through another server reaches it through the change log, not after a cache lifetime.
+#[tokio::test]
+async fn a_server_that_read_a_device_code_as_pending_hands_out_the_tokens_once_another_approves() {
+    let app = spawn_app().await;
+    setup(&app, "dm").await;
+    app.create_client("dm", json!({ "client_id": "radio", "public": true, "grant_types": [DEVICE], "scopes": ["openid"] }))
+        .await;
+    let replica = spawn_replica(&app).await;
+    let d = ok_json(
+        device_authorization(&app, "dm", &[("client_id", "tv"), ("scope", "openid")]).await,
+        StatusCode::OK,
+    )
+    .await;
+    let code = s(&d, "device_code");
+    for server in [&app, &replica] {
+        for _ in 0..2 {
+            server.clock.advance(5);
+            assert_oauth_error(
+                poll_device(server, "dm", "tv", &code).await,
+                400,
+                "authorization_pending",
+            )
+            .await;
+        }
+    }
+    // Kept per request: another client polling this code learns nothing, from memory too.
+    assert_oauth_error(
+        poll_device(&replica, "dm", "radio", &code).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+
+    approve_user_code(&app, "dm", "alice", &s(&d, "user_code")).await;
+    // Four polls at the interval, 2 s in all: well within the 30 s after which a pending
+    // answer is read again anyway, so only the change log can have told the replica.
+    let mut tokens = None;
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        replica.clock.advance(5);
+        let res = poll_device(&replica, "dm", "tv", &code).await;
+        if res.status() == StatusCode::OK {
+            tokens = Some(res.json::<Value>().await.unwrap());
+            break;
+        }
+        assert_oauth_error(res, 400, "authorization_pending").await;
+    }
+    let tokens = tokens.expect("the replica still answers pending 2 s after the approval");
+    assert!(tokens["access_token"].is_string());
+    // The deciding server forgot at once: its next poll hears the code was used.
+    app.clock.advance(5);
+    assert_oauth_error(
+        poll_device(&app, "dm", "tv", &code).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn guessing_user_codes_is_limited_per_person() {
     let app = spawn_app().await;

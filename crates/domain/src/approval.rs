@@ -12,7 +12,7 @@ use crate::{
 pub const DEVICE_CLIENT_ID: &str = "tessera-device";
 
 /// Which protocol a request came by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ApprovalKind {
     /// RFC 8628: the person types the user code the device shows.
     Device,

@@ -241,6 +241,7 @@ impl Provider {
                 self.client_keys.forget(*realm, id).await;
             }
             Change::Idps(realm) => self.idps.invalidate(realm).await,
+            Change::Approval(_, id) => self.polls.forget(*id),
         }
     }
 

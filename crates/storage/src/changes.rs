@@ -22,6 +22,8 @@ pub enum Change {
     Client(RealmId, ClientId),
     /// A realm's upstream identity providers (any of them).
     Idps(RealmId),
+    /// A request approved elsewhere was decided: no longer pending.
+    Approval(RealmId, uuid::Uuid),
 }
 
 /// Wakes a follower when another process has recorded a change (PostgreSQL only).
@@ -41,10 +43,11 @@ fn listen_err(e: sea_orm::SqlxError) -> sea_orm::DbErr {
 
 impl Store {
     pub async fn record_change(&self, change: &Change, now: UnixTime) -> StoreResult<()> {
-        let (kind, realm_name, realm_id, client_id) = match change {
-            Change::Realm(n) => ("realm", Some(n.as_str().to_owned()), None, None),
-            Change::Client(r, c) => ("client", None, Some(r.0), Some(c.as_str().to_owned())),
-            Change::Idps(r) => ("idps", None, Some(r.0), None),
+        let (kind, realm_name, realm_id, client_id, item_id) = match change {
+            Change::Realm(n) => ("realm", Some(n.as_str().to_owned()), None, None, None),
+            Change::Client(r, c) => ("client", None, Some(r.0), Some(c.as_str().to_owned()), None),
+            Change::Idps(r) => ("idps", None, Some(r.0), None, None),
+            Change::Approval(r, id) => ("approval", None, Some(r.0), None, Some(*id)),
         };
         change_log::ActiveModel {
             id: NotSet,
@@ -52,6 +55,7 @@ impl Store {
             realm_name: Set(realm_name),
             realm_id: Set(realm_id),
             client_id: Set(client_id),
+            item_id: Set(item_id),
             created_at: Set(now.0),
         }
         .insert(&self.db)
@@ -99,6 +103,7 @@ impl Store {
                         ClientId::parse(r.client_id.as_deref()?).ok()?,
                     ),
                     "idps" => Change::Idps(RealmId(r.realm_id?)),
+                    "approval" => Change::Approval(RealmId(r.realm_id?), r.item_id?),
                     _ => return None,
                 };
                 Some((r.id, change))
@@ -136,5 +141,35 @@ impl Store {
             .exec(&self.db)
             .await?
             .rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::test_store;
+
+    #[tokio::test]
+    async fn every_kind_of_change_reads_back_as_it_was_recorded() {
+        let s = test_store().await;
+        let start = s.last_change_id().await.unwrap();
+        let realm = RealmId::new_v7();
+        let all = [
+            Change::Realm(RealmName::parse("acme").unwrap()),
+            Change::Client(realm, ClientId::parse("tv").unwrap()),
+            Change::Idps(realm),
+            Change::Approval(realm, uuid::Uuid::now_v7()),
+        ];
+        for c in &all {
+            s.record_change(c, UnixTime(1)).await.unwrap();
+        }
+        let read: Vec<Change> = s
+            .changes_after(start, &[])
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(read, all);
     }
 }

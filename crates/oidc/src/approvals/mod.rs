@@ -7,7 +7,8 @@
 //!
 //! How fast a client polls is kept in this process's memory, so a poll costs no write;
 //! with several instances a client alternating between them could poll up to that many
-//! times as often, which costs only reads.
+//! times as often. A request read as pending is answered from memory until a decision is
+//! heard of (`poll_clock.rs`), so a device waiting at its interval costs no read either.
 
 pub mod ciba;
 pub mod device;
@@ -16,6 +17,7 @@ pub mod poll_clock;
 use crate::crypto::sha256;
 use crate::tokens::org_claims::requested_org_scope;
 use crate::{OAuthError, Params, Provider, RealmCtx};
+use poll_clock::Handle;
 use tessera_domain::{ApprovalKind, ApprovalRequest, ApprovalStatus, Client, ScopeSet};
 
 /// The longest device code or `auth_req_id` we would ever have issued.
@@ -56,17 +58,32 @@ impl Provider {
         if handle.is_empty() || handle.len() > MAX_HANDLE_LEN {
             return Err(unknown());
         }
+        let now_ms = self.clock().now_millis();
+        let handle = Handle::new(ctx.realm.id, kind, sha256(handle.as_bytes()));
+        // Still waiting when last read, and nothing decided since: answered from memory.
+        if let Some(w) = self.polls.waiting(&handle, now_ms) {
+            if w.client != client.id {
+                return Err(unknown());
+            }
+            return Err(if self.polls.poll(w.id, now_ms) {
+                OAuthError::AuthorizationPending
+            } else {
+                OAuthError::SlowDown
+            });
+        }
+        let epoch = self.polls.epoch();
         let r = self
             .store()
-            .find_approval_by_handle(ctx.realm.id, kind, &sha256(handle.as_bytes()))
+            .find_approval_by_handle(ctx.realm.id, kind, handle.hash())
             .await?
             .ok_or_else(unknown)?;
+        self.polls.remember(handle, &r, epoch, now_ms);
         // Another client's request: no answer about it, and its poll clock stays untouched.
         if r.client != client.id {
             return Err(unknown());
         }
         let now = self.clock().now();
-        if !self.polls.poll(&r, self.clock().now_millis()) {
+        if !self.polls.poll(r.id, now_ms) {
             return Err(OAuthError::SlowDown);
         }
         if !r.is_live(now) {

@@ -305,6 +305,10 @@ impl Provider {
         if !decided {
             return Ok(Ok(Decided::Gone));
         }
+        // Polls here and on every other server stop hearing "pending" from memory.
+        self.polls.forget(r.id);
+        self.announce(tessera_storage::Change::Approval(realm, r.id))
+            .await;
         let action = if approve { "approve" } else { "deny" };
         self.security_event(
             realm,

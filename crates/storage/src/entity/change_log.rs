@@ -9,6 +9,7 @@ pub struct Model {
     pub realm_name: Option<String>,
     pub realm_id: Option<Uuid>,
     pub client_id: Option<String>,
+    pub item_id: Option<Uuid>,
     pub created_at: i64,
 }
 
