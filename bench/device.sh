@@ -9,8 +9,9 @@
 #
 # A poll is `POST …/token` with `grant_type=urn:ietf:params:oauth:grant-type:device_code`,
 # the device code and client_secret_basic: the server reads the request row (one indexed
-# SELECT) and answers authorization_pending; when the device last polled is kept in memory
-# (crates/oidc/src/approvals/poll_clock.rs), so a poll writes nothing.
+# SELECT) the first time and answers authorization_pending; then, until a decision is heard
+# of or 30 s pass, from memory (crates/oidc/src/approvals/poll_clock.rs), where when the
+# device last polled is kept too, so a poll writes nothing.
 #
 # Server pinned to CPU $SERVER_CPU (one actix worker), SQLite in a temp dir unless
 # DATABASE_URL is set; realm `bench` (device codes live 3600 s, poll interval INTERVAL) with
@@ -32,6 +33,8 @@
 # Environment: DURATION (20) CONNS (8) DEVICES (1000) INTERVAL (5) ROUNDS (2) IDLE (10)
 #   LEAD (5) SLACK_MS (0: polls exactly `interval` apart) WRITE_CHECK (1) WRITE_SECS (8)
 #   PORT (18098) METRICS_PORT (18099) SERVER_CPU (0) WRK_CPU (1)
+#   TOKEN_DELAY_MS (0: saturate; n: each wrk connection pauses n ms before a request, a
+#     paced load below saturation, e.g. 5 with CONNS 8 for about 70 % of the core here)
 #   CARGO_TARGET_DIR (/work/bench-target) BUILD (1) TESSERA_BIN POLLERS_BIN
 #   DATABASE_URL (SQLite in a temp dir) OUTDIR (bench/results/device-<UTC>)
 # Needs: wrk, taskset, curl, jq, timeout; strace for WRITE_CHECK.
@@ -52,6 +55,7 @@ PORT=${PORT:-18098}
 METRICS_PORT=${METRICS_PORT:-18099}
 SERVER_CPU=${SERVER_CPU:-0}
 WRK_CPU=${WRK_CPU:-1}
+export TOKEN_DELAY_MS=${TOKEN_DELAY_MS:-0}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/bench-target}
 BIN=${TESSERA_BIN:-$CARGO_TARGET_DIR/release/tessera}
 POLLERS=${POLLERS_BIN:-$CARGO_TARGET_DIR/release/examples/device_pollers}
@@ -260,7 +264,7 @@ DB=$([ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo SQLite)
   echo "# Device polling benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
   echo "- commit $(git -C "$ROOT" rev-parse --short HEAD), binary $BIN ($(date -u -r "$BIN" +%H:%M:%SZ)), $DB;"
-  echo "  server pinned to CPU $SERVER_CPU, wrk (1 thread, c$CONNS, ${DURATION} s, client_credentials) and"
+  echo "  server pinned to CPU $SERVER_CPU, wrk (1 thread, c$CONNS, ${DURATION} s, client_credentials, $([ "$TOKEN_DELAY_MS" = 0 ] && echo saturating || echo "paced: $TOKEN_DELAY_MS ms before each request of a connection")) and"
   echo "  the pollers on CPU $WRK_CPU; $DEVICES devices polling every $INTERVAL s (slack ${SLACK_MS} ms), wrk started $LEAD s into their window;"
   echo "  load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
