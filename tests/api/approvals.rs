@@ -890,6 +890,21 @@ async fn a_ping_client_is_told_of_the_decision_and_polls_when_its_endpoint_fails
     assert_oauth_error(start("").await, 400, "invalid_request").await;
     let a = ok_json(start("notify-me-8f2c").await, StatusCode::OK).await;
     let id = s(&a, "auth_req_id");
+    // A second server has read the request as pending; the ping may send the client there.
+    let replica = spawn_replica(&app).await;
+    let poll_replica = || async {
+        replica.clock.advance(5);
+        replica
+            .post_basic(
+                "cp",
+                "token",
+                "pinged",
+                &secret,
+                &[("grant_type", CIBA), ("auth_req_id", &id)],
+            )
+            .await
+    };
+    assert_oauth_error(poll_replica().await, 400, "authorization_pending").await;
     let mut phone = Agent::default();
     let page = newest_request_page(&app, &mut phone, "cp", "alice").await;
     assert!(
@@ -907,16 +922,8 @@ async fn a_ping_client_is_told_of_the_decision_and_polls_when_its_endpoint_fails
         serde_json::from_str::<Value>(&got[0].1).unwrap(),
         json!({ "auth_req_id": id })
     );
-    let res = app
-        .post_basic(
-            "cp",
-            "token",
-            "pinged",
-            &secret,
-            &[("grant_type", CIBA), ("auth_req_id", &id)],
-        )
-        .await;
-    ok_json(res, StatusCode::OK).await;
+    // At once after the ping: never a pending answer kept from before the decision.
+    ok_json(poll_replica().await, StatusCode::OK).await;
 
     // An endpoint that keeps failing is tried three times; the client still polls.
     good.got.1.store(503, Ordering::SeqCst);

@@ -18,7 +18,9 @@ use crate::crypto::sha256;
 use crate::tokens::org_claims::requested_org_scope;
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use poll_clock::Handle;
-use tessera_domain::{ApprovalKind, ApprovalRequest, ApprovalStatus, Client, ScopeSet};
+use tessera_domain::{
+    ApprovalKind, ApprovalRequest, ApprovalStatus, CibaDelivery, Client, ScopeSet,
+};
 
 /// The longest device code or `auth_req_id` we would ever have issued.
 const MAX_HANDLE_LEN: usize = 128;
@@ -60,8 +62,12 @@ impl Provider {
         }
         let now_ms = self.clock().now_millis();
         let handle = Handle::new(ctx.realm.id, kind, sha256(handle.as_bytes()));
-        // Still waiting when last read, and nothing decided since: answered from memory.
-        if let Some(w) = self.polls.waiting(&handle, now_ms) {
+        // Still waiting when last read, and nothing decided since: answered from memory. Not
+        // for a ping client: it polls right after the ping, perhaps at a server that has not
+        // heard of the decision yet, and it does not poll at an interval anyway.
+        let pinged = kind == ApprovalKind::Ciba
+            && matches!(client.oidc.ciba_delivery, CibaDelivery::Ping { .. });
+        if let Some(w) = self.polls.waiting(&handle, now_ms).filter(|_| !pinged) {
             if w.client != client.id {
                 return Err(unknown());
             }
