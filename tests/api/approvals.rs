@@ -76,6 +76,16 @@ async fn poll_ciba(app: &TestApp, r: &str, secret: &str, id: &str) -> reqwest::R
     .await
 }
 
+/// Polls as `poll_device` does and expects the RFC 8628 §3.5 error `error` (HTTP 400).
+async fn device_poll_says(app: &TestApp, r: &str, client: &str, code: &str, error: &str) {
+    assert_oauth_error(poll_device(app, r, client, code).await, 400, error).await;
+}
+
+/// Polls as `poll_ciba` does and expects the CIBA Core §11 error `error` (HTTP 400).
+async fn ciba_poll_says(app: &TestApp, r: &str, secret: &str, id: &str, error: &str) {
+    assert_oauth_error(poll_ciba(app, r, secret, id).await, 400, error).await;
+}
+
 /// Starts a device request of `tv` and approves it as alice through the pages; the
 /// device authorization response.
 async fn approved_device(app: &TestApp, r: &str, scope: &str) -> Value {
@@ -140,17 +150,12 @@ async fn a_device_signs_in_once_the_person_approves_on_the_verification_page() {
     assert_no_store(&res);
     assert_oauth_error(res, 400, "authorization_pending").await;
     // Polling again at once is too fast: slow_down, and the interval grows by 5 s.
-    assert_oauth_error(poll_device(&app, "dv", "tv", &code).await, 400, "slow_down").await;
+    device_poll_says(&app, "dv", "tv", &code, "slow_down").await;
     app.clock.advance(5);
-    assert_oauth_error(poll_device(&app, "dv", "tv", &code).await, 400, "slow_down").await;
+    device_poll_says(&app, "dv", "tv", &code, "slow_down").await;
     // Now 15 s: counted from the last (refused) poll.
     app.clock.advance(15);
-    assert_oauth_error(
-        poll_device(&app, "dv", "tv", &code).await,
-        400,
-        "authorization_pending",
-    )
-    .await;
+    device_poll_says(&app, "dv", "tv", &code, "authorization_pending").await;
 
     // The person opens the complete URI on their phone, signs in, and finds the code filled in.
     let mut phone = Agent::default();
@@ -193,12 +198,7 @@ async fn a_device_signs_in_once_the_person_approves_on_the_verification_page() {
     assert!(t["refresh_token"].is_string(), "{t}");
     // Redeemed once.
     app.clock.advance(15);
-    assert_oauth_error(
-        poll_device(&app, "dv", "tv", &code).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    device_poll_says(&app, "dv", "tv", &code, "invalid_grant").await;
     // An ordinary grant: its refresh token works.
     let res = app
         .http
@@ -296,18 +296,8 @@ async fn a_denied_an_expired_and_another_clients_device_code_each_get_their_erro
         .contains("Denied")
     );
     // Another client learns nothing about it, and its poll does not count against the device.
-    assert_oauth_error(
-        poll_device(&app, "dx", "radio", &s(&d, "device_code")).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
-    assert_oauth_error(
-        poll_device(&app, "dx", "tv", &s(&d, "device_code")).await,
-        400,
-        "access_denied",
-    )
-    .await;
+    device_poll_says(&app, "dx", "radio", &s(&d, "device_code"), "invalid_grant").await;
+    device_poll_says(&app, "dx", "tv", &s(&d, "device_code"), "access_denied").await;
 
     // Expired: neither the page nor the token endpoint takes it any more.
     let e = ok_json(
@@ -330,18 +320,8 @@ async fn a_denied_an_expired_and_another_clients_device_code_each_get_their_erro
             .await
             .contains("not valid or has expired")
     );
-    assert_oauth_error(
-        poll_device(&app, "dx", "tv", &s(&e, "device_code")).await,
-        400,
-        "expired_token",
-    )
-    .await;
-    assert_oauth_error(
-        poll_device(&app, "dx", "tv", "not-a-device-code").await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    device_poll_says(&app, "dx", "tv", &s(&e, "device_code"), "expired_token").await;
+    device_poll_says(&app, "dx", "tv", "not-a-device-code", "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -384,21 +364,11 @@ async fn a_server_that_read_a_device_code_as_pending_hands_out_the_tokens_once_a
     for server in [&app, &replica] {
         for _ in 0..2 {
             server.clock.advance(5);
-            assert_oauth_error(
-                poll_device(server, "dm", "tv", &code).await,
-                400,
-                "authorization_pending",
-            )
-            .await;
+            device_poll_says(server, "dm", "tv", &code, "authorization_pending").await;
         }
     }
     // Kept per request: another client polling this code learns nothing, from memory too.
-    assert_oauth_error(
-        poll_device(&replica, "dm", "radio", &code).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    device_poll_says(&replica, "dm", "radio", &code, "invalid_grant").await;
 
     approve_user_code(&app, "dm", "alice", &s(&d, "user_code")).await;
     // Four polls at the interval, 2 s in all: well within the 30 s after which a pending
@@ -418,12 +388,7 @@ async fn a_server_that_read_a_device_code_as_pending_hands_out_the_tokens_once_a
     assert!(tokens["access_token"].is_string());
     // The deciding server forgot at once: its next poll hears the code was used.
     app.clock.advance(5);
-    assert_oauth_error(
-        poll_device(&app, "dm", "tv", &code).await,
-        400,
-        "invalid_grant",
-    )
-    .await;
+    device_poll_says(&app, "dm", "tv", &code, "invalid_grant").await;
 }
 
 #[tokio::test]
@@ -597,12 +562,7 @@ async fn a_ciba_client_acts_for_the_person_after_they_approve_from_the_mailed_li
         (Some(300), Some(5))
     );
     let id = s(&a, "auth_req_id");
-    assert_oauth_error(
-        poll_ciba(&app, "cb", &secret, &id).await,
-        400,
-        "authorization_pending",
-    )
-    .await;
+    ciba_poll_says(&app, "cb", &secret, &id, "authorization_pending").await;
 
     let mail = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
         .await
@@ -808,20 +768,17 @@ async fn ciba_requests_are_refused_with_the_codes_of_ciba_core() {
         )
         .await;
     assert_oauth_error(res, 400, "invalid_grant").await;
-    assert_oauth_error(
-        poll_ciba(&app, "ce", &secret, &s(&a, "auth_req_id")).await,
-        400,
+    ciba_poll_says(
+        &app,
+        "ce",
+        &secret,
+        &s(&a, "auth_req_id"),
         "authorization_pending",
     )
     .await;
     // An unanswered request expires.
     app.clock.advance(301);
-    assert_oauth_error(
-        poll_ciba(&app, "ce", &secret, &s(&a, "auth_req_id")).await,
-        400,
-        "expired_token",
-    )
-    .await;
+    ciba_poll_says(&app, "ce", &secret, &s(&a, "auth_req_id"), "expired_token").await;
     let (_, cc) = app
         .create_client(
             "ce",

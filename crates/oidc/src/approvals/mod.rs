@@ -19,7 +19,7 @@ use crate::tokens::org_claims::requested_org_scope;
 use crate::{OAuthError, Params, Provider, RealmCtx};
 use poll_clock::Handle;
 use tessera_domain::{
-    ApprovalKind, ApprovalRequest, ApprovalStatus, CibaDelivery, Client, ScopeSet,
+    ApprovalKind, ApprovalRequest, ApprovalStatus, CibaDelivery, Client, ScopeSet, UnixTime,
 };
 
 /// The longest device code or `auth_req_id` we would ever have issued.
@@ -88,7 +88,8 @@ impl Provider {
         if r.client != client.id {
             return Err(unknown());
         }
-        let now = self.clock().now();
+        // One reading of the clock for both the poll clock and the expiry.
+        let now = UnixTime(now_ms.div_euclid(1000));
         if !self.polls.poll(r.id, now_ms) {
             return Err(OAuthError::SlowDown);
         }
